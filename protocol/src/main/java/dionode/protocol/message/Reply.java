@@ -1,0 +1,74 @@
+package dionode.protocol.message;
+
+import dionode.protocol.Errno;
+import dionode.protocol.LockPolicy;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Every reply the node sends. Immutable values. */
+public sealed interface Reply {
+
+    /** The request failed; nothing it asked for happened unless {@code message} says otherwise. */
+    record Error(Errno errno, String message) implements Reply {
+    }
+
+    record Done() implements Reply {
+    }
+
+    record InodeInfo(long ino, String name, boolean created) implements Reply {
+    }
+
+    record FileList(List<DirEntry> entries) implements Reply {
+        public FileList {
+            entries = List.copyOf(entries);
+        }
+    }
+
+    record DirEntry(String name, long ino) implements Reply {
+    }
+
+    record Written(long bytes) implements Reply {
+    }
+
+    /** Read data; shorter than asked at end of file. */
+    record Data(byte[] data) implements Reply {
+    }
+
+    /**
+     * stat: {@code blocks} counts allocated fs blocks of {@code blockSize} bytes; {@code mode} holds
+     * permission and setuid/setgid bits.
+     */
+    record FileStat(long ino, String name, long size, long disksize, long blocks, int blockSize, int mode,
+            LockPolicy policy, long mtimeNanos, long ctimeNanos, Layout layout) implements Reply {
+    }
+
+    /** How a file's blocks are laid out: extent records and blocks per state. */
+    record Layout(long extents, long writtenBlocks, long unwrittenBlocks) implements Reply {
+    }
+
+    record FiemapReply(List<FiemapExtent> extents) implements Reply {
+        public FiemapReply {
+            extents = List.copyOf(extents);
+        }
+    }
+
+    /** One extent in bytes, as FS_IOC_FIEMAP reports it; {@code flags} are the FIEMAP_EXTENT_* bits. */
+    record FiemapExtent(long logical, long physical, long length, int flags) implements Reply {
+        public static final int LAST = 0x1;
+        public static final int UNWRITTEN = 0x800;
+        public static final int MERGED = 0x1000;
+
+        public boolean unwritten() {
+            return (flags & UNWRITTEN) != 0;
+        }
+    }
+
+    /** Node counters by name, e.g. {@code write_shared}. */
+    record Stats(Map<String, Long> counters) implements Reply {
+        public Stats {
+            counters = Collections.unmodifiableSortedMap(new TreeMap<>(counters));
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package dionode.protocol.wire;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dionode.protocol.Errno;
+import dionode.protocol.LockPolicy;
+import dionode.protocol.message.Reply;
+import dionode.protocol.message.Request;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class KryoCodecTest {
+    private final KryoCodec codec = new KryoCodec();
+
+    private Object roundTrip(long id, Object message) throws MalformedFrameException {
+        byte[] frame = codec.encodeFrame(id, message);
+        ByteBuffer header = ByteBuffer.wrap(frame);
+        assertEquals(frame.length - Wire.LENGTH_BYTES, header.getInt());
+        assertEquals(id, header.getLong());
+        return codec.decodeBody(frame, Wire.HEADER_BYTES, frame.length - Wire.HEADER_BYTES);
+    }
+
+    @Test
+    void everyMessageRoundTrips() throws Exception {
+        List<Object> messages = List.of(
+                new Request.Create("f", LockPolicy.ALIGNED_SHARED, 06755, true),
+                new Request.Lookup("name with spaces"),
+                new Request.Unlink("x"),
+                new Request.ListFiles(),
+                new Request.Read(7, 4096, 8192, 1),
+                new Request.Fsync(3),
+                new Request.Fallocate(1, 0, 1 << 20, true),
+                new Request.PunchHole(1, 4096, 8192),
+                new Request.ZeroRange(1, 0, 512, true),
+                new Request.Truncate(1, 12345),
+                new Request.Stat(9),
+                new Request.Fiemap(9, 0, 0),
+                new Request.Chmod(9, 04000),
+                new Request.GetStats(),
+                new Reply.Error(Errno.EFSCORRUPTED, "bad extent"),
+                new Reply.Done(),
+                new Reply.InodeInfo(5, "f", false),
+                new Reply.FileList(List.of(new Reply.DirEntry("a", 1), new Reply.DirEntry("b", 2))),
+                new Reply.FileList(List.of()),
+                new Reply.Written(14336),
+                new Reply.FileStat(1, "f", 10, 8, 2, 4096, 0644, LockPolicy.ZEROING_AWARE, 1, 2, new Reply.Layout(3, 1, 1)),
+                new Reply.FiemapReply(List.of(new Reply.FiemapExtent(0, 4096, 4096, Reply.FiemapExtent.UNWRITTEN))),
+                new Reply.Stats(Map.of("write_shared", 3L, "eagain", 0L)));
+        long id = 1;
+        for (Object m : messages) {
+            assertEquals(m, roundTrip(id++, m), m.toString());
+        }
+    }
+
+    @Test
+    void nullPolicyAndByteArraysSurvive() throws Exception {
+        assertEquals(new Request.Create("f", null, 0644, false), roundTrip(1, new Request.Create("f", null, 0644, false)));
+        byte[] data = new byte[14336];
+        Arrays.fill(data, (byte) 0x5a);
+        Request.Write w = (Request.Write) roundTrip(2, new Request.Write(1, 512, data, 0));
+        assertArrayEquals(data, w.data());
+        assertEquals(512, w.offset());
+        Reply.Data d = (Reply.Data) roundTrip(3, new Reply.Data(data));
+        assertArrayEquals(data, d.data());
+    }
+
+    @Test
+    void mutableListsAreSentAsImmutable() throws Exception {
+        List<Reply.DirEntry> entries = new ArrayList<>(List.of(new Reply.DirEntry("a", 1)));
+        Reply.FileList decoded = (Reply.FileList) roundTrip(1, new Reply.FileList(entries));
+        assertEquals(entries, decoded.entries());
+    }
+
+    @Test
+    void unregisteredClassIdIsRefusedNotInstantiated() {
+        // varint class id 200 + 2 (Kryo writes id+2): nothing is registered there
+        byte[] body = {(byte) 0xca, 0x01, 0, 0};
+        MalformedFrameException e = assertThrows(MalformedFrameException.class, () -> codec.decodeBody(body, 0, body.length));
+        assertTrue(e.getMessage().contains("undecodable"), e.getMessage());
+    }
+
+    @Test
+    void garbageAndTruncatedBodiesAreMalformed() {
+        byte[] frame = codec.encodeFrame(1, new Request.Read(7, 4096, 8192, 0));
+        int bodyLength = frame.length - Wire.HEADER_BYTES;
+        assertThrows(MalformedFrameException.class, () -> codec.decodeBody(frame, Wire.HEADER_BYTES, bodyLength - 2));
+        byte[] trailing = Arrays.copyOf(frame, frame.length + 3);
+        assertThrows(MalformedFrameException.class, () -> codec.decodeBody(trailing, Wire.HEADER_BYTES, bodyLength + 3));
+        byte[] empty = {};
+        assertThrows(MalformedFrameException.class, () -> codec.decodeBody(empty, 0, 0));
+        // a list declaring 2^31 entries in a 10-byte body
+        byte[] hugeList = {(byte) (41 + 2), (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x07, 0, 0, 0, 0};
+        assertThrows(MalformedFrameException.class, () -> codec.decodeBody(hugeList, 0, hugeList.length));
+    }
+
+    @Test
+    void oversizedMessagesAreRefusedBeforeSending() {
+        KryoCodec small = new KryoCodec(1024);
+        assertThrows(IllegalArgumentException.class, () -> small.encodeFrame(1, new Request.Write(1, 0, new byte[4096], 0)));
+    }
+
+    @Test
+    void lengthsAreJudgedBeforeBuffering() {
+        assertEquals(null, Wire.checkLength(8 + 100, 1024));
+        assertTrue(Wire.checkLength(7, 1024).contains("shorter"));
+        assertTrue(Wire.checkLength(-1, 1024).contains("shorter"));
+        assertTrue(Wire.checkLength(8 + 1025, 1024).contains("exceeds"));
+        assertTrue(Wire.checkLength(0xffffffffL, Wire.DEFAULT_MAX_PAYLOAD).contains("exceeds"));
+    }
+}
