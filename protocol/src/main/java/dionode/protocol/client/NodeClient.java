@@ -1,0 +1,439 @@
+package dionode.protocol.client;
+
+import dionode.protocol.Errno;
+import dionode.protocol.LockPolicy;
+import dionode.protocol.message.Reply;
+import dionode.protocol.message.Request;
+import dionode.protocol.wire.FrameReader;
+import dionode.protocol.wire.KryoCodec;
+import dionode.protocol.wire.MalformedFrameException;
+import dionode.protocol.wire.Wire;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+
+/**
+ * The asynchronous client of one dionode node over one TCP connection (DESIGN §6).
+ *
+ * <h2>Wire</h2>
+ * Frames exactly as {@link Wire} documents them, bodies by {@link KryoCodec}. Request ids are
+ * assigned by the client, increasing (ids of still-outstanding requests are skipped, so there may be
+ * gaps). Up to {@link ClientOptions#maxInFlight()} requests are outstanding at once and replies are
+ * matched by id in whatever order the node sends them.
+ *
+ * <h2>Results and failures</h2>
+ * Every operation returns a {@link CompletionStage}. A {@link Reply.Error} completes it
+ * exceptionally with a {@link NodeException} carrying the node's {@link Errno} and message
+ * ({@code join()} throws it wrapped in a {@code CompletionException}); a reply of the wrong type is
+ * a {@code NodeException(EBADMSG)} for that request only. {@link #send(Request)} returns the raw
+ * reply, {@code Reply.Error} included.
+ * <ul>
+ *   <li>A message too big for a frame fails that call with {@code EINVAL}; the connection is not
+ *       touched.
+ *   <li>When the connection is closed ({@link #close()}, the node hanging up) or lost (an I/O
+ *       error), every outstanding request fails with {@code NodeException(EIO, "connection to
+ *       host:port closed/lost: ...")}; no future is ever left hanging.
+ *   <li>A reply frame whose declared length is negative or too big (judged before anything is
+ *       buffered), whose body cannot be decoded, or that answers no outstanding request, closes the
+ *       connection and fails every outstanding request with {@code EBADMSG}.
+ *   <li>Once closed, every later call returns an already-failed stage with the errno and message of
+ *       the close.
+ * </ul>
+ *
+ * <h2>Back-pressure</h2>
+ * A call made while {@code maxInFlight} requests are outstanding blocks in the call until a reply
+ * frees a slot, so a synchronous caller never queues without bound. {@link #inFlight()} and
+ * {@link #availableSlots()} let tools look before they call. If the waiting thread is interrupted
+ * the call fails with {@code EAGAIN} and the interrupt flag stays set.
+ *
+ * <h2>Threads</h2>
+ * The calling thread encodes its request and writes the frame (writes are serialized by a lock; a
+ * writer flushes unless another writer is already queued behind it, which then flushes for both, so
+ * concurrent callers batch into fewer packets). One daemon reader thread per connection, named
+ * {@code dionode-client-reader-host:port}, decodes replies and completes the futures. <b>Dependent
+ * stages ({@code thenApply}, {@code thenAccept}, ...) therefore run on the reader thread</b> (or on
+ * the caller's thread if the stage is already complete): keep them short and non-blocking, or use
+ * the {@code ...Async(fn, executor)} variants with an executor of your own. The slot of a request is
+ * freed before its future completes, so a callback may issue one new request per reply; should a
+ * callback on the reader thread find no free slot, its call fails at once with {@code EAGAIN}
+ * instead of deadlocking the reader. A callback that writes large requests may still block the
+ * reader on a full socket while the node blocks on us: send from an executor in that case.
+ *
+ * <p>Byte arrays passed to {@link #write} are encoded before the call returns; the caller may reuse
+ * them at once.
+ *
+ * <p>Thread-safe: any number of threads may call any method concurrently.
+ */
+public final class NodeClient implements AutoCloseable {
+    private static final int OUTPUT_BUFFER_BYTES = 64 << 10;
+
+    private final String endpoint;
+    private final ClientOptions options;
+    private final KryoCodec codec;
+    private final Socket socket;
+    private final OutputStream out;
+    private final InputStream in;
+    /** Serializes frame writes and guards {@link #nextId}. */
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final Semaphore slots;
+    /** Outstanding calls at {@code id & mask}; at least twice maxInFlight slots, so rarely probed. */
+    private final AtomicReferenceArray<Call<?>> table;
+    private final int mask;
+    private final AtomicReference<NodeException> closeCause = new AtomicReference<>();
+    private final Thread reader;
+    private long nextId = 1;
+
+    private NodeClient(String endpoint, ClientOptions options, Socket socket) throws IOException {
+        this.endpoint = endpoint;
+        this.options = options;
+        this.codec = new KryoCodec(options.maxPayload());
+        this.socket = socket;
+        this.out = new BufferedOutputStream(socket.getOutputStream(), OUTPUT_BUFFER_BYTES);
+        this.in = socket.getInputStream();
+        this.slots = new Semaphore(options.maxInFlight());
+        int size = Integer.highestOneBit(options.maxInFlight() * 4 - 1); // power of two >= 2 * maxInFlight
+        this.table = new AtomicReferenceArray<>(size);
+        this.mask = size - 1;
+        this.reader = new Thread(this::readLoop, "dionode-client-reader-" + endpoint);
+        this.reader.setDaemon(true);
+    }
+
+    /** Connects with {@link ClientOptions#defaults()}. */
+    public static NodeClient connect(String host, int port) throws IOException {
+        return connect(host, port, ClientOptions.defaults());
+    }
+
+    /**
+     * Opens the connection and starts its reader thread.
+     *
+     * @throws IOException when the node cannot be reached within the connect timeout
+     */
+    public static NodeClient connect(String host, int port, ClientOptions options) throws IOException {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(options, "options");
+        Socket socket = new Socket();
+        try {
+            socket.setTcpNoDelay(options.tcpNoDelay());
+            socket.setKeepAlive(true);
+            socket.connect(new InetSocketAddress(host, port), (int) options.connectTimeout().toMillis());
+            NodeClient client = new NodeClient(host + ":" + port, options, socket);
+            client.reader.start();
+            return client;
+        } catch (IOException | RuntimeException e) {
+            try {
+                socket.close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    // ---------------------------------------------------------------- namespace
+
+    /** Creates (or, unless {@code exclusive}, opens) {@code name}; {@code policy} null is the node's default. */
+    public CompletionStage<Reply.InodeInfo> create(String name, LockPolicy policy, int mode, boolean exclusive) {
+        return submit(new Request.Create(name, policy, mode, exclusive), INODE_INFO);
+    }
+
+    public CompletionStage<Reply.InodeInfo> lookup(String name) {
+        return submit(new Request.Lookup(name), INODE_INFO);
+    }
+
+    public CompletionStage<Void> unlink(String name) {
+        return submit(new Request.Unlink(name), DONE);
+    }
+
+    public CompletionStage<List<Reply.DirEntry>> list() {
+        return submit(new Request.ListFiles(), FILE_LIST);
+    }
+
+    // ---------------------------------------------------------------- inode
+
+    /**
+     * Writes {@code data} at {@code offset}; {@code flags} are {@link dionode.protocol.IoFlags} bits.
+     * Completes with the number of bytes written. {@code data} may be reused once this returns.
+     */
+    public CompletionStage<Long> write(long ino, long offset, byte[] data, int flags) {
+        return submit(new Request.Write(ino, offset, data, flags), WRITTEN);
+    }
+
+    /** Completes with the bytes read: shorter than {@code length} at end of file. */
+    public CompletionStage<byte[]> read(long ino, long offset, int length, int flags) {
+        return submit(new Request.Read(ino, offset, length, flags), DATA);
+    }
+
+    public CompletionStage<Void> fsync(long ino) {
+        return submit(new Request.Fsync(ino), DONE);
+    }
+
+    public CompletionStage<Void> fallocate(long ino, long offset, long length, boolean keepSize) {
+        return submit(new Request.Fallocate(ino, offset, length, keepSize), DONE);
+    }
+
+    public CompletionStage<Void> punchHole(long ino, long offset, long length) {
+        return submit(new Request.PunchHole(ino, offset, length), DONE);
+    }
+
+    public CompletionStage<Void> zeroRange(long ino, long offset, long length, boolean allowUnwritten) {
+        return submit(new Request.ZeroRange(ino, offset, length, allowUnwritten), DONE);
+    }
+
+    public CompletionStage<Void> truncate(long ino, long size) {
+        return submit(new Request.Truncate(ino, size), DONE);
+    }
+
+    public CompletionStage<Reply.FileStat> stat(long ino) {
+        return submit(new Request.Stat(ino), FILE_STAT);
+    }
+
+    /** Extents overlapping {@code [offset, offset+length)}; length 0 means to the end of the file. */
+    public CompletionStage<List<Reply.FiemapExtent>> fiemap(long ino, long offset, long length) {
+        return submit(new Request.Fiemap(ino, offset, length), FIEMAP);
+    }
+
+    public CompletionStage<Void> chmod(long ino, int mode) {
+        return submit(new Request.Chmod(ino, mode), DONE);
+    }
+
+    /** The node's counters by name (sorted, unmodifiable). */
+    public CompletionStage<Map<String, Long>> stats() {
+        return submit(new Request.GetStats(), STATS);
+    }
+
+    /**
+     * Sends any request and completes with the node's reply as it came, {@link Reply.Error}
+     * included. Only client-side failures (connection, frame size, a body that is not a
+     * {@link Reply}) complete it exceptionally.
+     */
+    public CompletionStage<Reply> send(Request request) {
+        Objects.requireNonNull(request, "request");
+        return submit(request, RAW, true);
+    }
+
+    // ---------------------------------------------------------------- state
+
+    /** Requests currently holding a slot (sent or being sent, not yet answered). */
+    public int inFlight() {
+        return options.maxInFlight() - slots.availablePermits();
+    }
+
+    /** Slots free right now: calls that would not block. */
+    public int availableSlots() {
+        return slots.availablePermits();
+    }
+
+    public boolean isOpen() {
+        return closeCause.get() == null;
+    }
+
+    /** Why the connection was closed, or null while it is open. */
+    public NodeException closeCause() {
+        return closeCause.get();
+    }
+
+    public ClientOptions options() {
+        return options;
+    }
+
+    /** {@code host:port} as given to {@link #connect}. */
+    public String endpoint() {
+        return endpoint;
+    }
+
+    /**
+     * Closes the connection, failing every outstanding request with {@code EIO}. Idempotent. Waits
+     * briefly for the reader thread to end unless called from it.
+     */
+    @Override
+    public void close() {
+        closeWith(new NodeException(Errno.EIO, "connection to " + endpoint + " closed by the client", null, false));
+        if (Thread.currentThread() != reader) {
+            try {
+                reader.join(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        NodeException cause = closeCause.get();
+        return "NodeClient[" + endpoint + ", " + (cause == null ? "open" : cause.getMessage()) + ", inFlight=" + inFlight() + "]";
+    }
+
+    // ---------------------------------------------------------------- sending
+
+    private <T> CompletionStage<T> submit(Request request, Function<Reply, T> convert) {
+        return submit(request, convert, false);
+    }
+
+    private <T> CompletionStage<T> submit(Request request, Function<Reply, T> convert, boolean errorsAsValues) {
+        byte[] frame;
+        try {
+            frame = codec.encodeFrame(0L, request); // the id is patched in under the write lock
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(new NodeException(Errno.EINVAL, e.getMessage(), e));
+        }
+        NodeException closed = closeCause.get();
+        if (closed != null) {
+            return CompletableFuture.failedFuture(new NodeException(closed.errno(), closed.detail(), closed.getCause()));
+        }
+        NodeException noSlot = acquireSlot();
+        if (noSlot != null) {
+            return CompletableFuture.failedFuture(noSlot);
+        }
+        Call<T> call = new Call<>(convert, errorsAsValues);
+        writeLock.lock();
+        try {
+            if (closeCause.get() != null) {
+                slots.release();
+                call.completeExceptionally(closeCause.get().copy());
+                return call;
+            }
+            // Fewer than table.length() calls are registered (each holds a slot), so this ends.
+            long id = nextId;
+            int slot;
+            while (table.get(slot = (int) id & mask) != null) {
+                id++;
+            }
+            nextId = id + 1;
+            call.id = id;
+            putLong(frame, Wire.LENGTH_BYTES, id);
+            table.set(slot, call);
+            // A close that swept the table before our set must not leave us hanging.
+            NodeException cause = closeCause.get();
+            if (cause != null) {
+                if (table.compareAndSet(slot, call, null)) {
+                    slots.release();
+                    call.completeExceptionally(cause.copy());
+                }
+                return call;
+            }
+            try {
+                out.write(frame);
+                if (!writeLock.hasQueuedThreads()) {
+                    out.flush();
+                }
+            } catch (IOException e) {
+                closeWith(new NodeException(Errno.EIO, "connection to " + endpoint + " lost: " + e, e, false));
+            }
+            return call;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Takes an in-flight slot, blocking while there is none; null on success. */
+    private NodeException acquireSlot() {
+        if (Thread.currentThread() == reader) {
+            return slots.tryAcquire() ? null : new NodeException(Errno.EAGAIN,
+                    "all " + options.maxInFlight() + " in-flight slots are taken and this call runs on the reader thread of "
+                            + endpoint + " (blocking would deadlock it): send from an executor");
+        }
+        try {
+            slots.acquire();
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new NodeException(Errno.EAGAIN, "interrupted while waiting for an in-flight slot on " + endpoint, e);
+        }
+    }
+
+    /** Marks the client closed (first cause wins), closes the socket and fails every outstanding call. */
+    private void closeWith(NodeException cause) {
+        if (!closeCause.compareAndSet(null, cause)) {
+            return;
+        }
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        for (int i = 0; i < table.length(); i++) {
+            Call<?> call = table.get(i);
+            if (call != null && table.compareAndSet(i, call, null)) {
+                slots.release();
+                call.completeExceptionally(cause.copy());
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- receiving
+
+    private void readLoop() {
+        FrameReader frames = new FrameReader(in, options.maxPayload());
+        try {
+            while (frames.next()) {
+                Object message = codec.decodeBody(frames.body(), frames.bodyOffset(), frames.bodyLength());
+                dispatch(frames.requestId(), message);
+            }
+            closeWith(NodeException.stackless(Errno.EIO, "connection to " + endpoint + " closed by the node"));
+        } catch (MalformedFrameException e) {
+            closeWith(new NodeException(Errno.EBADMSG, "connection to " + endpoint + " closed: malformed reply: " + e.getMessage(), e, false));
+        } catch (IOException e) {
+            closeWith(new NodeException(Errno.EIO, "connection to " + endpoint + " lost: " + e, e, false));
+        } catch (RuntimeException | Error e) {
+            closeWith(new NodeException(Errno.EIO, "connection to " + endpoint + " lost: reader failed: " + e, e, false));
+            throw e;
+        }
+    }
+
+    private void dispatch(long id, Object message) throws MalformedFrameException {
+        int slot = (int) id & mask;
+        Call<?> call = table.get(slot);
+        if (call == null || call.id != id) {
+            throw new MalformedFrameException("reply to request id " + id + ", which is not outstanding");
+        }
+        if (!table.compareAndSet(slot, call, null)) {
+            return; // failed by a concurrent close
+        }
+        slots.release(); // before completing: a callback may send the next request
+        call.deliver(message);
+    }
+
+    private static void putLong(byte[] b, int i, long v) {
+        for (int k = 7; k >= 0; k--) {
+            b[i + k] = (byte) v;
+            v >>>= 8;
+        }
+    }
+
+    // ---------------------------------------------------------------- reply conversions
+
+    private static final Function<Reply, Reply> RAW = r -> r;
+    private static final Function<Reply, Reply.InodeInfo> INODE_INFO =
+            r -> r instanceof Reply.InodeInfo i ? i : unexpected(r, "InodeInfo");
+    private static final Function<Reply, Void> DONE =
+            r -> r instanceof Reply.Done ? null : unexpected(r, "Done");
+    private static final Function<Reply, List<Reply.DirEntry>> FILE_LIST =
+            r -> r instanceof Reply.FileList l ? l.entries() : unexpected(r, "FileList");
+    private static final Function<Reply, Long> WRITTEN =
+            r -> r instanceof Reply.Written w ? w.bytes() : unexpected(r, "Written");
+    private static final Function<Reply, byte[]> DATA =
+            r -> r instanceof Reply.Data d ? d.data() : unexpected(r, "Data");
+    private static final Function<Reply, Reply.FileStat> FILE_STAT =
+            r -> r instanceof Reply.FileStat s ? s : unexpected(r, "FileStat");
+    private static final Function<Reply, List<Reply.FiemapExtent>> FIEMAP =
+            r -> r instanceof Reply.FiemapReply f ? f.extents() : unexpected(r, "FiemapReply");
+    private static final Function<Reply, Map<String, Long>> STATS =
+            r -> r instanceof Reply.Stats s ? s.counters() : unexpected(r, "Stats");
+
+    private static <T> T unexpected(Reply reply, String expected) {
+        throw NodeException.stackless(Errno.EBADMSG, "expected a " + expected + " reply, got a " + reply.getClass().getSimpleName());
+    }
+}
