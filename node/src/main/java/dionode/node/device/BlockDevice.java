@@ -1,0 +1,334 @@
+package dionode.node.device;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's device, opened {@code O_DIRECT}: a block device or a fully written
+ * device file. Positional I/O only, in whole sectors, from sector-aligned memory.
+ *
+ * <p>The sector size is what O_DIRECT really accepts, not the filesystem block
+ * size (deps.md: {@code FileChannel} with {@code ExtendedOpenOption.DIRECT} insists
+ * on 4096 where the disk takes 512): {@code BLKSSZGET} for a block device; for a
+ * file, the smallest of 512, 1024, 2048, 4096 that an aligned pread accepts.
+ *
+ * <p>Thread-safe: any number of reads, writes and flushes may run at once. They
+ * hold a shared lock that {@link #close()} takes exclusively, so the fd is never
+ * closed (and its number reused by another open) under an I/O in flight.
+ */
+public final class BlockDevice implements Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(BlockDevice.class);
+
+    /** Sector sizes probed on a device file, smallest first. */
+    private static final int[] PROBE_SIZES = {512, 1024, 2048, 4096};
+    private static final int MAX_SECTOR_SIZE = 64 << 10;
+
+    private final Path path;
+    private final String pathString;
+    private final NativeIO io;
+    private final int fd;
+    private final long size;
+    private final int sectorSize;
+    private final boolean blockDevice;
+    private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
+    private boolean closed; // guarded by closeLock
+
+    private BlockDevice(Path path, NativeIO io, int fd, long size, int sectorSize, boolean blockDevice) {
+        this.path = path;
+        this.pathString = path.toString();
+        this.io = io;
+        this.fd = fd;
+        this.size = size;
+        this.sectorSize = sectorSize;
+        this.blockDevice = blockDevice;
+    }
+
+    /**
+     * Opens {@code path} with {@code O_RDWR|O_DIRECT|O_CLOEXEC}.
+     *
+     * @param sectorSizeOverride 0 to detect; otherwise a power of two from 512 to
+     *        65536 that the device must accept (it is checked)
+     * @throws NativeIOException with EINVAL and an explanation if the filesystem refuses O_DIRECT
+     * @throws IOException if the path is neither a block device nor a regular file,
+     *         or is too small to hold one sector
+     */
+    public static BlockDevice open(Path path, NativeIO io, int sectorSizeOverride) throws IOException {
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(io, "io");
+        if (sectorSizeOverride != 0 && (sectorSizeOverride < 512 || sectorSizeOverride > MAX_SECTOR_SIZE
+                || Integer.bitCount(sectorSizeOverride) != 1)) {
+            throw new IllegalArgumentException("sector size override must be 0 (detect) or a power of two in 512.."
+                    + MAX_SECTOR_SIZE + ": " + sectorSizeOverride);
+        }
+        String p = path.toString();
+        int fd;
+        try {
+            fd = io.open(p, NativeIO.O_RDWR | NativeIO.O_DIRECT | NativeIO.O_CLOEXEC);
+        } catch (NativeIOException e) {
+            if (e.errno() == NativeIOException.EINVAL) {
+                throw oDirectRefused(p);
+            }
+            throw e;
+        }
+        try {
+            NativeIO.FileStat st = io.fstat(fd);
+            long bytes;
+            int sector;
+            if (st.isBlockDevice()) {
+                bytes = io.blockDeviceSize(fd);
+                int logical = io.blockDeviceSectorSize(fd);
+                if (sectorSizeOverride != 0 && sectorSizeOverride < logical) {
+                    throw new IllegalArgumentException("sector size override " + sectorSizeOverride
+                            + " is below " + p + "'s logical sector size " + logical);
+                }
+                sector = sectorSizeOverride != 0 ? sectorSizeOverride : logical;
+            } else if (st.isRegularFile()) {
+                bytes = st.size();
+                sector = sectorSizeOverride != 0
+                        ? checkedOverride(io, fd, p, bytes, sectorSizeOverride)
+                        : detectSectorSize(io, fd, p, bytes);
+                warnIfUnfit(path, st);
+            } else {
+                throw new IOException(p + " is neither a block device nor a regular file (st_mode 0"
+                        + Integer.toOctalString(st.mode()) + ")");
+            }
+            long usable = bytes - bytes % sector;
+            if (usable < sector) {
+                throw new IOException(p + " is too small for a device: " + bytes + " bytes, sector " + sector);
+            }
+            BlockDevice dev = new BlockDevice(path, io, fd, usable, sector, st.isBlockDevice());
+            LOG.info("opened {} O_DIRECT: {} bytes, sector {} ({}{})", p, usable, sector,
+                    st.isBlockDevice() ? "block device" : "device file",
+                    sectorSizeOverride != 0 ? ", sector size overridden" : "");
+            return dev;
+        } catch (IOException | RuntimeException e) {
+            try {
+                io.close(fd);
+            } catch (IOException closeFailure) {
+                e.addSuppressed(closeFailure);
+            }
+            throw e;
+        }
+    }
+
+    /** The error for a filesystem that will not open a file with O_DIRECT. */
+    static NativeIOException oDirectRefused(String path) {
+        return NativeIOException.withMessage("open", path, NativeIOException.EINVAL,
+                "cannot open " + path + " with O_DIRECT: the filesystem refuses O_DIRECT (tmpfs does)."
+                        + " Put the device file on a disk filesystem (ext4, xfs) or use a block device.");
+    }
+
+    /** Usable size in bytes: a whole number of sectors. */
+    public long size() {
+        return size;
+    }
+
+    /** Alignment required of offsets, lengths and buffer addresses. */
+    public int sectorSize() {
+        return sectorSize;
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** True for a block device, false for a device file. */
+    public boolean isBlockDevice() {
+        return blockDevice;
+    }
+
+    /**
+     * Reads exactly {@code buf.remaining()} bytes at {@code offset} into {@code buf}
+     * from its position. Position and limit are left unchanged.
+     *
+     * @throws IllegalArgumentException if the buffer is not direct, or offset, length
+     *         or the address at the buffer's position is not a multiple of the sector size
+     * @throws NativeIOException EIO if the range runs past the device end or the device
+     *         returns no data before the end; other errnos as the kernel reports them
+     */
+    public void read(long offset, ByteBuffer buf) throws IOException {
+        int len = checkAligned(offset, buf);
+        if (offset > size - len) {
+            throw new NativeIOException("pread", pathString, NativeIOException.EIO,
+                    "count=" + len + ", offset=" + offset + ": past the device end " + size);
+        }
+        transfer(false, offset, buf, len);
+    }
+
+    /**
+     * Writes exactly {@code buf.remaining()} bytes from {@code buf}'s position at
+     * {@code offset}. Position and limit are left unchanged. Not durable until {@link #flush()}.
+     *
+     * @throws IllegalArgumentException as for {@link #read}
+     * @throws NativeIOException ENOSPC if the range runs past the device end; EIO if the
+     *         device accepts no data before the end; other errnos as the kernel reports them
+     */
+    public void write(long offset, ByteBuffer buf) throws IOException {
+        int len = checkAligned(offset, buf);
+        if (offset > size - len) {
+            throw new NativeIOException("pwrite", pathString, NativeIOException.ENOSPC,
+                    "count=" + len + ", offset=" + offset + ": past the device end " + size);
+        }
+        transfer(true, offset, buf, len);
+    }
+
+    /** fdatasync: makes completed writes durable (flushes the disk's write cache). */
+    public void flush() throws IOException {
+        closeLock.readLock().lock();
+        try {
+            ensureOpen();
+            io.fdatasync(fd);
+        } finally {
+            closeLock.readLock().unlock();
+        }
+    }
+
+    /** Waits for I/O in flight, then closes the fd. Later calls fail with {@link ClosedChannelException}. Idempotent. */
+    @Override
+    public void close() throws IOException {
+        closeLock.writeLock().lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            io.close(fd);
+            LOG.info("closed {}", pathString);
+        } finally {
+            closeLock.writeLock().unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "BlockDevice[" + pathString + ", " + size + " bytes, sector " + sectorSize
+                + (blockDevice ? ", block device]" : ", file]");
+    }
+
+    private void transfer(boolean write, long offset, ByteBuffer buf, int len) throws IOException {
+        if (len == 0) {
+            return;
+        }
+        closeLock.readLock().lock();
+        try {
+            ensureOpen();
+            ByteBuffer cur = buf;
+            int done = 0;
+            while (true) {
+                int want = len - done;
+                long n = write ? io.pwrite(fd, cur, want, offset + done) : io.pread(fd, cur, want, offset + done);
+                if (n <= 0 || n > want) {
+                    throw new NativeIOException(write ? "pwrite" : "pread", pathString, NativeIOException.EIO,
+                            "count=" + want + ", offset=" + (offset + done) + ": transferred " + n
+                                    + " bytes with " + want + " to go");
+                }
+                done += (int) n;
+                if (done == len) {
+                    return;
+                }
+                // Short transfer (rare): continue on a view so the caller's position stays put.
+                if (cur == buf) {
+                    cur = buf.duplicate();
+                }
+                cur.position(buf.position() + done);
+            }
+        } finally {
+            closeLock.readLock().unlock();
+        }
+    }
+
+    private int checkAligned(long offset, ByteBuffer buf) {
+        if (!buf.isDirect()) {
+            throw new IllegalArgumentException("O_DIRECT needs a direct buffer (use AlignedBuffers)");
+        }
+        int len = buf.remaining();
+        int mask = sectorSize - 1;
+        if (offset < 0 || (offset & mask) != 0) {
+            throw new IllegalArgumentException("offset " + offset + " is not a non-negative multiple of the sector size " + sectorSize);
+        }
+        if ((len & mask) != 0) {
+            throw new IllegalArgumentException("length " + len + " is not a multiple of the sector size " + sectorSize);
+        }
+        long address = BufferAddress.of(buf) + buf.position();
+        if ((address & mask) != 0) {
+            throw new IllegalArgumentException("buffer address 0x" + Long.toHexString(address)
+                    + " (at position " + buf.position() + ") is not aligned to the sector size " + sectorSize);
+        }
+        return len;
+    }
+
+    private void ensureOpen() throws ClosedChannelException {
+        if (closed) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    private static int detectSectorSize(NativeIO io, int fd, String path, long fileSize) throws IOException {
+        if (fileSize < 2L * PROBE_SIZES[PROBE_SIZES.length - 1]) {
+            throw new IOException("cannot detect the O_DIRECT alignment of " + path + ": only " + fileSize
+                    + " bytes; make it at least 8192 bytes or pass a sector size");
+        }
+        for (int candidate : PROBE_SIZES) {
+            if (accepts(io, fd, path, candidate)) {
+                return candidate;
+            }
+        }
+        throw new IOException(path + " accepts no O_DIRECT alignment up to " + PROBE_SIZES[PROBE_SIZES.length - 1]
+                + " bytes; pass a larger sector size");
+    }
+
+    private static int checkedOverride(NativeIO io, int fd, String path, long fileSize, int override) throws IOException {
+        if (fileSize >= 2L * override && !accepts(io, fd, path, override)) {
+            throw new IllegalArgumentException("sector size override " + override + " is rejected by O_DIRECT on " + path);
+        }
+        return override;
+    }
+
+    /**
+     * Whether an O_DIRECT pread of {@code candidate} bytes at offset {@code candidate}
+     * into memory aligned to {@code candidate} (and deliberately not to twice that)
+     * is accepted. The offset is not 0 because 0 is aligned to everything. The file
+     * must hold at least {@code 2 * candidate} bytes: ext4 answers a read at end of
+     * file before it checks alignment.
+     */
+    private static boolean accepts(NativeIO io, int fd, String path, int candidate) throws IOException {
+        ByteBuffer buf = AlignedBuffers.allocateAligned(2 * candidate, 2 * candidate);
+        buf.position(candidate);
+        try {
+            long n = io.pread(fd, buf, candidate, candidate);
+            if (n != candidate) {
+                throw new IOException("probing O_DIRECT alignment of " + path + ": read " + n + " of " + candidate + " bytes");
+            }
+            return true;
+        } catch (NativeIOException e) {
+            if (e.errno() == NativeIOException.EINVAL) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    private static void warnIfUnfit(Path path, NativeIO.FileStat st) {
+        if (st.allocatedBytes() < st.size()) {
+            LOG.warn("device file {} is sparse ({} of {} bytes allocated): the host filesystem will allocate under"
+                    + " our writes and serialize them; create it with DeviceFiles.createFullyWritten",
+                    path, st.allocatedBytes(), st.size());
+        }
+        try {
+            if ("tmpfs".equals(Files.getFileStore(path).type())) {
+                LOG.warn("device file {} is on tmpfs: this kernel accepts O_DIRECT there, but the data lives in RAM"
+                        + " and does not survive a reboot", path);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("could not read the file store of {}", path, e);
+        }
+    }
+}

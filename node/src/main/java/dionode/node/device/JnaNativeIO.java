@@ -1,0 +1,217 @@
+package dionode.node.device;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.Platform;
+import com.sun.jna.Pointer;
+import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * {@link NativeIO} on Linux x86_64 through JNA direct mapping ({@code Native.register}).
+ *
+ * <p>Direct mapping, not an interface proxy: a proxy call costs reflection and
+ * argument boxing per call, and the device path makes tens of thousands of
+ * calls a second. Buffers go to libc as raw addresses ({@link BufferAddress}),
+ * so pread/pwrite allocate nothing unless they fail. errno is read with
+ * {@link Native#getLastError()} only after a -1 return.
+ *
+ * <p>Thread-safe. Each instance remembers the path of the fds it opened so that
+ * errors can name the file; that lookup only happens on the error path.
+ */
+public final class JnaNativeIO implements NativeIO {
+
+    // Linux ioctl numbers: BLKSSZGET = _IO(0x12,104), BLKGETSIZE64 = _IOR(0x12,114,size_t).
+    static final long BLKSSZGET = 0x1268L;
+    static final long BLKGETSIZE64 = 0x80081272L;
+
+    /** Size of struct stat on x86_64 glibc, and the offsets of the fields we read. */
+    private static final int STAT_SIZE = 144;
+    private static final int ST_MODE = 24;
+    private static final int ST_SIZE = 48;
+    private static final int ST_BLKSIZE = 56;
+    private static final int ST_BLOCKS = 64;
+
+    private final ConcurrentHashMap<Integer, String> paths = new ConcurrentHashMap<>();
+
+    /**
+     * @throws UnsupportedOperationException off Linux x86_64: flag values, ioctl
+     *         numbers and the struct stat layout here are that platform's
+     */
+    public JnaNativeIO() {
+        if (!Platform.isLinux() || !Platform.is64Bit() || !"x86-64".equals(Platform.ARCH)) {
+            throw new UnsupportedOperationException(
+                    "JnaNativeIO supports Linux x86_64 only (this is " + Platform.ARCH + ", os type " + Platform.getOSType() + ")");
+        }
+        LibC.ensureLoaded();
+    }
+
+    @Override
+    public int open(String path, int flags, int mode) throws NativeIOException {
+        int fd;
+        int err;
+        do {
+            fd = LibC.open(path, flags, mode);
+            err = fd < 0 ? Native.getLastError() : 0;
+        } while (fd < 0 && err == NativeIOException.EINTR);
+        if (fd < 0) {
+            throw new NativeIOException("open", path, err, "flags=0" + Integer.toOctalString(flags));
+        }
+        paths.put(fd, path);
+        return fd;
+    }
+
+    @Override
+    public void close(int fd) throws NativeIOException {
+        // Forget the path before the fd number can be reused by another open.
+        String path = paths.remove(fd);
+        if (LibC.close(fd) != 0) {
+            throw new NativeIOException("close", path, Native.getLastError(), "fd=" + fd);
+        }
+    }
+
+    @Override
+    public long pread(int fd, ByteBuffer directBuf, int count, long offset) throws NativeIOException {
+        checkBuffer(directBuf, count, true);
+        long address = BufferAddress.of(directBuf) + directBuf.position();
+        long n;
+        int err;
+        try {
+            do {
+                n = LibC.pread(fd, address, count, offset);
+                err = n < 0 ? Native.getLastError() : 0;
+            } while (n < 0 && err == NativeIOException.EINTR);
+        } finally {
+            // We pass a bare address: without this the buffer could be collected,
+            // and its memory freed, while the kernel is still writing into it.
+            Reference.reachabilityFence(directBuf);
+        }
+        if (n < 0) {
+            throw transferError("pread", fd, err, count, offset);
+        }
+        return n;
+    }
+
+    @Override
+    public long pwrite(int fd, ByteBuffer directBuf, int count, long offset) throws NativeIOException {
+        checkBuffer(directBuf, count, false);
+        long address = BufferAddress.of(directBuf) + directBuf.position();
+        long n;
+        int err;
+        try {
+            do {
+                n = LibC.pwrite(fd, address, count, offset);
+                err = n < 0 ? Native.getLastError() : 0;
+            } while (n < 0 && err == NativeIOException.EINTR);
+        } finally {
+            Reference.reachabilityFence(directBuf);
+        }
+        if (n < 0) {
+            throw transferError("pwrite", fd, err, count, offset);
+        }
+        return n;
+    }
+
+    @Override
+    public void fdatasync(int fd) throws NativeIOException {
+        int r;
+        int err;
+        do {
+            r = LibC.fdatasync(fd);
+            err = r != 0 ? Native.getLastError() : 0;
+        } while (r != 0 && err == NativeIOException.EINTR);
+        if (r != 0) {
+            throw new NativeIOException("fdatasync", paths.get(fd), err, "fd=" + fd);
+        }
+    }
+
+    @Override
+    public void fallocate(int fd, int mode, long offset, long length) throws NativeIOException {
+        int r;
+        int err;
+        do {
+            r = LibC.fallocate(fd, mode, offset, length);
+            err = r != 0 ? Native.getLastError() : 0;
+        } while (r != 0 && err == NativeIOException.EINTR);
+        if (r != 0) {
+            throw new NativeIOException("fallocate", paths.get(fd), err,
+                    "fd=" + fd + ", mode=0x" + Integer.toHexString(mode) + ", offset=" + offset + ", length=" + length);
+        }
+    }
+
+    @Override
+    public long blockDeviceSize(int fd) throws NativeIOException {
+        try (Memory out = new Memory(8)) {
+            if (LibC.ioctl(fd, BLKGETSIZE64, out) != 0) {
+                throw new NativeIOException("ioctl", paths.get(fd), Native.getLastError(), "fd=" + fd + ", BLKGETSIZE64");
+            }
+            return out.getLong(0);
+        }
+    }
+
+    @Override
+    public int blockDeviceSectorSize(int fd) throws NativeIOException {
+        try (Memory out = new Memory(4)) {
+            if (LibC.ioctl(fd, BLKSSZGET, out) != 0) {
+                throw new NativeIOException("ioctl", paths.get(fd), Native.getLastError(), "fd=" + fd + ", BLKSSZGET");
+            }
+            return out.getInt(0);
+        }
+    }
+
+    @Override
+    public FileStat fstat(int fd) throws NativeIOException {
+        try (Memory st = new Memory(STAT_SIZE)) {
+            st.clear();
+            if (LibC.fstat(fd, st) != 0) {
+                throw new NativeIOException("fstat", paths.get(fd), Native.getLastError(), "fd=" + fd);
+            }
+            return new FileStat(st.getInt(ST_MODE), st.getLong(ST_SIZE), st.getLong(ST_BLOCKS), st.getLong(ST_BLKSIZE));
+        }
+    }
+
+    private NativeIOException transferError(String syscall, int fd, int errno, int count, long offset) {
+        return new NativeIOException(syscall, paths.get(fd), errno, "fd=" + fd + ", count=" + count + ", offset=" + offset);
+    }
+
+    static void checkBuffer(ByteBuffer buf, int count, boolean intoBuffer) {
+        if (!buf.isDirect()) {
+            throw new IllegalArgumentException("buffer must be direct for native I/O");
+        }
+        if (intoBuffer && buf.isReadOnly()) {
+            throw new IllegalArgumentException("cannot read into a read-only buffer");
+        }
+        if (count < 0 || count > buf.remaining()) {
+            throw new IllegalArgumentException("count " + count + " outside 0.." + buf.remaining() + " (buffer remaining)");
+        }
+    }
+
+    /** libc, bound once per JVM. Pointers are passed as {@code long} (64-bit on x86_64). */
+    private static final class LibC {
+        static {
+            Native.register(LibC.class, "c");
+        }
+
+        static void ensureLoaded() {
+            // Running the static initialiser is the point.
+        }
+
+        static native int open(String path, int flags, int mode);
+
+        static native int close(int fd);
+
+        static native long pread(int fd, long buf, long count, long offset);
+
+        static native long pwrite(int fd, long buf, long count, long offset);
+
+        static native int fdatasync(int fd);
+
+        static native int fallocate(int fd, int mode, long offset, long len);
+
+        static native int ioctl(int fd, long request, Pointer arg);
+
+        // glibc >= 2.33 exports fstat (before, only __fxstat): Debian 12 has 2.36.
+        static native int fstat(int fd, Pointer statbuf);
+    }
+}
