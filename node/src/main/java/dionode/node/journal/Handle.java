@@ -1,0 +1,125 @@
+package dionode.node.journal;
+
+import java.util.Objects;
+
+/**
+ * One atomic metadata change: holds the journal's metadata lock from
+ * {@link Journal#tryStart} to {@link #close()}; every block it modifies is registered with
+ * {@link #getWriteAccess} and lands in the same transaction.
+ *
+ * <p>Confined to the thread that started it. Keep it short (in-memory only): never do I/O
+ * and never wait for a commit while holding a handle (the journal thread needs the lock
+ * to snapshot).
+ */
+public final class Handle implements AutoCloseable {
+
+    private final Journal journal;
+    private final Txn txn;
+    private final Thread owner;
+    private final int credits;
+    private int used;
+    private boolean closed;
+
+    Handle(Journal journal, Txn txn, int credits, Thread owner) {
+        this.journal = journal;
+        this.txn = txn;
+        this.credits = credits;
+        this.owner = owner;
+    }
+
+    /**
+     * Adds {@code homeBlock} to the running transaction (once) and returns {@code liveImage},
+     * which the caller may now modify until {@link #close()}. Every later commit snapshots the
+     * live image as it is then; {@code sealer} (may be null) writes its checksum first.
+     *
+     * @throws IllegalStateException    if this handle would touch more distinct new blocks than
+     *                                  its credits, or the block is registered with another array
+     * @throws IllegalArgumentException if the image is not 4096 bytes or the block is inside the
+     *                                  journal or outside the device
+     */
+    public byte[] getWriteAccess(long homeBlock, byte[] liveImage, Sealer sealer) {
+        checkUsable();
+        Objects.requireNonNull(liveImage, "liveImage");
+        if (liveImage.length != JournalFormat.BLOCK_SIZE) {
+            throw new IllegalArgumentException("metadata image must be " + JournalFormat.BLOCK_SIZE + " bytes, got "
+                    + liveImage.length);
+        }
+        journal.checkHome(homeBlock);
+        Txn.Entry e = txn.blocks.get(homeBlock);
+        if (e != null) {
+            if (e.live != liveImage) {
+                throw new IllegalStateException("block " + homeBlock
+                        + " is already in transaction " + txn.tid + " with another live image");
+            }
+            if (sealer != null) {
+                e.sealer = sealer;
+            }
+            return liveImage;
+        }
+        if (used >= credits) {
+            throw new IllegalStateException("handle asked for " + credits + " credits and would modify block "
+                    + homeBlock + " as distinct block number " + (used + 1));
+        }
+        used++;
+        journal.addBlock(txn, homeBlock, new Txn.Entry(liveImage, sealer));
+        return liveImage;
+    }
+
+    /**
+     * Runs {@code r} on the journal thread once the transaction holding this handle is
+     * durable, before the {@link Journal#commit()} futures of that commit complete. Never runs
+     * if the journal aborts first.
+     */
+    public void afterCommit(Runnable r) {
+        checkUsable();
+        journal.touch(txn);
+        txn.afterCommit.add(Objects.requireNonNull(r));
+    }
+
+    /**
+     * Runs {@code r} on the journal thread after the transaction holding this handle is
+     * durable and its blocks are checkpointed home (the log no longer holds them).
+     */
+    public void afterCheckpoint(Runnable r) {
+        checkUsable();
+        journal.touch(txn);
+        txn.afterCheckpoint.add(Objects.requireNonNull(r));
+    }
+
+    /**
+     * The tid of the transaction this handle belongs to. A transaction that logs no block
+     * (callbacks only) does not consume its tid: the next one reuses it.
+     */
+    public long tid() {
+        return txn.tid;
+    }
+
+    /** Credits asked for at start. */
+    public int credits() {
+        return credits;
+    }
+
+    /** Ends the handle and releases the metadata lock. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("handle of " + owner.getName() + " closed from "
+                    + Thread.currentThread().getName());
+        }
+        closed = true;
+        journal.endHandle(txn, credits - used);
+    }
+
+    private void checkUsable() {
+        if (closed) {
+            throw new IllegalStateException("handle closed");
+        }
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("handle of " + owner.getName() + " used from "
+                    + Thread.currentThread().getName());
+        }
+    }
+}

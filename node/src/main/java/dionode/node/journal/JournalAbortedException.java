@@ -1,0 +1,16 @@
+package dionode.node.journal;
+
+/**
+ * The journal stopped at its first device error and fails every later commit, checkpoint
+ * and handle with this exception (fail sticky). {@link #getCause()} is that first error.
+ * Nothing after the error is durable; the node goes read-only ({@code EROFS}).
+ *
+ * <p>Immutable.
+ */
+public class JournalAbortedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public JournalAbortedException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}
