@@ -176,12 +176,15 @@ public final class Journal implements AutoCloseable {
             for (;;) {
                 if (pos >= blocks) {
                     end = descs.isEmpty() ? "end of the journal area" : "descriptors run off the journal area";
+                    pos = txnStart;
                     break scan;
                 }
                 JournalFormat.Descriptor d = JournalFormat.decodeDescriptor(reader.block(pos), expected,
                         descs.size(), why);
                 if (d == null) {
-                    end = (descs.isEmpty() ? "" : "torn transaction " + expected + ": ") + why[0];
+                    end = (descs.isEmpty() ? "" : "torn transaction " + expected + ": ") + why[0]
+                            + " at log block " + pos;
+                    pos = txnStart;
                     break scan;
                 }
                 descs.add(d);
@@ -193,6 +196,7 @@ public final class Journal implements AutoCloseable {
             }
             if (pos + n + 1 > blocks) {
                 end = "transaction " + expected + " of " + n + " images runs off the journal area";
+                pos = txnStart;
                 break;
             }
             // Images, checked against their tags.
@@ -454,6 +458,9 @@ public final class Journal implements AutoCloseable {
      */
     @Override
     public void close() {
+        if (lock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("close() while holding a handle or the metadata lock would deadlock");
+        }
         lock.lock();
         try {
             stopping = true;
@@ -566,7 +573,9 @@ public final class Journal implements AutoCloseable {
             try {
                 w = nextWork();
             } catch (InterruptedException e) {
-                w = null;
+                // Nobody may silently strand the waiters: an interrupted journal is a failed one.
+                abort(new java.io.InterruptedIOException("journal thread interrupted"));
+                continue;
             } finally {
                 lock.unlock();
             }

@@ -392,6 +392,17 @@ class JournalTest extends JournalTestSupport {
     }
 
     @Test
+    void closeWhileHoldingAHandleIsRefusedNotADeadlock() throws Exception {
+        Path p = newDeviceFile(DEV_BYTES);
+        BlockDevice dev = openDevice(p, JNA);
+        Journal j = start(dev, quiet());
+        Handle h = j.tryStart(1);
+        assertThrows(IllegalStateException.class, j::close);
+        h.close();
+        j.close();
+    }
+
+    @Test
     void multiDescriptorTransactionReplays() throws Exception {
         Path p = newDeviceFile(8L << 20); // 2048 blocks
         BlockDevice dev = openDevice(p, JNA);
