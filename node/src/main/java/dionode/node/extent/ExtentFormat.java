@@ -1,0 +1,176 @@
+package dionode.node.extent;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.zip.CRC32C;
+
+/**
+ * On-device format of extent tree nodes, ext4's {@code ext4_extent_header}/{@code ext4_extent}/
+ * {@code ext4_extent_idx}, little-endian. The root lives inline in the inode (60 bytes, like ext4's
+ * {@code i_block}); other nodes are whole blocks ending in a CRC32C. Stateless, thread-safe.
+ *
+ * <pre>
+ * node header (12 bytes)
+ *  0        2          4        6        8                  12
+ *  +--------+----------+--------+--------+------------------+
+ *  | magic  | entries  | max    | depth  | generation (u32) |   magic 0xF30A; depth 0 = leaf
+ *  +--------+----------+--------+--------+------------------+
+ * leaf entry (12 bytes), from offset 12
+ *  0                  4          6             8                  12
+ *  +------------------+----------+-------------+------------------+
+ *  | lblk (u32)       | len(u16) | pblk hi u16 | pblk lo (u32)    |   len > 32768: unwritten, len-32768
+ *  +------------------+----------+-------------+------------------+
+ * index entry (12 bytes)
+ *  0                  4                  8             10         12
+ *  +------------------+------------------+-------------+----------+
+ *  | lblk (u32)       | child lo (u32)   | child hi u16| unused   |
+ *  +------------------+------------------+-------------+----------+
+ * a node block: header, up to 340 entries, then at 4092 a CRC32C of (ino u64, block u64, bytes 0..4092)
+ * </pre>
+ */
+public final class ExtentFormat {
+    public static final int BLOCK_SIZE = 4096;
+    public static final short MAGIC = (short) 0xF30A;
+    public static final int HEADER_BYTES = 12;
+    public static final int ENTRY_BYTES = 12;
+    public static final int ROOT_BYTES = 60;
+    public static final int ROOT_MAX = (ROOT_BYTES - HEADER_BYTES) / ENTRY_BYTES;
+    public static final int CRC_OFFSET = BLOCK_SIZE - 4;
+    public static final int BLOCK_MAX = (CRC_OFFSET - HEADER_BYTES) / ENTRY_BYTES;
+    /** ext4's EXT4_MAX_EXTENT_DEPTH. */
+    public static final int MAX_DEPTH = 5;
+    /** Logical block numbers are 32 bits on the device. */
+    public static final long MAX_LBLK = 0xFFFF_FFFFL;
+
+    private static final int OFF_MAGIC = 0;
+    private static final int OFF_ENTRIES = 2;
+    private static final int OFF_MAX = 4;
+    private static final int OFF_DEPTH = 6;
+    private static final int UNWRITTEN_BIAS = 1 << 15;
+
+    private static final VarHandle U16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle U32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle U64 = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private ExtentFormat() {
+    }
+
+    static int u16(byte[] b, int off) {
+        return Short.toUnsignedInt((short) U16.get(b, off));
+    }
+
+    static void u16(byte[] b, int off, int v) {
+        U16.set(b, off, (short) v);
+    }
+
+    static long u32(byte[] b, int off) {
+        return Integer.toUnsignedLong((int) U32.get(b, off));
+    }
+
+    static void u32(byte[] b, int off, long v) {
+        U32.set(b, off, (int) v);
+    }
+
+    public static void initHeader(byte[] b, int base, int max, int depth) {
+        u16(b, base + OFF_MAGIC, MAGIC & 0xFFFF);
+        u16(b, base + OFF_ENTRIES, 0);
+        u16(b, base + OFF_MAX, max);
+        u16(b, base + OFF_DEPTH, depth);
+        u32(b, base + 8, 0);
+    }
+
+    public static boolean magicOk(byte[] b, int base) {
+        return u16(b, base + OFF_MAGIC) == (MAGIC & 0xFFFF);
+    }
+
+    public static int entries(byte[] b, int base) {
+        return u16(b, base + OFF_ENTRIES);
+    }
+
+    static void entries(byte[] b, int base, int n) {
+        u16(b, base + OFF_ENTRIES, n);
+    }
+
+    public static int max(byte[] b, int base) {
+        return u16(b, base + OFF_MAX);
+    }
+
+    public static int depth(byte[] b, int base) {
+        return u16(b, base + OFF_DEPTH);
+    }
+
+    static void depth(byte[] b, int base, int d) {
+        u16(b, base + OFF_DEPTH, d);
+    }
+
+    static int entryOffset(int base, int i) {
+        return base + HEADER_BYTES + i * ENTRY_BYTES;
+    }
+
+    public static long key(byte[] b, int base, int i) {
+        return u32(b, entryOffset(base, i));
+    }
+
+    static void key(byte[] b, int base, int i, long lblk) {
+        u32(b, entryOffset(base, i), lblk);
+    }
+
+    /** Decodes a leaf entry; structural sanity is the validator's job. */
+    public static Extent leaf(byte[] b, int base, int i) {
+        int o = entryOffset(base, i);
+        int rawLen = u16(b, o + 4);
+        boolean unwritten = rawLen > UNWRITTEN_BIAS;
+        int len = unwritten ? rawLen - UNWRITTEN_BIAS : rawLen;
+        long pblk = ((long) u16(b, o + 6) << 32) | u32(b, o + 8);
+        return new Extent(u32(b, o), len, pblk, unwritten);
+    }
+
+    /** The raw fields of a leaf entry without the range checks of {@link Extent}, for validation. */
+    static long[] rawLeaf(byte[] b, int base, int i) {
+        int o = entryOffset(base, i);
+        int rawLen = u16(b, o + 4);
+        long pblk = ((long) u16(b, o + 6) << 32) | u32(b, o + 8);
+        return new long[] {u32(b, o), rawLen, pblk};
+    }
+
+    static void leaf(byte[] b, int base, int i, Extent e) {
+        int o = entryOffset(base, i);
+        u32(b, o, e.lblk());
+        u16(b, o + 4, e.unwritten() ? e.len() + UNWRITTEN_BIAS : e.len());
+        u16(b, o + 6, (int) (e.pblk() >>> 32));
+        u32(b, o + 8, e.pblk());
+    }
+
+    public static long child(byte[] b, int base, int i) {
+        int o = entryOffset(base, i);
+        return ((long) u16(b, o + 8) << 32) | u32(b, o + 4);
+    }
+
+    static void index(byte[] b, int base, int i, long lblk, long child) {
+        int o = entryOffset(base, i);
+        u32(b, o, lblk);
+        u32(b, o + 4, child);
+        u16(b, o + 8, (int) (child >>> 32));
+        u16(b, o + 10, 0);
+    }
+
+    /** Writes the block's CRC32C; seeded with owner and location so a misdirected block fails too. */
+    public static void seal(long ino, long blk, byte[] image) {
+        U32.set(image, CRC_OFFSET, crc(ino, blk, image));
+    }
+
+    public static boolean crcOk(long ino, long blk, byte[] image) {
+        return (int) U32.get(image, CRC_OFFSET) == crc(ino, blk, image);
+    }
+
+    private static int crc(long ino, long blk, byte[] image) {
+        CRC32C c = new CRC32C();
+        byte[] seed = new byte[16];
+        U64.set(seed, 0, ino);
+        U64.set(seed, 8, blk);
+        c.update(seed);
+        c.update(image, 0, CRC_OFFSET);
+        return (int) c.getValue();
+    }
+}
