@@ -102,8 +102,21 @@ public final class ExtentTree {
     }
 
     public List<Extent> extents(long from, long to) {
+        return extents(from, to, Integer.MAX_VALUE);
+    }
+
+    /** The first {@code limit} stored extents overlapping {@code [from, to)}, unclipped. */
+    public List<Extent> extents(long from, long to, int limit) {
         List<Extent> out = new ArrayList<>();
-        forEach(from, to, out::add);
+        Path p = findPath(from);
+        Extent e = p.current();
+        if (e == null || e.end() <= from) {
+            e = p.next() ? p.current() : null;
+        }
+        while (e != null && e.lblk() < to && out.size() < limit) {
+            out.add(e);
+            e = p.next() ? p.current() : null;
+        }
         return out;
     }
 
@@ -241,14 +254,22 @@ public final class ExtentTree {
 
     /** Marks every unwritten block in {@code [from, to)} written (ext4_convert_unwritten_extents). Returns blocks converted. */
     public long convertToWritten(long from, long to) {
+        return convertState(from, to, false);
+    }
+
+    /**
+     * Sets the state of every allocated block in {@code [from, to)}; returns how many changed.
+     * To unwritten is what FALLOC_FL_ZERO_RANGE does to whole blocks.
+     */
+    public long convertState(long from, long to, boolean unwritten) {
         List<Extent> pieces = new ArrayList<>();
         long[] converted = {0};
         forEach(from, to, e -> {
             Extent s = e.slice(from, to);
-            if (s.unwritten()) {
+            if (s.unwritten() != unwritten) {
                 converted[0] += s.len();
             }
-            pieces.add(s.withState(false));
+            pieces.add(s.withState(unwritten));
         });
         if (converted[0] > 0) {
             replace(from, to, pieces);

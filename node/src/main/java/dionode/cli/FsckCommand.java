@@ -1,0 +1,60 @@
+package dionode.cli;
+
+import dionode.node.device.BlockDevice;
+import dionode.node.device.JnaNativeIO;
+import dionode.node.fs.Problem;
+import dionode.node.fs.Volume;
+import dionode.node.journal.JournalOptions;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code dionode fsck}: check a whole device; exit 0 only when clean. */
+@Command(name = "fsck", mixinStandardHelpOptions = true,
+        description = {"Check a device: superblock, journal (replayed first), inode records, extent trees, bitmaps against",
+            "extents, blocks claimed twice, orphans and sizes. Exits 0 only when clean, 1 when problems were found."})
+public final class FsckCommand implements Callable<Integer> {
+    @Option(names = "--device", required = true, description = "device file or block device (not in use by a node)")
+    Path device;
+
+    @Option(names = "--json", description = "print the report as one JSON object")
+    boolean json;
+
+    @Override
+    public Integer call() throws IOException {
+        List<Problem> problems;
+        long files;
+        String fatal = null;
+        try (BlockDevice dev = BlockDevice.open(device, new JnaNativeIO(), 0)) {
+            Volume v = Volume.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), true);
+            problems = v.problems();
+            files = v.names().size();
+        } catch (IOException e) {
+            problems = List.of(new Problem(0, "unmountable", e.getMessage()));
+            files = 0;
+            fatal = e.getMessage();
+        }
+        if (json) {
+            StringBuilder s = new StringBuilder("{\"device\":").append(Json.str(device.toString()))
+                    .append(",\"clean\":").append(problems.isEmpty())
+                    .append(",\"files\":").append(files)
+                    .append(",\"problems\":[");
+            for (int i = 0; i < problems.size(); i++) {
+                Problem p = problems.get(i);
+                s.append(i > 0 ? "," : "").append("{\"ino\":").append(p.ino()).append(",\"kind\":").append(Json.str(p.kind()))
+                        .append(",\"detail\":").append(Json.str(p.detail())).append('}');
+            }
+            System.out.println(s.append("]}"));
+        } else {
+            for (Problem p : problems) {
+                System.out.println(p);
+            }
+            System.out.println(device + ": " + (problems.isEmpty() ? "clean" : problems.size() + " problems") + ", " + files + " files");
+        }
+        return fatal != null ? 8 : problems.isEmpty() ? 0 : 1;
+    }
+}

@@ -1,0 +1,64 @@
+package dionode.cli;
+
+import dionode.node.device.JnaNativeIO;
+import dionode.node.server.NodeConfig;
+import dionode.node.server.NodeServer;
+import dionode.protocol.LockPolicy;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code dionode serve}: run a node until SIGTERM/SIGINT. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Run a node. Without --device it uses the embedded default data/dionode.img, created, fully written",
+            "and formatted on first run. Prints 'listening on HOST:PORT' once bound; SIGTERM stops it cleanly."})
+public final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--device", description = "device file or block device (default: ${DEFAULT-VALUE})")
+    Path device = NodeConfig.DEFAULT_DEVICE;
+
+    @Option(names = "--size", converter = Sizes.Converter.class,
+            description = "size of the device file when it is created (default 1G)")
+    Long size;
+
+    @Option(names = "--host", description = "address to bind (default: ${DEFAULT-VALUE})")
+    String host = "127.0.0.1";
+
+    @Option(names = "--port", description = "port (default: ${DEFAULT-VALUE})")
+    int port = 7070;
+
+    @Option(names = "--lock-policy", description = "default lock policy for new files: overwrite-check, aligned-shared or "
+            + "zeroing-aware (default: ${DEFAULT-VALUE})")
+    String policy = LockPolicy.ZEROING_AWARE.cliName();
+
+    @Option(names = "--parallelism", description = "requests in the node per connection (default: ${DEFAULT-VALUE})")
+    int parallelism = 64;
+
+    @Option(names = "--io-threads", description = "device I/O threads, the device queue depth (default: ${DEFAULT-VALUE})")
+    int ioThreads = 32;
+
+    @Option(names = "--sector-size", description = "override the device's logical sector size (default: read from the device)")
+    int sectorSize;
+
+    @Override
+    public Integer call() throws Exception {
+        NodeConfig defaults = NodeConfig.defaults();
+        boolean embedded = device.equals(NodeConfig.DEFAULT_DEVICE);
+        NodeConfig config = defaults
+                .withDevice(device, size != null ? size : NodeConfig.DEFAULT_SIZE, embedded || size != null)
+                .withAddress(host, port)
+                .withPolicy(LockPolicy.parse(policy))
+                .withTuning(parallelism, ioThreads, sectorSize);
+        NodeServer node = NodeServer.start(config, new JnaNativeIO());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            node.close();
+            stopped.countDown();
+        }, "dionode-shutdown"));
+        System.out.println("listening on " + node.address().getHostString() + ":" + node.address().getPort());
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+}

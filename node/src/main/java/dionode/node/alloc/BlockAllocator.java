@@ -1,0 +1,213 @@
+package dionode.node.alloc;
+
+import dionode.node.journal.Handle;
+import dionode.node.journal.Sealer;
+import dionode.node.meta.Bytes;
+import dionode.node.meta.Layout;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The block allocator shared by all inodes (ext4's mballoc, much simplified): on-device bitmap
+ * blocks, logged through the journal, and an in-memory copy in longs that also holds blocks whose
+ * freeing is not yet safe to reuse: data blocks until the freeing transaction commits (a crash
+ * must never show a block in another file while the old owner's extent still points to it), and
+ * extent-node blocks until the journal is checkpointed (replay must never write an old node image
+ * over a block that became file data; jbd2 uses revoke records for this).
+ *
+ * <p>Thread-safe: every method runs under the journal's metadata lock (callers hold a handle; the
+ * deferred releases take the lock), and nothing here does I/O, so actors are never blocked on a
+ * device.
+ */
+public final class BlockAllocator {
+
+    /** A run of blocks. Immutable. */
+    public record Run(long start, long len) {
+        public long end() {
+            return start + len;
+        }
+    }
+
+    private static final int CRC_OFFSET = Layout.BLOCK_SIZE - 4;
+    private final Layout layout;
+    private final byte[][] bitmaps;
+    private final long[] inUse;
+    private final ReentrantLock lock;
+    private volatile long free;
+    private final Sealer sealer = BlockAllocator::seal;
+
+    public BlockAllocator(Layout layout, byte[][] bitmaps, ReentrantLock metadataLock) {
+        this.layout = layout;
+        this.bitmaps = bitmaps;
+        this.lock = metadataLock;
+        this.inUse = new long[(int) ((layout.totalBlocks() + 63) >>> 6)];
+        long f = 0;
+        for (long b = 0; b < layout.totalBlocks(); b++) {
+            if (diskBit(b)) {
+                inUse[(int) (b >>> 6)] |= 1L << b;
+            } else if (b >= layout.dataStart()) {
+                f++;
+            }
+        }
+        for (long b = 0; b < layout.dataStart(); b++) {
+            inUse[(int) (b >>> 6)] |= 1L << b;
+        }
+        this.free = f;
+    }
+
+    /** Fresh bitmap images for mkfs: every metadata block (everything before the data area) in use. */
+    public static byte[][] initialBitmaps(Layout layout) {
+        byte[][] maps = new byte[(int) layout.bitmapBlocks()][Layout.BLOCK_SIZE];
+        for (long b = 0; b < layout.dataStart(); b++) {
+            setBit(maps, b, true);
+        }
+        for (int i = 0; i < maps.length; i++) {
+            seal(layout.bitmapStart() + i, maps[i]);
+        }
+        return maps;
+    }
+
+    public static void seal(long home, byte[] image) {
+        Bytes.i32(image, CRC_OFFSET, Bytes.crc(home, image, 0, CRC_OFFSET));
+    }
+
+    public static boolean crcOk(long home, byte[] image) {
+        return Bytes.i32(image, CRC_OFFSET) == Bytes.crc(home, image, 0, CRC_OFFSET);
+    }
+
+    /** Free data blocks that can be allocated now. */
+    public long freeBlocks() {
+        return free;
+    }
+
+    /** Journal credits for allocating or freeing one run of up to {@code len} blocks. */
+    public static int creditsFor(long len) {
+        return (int) (2 + len / Layout.BITS_PER_BITMAP_BLOCK);
+    }
+
+    /** The on-device bitmap says {@code blk} is allocated. */
+    public boolean allocatedOnDisk(long blk) {
+        lock.lock();
+        try {
+            return diskBit(blk);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The first free run at or after {@code goal} (wrapping round the data area), at most
+     * {@code maxLen} blocks, marked in use in the handle's transaction; null when the device is full.
+     */
+    public Run allocate(Handle h, long goal, long maxLen) {
+        long total = layout.totalBlocks();
+        long start = goal < layout.dataStart() || goal >= total ? layout.dataStart() : goal;
+        long found = nextFree(start, total);
+        if (found < 0) {
+            found = nextFree(layout.dataStart(), start);
+            if (found < 0) {
+                return null;
+            }
+        }
+        long end = found + 1;
+        while (end < total && end - found < maxLen && !memBit(end)) {
+            end++;
+        }
+        Run r = new Run(found, end - found);
+        mark(h, r, true);
+        for (long b = r.start(); b < r.end(); b++) {
+            inUse[(int) (b >>> 6)] |= 1L << b;
+        }
+        free -= r.len();
+        return r;
+    }
+
+    /** Frees data blocks in the handle's transaction; they become allocatable once it commits. */
+    public void free(Handle h, Run r) {
+        mark(h, r, false);
+        h.afterCommit(() -> release(r));
+    }
+
+    /** Frees an extent-node block; reusable once the journal no longer holds images of it. */
+    public void freeMeta(Handle h, long blk) {
+        Run r = new Run(blk, 1);
+        mark(h, r, false);
+        h.afterCheckpoint(() -> release(r));
+    }
+
+    /** Marks blocks in use without a transaction: mount-time repair of blocks the bitmap lost. */
+    public void reserveInMemory(long pblk, long len) {
+        lock.lock();
+        try {
+            for (long b = pblk; b < pblk + len; b++) {
+                if (!memBit(b)) {
+                    inUse[(int) (b >>> 6)] |= 1L << b;
+                    free--;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void release(Run r) {
+        lock.lock();
+        try {
+            for (long b = r.start(); b < r.end(); b++) {
+                if (memBit(b) && !diskBit(b)) {
+                    inUse[(int) (b >>> 6)] &= ~(1L << b);
+                    free++;
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void mark(Handle h, Run r, boolean used) {
+        long b = r.start();
+        while (b < r.end()) {
+            int map = (int) (b / Layout.BITS_PER_BITMAP_BLOCK);
+            long mapEnd = Math.min(r.end(), (long) (map + 1) * Layout.BITS_PER_BITMAP_BLOCK);
+            h.getWriteAccess(layout.bitmapStart() + map, bitmaps[map], sealer);
+            for (; b < mapEnd; b++) {
+                if (diskBit(b) == used) {
+                    throw new IllegalStateException("block " + b + " already " + (used ? "allocated" : "free"));
+                }
+                setBit(bitmaps, b, used);
+            }
+        }
+    }
+
+    private long nextFree(long from, long to) {
+        long b = from;
+        while (b < to) {
+            long word = ~inUse[(int) (b >>> 6)] & (-1L << (b & 63));
+            if (word != 0) {
+                long hit = (b & ~63L) + Long.numberOfTrailingZeros(word);
+                return hit < to ? hit : -1;
+            }
+            b = (b & ~63L) + 64;
+        }
+        return -1;
+    }
+
+    private boolean memBit(long b) {
+        return (inUse[(int) (b >>> 6)] & (1L << b)) != 0;
+    }
+
+    private boolean diskBit(long b) {
+        int map = (int) (b / Layout.BITS_PER_BITMAP_BLOCK);
+        int bit = (int) (b % Layout.BITS_PER_BITMAP_BLOCK);
+        return (bitmaps[map][bit >>> 3] & (1 << (bit & 7))) != 0;
+    }
+
+    private static void setBit(byte[][] maps, long b, boolean used) {
+        int map = (int) (b / Layout.BITS_PER_BITMAP_BLOCK);
+        int bit = (int) (b % Layout.BITS_PER_BITMAP_BLOCK);
+        if (used) {
+            maps[map][bit >>> 3] |= (byte) (1 << (bit & 7));
+        } else {
+            maps[map][bit >>> 3] &= (byte) ~(1 << (bit & 7));
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package dionode.node.meta;
+
+import dionode.node.extent.ExtentFormat;
+import dionode.protocol.LockPolicy;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * One inode as stored in the inode table (ext4's {@code struct ext4_inode}, much smaller; the flat
+ * namespace keeps each file's name in its inode). Immutable value except {@code root}, which is
+ * copied on encode and decode.
+ *
+ * <pre>
+ *  0       2       4        8            12     13      14      16          24            32
+ *  +-------+-------+--------+------------+------+-------+-------+-----------+-------------+
+ *  | magic | mode  | flags  | generation |policy|namelen| 0     | i_size    | i_disksize  |
+ *  +-------+-------+--------+------------+------+-------+-------+-----------+-------------+
+ *  32        40          48          56           64                    124          252     256
+ *  | blocks  | mtime ns  | ctime ns  | crtime ns  | extent root (60 B)  | name (128) | CRC32C |
+ * </pre>
+ * magic 0x1D0E marks a record in use; a free record is all zeros but its CRC. The CRC32C is seeded
+ * with the inode number, so a record copied to another slot fails.
+ */
+public record InodeRecord(long ino, int flags, int mode, int generation, LockPolicy policy, long size, long disksize,
+        long blocks, long mtimeNanos, long ctimeNanos, long crtimeNanos, byte[] root, String name) {
+
+    public static final int MAGIC = 0x1D0E;
+    /** On the orphan list: blocks past i_disksize are freed at mount (ext4's orphan handling). */
+    public static final int FLAG_ORPHAN = 1;
+    /** Unlinked while its blocks were being freed: the whole inode goes at mount. */
+    public static final int FLAG_UNLINKED = 1 << 1;
+    public static final int MAX_NAME_BYTES = 128;
+    /** Permission bits plus setuid (04000) and setgid (02000). */
+    public static final int MODE_MASK = 07777;
+    public static final int S_ISUID = 04000;
+    public static final int S_ISGID = 02000;
+
+    private static final int OFF_ROOT = 64;
+    private static final int OFF_NAME = 124;
+    private static final int OFF_CRC = Layout.INODE_BYTES - 4;
+
+    public boolean orphan() {
+        return (flags & FLAG_ORPHAN) != 0;
+    }
+
+    public boolean unlinked() {
+        return (flags & FLAG_UNLINKED) != 0;
+    }
+
+    public static int nameBytes(String name) {
+        return name.getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    /** Writes this record into its slot of a table block image, CRC included. */
+    public void encodeInto(byte[] block, int off) {
+        java.util.Arrays.fill(block, off, off + Layout.INODE_BYTES, (byte) 0);
+        byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        if (n.length > MAX_NAME_BYTES || root.length != ExtentFormat.ROOT_BYTES) {
+            throw new IllegalArgumentException("name of " + n.length + " bytes or bad root");
+        }
+        Bytes.u16(block, off, MAGIC);
+        Bytes.u16(block, off + 2, mode & MODE_MASK);
+        Bytes.i32(block, off + 4, flags);
+        Bytes.i32(block, off + 8, generation);
+        block[off + 12] = (byte) policy.ordinal();
+        block[off + 13] = (byte) n.length;
+        Bytes.i64(block, off + 16, size);
+        Bytes.i64(block, off + 24, disksize);
+        Bytes.i64(block, off + 32, blocks);
+        Bytes.i64(block, off + 40, mtimeNanos);
+        Bytes.i64(block, off + 48, ctimeNanos);
+        Bytes.i64(block, off + 56, crtimeNanos);
+        System.arraycopy(root, 0, block, off + OFF_ROOT, ExtentFormat.ROOT_BYTES);
+        System.arraycopy(n, 0, block, off + OFF_NAME, n.length);
+        seal(block, off, ino);
+    }
+
+    /** A free slot: zeros and a valid CRC. */
+    public static void encodeFree(byte[] block, int off, long ino) {
+        java.util.Arrays.fill(block, off, off + Layout.INODE_BYTES, (byte) 0);
+        seal(block, off, ino);
+    }
+
+    static void seal(byte[] block, int off, long ino) {
+        Bytes.i32(block, off + OFF_CRC, Bytes.crc(ino, block, off, OFF_CRC));
+    }
+
+    public static boolean inUse(byte[] block, int off) {
+        return Bytes.u16(block, off) == MAGIC;
+    }
+
+    /**
+     * Decodes and validates a slot; null for a valid free slot.
+     *
+     * @throws MetadataCorruptException on a bad CRC or impossible fields
+     */
+    public static InodeRecord decode(byte[] block, int off, long ino) throws MetadataCorruptException {
+        if (Bytes.i32(block, off + OFF_CRC) != Bytes.crc(ino, block, off, OFF_CRC)) {
+            throw new MetadataCorruptException("inode " + ino + ": record checksum mismatch");
+        }
+        int magic = Bytes.u16(block, off);
+        if (magic == 0) {
+            for (int i = 0; i < OFF_CRC; i++) {
+                if (block[off + i] != 0) {
+                    throw new MetadataCorruptException("inode " + ino + ": free record with data in it");
+                }
+            }
+            return null;
+        }
+        if (magic != MAGIC) {
+            throw new MetadataCorruptException("inode " + ino + ": bad record magic " + Integer.toHexString(magic));
+        }
+        int policy = block[off + 12];
+        int nameLen = Byte.toUnsignedInt(block[off + 13]);
+        long size = Bytes.i64(block, off + 16);
+        long disksize = Bytes.i64(block, off + 24);
+        if (policy < 0 || policy >= LockPolicy.values().length || nameLen == 0 || nameLen > MAX_NAME_BYTES
+                || size < 0 || disksize < 0 || disksize > size && (Bytes.i32(block, off + 4) & FLAG_ORPHAN) == 0) {
+            throw new MetadataCorruptException("inode " + ino + ": impossible fields (policy " + policy + ", name length "
+                    + nameLen + ", size " + size + ", disksize " + disksize + ")");
+        }
+        byte[] root = new byte[ExtentFormat.ROOT_BYTES];
+        System.arraycopy(block, off + OFF_ROOT, root, 0, root.length);
+        String name = new String(block, off + OFF_NAME, nameLen, StandardCharsets.UTF_8);
+        return new InodeRecord(ino, Bytes.i32(block, off + 4), Bytes.u16(block, off + 2), Bytes.i32(block, off + 8),
+                LockPolicy.values()[policy], size, disksize, Bytes.i64(block, off + 32), Bytes.i64(block, off + 40),
+                Bytes.i64(block, off + 48), Bytes.i64(block, off + 56), root, name);
+    }
+}

@@ -1,0 +1,100 @@
+package dionode.node.meta;
+
+import dionode.node.journal.Handle;
+import dionode.node.journal.Sealer;
+import java.util.BitSet;
+
+/**
+ * The inode table: live images of every table block (loaded at mount, journaled on change) and
+ * the set of free inode numbers. Thread-safe: a record is read and written only by its inode's
+ * owner, writes happen inside journal handles (under the metadata lock), and the free set is
+ * synchronized.
+ */
+public final class InodeTable {
+    private final Layout layout;
+    private final byte[][] blocks;
+    private final BitSet used = new BitSet();
+    private long nextFree = 1;
+
+    /** Re-seals every slot of a table block before the journal snapshots it. */
+    private final Sealer sealer;
+
+    public InodeTable(Layout layout, byte[][] blocks) {
+        this.layout = layout;
+        this.blocks = blocks;
+        this.sealer = (home, image) -> {
+            long first = (home - layout.inodeTableStart()) * Layout.INODES_PER_BLOCK + 1;
+            for (int i = 0; i < Layout.INODES_PER_BLOCK; i++) {
+                InodeRecord.seal(image, i * Layout.INODE_BYTES, first + i);
+            }
+        };
+    }
+
+    /** The sealed image of a fresh table block: every slot free. */
+    public static byte[] emptyBlock(Layout layout, long tableBlockIndex) {
+        byte[] b = new byte[Layout.BLOCK_SIZE];
+        long first = tableBlockIndex * Layout.INODES_PER_BLOCK + 1;
+        for (int i = 0; i < Layout.INODES_PER_BLOCK; i++) {
+            InodeRecord.encodeFree(b, i * Layout.INODE_BYTES, first + i);
+        }
+        return b;
+    }
+
+    public Layout layout() {
+        return layout;
+    }
+
+    public boolean validIno(long ino) {
+        return ino >= 1 && ino <= layout.inodeCount();
+    }
+
+    /** The record of {@code ino}, or null when the slot is free. */
+    public InodeRecord read(long ino) throws MetadataCorruptException {
+        return InodeRecord.decode(image(ino), layout.inodeOffset(ino), ino);
+    }
+
+    /** Logs the record in the handle's transaction. Costs one credit. */
+    public void write(Handle h, InodeRecord r) {
+        long home = layout.inodeBlock(r.ino());
+        byte[] img = h.getWriteAccess(home, image(r.ino()), sealer);
+        r.encodeInto(img, layout.inodeOffset(r.ino()));
+    }
+
+    /** Frees the slot in the handle's transaction; the number is reusable after {@link #release}. */
+    public void clear(Handle h, long ino) {
+        long home = layout.inodeBlock(ino);
+        byte[] img = h.getWriteAccess(home, image(ino), sealer);
+        InodeRecord.encodeFree(img, layout.inodeOffset(ino), ino);
+    }
+
+    private byte[] image(long ino) {
+        return blocks[(int) ((ino - 1) / Layout.INODES_PER_BLOCK)];
+    }
+
+    /** Marks a number taken (at mount, for every slot that is in use or unreadable). */
+    public synchronized void markUsed(long ino) {
+        used.set((int) ino);
+    }
+
+    /** A free inode number, taken; 0 when the table is full. */
+    public synchronized long allocate() {
+        long n = layout.inodeCount();
+        for (long i = 0; i < n; i++) {
+            long ino = (nextFree - 1 + i) % n + 1;
+            if (!used.get((int) ino)) {
+                used.set((int) ino);
+                nextFree = ino % n + 1;
+                return ino;
+            }
+        }
+        return 0;
+    }
+
+    public synchronized void release(long ino) {
+        used.clear((int) ino);
+    }
+
+    public synchronized long inUseCount() {
+        return used.cardinality();
+    }
+}

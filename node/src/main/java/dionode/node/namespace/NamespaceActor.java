@@ -1,0 +1,189 @@
+package dionode.node.namespace;
+
+import dionode.node.fs.Volume;
+import dionode.node.inode.InodeCommand;
+import dionode.node.inode.InodeRefs;
+import dionode.node.journal.Handle;
+import dionode.node.meta.InodeRecord;
+import dionode.protocol.Errno;
+import dionode.protocol.LockPolicy;
+import dionode.protocol.message.Reply;
+import dionode.protocol.message.Request;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * The flat directory: name to inode number. Creates write the new inode (with its name) in a
+ * journal handle; unlink removes the name at once and has the inode's actor free the file. One
+ * actor, so create/unlink of a name are serialized. Confined to its actor.
+ */
+public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Command> {
+
+    public sealed interface Command {
+    }
+
+    public record Op(Request.NamespaceRequest request, CompletableFuture<Reply> reply) implements Command {
+    }
+
+    private record Resume(Runnable action) implements Command {
+    }
+
+    private static final int MAX_PARKED = 4096;
+
+    private final Volume vol;
+    private final InodeRefs inodes;
+    private final LockPolicy defaultPolicy;
+    private final Map<String, Long> names;
+    private final ArrayDeque<Runnable> journalWaiters = new ArrayDeque<>();
+    private boolean spaceRequested;
+
+    public static Behavior<Command> create(Volume vol, InodeRefs inodes, LockPolicy defaultPolicy) {
+        return Behaviors.setup(c -> new NamespaceActor(c, vol, inodes, defaultPolicy));
+    }
+
+    private NamespaceActor(ActorContext<Command> context, Volume vol, InodeRefs inodes, LockPolicy defaultPolicy) {
+        super(context);
+        this.vol = vol;
+        this.inodes = inodes;
+        this.defaultPolicy = defaultPolicy;
+        this.names = new HashMap<>(vol.names());
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(Op.class, this::onOp)
+                .onMessage(Resume.class, r -> {
+                    r.action().run();
+                    return this;
+                })
+                .build();
+    }
+
+    private Behavior<Command> onOp(Op op) {
+        Request.NamespaceRequest r = op.request();
+        CompletableFuture<Reply> f = op.reply();
+        if (r instanceof Request.Create c) {
+            create(c, f);
+        } else if (r instanceof Request.Lookup l) {
+            Long ino = names.get(l.name());
+            f.complete(ino == null ? noEntry(l.name()) : new Reply.InodeInfo(ino, l.name(), false));
+        } else if (r instanceof Request.Unlink u) {
+            unlink(u.name(), f);
+        } else if (r instanceof Request.ListFiles) {
+            List<Reply.DirEntry> entries = new ArrayList<>();
+            names.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                    .forEach(e -> entries.add(new Reply.DirEntry(e.getKey(), e.getValue())));
+            f.complete(new Reply.FileList(entries));
+        }
+        return this;
+    }
+
+    private static Reply noEntry(String name) {
+        return new Reply.Error(Errno.ENOENT, "no file named '" + name + "'");
+    }
+
+    /** Why a name cannot be used, or null. */
+    static String badName(String name) {
+        if (name == null || name.isEmpty() || name.equals(".") || name.equals("..")) {
+            return "empty or reserved name";
+        }
+        if (name.indexOf('/') >= 0 || name.indexOf('\0') >= 0) {
+            return "a name may not contain '/' or NUL";
+        }
+        return null;
+    }
+
+    private void create(Request.Create c, CompletableFuture<Reply> f) {
+        String bad = badName(c.name());
+        if (bad != null) {
+            f.complete(new Reply.Error(Errno.EINVAL, bad));
+            return;
+        }
+        if (c.name().getBytes(StandardCharsets.UTF_8).length > InodeRecord.MAX_NAME_BYTES) {
+            f.complete(new Reply.Error(Errno.ENAMETOOLONG, "names are at most " + InodeRecord.MAX_NAME_BYTES + " bytes"));
+            return;
+        }
+        Long existing = names.get(c.name());
+        if (existing != null) {
+            f.complete(c.exclusive() ? new Reply.Error(Errno.EEXIST, "'" + c.name() + "' exists")
+                    : new Reply.InodeInfo(existing, c.name(), false));
+            return;
+        }
+        Handle h;
+        try {
+            h = vol.journal().tryStart(1);
+        } catch (RuntimeException e) {
+            f.complete(new Reply.Error(Errno.EROFS, "journal unavailable: " + e.getMessage()));
+            return;
+        }
+        if (h == null) {
+            park(() -> create(c, f), f);
+            return;
+        }
+        long ino;
+        try {
+            ino = vol.inodes().allocate();
+            if (ino != 0) {
+                vol.create(h, ino, c.name(), c.mode(), c.policy() != null ? c.policy() : defaultPolicy);
+            }
+        } finally {
+            h.close();
+        }
+        if (ino == 0) {
+            f.complete(new Reply.Error(Errno.ENOSPC, "inode table full (" + vol.layout().inodeCount() + " inodes)"));
+            return;
+        }
+        names.put(c.name(), ino);
+        f.complete(new Reply.InodeInfo(ino, c.name(), true));
+    }
+
+    private void unlink(String name, CompletableFuture<Reply> f) {
+        Long ino = names.remove(name);
+        if (ino == null) {
+            f.complete(noEntry(name));
+            return;
+        }
+        CompletableFuture<Reply> done = new CompletableFuture<>();
+        inodes.tell(ino, new InodeCommand.Delete(done));
+        ActorRef<Command> self = getContext().getSelf();
+        done.whenComplete((r, e) -> self.tell(new Resume(() -> {
+            if (r instanceof Reply.Done) {
+                f.complete(r);
+            } else {
+                names.putIfAbsent(name, ino);
+                f.complete(r != null ? r : new Reply.Error(Errno.EIO, String.valueOf(e)));
+            }
+        })));
+    }
+
+    private void park(Runnable retry, CompletableFuture<Reply> f) {
+        if (journalWaiters.size() >= MAX_PARKED) {
+            f.complete(new Reply.Error(Errno.EAGAIN, "namespace busy: journal full"));
+            return;
+        }
+        journalWaiters.add(retry);
+        if (!spaceRequested) {
+            spaceRequested = true;
+            ActorRef<Command> self = getContext().getSelf();
+            vol.journal().onSpace(() -> self.tell(new Resume(() -> {
+                spaceRequested = false;
+                int n = journalWaiters.size();
+                for (int i = 0; i < n && !journalWaiters.isEmpty(); i++) {
+                    journalWaiters.poll().run();
+                }
+            })));
+        }
+    }
+}

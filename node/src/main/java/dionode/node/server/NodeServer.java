@@ -1,0 +1,198 @@
+package dionode.node.server;
+
+import dionode.node.device.AlignedBuffers;
+import dionode.node.device.BlockDevice;
+import dionode.node.device.DeviceFiles;
+import dionode.node.device.IoExecutor;
+import dionode.node.device.NativeIO;
+import dionode.node.fs.Volume;
+import dionode.node.inode.DataPath;
+import dionode.node.inode.DeviceDataPath;
+import dionode.node.inode.InodeContext;
+import dionode.node.inode.InodeRefs;
+import dionode.node.inode.InodeRegion;
+import dionode.node.inode.NodeCounters;
+import dionode.node.journal.JournalOptions;
+import dionode.node.namespace.NamespaceActor;
+import dionode.protocol.wire.KryoCodec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.stream.javadsl.Tcp;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running node: device, mounted volume, I/O pool, actors and the TCP listener, started and
+ * stopped in order. {@link #close()} is the clean shutdown of SIGTERM: stop accepting, let
+ * requests in flight finish, stop the actors, commit and checkpoint the journal, sync, close.
+ * Thread-safe.
+ */
+public final class NodeServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(NodeServer.class);
+
+    private final NodeConfig config;
+    private final BlockDevice device;
+    private final Volume volume;
+    private final IoExecutor io;
+    private final ActorSystem<Void> system;
+    private final Dispatcher dispatcher;
+    private final NodeCounters counters;
+    private final ActorRef<InodeRegion.Command> region;
+    private final Tcp.ServerBinding binding;
+    private volatile boolean closed;
+
+    private NodeServer(NodeConfig config, BlockDevice device, Volume volume, IoExecutor io, ActorSystem<Void> system,
+            Dispatcher dispatcher, NodeCounters counters, ActorRef<InodeRegion.Command> region, Tcp.ServerBinding binding) {
+        this.config = config;
+        this.device = device;
+        this.volume = volume;
+        this.io = io;
+        this.system = system;
+        this.dispatcher = dispatcher;
+        this.counters = counters;
+        this.region = region;
+        this.binding = binding;
+    }
+
+    public static NodeServer start(NodeConfig config, NativeIO nativeIO) throws IOException {
+        return start(config, nativeIO, Function.identity());
+    }
+
+    /**
+     * @param dataPathWrapper lets ordering tests put a gate in front of the real data path
+     */
+    public static NodeServer start(NodeConfig config, NativeIO nativeIO, Function<DataPath, DataPath> dataPathWrapper)
+            throws IOException {
+        boolean fresh = false;
+        if (!Files.exists(config.device())) {
+            if (!config.create()) {
+                throw new IOException("device " + config.device() + " does not exist");
+            }
+            Files.createDirectories(config.device().toAbsolutePath().getParent());
+            LOG.info("creating device file {} of {} bytes (fully written, not sparse)", config.device(), config.size());
+            DeviceFiles.createFullyWritten(config.device(), config.size(), nativeIO);
+            fresh = true;
+        }
+        BlockDevice device = BlockDevice.open(config.device(), nativeIO, config.sectorSize());
+        Volume volume = null;
+        IoExecutor io = null;
+        ActorSystem<Void> system = null;
+        try {
+            Clock clock = Clock.systemUTC();
+            if (fresh) {
+                Volume.mkfs(device, config.inodes(), config.policy(), clock);
+            }
+            volume = Volume.mount(device, JournalOptions.defaults().withCommitInterval(config.commitInterval()), clock, false);
+            io = new IoExecutor(config.ioThreads(), config.ioQueue());
+            NodeCounters counters = new NodeCounters();
+            Volume v = volume;
+            counters.gauge("free_blocks", () -> v.allocator().freeBlocks());
+            counters.gauge("journal_commits", () -> v.journal().stats().commits());
+            counters.gauge("journal_flushes", () -> v.journal().stats().flushes());
+            counters.gauge("journal_checkpoints", () -> v.journal().stats().checkpoints());
+            counters.gauge("journal_blocks_logged", () -> v.journal().stats().blocksLogged());
+            counters.gauge("files", () -> v.inodes().inUseCount());
+            DataPath data = dataPathWrapper.apply(new DeviceDataPath(device, io, new AlignedBuffers()));
+            InodeContext ctx = new InodeContext(volume, data, counters, config.maxWaitersPerInode(), config.idleTimeout());
+            CompletableFuture<ActorRef<InodeRegion.Command>> regionRef = new CompletableFuture<>();
+            CompletableFuture<ActorRef<NamespaceActor.Command>> nsRef = new CompletableFuture<>();
+            system = ActorSystem.create(Behaviors.setup(c -> {
+                ActorRef<InodeRegion.Command> r = c.spawn(InodeRegion.create(ctx), "inodes");
+                InodeRefs refs = InodeRegion.refs(r);
+                regionRef.complete(r);
+                nsRef.complete(c.spawn(NamespaceActor.create(v, refs, config.policy()), "namespace"));
+                return Behaviors.empty();
+            }), "dionode");
+            ActorRef<InodeRegion.Command> region = regionRef.get(30, TimeUnit.SECONDS);
+            Dispatcher dispatcher = new Dispatcher(nsRef.get(30, TimeUnit.SECONDS), InodeRegion.refs(region), counters,
+                    volume.layout().inodeCount());
+            TcpServer tcp = new TcpServer(dispatcher, new KryoCodec(config.maxPayload()), config.parallelism());
+            Tcp.ServerBinding binding = tcp.bind(system, config.host(), config.port()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            LOG.info("node on {} ({}), policy {}", config.device(), device.isBlockDevice() ? "block device" : "device file",
+                    config.policy());
+            return new NodeServer(config, device, volume, io, system, dispatcher, counters, region, binding);
+        } catch (Exception e) {
+            if (system != null) {
+                system.terminate();
+            }
+            if (io != null) {
+                io.close();
+            }
+            if (volume != null) {
+                volume.close();
+            }
+            device.close();
+            if (e instanceof IOException ioe) {
+                throw ioe;
+            }
+            throw new IOException("node failed to start: " + e.getMessage(), e);
+        }
+    }
+
+    /** The address actually bound (port 0 picks a free one). */
+    public java.net.InetSocketAddress address() {
+        return binding.localAddress();
+    }
+
+    public Volume volume() {
+        return volume;
+    }
+
+    public NodeCounters counters() {
+        return counters;
+    }
+
+    public ActorRef<InodeRegion.Command> region() {
+        return region;
+    }
+
+    public ActorSystem<Void> system() {
+        return system;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        LOG.info("stopping: no new connections, waiting for {} requests in flight", dispatcher.inFlight());
+        try {
+            binding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warn("unbind: {}", e.toString());
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (dispatcher.inFlight() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        system.terminate();
+        try {
+            system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warn("actor system termination: {}", e.toString());
+        }
+        io.close();
+        try {
+            volume.close();
+            device.flush();
+            device.close();
+        } catch (IOException e) {
+            LOG.error("unmount failed: {}", e.getMessage());
+        }
+        LOG.info("stopped; {} synced", config.device());
+    }
+}

@@ -1,0 +1,79 @@
+package dionode.node.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dionode.protocol.Errno;
+import dionode.protocol.IoFlags;
+import dionode.protocol.LockPolicy;
+import dionode.protocol.client.NodeClient;
+import dionode.protocol.client.NodeException;
+import dionode.protocol.message.Reply;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletionException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class NodeEndToEndTest {
+    private Path device;
+    private NodeServer node;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (node != null) {
+            node.close();
+        }
+        if (device != null) {
+            Files.deleteIfExists(device);
+        }
+    }
+
+    private static Errno errnoOf(Runnable r) {
+        try {
+            r.run();
+        } catch (CompletionException e) {
+            return ((NodeException) e.getCause()).errno();
+        }
+        return null;
+    }
+
+    @Test
+    void writeReadBackSurvivesRestart() throws Exception {
+        device = TestNodes.newDevicePath();
+        node = TestNodes.start(device, 64 << 20, LockPolicy.ZEROING_AWARE);
+        byte[] data = new byte[1 << 20];
+        new Random(1).nextBytes(data);
+        long ino;
+        List<Reply.FiemapExtent> before;
+        try (NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
+            ino = c.create("f", null, 0644, true).toCompletableFuture().join().ino();
+            assertEquals(data.length, c.write(ino, 0, data, 0).toCompletableFuture().join());
+            assertArrayEquals(data, c.read(ino, 0, data.length, 0).toCompletableFuture().join());
+            // unaligned (512) write inside, then read the whole thing back
+            byte[] patch = new byte[14336];
+            new Random(2).nextBytes(patch);
+            c.write(ino, 512, patch, IoFlags.DURABLE).toCompletableFuture().join();
+            System.arraycopy(patch, 0, data, 512, patch.length);
+            assertArrayEquals(data, c.read(ino, 0, data.length, 0).toCompletableFuture().join());
+            Reply.FileStat st = c.stat(ino).toCompletableFuture().join();
+            assertEquals(data.length, st.size());
+            assertEquals(LockPolicy.ZEROING_AWARE, st.policy());
+            before = c.fiemap(ino, 0, 0).toCompletableFuture().join();
+            assertTrue(before.get(before.size() - 1).flags() != 0, "LAST flag");
+            assertEquals(Errno.EINVAL, errnoOf(() -> c.write(ino, 100, new byte[512], 0).toCompletableFuture().join()));
+            assertEquals(Errno.ENOENT, errnoOf(() -> c.lookup("nope").toCompletableFuture().join()));
+            c.fsync(ino).toCompletableFuture().join();
+        }
+        node.close();
+        node = TestNodes.start(device, 64 << 20, LockPolicy.ZEROING_AWARE);
+        try (NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
+            assertEquals(ino, c.lookup("f").toCompletableFuture().join().ino());
+            assertArrayEquals(data, c.read(ino, 0, data.length, 0).toCompletableFuture().join());
+            assertEquals(before, c.fiemap(ino, 0, 0).toCompletableFuture().join());
+        }
+    }
+}
