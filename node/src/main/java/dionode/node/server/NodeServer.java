@@ -158,6 +158,15 @@ public final class NodeServer implements AutoCloseable {
         return system;
     }
 
+    /** Where decoded requests go; other front-ends (NBD) feed the same dispatcher. */
+    public Dispatcher dispatcher() {
+        return dispatcher;
+    }
+
+    public NodeConfig config() {
+        return config;
+    }
+
     @Override
     public synchronized void close() {
         if (closed) {
