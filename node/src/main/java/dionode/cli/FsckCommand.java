@@ -15,8 +15,9 @@ import picocli.CommandLine.Option;
 
 /** {@code dionode fsck}: check a whole device; exit 0 only when clean. */
 @Command(name = "fsck", mixinStandardHelpOptions = true,
-        description = {"Check a device: superblock, journal (replayed first), inode records, extent trees, bitmaps against",
-            "extents, blocks claimed twice, orphans and sizes. Exits 0 only when clean, 1 when problems were found."})
+        description = {"Check a whole device; exit 0 only when clean.",
+            "Checks the superblock, the journal (replayed first), inode records, extent trees, bitmaps against extents,",
+            "blocks claimed twice, orphans and sizes. Exits 1 when problems were found, 8 when it cannot be mounted."})
 public final class FsckCommand implements Callable<Integer> {
     @Option(names = "--device", required = true, description = "device file or block device (not in use by a node)")
     Path device;

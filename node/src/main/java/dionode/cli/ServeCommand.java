@@ -12,8 +12,10 @@ import picocli.CommandLine.Option;
 
 /** {@code dionode serve}: run a node until SIGTERM/SIGINT. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Run a node. Without --device it uses the embedded default data/dionode.img, created, fully written",
-            "and formatted on first run. Prints 'listening on HOST:PORT' once bound; SIGTERM stops it cleanly."})
+        description = {"Run a node (default device: data/dionode.img).",
+            "Without --device the embedded default data/dionode.img is used: created, fully written and formatted on",
+            "first run. Prints 'listening on HOST:PORT' once bound; SIGTERM stops it cleanly (in-flight requests",
+            "finish, the journal is checkpointed, the device synced, exit 0)."})
 public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--device", description = "device file or block device (default: ${DEFAULT-VALUE})")
     Path device = NodeConfig.DEFAULT_DEVICE;
@@ -51,14 +53,15 @@ public final class ServeCommand implements Callable<Integer> {
                 .withPolicy(LockPolicy.parse(policy))
                 .withTuning(parallelism, ioThreads, sectorSize);
         NodeServer node = NodeServer.start(config, new JnaNativeIO());
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            node.close();
-            stopped.countDown();
-        }, "dionode-shutdown"));
+        CountDownLatch stop = new CountDownLatch(1);
+        // SIGTERM/SIGINT end the wait below, so the clean shutdown runs on the main thread and the exit status is 0
+        for (String sig : new String[] {"TERM", "INT"}) {
+            sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> stop.countDown());
+        }
         System.out.println("listening on " + node.address().getHostString() + ":" + node.address().getPort());
         System.out.flush();
-        stopped.await();
+        stop.await();
+        node.close();
         return 0;
     }
 }
