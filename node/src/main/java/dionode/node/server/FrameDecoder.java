@@ -14,7 +14,7 @@ import org.apache.pekko.util.ByteString;
 /**
  * Cuts the byte stream of one connection into frames ({@link Wire}). A declared length is judged
  * before anything is buffered: a bad one yields a {@link BadFrame} (with the request id when its 8
- * bytes can be read) and ends the stream, so one peer cannot make the node allocate a huge frame.
+ * bytes can be read) and stops reading, so one peer cannot make the node allocate a huge frame.
  * At most one frame plus one TCP chunk is buffered. Each materialization is confined to its stage.
  */
 public final class FrameDecoder extends GraphStage<FlowShape<ByteString, FrameDecoder.Inbound>> {
@@ -49,6 +49,7 @@ public final class FrameDecoder extends GraphStage<FlowShape<ByteString, FrameDe
         return new GraphStageLogic(shape) {
             private ByteString buffer = ByteString.emptyByteString();
             private boolean upstreamDone;
+            private boolean broken;
 
             {
                 setHandler(in, new AbstractInHandler() {
@@ -75,11 +76,17 @@ public final class FrameDecoder extends GraphStage<FlowShape<ByteString, FrameDe
             }
 
             private void emitOrPull() {
+                if (broken) {
+                    return;
+                }
                 Inbound next = parse();
                 if (next != null) {
                     push(out, next);
                     if (next instanceof BadFrame) {
-                        completeStage();
+                        // stop reading but do not complete: completing would cancel the socket's read side, and
+                        // Tcp would close the connection before the EBADMSG reply is written; downstream ends it
+                        broken = true;
+                        buffer = ByteString.emptyByteString();
                     }
                 } else if (upstreamDone) {
                     completeStage();

@@ -6,6 +6,8 @@ import dionode.protocol.message.Request;
 import dionode.protocol.wire.KryoCodec;
 import dionode.protocol.wire.MalformedFrameException;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.NotUsed;
@@ -40,11 +42,12 @@ public final class TcpServer {
         this.parallelism = parallelism;
     }
 
-    /** The flow for one connection. */
+    /** The flow for one connection (called once per connection: the in-flight set is its own). */
     public Flow<ByteString, ByteString, NotUsed> connectionFlow() {
+        Set<CompletableFuture<Out>> inFlight = ConcurrentHashMap.newKeySet();
         return Flow.of(ByteString.class)
                 .via(new FrameDecoder(codec.maxPayload()))
-                .mapAsyncUnordered(parallelism, this::handle)
+                .mapAsyncUnordered(parallelism, in -> track(inFlight, in))
                 .takeWhile(o -> !o.last(), true)
                 .mapConcat(o -> o.reply() == null ? List.of() : List.of(ByteString.fromArrayUnsafe(encode(o))));
     }
@@ -55,6 +58,24 @@ public final class TcpServer {
         } catch (IllegalArgumentException e) {
             return codec.encodeFrame(o.requestId(), new Reply.Error(Errno.EINVAL, "reply too large for a frame: " + e.getMessage()));
         }
+    }
+
+    /**
+     * A request's reply, remembered until it is sent; the reply that ends the connection waits for
+     * every earlier request, so nothing already accepted is dropped by the close.
+     */
+    private CompletionStage<Out> track(Set<CompletableFuture<Out>> inFlight, FrameDecoder.Inbound in) {
+        CompletableFuture<Out> f = handle(in).toCompletableFuture();
+        if (f.isDone() && !f.join().last()) {
+            return f;
+        }
+        if (f.isDone()) {
+            CompletableFuture<?>[] earlier = inFlight.toArray(new CompletableFuture<?>[0]);
+            return CompletableFuture.allOf(earlier).handle((v, e) -> f.join());
+        }
+        inFlight.add(f);
+        f.whenComplete((v, e) -> inFlight.remove(f));
+        return f;
     }
 
     private CompletionStage<Out> handle(FrameDecoder.Inbound in) {

@@ -1,0 +1,135 @@
+package dionode.node.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dionode.protocol.Errno;
+import dionode.protocol.LockPolicy;
+import dionode.protocol.client.NodeClient;
+import dionode.protocol.message.Reply;
+import dionode.protocol.message.Request;
+import dionode.protocol.wire.FrameReader;
+import dionode.protocol.wire.KryoCodec;
+import dionode.protocol.wire.Wire;
+import java.io.DataOutputStream;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Bad frames get EBADMSG (when the id is readable) and close only their own connection. */
+class MalformedFrameTest {
+    private static Path device;
+    private static NodeServer node;
+    private static NodeClient bystander;
+    private static long ino;
+    private final KryoCodec codec = new KryoCodec();
+
+    @BeforeAll
+    static void start() throws Exception {
+        device = TestNodes.newDevicePath();
+        node = TestNodes.start(device, 64 << 20, LockPolicy.ZEROING_AWARE);
+        bystander = NodeClient.connect("127.0.0.1", node.address().getPort());
+        ino = bystander.create("f", null, 0644, true).toCompletableFuture().join().ino();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        bystander.close();
+        node.close();
+        Files.deleteIfExists(device);
+    }
+
+    private Socket connect() throws Exception {
+        Socket s = new Socket("127.0.0.1", node.address().getPort());
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    /** The one reply on the socket, then EOF. */
+    private Reply.Error replyThenClosed(Socket s, long expectedId) throws Exception {
+        InputStream in = s.getInputStream();
+        FrameReader reader = new FrameReader(in, Wire.DEFAULT_MAX_PAYLOAD);
+        assertTrue(reader.next(), "a reply before the close");
+        assertEquals(expectedId, reader.requestId());
+        Object reply = codec.decodeBody(reader.body(), reader.bodyOffset(), reader.bodyLength());
+        assertTrue(!reader.next(), "connection closed after the EBADMSG reply");
+        return (Reply.Error) reply;
+    }
+
+    private void bystanderStillServed() {
+        byte[] data = new byte[4096];
+        data[7] = 7;
+        bystander.write(ino, 0, data, 0).toCompletableFuture().join();
+        assertArrayEquals(data, bystander.read(ino, 0, 4096, 0).toCompletableFuture().join());
+    }
+
+    @Test
+    void oversizedFrameIsRefusedByItsIdBeforeBuffering() throws Exception {
+        try (Socket s = connect()) {
+            DataOutputStream out = new DataOutputStream(s.getOutputStream());
+            out.writeInt(0x7fff_fff0); // ~2 GiB declared; nothing of it is sent
+            out.writeLong(4242);
+            out.flush();
+            Reply.Error e = replyThenClosed(s, 4242);
+            assertEquals(Errno.EBADMSG, e.errno());
+            assertTrue(e.message().contains("exceeds"), e.message());
+        }
+        bystanderStillServed();
+    }
+
+    @Test
+    void undecodableBodyGetsEbadmsg() throws Exception {
+        try (Socket s = connect()) {
+            DataOutputStream out = new DataOutputStream(s.getOutputStream());
+            byte[] body = {(byte) 0xca, 0x01, 0x55, 0x66}; // an unregistered class id
+            out.writeInt(Wire.ID_BYTES + body.length);
+            out.writeLong(77);
+            out.write(body);
+            out.flush();
+            assertEquals(Errno.EBADMSG, replyThenClosed(s, 77).errno());
+        }
+        bystanderStillServed();
+    }
+
+    @Test
+    void aReplyRecordSentAsARequestIsRefused() throws Exception {
+        try (Socket s = connect()) {
+            s.getOutputStream().write(codec.encodeFrame(5, new Reply.Done()));
+            assertEquals(Errno.EBADMSG, replyThenClosed(s, 5).errno());
+        }
+        bystanderStillServed();
+    }
+
+    @Test
+    void frameTooShortForAnIdClosesWithoutReply() throws Exception {
+        try (Socket s = connect()) {
+            DataOutputStream out = new DataOutputStream(s.getOutputStream());
+            out.writeInt(3);
+            out.write(new byte[] {1, 2, 3});
+            out.flush();
+            assertEquals(-1, s.getInputStream().read());
+        }
+        bystanderStillServed();
+    }
+
+    @Test
+    void goodFramesBeforeABadOneAreAnswered() throws Exception {
+        try (Socket s = connect()) {
+            s.getOutputStream().write(codec.encodeFrame(1, new Request.Stat(ino)));
+            DataOutputStream out = new DataOutputStream(s.getOutputStream());
+            out.writeInt(2);
+            out.flush();
+            FrameReader reader = new FrameReader(s.getInputStream(), Wire.DEFAULT_MAX_PAYLOAD);
+            assertTrue(reader.next());
+            assertEquals(1, reader.requestId());
+            assertTrue(codec.decodeBody(reader.body(), reader.bodyOffset(), reader.bodyLength()) instanceof Reply.FileStat);
+            assertTrue(!reader.next());
+        }
+        bystanderStillServed();
+    }
+}
