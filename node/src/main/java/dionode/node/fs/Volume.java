@@ -283,7 +283,7 @@ public final class Volume implements AutoCloseable {
             Inode inode = open(ino);
             if ((inode.flags & InodeRecord.FLAG_UNLINKED) != 0) {
                 truncateBlocks(inode, 0);
-                try (Handle h = startBlocking(inode.stepCredits(0))) {
+                try (Handle h = startBlocking(inode, inode.stepCredits(0))) {
                     inodes.clear(h, ino);
                 }
                 inodes.release(ino);
@@ -293,7 +293,7 @@ public final class Volume implements AutoCloseable {
                 truncateBlocks(inode, keep);
                 inode.size = inode.disksize;
                 inode.flags &= ~InodeRecord.FLAG_ORPHAN;
-                Handle h = startBlocking(inode.stepCredits(0));
+                Handle h = startBlocking(inode, inode.stepCredits(0));
                 inode.commitStep(h);
                 LOG.info("orphan inode {}: blocks past i_disksize {} freed", ino, inode.disksize);
             }
@@ -308,7 +308,7 @@ public final class Volume implements AutoCloseable {
         long end = ExtentFormat.MAX_LBLK + 1;
         while (pos < end) {
             int n = inode.extentsPerStep();
-            Handle h = startBlocking(inode.stepCredits(n));
+            Handle h = startBlocking(inode, inode.stepCredits(n));
             try {
                 pos = inode.removeBlocks(h, pos, end, n);
             } finally {
@@ -317,10 +317,13 @@ public final class Volume implements AutoCloseable {
         }
     }
 
-    /** A handle, waiting for a commit when the journal is full: for mount-time work only. */
-    private Handle startBlocking(int credits) {
+    /**
+     * A handle for {@code inode}'s next step (attached to it, so its extent tree can journal node
+     * blocks), waiting for a commit when the journal is full: for mount-time work only.
+     */
+    private Handle startBlocking(Inode inode, int credits) {
         while (true) {
-            Handle h = journal.tryStart(Math.min(credits, journal.maxTxnBlocks()));
+            Handle h = inode.begin(credits);
             if (h != null) {
                 return h;
             }
