@@ -1,0 +1,89 @@
+package dionode.cli.client;
+
+import dionode.protocol.Errno;
+import dionode.protocol.client.NodeClient;
+import dionode.protocol.client.NodeException;
+import dionode.protocol.message.Reply;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * Base of every client subcommand: {@code --target}, the connection, and the error contract. A
+ * failed request prints {@code dionode CMD: ERRNO: message} on stderr and exits 1; a node that
+ * cannot be reached exits 1 with a message naming the address. Not thread-safe (one run per
+ * instance, as picocli uses it).
+ */
+public abstract class ClientCommand implements Callable<Integer> {
+    /** The sector size direct I/O is aligned to. */
+    static final int SECTOR = 512;
+    /** Bytes per read or write request of put/get. */
+    static final int CHUNK = 1 << 20;
+    /** Requests of put/get in flight at once. */
+    static final int DEPTH = 8;
+
+    @Option(names = "--target", paramLabel = "HOST:PORT", defaultValue = Target.DEFAULT, converter = Target.Converter.class,
+            description = "the node (default: ${DEFAULT-VALUE})")
+    Target target;
+
+    @Spec
+    CommandSpec spec;
+
+    /** Runs the command over an open connection; returns the exit code. */
+    protected abstract int run(NodeClient client) throws IOException;
+
+    /** Checks option combinations before connecting; throws a {@code ParameterException} (exit 2). */
+    protected void validate() {
+    }
+
+    @Override
+    public final Integer call() {
+        validate();
+        NodeClient client;
+        try {
+            client = NodeClient.connect(target.host(), target.port());
+        } catch (ConnectException e) {
+            return fail("cannot connect to " + target + ": " + e.getMessage() + " (is a node running there? start one with 'dionode serve')");
+        } catch (IOException e) {
+            return fail("cannot connect to " + target + ": " + e);
+        }
+        try (client) {
+            return run(client);
+        } catch (NodeException e) {
+            return fail(e.getMessage());
+        } catch (IOException | UncheckedIOException e) {
+            return fail(Errno.EIO.name() + ": " + e.getMessage());
+        }
+    }
+
+    /** Prints {@code dionode CMD: message} on stderr; returns 1. */
+    protected int fail(String message) {
+        System.err.println(spec.qualifiedName() + ": " + message);
+        System.err.flush();
+        return 1;
+    }
+
+    /** Waits for a stage; a failure is rethrown as the {@link NodeException} (or other runtime exception) it is. */
+    static <T> T await(CompletionStage<T> stage) {
+        try {
+            return stage.toCompletableFuture().join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw e;
+        }
+    }
+
+    /** The inode of an existing name (ENOENT if missing). */
+    static long resolve(NodeClient client, String name) {
+        Reply.InodeInfo info = await(client.lookup(name));
+        return info.ino();
+    }
+}

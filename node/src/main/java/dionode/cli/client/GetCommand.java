@@ -1,0 +1,84 @@
+package dionode.cli.client;
+
+import dionode.cli.Sizes;
+import dionode.protocol.IoFlags;
+import dionode.protocol.client.NodeClient;
+import java.io.IOException;
+import java.io.PrintStream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code dionode get NAME}: a file (or a range of it) to stdout, in pipelined reads of at most 1 MiB. */
+@Command(name = "get", mixinStandardHelpOptions = true,
+        description = {"Copy file NAME (from --offset, --length bytes, default to the end of the file) to stdout.",
+            "Reads of at most 1 MiB, several in flight, written in order. Reads at 512-byte aligned offsets are "
+            + "direct (an unaligned end is read up to the sector boundary and trimmed); a read starting at an "
+            + "unaligned offset is buffered up to the next sector boundary. Stops early at the end of the file."})
+public final class GetCommand extends ClientCommand {
+    @Parameters(index = "0", paramLabel = "NAME", description = "file name")
+    String name;
+
+    @Option(names = "--offset", paramLabel = "N", converter = Sizes.Converter.class, defaultValue = "0",
+            description = "file offset of the first byte (default: ${DEFAULT-VALUE})")
+    long offset;
+
+    @Option(names = "--length", paramLabel = "N", converter = Sizes.Converter.class,
+            description = "bytes to copy (default: to the end of the file)")
+    Long length;
+
+    @Option(names = "--nowait", description = "NOWAIT reads: EAGAIN instead of waiting for the lock")
+    boolean nowait;
+
+    private boolean eof;
+    private boolean outputFailed;
+
+    @Override
+    protected int run(NodeClient client) throws IOException {
+        long ino = resolve(client, name);
+        long end = length != null ? offset + length : Math.max(offset, await(client.stat(ino)).size());
+        PrintStream out = System.out;
+        Pipeline<Piece> window = new Pipeline<>(DEPTH, piece -> emit(out, piece));
+        long pos = offset;
+        while (pos < end && !eof && !outputFailed) {
+            int misalign = (int) (pos % SECTOR);
+            int n;
+            int ask;
+            int flags = nowait ? IoFlags.NOWAIT : 0;
+            if (misalign != 0) {
+                n = (int) Math.min(end - pos, SECTOR - misalign);
+                ask = n;
+                flags |= IoFlags.BUFFERED;
+            } else {
+                n = (int) Math.min(end - pos, CHUNK);
+                ask = (n + SECTOR - 1) & -SECTOR;
+            }
+            long at = pos;
+            int want = n;
+            int f = flags;
+            window.submit(() -> client.read(ino, at, ask, f).thenApply(d -> new Piece(d, want)));
+            pos += n;
+        }
+        window.drain();
+        out.flush();
+        if (outputFailed || out.checkError()) {
+            return fail("EIO: writing stdout failed");
+        }
+        return 0;
+    }
+
+    /** Writes a read's bytes (at most {@code want}); a read shorter than that is the end of the file. */
+    private void emit(PrintStream out, Piece piece) {
+        if (eof || outputFailed) {
+            return;
+        }
+        int n = Math.min(piece.data.length, piece.want);
+        out.write(piece.data, 0, n);
+        outputFailed = out.checkError();
+        eof = n < piece.want;
+    }
+
+    /** One read's reply and how many of its bytes were wanted. */
+    private record Piece(byte[] data, int want) {
+    }
+}

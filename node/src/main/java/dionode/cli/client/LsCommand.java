@@ -1,0 +1,52 @@
+package dionode.cli.client;
+
+import dionode.protocol.Errno;
+import dionode.protocol.client.NodeClient;
+import dionode.protocol.client.NodeException;
+import dionode.protocol.message.Reply;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code dionode ls}: the node's files. */
+@Command(name = "ls", mixinStandardHelpOptions = true,
+        description = {"List the node's files, one name per line, sorted by name. "
+            + "-l prints 'INO SIZE NAME' per line (files removed while listing are left out)."})
+public final class LsCommand extends ClientCommand {
+    @Option(names = "-l", description = "long format: inode number, size, name")
+    boolean long_;
+
+    @Override
+    protected int run(NodeClient client) {
+        List<Reply.DirEntry> entries = new ArrayList<>(await(client.list()));
+        entries.sort(Comparator.comparing(Reply.DirEntry::name));
+        if (!long_) {
+            for (Reply.DirEntry e : entries) {
+                System.out.println(e.name());
+            }
+        } else {
+            Pipeline<Reply.FileStat> window = new Pipeline<>(DEPTH * 8, s -> {
+                if (s != null) {
+                    System.out.printf("%10d %14d %s%n", s.ino(), s.size(), s.name());
+                }
+            });
+            for (Reply.DirEntry e : entries) {
+                window.submit(() -> client.stat(e.ino()).exceptionally(LsCommand::gone));
+            }
+            window.drain();
+        }
+        System.out.flush();
+        return 0;
+    }
+
+    /** A file unlinked since the listing is skipped; any other failure stands. */
+    private static Reply.FileStat gone(Throwable t) {
+        Throwable c = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+        if (c instanceof NodeException n && n.errno() == Errno.ENOENT) {
+            return null;
+        }
+        throw c instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(c);
+    }
+}

@@ -1,0 +1,128 @@
+package dionode.cli.client;
+
+import dionode.cli.Sizes;
+import dionode.protocol.IoFlags;
+import dionode.protocol.LockPolicy;
+import dionode.protocol.client.NodeClient;
+import dionode.protocol.message.Reply;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Arrays;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.TypeConversionException;
+
+/** {@code dionode put NAME}: stdin into a file, created if missing, streamed in pipelined 1 MiB writes. */
+@Command(name = "put", mixinStandardHelpOptions = true,
+        description = {"Write stdin into file NAME at --offset, creating it if missing (an existing file is not truncated).",
+            "Stdin is streamed in 1 MiB direct writes, several in flight. Pieces that are not 512-byte aligned (the "
+            + "head before an unaligned --offset reaches a sector boundary, the tail of the input) are written "
+            + "buffered, so any length works. --nowait applies to the direct writes (the node refuses buffered "
+            + "NOWAIT writes). Prints nothing on success."})
+public final class PutCommand extends ClientCommand {
+    @Parameters(index = "0", paramLabel = "NAME", description = "file name")
+    String name;
+
+    @Option(names = "--policy", paramLabel = "P", converter = PolicyConverter.class,
+            description = "lock policy when put creates the file: overwrite-check, aligned-shared or zeroing-aware "
+                    + "(default: the node's)")
+    LockPolicy policy;
+
+    @Option(names = "--offset", paramLabel = "N", converter = Sizes.Converter.class, defaultValue = "0",
+            description = "file offset of the first byte (default: ${DEFAULT-VALUE})")
+    long offset;
+
+    @Option(names = "--nowait", description = "NOWAIT direct writes: EAGAIN instead of waiting (e.g. for an extending write)")
+    boolean nowait;
+
+    @Option(names = "--buffered", description = "write everything buffered (byte-granular; exclusive lock)")
+    boolean buffered;
+
+    @Option(names = "--sync", description = "durable: DURABLE writes, then fsync")
+    boolean sync;
+
+    @Option(names = {"-v", "--verbose"}, description = "print a summary on stderr")
+    boolean verbose;
+
+    private long bytes;
+    private int writes;
+    private int bufferedWrites;
+
+    @Override
+    protected void validate() {
+        if (nowait && buffered) {
+            throw new ParameterException(spec.commandLine(), "--nowait cannot be combined with --buffered "
+                    + "(buffered writes cannot be NOWAIT)");
+        }
+    }
+
+    @Override
+    protected int run(NodeClient client) throws IOException {
+        Reply.InodeInfo info = await(client.create(name, policy, 0644, false));
+        long ino = info.ino();
+        int direct = (nowait ? IoFlags.NOWAIT : 0) | (sync ? IoFlags.DURABLE : 0);
+        int slow = IoFlags.BUFFERED | (sync ? IoFlags.DURABLE : 0);
+        Pipeline<Long> window = new Pipeline<>(DEPTH, n -> bytes += n);
+        InputStream in = System.in;
+        byte[] buf = new byte[CHUNK];
+        long pos = offset;
+        while (true) {
+            int misalign = (int) (pos % SECTOR);
+            int want = buffered || misalign == 0 ? CHUNK : SECTOR - misalign;
+            int got = in.readNBytes(buf, 0, want);
+            if (got == 0) {
+                break;
+            }
+            if (buffered) {
+                submit(window, client, ino, pos, Arrays.copyOf(buf, got), slow);
+            } else if (misalign != 0) {
+                window.drain();
+                submit(window, client, ino, pos, Arrays.copyOf(buf, got), slow);
+                window.drain(); // the direct writes that follow share its block
+            } else {
+                int aligned = got & -SECTOR;
+                if (aligned > 0) {
+                    submit(window, client, ino, pos, aligned == CHUNK ? buf : Arrays.copyOf(buf, aligned), direct);
+                }
+                if (aligned < got) { // the end of the input
+                    window.drain();
+                    submit(window, client, ino, pos + aligned, Arrays.copyOfRange(buf, aligned, got), slow);
+                }
+            }
+            pos += got;
+        }
+        window.drain();
+        if (sync) {
+            await(client.fsync(ino));
+        }
+        if (verbose) {
+            System.err.printf("%s: %d bytes at offset %d in %d writes (%d buffered), ino %d%s%n", name, bytes, offset,
+                    writes, bufferedWrites, ino, info.created() ? ", created" : "");
+        }
+        return 0;
+    }
+
+    /** The client encodes {@code data} before returning, so the read buffer may be reused at once. */
+    private void submit(Pipeline<Long> window, NodeClient client, long ino, long pos, byte[] data, int flags) {
+        writes++;
+        if ((flags & IoFlags.BUFFERED) != 0) {
+            bufferedWrites++;
+        }
+        window.submit(() -> client.write(ino, pos, data, flags));
+    }
+
+    /** picocli converter for {@code --policy}. */
+    public static final class PolicyConverter implements ITypeConverter<LockPolicy> {
+        @Override
+        public LockPolicy convert(String value) {
+            try {
+                return LockPolicy.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}
