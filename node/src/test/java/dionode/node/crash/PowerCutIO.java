@@ -1,0 +1,238 @@
+package dionode.node.crash;
+
+import dionode.node.device.AlignedBuffers;
+import dionode.node.device.NativeIO;
+import dionode.node.device.NativeIOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * A device with a volatile write cache, for power-cut tests: every pwrite reaches the file at
+ * once (so the node reads its own writes), but until the next fdatasync each 512-byte sector it
+ * wrote is remembered with all its versions since then. {@link #cut} is the power failure: each
+ * such sector ends up holding any one of its versions (the one before the first unflushed write,
+ * or any written since), chosen at random and independently, which is what a disk that may
+ * persist its cache in any order, sector by sector, allows; from then on every write and flush
+ * is silently dropped. A flush makes everything before it durable. Thread-safe (one lock around
+ * every write and flush: slow, but the order is total).
+ */
+public final class PowerCutIO implements NativeIO {
+    private static final int SECTOR = 512;
+    private final NativeIO delegate;
+    /** fd -> (sector byte offset -> versions, the first one being the content before). */
+    private final Map<Integer, Map<Long, List<byte[]>>> dirty = new HashMap<>();
+    private boolean dead;
+    /** Sector byte offset -> the number of the write that made each of its versions after the first. */
+    private final Map<Long, List<Long>> writers = new HashMap<>();
+    private long writeNo;
+    private boolean wholeWrites;
+    private final List<long[]> writeRanges = new ArrayList<>();
+    /** Decides, in whole-writes mode, which unflushed writes the cut keeps; null = a coin per write. */
+    private WriteFilter keep;
+
+    /** Which unflushed writes survive a cut. */
+    @FunctionalInterface
+    public interface WriteFilter {
+        boolean keep(long offset, long count);
+    }
+    private long flushes;
+    private long sectorsRolledBack;
+    private long sectorsDirtyAtCut;
+
+    public PowerCutIO(NativeIO delegate) {
+        this.delegate = delegate;
+    }
+
+    @Override
+    public int open(String path, int flags, int mode) throws NativeIOException {
+        return delegate.open(path, flags, mode);
+    }
+
+    @Override
+    public void close(int fd) throws NativeIOException {
+        delegate.close(fd);
+    }
+
+    @Override
+    public long pread(int fd, ByteBuffer directBuf, int count, long offset) throws NativeIOException {
+        return delegate.pread(fd, directBuf, count, offset);
+    }
+
+    @Override
+    public synchronized long pwrite(int fd, ByteBuffer directBuf, int count, long offset) throws NativeIOException {
+        if (dead) {
+            return count;
+        }
+        if (offset % SECTOR != 0 || count % SECTOR != 0) {
+            return delegate.pwrite(fd, directBuf, count, offset);
+        }
+        ByteBuffer pre = AlignedBuffers.allocateAligned(count);
+        pre.limit(count);
+        long got = delegate.pread(fd, pre, count, offset);
+        Map<Long, List<byte[]>> sectors = dirty.computeIfAbsent(fd, k -> new HashMap<>());
+        for (int i = 0; i < count / SECTOR; i++) {
+            long at = offset + (long) i * SECTOR;
+            List<byte[]> versions = sectors.get(at);
+            byte[] now = new byte[SECTOR];
+            directBuf.get(directBuf.position() + i * SECTOR, now);
+            if (versions == null) {
+                byte[] old = new byte[SECTOR];
+                if (i * SECTOR < got) {
+                    pre.get(i * SECTOR, old);
+                }
+                versions = new ArrayList<>(2);
+                versions.add(old);
+                sectors.put(at, versions);
+            }
+            versions.add(now);
+            writers.computeIfAbsent(at, k -> new ArrayList<>(2)).add(writeNo);
+        }
+        writeRanges.add(new long[] {offset, count});
+        writeNo++;
+        return delegate.pwrite(fd, directBuf, count, offset);
+    }
+
+    private long cutAtFlush = -1;
+    private Random cutRandom;
+    private Runnable cutHook;
+    private final java.util.concurrent.CountDownLatch cutDone = new java.util.concurrent.CountDownLatch(1);
+
+    /**
+     * Arms a cut just before the {@code n}-th flush from now (n &ge; 1): everything written since
+     * the previous flush is at risk, the moment a commit record has been written and not flushed.
+     */
+    public synchronized void cutBeforeFlush(long n, Random rnd, Runnable atCut) {
+        cutAtFlush = flushes + n;
+        cutRandom = rnd;
+        cutHook = atCut;
+    }
+
+    /** Waits for a cut armed by {@link #cutBeforeFlush}; false if it did not happen in time. */
+    public boolean awaitCut(long millis) throws InterruptedException {
+        return cutDone.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public synchronized void fdatasync(int fd) throws NativeIOException {
+        if (dead) {
+            return;
+        }
+        if (cutAtFlush >= 0 && flushes + 1 >= cutAtFlush) {
+            cut(cutRandom, cutHook);
+            return;
+        }
+        delegate.fdatasync(fd);
+        flushes++;
+        Map<Long, List<byte[]>> m = dirty.get(fd);
+        if (m != null) {
+            m.clear();
+        }
+        writers.clear();
+        writeRanges.clear();
+        writeNo = 0;
+    }
+
+    /**
+     * The power failure: every sector written since the last flush takes one of its versions at
+     * random; later writes and flushes are dropped. {@code atCut} runs first, under the lock that
+     * orders every write and flush: what it observes happened before the cut (an acknowledgement
+     * logged after it may rest on a flush that was dropped).
+     */
+    public synchronized void cut(Random rnd, Runnable atCut) throws NativeIOException {
+        atCut.run();
+        dead = true;
+        java.util.Set<Long> kept = new java.util.HashSet<>();
+        for (long w = 0; w < writeNo; w++) {
+            long[] r = writeRanges.get((int) w);
+            if (keep != null ? keep.keep(r[0], r[1]) : rnd.nextBoolean()) {
+                kept.add(w);
+            }
+        }
+        ByteBuffer buf = AlignedBuffers.allocateAligned(4096);
+        for (Map.Entry<Integer, Map<Long, List<byte[]>>> f : dirty.entrySet()) {
+            for (Map.Entry<Long, List<byte[]>> s : f.getValue().entrySet()) {
+                List<byte[]> versions = s.getValue();
+                sectorsDirtyAtCut++;
+                int pick;
+                if (wholeWrites) {
+                    // the latest version whose write was kept; the content before if none was
+                    List<Long> by = writers.get(s.getKey());
+                    pick = 0;
+                    for (int v = by.size() - 1; v >= 0; v--) {
+                        if (kept.contains(by.get(v))) {
+                            pick = v + 1;
+                            break;
+                        }
+                    }
+                } else {
+                    pick = rnd.nextInt(versions.size());
+                }
+                if (pick == versions.size() - 1) {
+                    continue;
+                }
+                sectorsRolledBack++;
+                buf.clear().limit(SECTOR);
+                buf.put(0, versions.get(pick));
+                delegate.pwrite(f.getKey(), buf, SECTOR, s.getKey());
+            }
+            delegate.fdatasync(f.getKey());
+        }
+        dirty.clear();
+        writers.clear();
+        writeRanges.clear();
+        cutDone.countDown();
+    }
+
+    /**
+     * How the cut treats unflushed writes: true = each write (pwrite call) persists whole or not at
+     * all, independently of the others (a disk reordering its cache); false = each sector
+     * independently takes any of its versions (a disk that may also tear writes).
+     */
+    public synchronized PowerCutIO wholeWrites(boolean whole) {
+        wholeWrites = whole;
+        return this;
+    }
+
+    /** Whole-writes mode with a fixed choice of survivors instead of a coin per write. */
+    public synchronized PowerCutIO keepOnly(WriteFilter filter) {
+        wholeWrites = true;
+        keep = filter;
+        return this;
+    }
+
+    public synchronized long sectorsRolledBack() {
+        return sectorsRolledBack;
+    }
+
+    public synchronized long sectorsDirtyAtCut() {
+        return sectorsDirtyAtCut;
+    }
+
+    public synchronized long flushes() {
+        return flushes;
+    }
+
+    @Override
+    public void fallocate(int fd, int mode, long offset, long length) throws NativeIOException {
+        delegate.fallocate(fd, mode, offset, length);
+    }
+
+    @Override
+    public long blockDeviceSize(int fd) throws NativeIOException {
+        return delegate.blockDeviceSize(fd);
+    }
+
+    @Override
+    public int blockDeviceSectorSize(int fd) throws NativeIOException {
+        return delegate.blockDeviceSectorSize(fd);
+    }
+
+    @Override
+    public FileStat fstat(int fd) throws NativeIOException {
+        return delegate.fstat(fd);
+    }
+}
