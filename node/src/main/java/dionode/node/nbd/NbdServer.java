@@ -1,0 +1,191 @@
+package dionode.node.nbd;
+
+import dionode.node.server.Dispatcher;
+import dionode.protocol.message.Reply;
+import dionode.protocol.message.Request;
+import dionode.protocol.wire.Wire;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Tcp;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * NBD over Pekko Streams TCP, in front of the same {@link Dispatcher} as the native protocol: one
+ * more decoder, not a second engine. Per connection: {@link NbdDecoder} (handshake, then requests,
+ * lengths judged before buffering) → {@code mapAsyncUnordered(n)} hop to the node
+ * ({@link Transmission}) → reply bytes. Requests are pipelined; replies leave as soon as they are
+ * ready, out of order (simple replies). Each export is a file of the namespace (export name = file
+ * name, size = its i_size); block sizes advertised: minimum = device sector size, preferred = the
+ * file system block size, maximum = {@link Wire#MAX_IO_BYTES}. A malformed or oversized request
+ * ends that connection only, after the replies to every earlier request. Thread-safe.
+ */
+public final class NbdServer {
+    private static final Logger LOG = LoggerFactory.getLogger(NbdServer.class);
+
+    /** Default per-connection bound on the payload bytes of requests in the node. */
+    public static final long DEFAULT_BUDGET_BYTES = 64L << 20;
+
+    private record Out(ByteString bytes, boolean last) {
+    }
+
+    /** Where {@code --nbd [H:]P} says to listen. */
+    public record Address(String host, int port) {
+        @Override
+        public String toString() {
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        }
+    }
+
+    private final Function<Request, CompletionStage<Reply>> node;
+    private final int sectorSize;
+    private final int parallelism;
+    private final long budgetBytes;
+
+    /**
+     * @param node where requests go (the node's {@code dispatcher()::dispatch})
+     * @param sectorSize the device's logical sector size: the minimum block size
+     * @param parallelism requests of one connection in the node at once
+     */
+    public NbdServer(Function<Request, CompletionStage<Reply>> node, int sectorSize, int parallelism, long budgetBytes) {
+        if (sectorSize <= 0 || Integer.bitCount(sectorSize) != 1 || sectorSize > 65536) {
+            throw new IllegalArgumentException("sector size must be a power of two up to 64 KiB, not " + sectorSize);
+        }
+        if (parallelism < 1 || budgetBytes < 1) {
+            throw new IllegalArgumentException("parallelism and budget must be positive");
+        }
+        this.node = node;
+        this.sectorSize = sectorSize;
+        this.parallelism = parallelism;
+        this.budgetBytes = budgetBytes;
+    }
+
+    public NbdServer(Dispatcher dispatcher, int sectorSize, int parallelism) {
+        this(dispatcher::dispatch, sectorSize, parallelism, DEFAULT_BUDGET_BYTES);
+    }
+
+    /** Binds with the native protocol's default of 64 requests per connection in the node. */
+    public static CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, Dispatcher dispatcher, int sectorSize,
+            String host, int port) {
+        return new NbdServer(dispatcher, sectorSize, 64).bind(system, host, port);
+    }
+
+    /** Binds and serves until the binding is unbound. */
+    public CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, String host, int port) {
+        return Tcp.get(system).bind(host, port)
+                .to(Sink.foreach(conn -> conn.handleWith(connectionFlow(), system)))
+                .run(system)
+                .thenApply(b -> {
+                    LOG.info("NBD on {}:{}", b.localAddress().getHostString(), b.localAddress().getPort());
+                    return b;
+                });
+    }
+
+    /** The flow for one connection (called once per connection: the in-flight set is its own). */
+    public Flow<ByteString, ByteString, NotUsed> connectionFlow() {
+        Set<CompletableFuture<Out>> inFlight = ConcurrentHashMap.newKeySet();
+        Handshake handshake = new Handshake(node, sectorSize, Wire.MAX_IO_BYTES);
+        return Flow.of(ByteString.class)
+                .via(new NbdDecoder(handshake, node, budgetBytes))
+                .mapAsyncUnordered(parallelism, in -> track(inFlight, in))
+                .takeWhile(o -> !o.last(), true)
+                .mapConcat(o -> o.bytes() == null || o.bytes().isEmpty() ? List.of() : List.of(o.bytes()));
+    }
+
+    /** Handshake bytes pass through at once (in order: the decoder waits for each); the last element waits for every earlier request. */
+    private CompletionStage<Out> track(Set<CompletableFuture<Out>> inFlight, NbdDecoder.Inbound in) {
+        if (in instanceof NbdDecoder.Send s && !s.last()) {
+            return CompletableFuture.completedFuture(new Out(s.bytes(), false));
+        }
+        if (in instanceof NbdDecoder.Job job) {
+            CompletableFuture<Out> f = job.transmission().handle(job.command())
+                    .handle((bytes, e) -> {
+                        job.release().run();
+                        if (e != null) {
+                            // Transmission turns node failures into error replies; anything else is a bug: end the connection
+                            LOG.error("NBD request failed", e);
+                            return new Out(null, true);
+                        }
+                        return new Out(bytes, false);
+                    }).toCompletableFuture();
+            if (!f.isDone()) {
+                inFlight.add(f);
+                f.whenComplete((v, e) -> inFlight.remove(f));
+            }
+            return f;
+        }
+        ByteString last = in instanceof NbdDecoder.Send s ? s.bytes() : null;
+        if (in instanceof NbdDecoder.End end && end.reason() != null) {
+            LOG.debug("closing NBD connection: {}", end.reason());
+        }
+        CompletableFuture<?>[] earlier = inFlight.toArray(new CompletableFuture<?>[0]);
+        return CompletableFuture.allOf(earlier).handle((v, e) -> new Out(last, true));
+    }
+
+    /**
+     * Parses {@code [H:]P}: {@code "10809"}, {@code "0.0.0.0:10809"}, {@code "[::1]:10809"}, a host
+     * alone ({@code "nbdhost"}, {@code "nbdhost:"}) or nothing for the default port 10809; the
+     * host defaults to {@code defaultHost}. Port 0 picks a free port.
+     */
+    public static Address parseAddress(String spec, String defaultHost) {
+        String s = spec == null ? "" : spec.trim();
+        String host = defaultHost;
+        String port;
+        if (s.startsWith("[")) {
+            int close = s.indexOf(']');
+            if (close < 0) {
+                throw new IllegalArgumentException("unclosed '[' in NBD address '" + spec + "'");
+            }
+            host = s.substring(1, close);
+            String rest = s.substring(close + 1);
+            if (!rest.isEmpty() && !rest.startsWith(":")) {
+                throw new IllegalArgumentException("expected ':' after ']' in NBD address '" + spec + "'");
+            }
+            port = rest.isEmpty() ? "" : rest.substring(1);
+        } else {
+            int colon = s.lastIndexOf(':');
+            if (colon >= 0 && s.indexOf(':') != colon) {
+                throw new IllegalArgumentException("write an IPv6 host in brackets: [" + s + "]:PORT");
+            }
+            if (colon >= 0) {
+                host = s.substring(0, colon);
+                port = s.substring(colon + 1);
+            } else if (!s.isEmpty() && s.chars().allMatch(Character::isDigit)) {
+                port = s;
+            } else {
+                host = s.isEmpty() ? defaultHost : s;
+                port = "";
+            }
+        }
+        if (host.isEmpty()) {
+            host = defaultHost;
+        }
+        if (port.isEmpty()) {
+            return new Address(host, Nbd.DEFAULT_PORT);
+        }
+        int p;
+        try {
+            p = Integer.parseInt(port);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("bad port '" + port + "' in NBD address '" + spec + "'");
+        }
+        if (p < 0 || p > 65535) {
+            throw new IllegalArgumentException("port " + p + " out of range in NBD address '" + spec + "'");
+        }
+        return new Address(host, p);
+    }
+
+    /** {@link #parseAddress(String, String)} with host 127.0.0.1. */
+    public static Address parseAddress(String spec) {
+        return parseAddress(spec, "127.0.0.1");
+    }
+}

@@ -1,0 +1,194 @@
+package dionode.node.nbd;
+
+import dionode.protocol.Errno;
+import dionode.protocol.IoFlags;
+import dionode.protocol.message.Reply;
+import dionode.protocol.message.Request;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.apache.pekko.util.ByteString;
+import org.apache.pekko.util.ByteStringBuilder;
+
+/**
+ * The transmission phase of one connection: each NBD command becomes the node request the native
+ * protocol would send (READ → Read, WRITE → Write with FUA as DURABLE, FLUSH → Fsync, TRIM →
+ * PunchHole, WRITE_ZEROES → ZeroRange, FUA on those two → a following Fsync), and its reply a
+ * simple reply. Reads and writes are direct, hence sync like pwrite on an O_DIRECT fd: a write
+ * holds its lock until the device I/O is done. A READ or WRITE longer than the node's
+ * largest request (the advertised maximum) but within the spec's 32 MiB default is split into
+ * several node requests (NBD promises no atomicity). Checks, in the spec's order of preference:
+ * unknown command or flag → EINVAL; past the export's end → ENOSPC for writes, EINVAL for reads;
+ * offset or length not a multiple of the minimum block size → EINVAL. EAGAIN from the node
+ * (device queue full, too many waiters on the inode) is retried with backoff: NBD has no EAGAIN
+ * and every command here may be repeated. Thread-safe: one per connection, no mutable state.
+ */
+final class Transmission {
+    /** How often and how long an EAGAIN is retried before it becomes EIO. */
+    static final int EAGAIN_RETRIES = 40;
+    static final long EAGAIN_MAX_BACKOFF_MS = 100;
+
+    private final Function<Request, CompletionStage<Reply>> node;
+    private final Export export;
+
+    Transmission(Function<Request, CompletionStage<Reply>> node, Export export) {
+        this.node = node;
+        this.export = export;
+    }
+
+    Export export() {
+        return export;
+    }
+
+    /** The simple reply (header, plus data for a successful READ). */
+    CompletionStage<ByteString> handle(NbdDecoder.Command c) {
+        int bad = check(c);
+        if (bad != 0) {
+            return done(header(bad, c.handle()));
+        }
+        long ino = export.ino();
+        boolean fua = (c.flags() & Nbd.CMD_FLAG_FUA) != 0;
+        return switch (c.type()) {
+            case Nbd.CMD_READ -> read(c);
+            case Nbd.CMD_WRITE -> write(c, fua);
+            case Nbd.CMD_FLUSH -> status(c, call(new Request.Fsync(ino)));
+            case Nbd.CMD_TRIM -> c.length() == 0 ? done(header(0, c.handle()))
+                    : status(c, thenFsync(call(new Request.PunchHole(ino, c.offset(), c.length())), fua));
+            case Nbd.CMD_WRITE_ZEROES -> c.length() == 0 ? done(header(0, c.handle()))
+                    : status(c, thenFsync(call(new Request.ZeroRange(ino, c.offset(), c.length(),
+                            (c.flags() & Nbd.CMD_FLAG_NO_HOLE) == 0)), fua));
+            default -> done(header(Nbd.EINVAL, c.handle()));
+        };
+    }
+
+    /** The NBD error of a command that must not reach the node, or 0. */
+    int check(NbdDecoder.Command c) {
+        int allowed = switch (c.type()) {
+            case Nbd.CMD_READ, Nbd.CMD_WRITE, Nbd.CMD_FLUSH, Nbd.CMD_TRIM -> Nbd.CMD_FLAG_FUA;
+            case Nbd.CMD_WRITE_ZEROES -> Nbd.CMD_FLAG_FUA | Nbd.CMD_FLAG_NO_HOLE;
+            default -> -1;
+        };
+        if (allowed < 0 || (c.flags() & ~allowed) != 0) {
+            return Nbd.EINVAL;
+        }
+        if (c.type() == Nbd.CMD_FLUSH) {
+            return c.offset() == 0 && c.length() == 0 ? 0 : Nbd.EINVAL;
+        }
+        long off = c.offset();
+        long len = c.length();
+        if (off < 0 || off > export.size() || len > export.size() - off) {
+            return c.type() == Nbd.CMD_READ ? Nbd.EINVAL : Nbd.ENOSPC;
+        }
+        if (((off | len) % export.minBlock()) != 0) {
+            return Nbd.EINVAL;
+        }
+        if (c.type() == Nbd.CMD_READ && len > Nbd.DEFAULT_CLIENT_MAX) {
+            return Nbd.EOVERFLOW;
+        }
+        return 0;
+    }
+
+    private CompletionStage<ByteString> read(NbdDecoder.Command c) {
+        int len = (int) c.length();
+        if (len == 0) {
+            return done(header(0, c.handle()));
+        }
+        int max = export.maxPayload();
+        List<CompletableFuture<Reply>> parts = new ArrayList<>();
+        for (int at = 0; at < len; at += max) {
+            parts.add(call(new Request.Read(export.ino(), c.offset() + at, Math.min(max, len - at), 0)).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0])).handle((v, e) -> {
+            ByteStringBuilder b = new ByteStringBuilder();
+            for (int i = 0; i < parts.size(); i++) {
+                Reply r = parts.get(i).join();
+                if (!(r instanceof Reply.Data d)) {
+                    return header(errorOf(r), c.handle());
+                }
+                int want = Math.min(max, len - i * max);
+                // short only if the file shrank under the export: past i_size reads as zeros
+                b.append(ByteString.fromArrayUnsafe(d.data().length == want ? d.data() : Arrays.copyOf(d.data(), want)));
+            }
+            return header(0, c.handle()).concat(b.result());
+        });
+    }
+
+    private CompletionStage<ByteString> write(NbdDecoder.Command c, boolean fua) {
+        byte[] data = c.payload();
+        if (data.length == 0) {
+            return done(header(0, c.handle()));
+        }
+        int flags = fua ? IoFlags.DURABLE : 0;
+        int max = export.maxPayload();
+        if (data.length <= max) {
+            return status(c, call(new Request.Write(export.ino(), c.offset(), data, flags)));
+        }
+        List<CompletableFuture<Reply>> parts = new ArrayList<>();
+        for (int at = 0; at < data.length; at += max) {
+            byte[] piece = Arrays.copyOfRange(data, at, Math.min(data.length, at + max));
+            parts.add(call(new Request.Write(export.ino(), c.offset() + at, piece, flags)).toCompletableFuture());
+        }
+        return status(c, CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+            for (CompletableFuture<Reply> p : parts) {
+                if (p.join() instanceof Reply.Error err) {
+                    return err;
+                }
+            }
+            return new Reply.Written(data.length);
+        }));
+    }
+
+    private CompletionStage<Reply> thenFsync(CompletionStage<Reply> first, boolean fua) {
+        if (!fua) {
+            return first;
+        }
+        return first.thenCompose(r -> r instanceof Reply.Error ? CompletableFuture.completedFuture(r)
+                : call(new Request.Fsync(export.ino())));
+    }
+
+    private CompletionStage<ByteString> status(NbdDecoder.Command c, CompletionStage<Reply> reply) {
+        return reply.handle((r, e) -> header(e != null ? Nbd.EIO : errorOf(r), c.handle()));
+    }
+
+    private static int errorOf(Reply r) {
+        if (r instanceof Reply.Error err) {
+            return Nbd.error(err.errno());
+        }
+        return r instanceof Reply.Done || r instanceof Reply.Written || r instanceof Reply.Data ? 0 : Nbd.EIO;
+    }
+
+    /** A node request, EAGAIN retried with exponential backoff (1 ms doubling to 100 ms). */
+    CompletionStage<Reply> call(Request r) {
+        return call(r, 0);
+    }
+
+    private CompletionStage<Reply> call(Request r, int attempt) {
+        CompletionStage<Reply> f;
+        try {
+            f = node.apply(r);
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(new Reply.Error(Errno.EIO, String.valueOf(e)));
+        }
+        return f.exceptionally(e -> new Reply.Error(Errno.EIO, String.valueOf(e))).thenCompose(rep -> {
+            if (rep instanceof Reply.Error err && err.errno() == Errno.EAGAIN && attempt < EAGAIN_RETRIES) {
+                long ms = Math.min(EAGAIN_MAX_BACKOFF_MS, 1L << Math.min(attempt, 16));
+                return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(ms, TimeUnit.MILLISECONDS))
+                        .thenCompose(x -> call(r, attempt + 1));
+            }
+            return CompletableFuture.completedFuture(rep);
+        });
+    }
+
+    static ByteString header(int error, long handle) {
+        return new ByteStringBuilder().putInt(Nbd.SIMPLE_REPLY_MAGIC, Handshake.Bo.BE).putInt(error, Handshake.Bo.BE)
+                .putLong(handle, Handshake.Bo.BE).result();
+    }
+
+    private static CompletionStage<ByteString> done(ByteString b) {
+        return CompletableFuture.completedFuture(b);
+    }
+}
