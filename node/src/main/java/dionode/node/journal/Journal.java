@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * registers every block it modifies in the <em>running transaction</em>. Commit seals and
  * copies those images under the same lock (so a snapshot sits on handle boundaries),
  * switches to a new running transaction, then writes descriptors + images + commit block to
- * the log in one pwrite and flushes (fdatasync) once. Checkpoint writes every committed
+ * the log in one pwrite after a pre-flush (ordered data first) and flushes (fdatasync) again. Checkpoint writes every committed
  * image home, flushes, then empties the log by rewriting the journal superblock. The on-disk
  * format is drawn in {@link JournalFormat}.
  *
@@ -737,7 +737,14 @@ public final class Journal implements AutoCloseable {
         }
     }
 
-    /** Writes one snapshotted transaction to the log in one pwrite, then flushes. */
+    /**
+     * Writes one snapshotted transaction to the log in one pwrite between two flushes. The first
+     * (jbd2's REQ_PREFLUSH on the commit block) makes every data write that completed before the
+     * transaction's handles durable before its commit record can be: a conversion to written
+     * must never reach the media ahead of its data (ordered mode). The second makes the
+     * transaction itself durable; the commit CRC covers every image, so a torn log write is
+     * detected without a flush between images and commit block.
+     */
     private void writeTxn(Txn t) throws IOException {
         int n = t.homes.length;
         int d = JournalFormat.descriptorsFor(n);
@@ -746,6 +753,8 @@ public final class Journal implements AutoCloseable {
         if (head + need > io.length) {
             checkpointNow();
         }
+        io.flush();
+        flushes.incrementAndGet();
         if (writeBuf == null || writeBuf.capacity() < need * BLOCK_SIZE) {
             writeBuf = JournalIO.allocate(Math.max(need, JournalFormat.logBlocksFor(Math.min(maxTxn, 64))));
         }
