@@ -1,0 +1,111 @@
+package dionode.loadgen;
+
+import dionode.node.device.JnaNativeIO;
+import dionode.node.server.NodeConfig;
+import dionode.node.server.NodeServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The node a run talks to: a remote {@code host:port}, or a node started in this JVM on a
+ * temporary device file in the current directory (O_DIRECT needs a disk filesystem, not /tmp's
+ * tmpfs), removed on {@link #close()}. Not thread-safe; used by one command.
+ */
+public final class Target implements AutoCloseable {
+    /** Device space the node needs beside file data: journal, inode table, bitmaps, extent blocks. */
+    static final long DEVICE_OVERHEAD_BYTES = 96L << 20;
+
+    private final String host;
+    private final int port;
+    private final NodeServer server;
+    private final Path device;
+    private final Thread cleanup;
+
+    private Target(String host, int port, NodeServer server, Path device, Thread cleanup) {
+        this.host = host;
+        this.port = port;
+        this.server = server;
+        this.device = device;
+        this.cleanup = cleanup;
+    }
+
+    /** Parses {@code HOST:PORT}. */
+    public static Target remote(String hostPort) {
+        int i = hostPort.lastIndexOf(':');
+        if (i <= 0 || i == hostPort.length() - 1) {
+            throw new IllegalArgumentException("--target wants HOST:PORT, got '" + hostPort + "'");
+        }
+        return new Target(hostPort.substring(0, i), Integer.parseInt(hostPort.substring(i + 1)), null, null, null);
+    }
+
+    /**
+     * Starts a node in this JVM on a new device file in {@code dir} big enough for files of
+     * {@code maxFileBytes} (one at a time), listening on a free port of 127.0.0.1.
+     */
+    public static Target embedded(Path dir, long maxFileBytes) throws IOException {
+        long size = deviceBytesFor(maxFileBytes);
+        Path device = dir.resolve("load-gen-device-" + ProcessHandle.current().pid() + ".img").toAbsolutePath();
+        Files.deleteIfExists(device);
+        Thread cleanup = new Thread(() -> deleteQuietly(device), "load-gen-device-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup);
+        try {
+            NodeConfig config = NodeConfig.defaults().withDevice(device, size, true).withAddress("127.0.0.1", 0);
+            NodeServer server = NodeServer.start(config, new JnaNativeIO());
+            return new Target("127.0.0.1", server.address().getPort(), server, device, cleanup);
+        } catch (IOException | RuntimeException e) {
+            deleteQuietly(device);
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+            throw e;
+        }
+    }
+
+    /** Device size for files of up to {@code maxFileBytes}: data plus room for extent blocks and metadata. */
+    static long deviceBytesFor(long maxFileBytes) {
+        long bytes = maxFileBytes + maxFileBytes / 32 + DEVICE_OVERHEAD_BYTES;
+        return (bytes + (1 << 20) - 1) / (1 << 20) * (1 << 20);
+    }
+
+    public String host() {
+        return host;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public boolean isEmbedded() {
+        return server != null;
+    }
+
+    /** The embedded node, or null. */
+    public NodeServer server() {
+        return server;
+    }
+
+    @Override
+    public String toString() {
+        return isEmbedded() ? "embedded node on " + device + " (127.0.0.1:" + port + ")" : host + ":" + port;
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.close();
+            deleteQuietly(device);
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanup);
+            } catch (IllegalStateException ignored) {
+                // shutting down already
+            }
+        }
+    }
+
+    static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}
