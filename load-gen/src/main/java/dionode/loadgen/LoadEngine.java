@@ -1,0 +1,412 @@
+package dionode.loadgen;
+
+import dionode.protocol.Errno;
+import dionode.protocol.IoFlags;
+import dionode.protocol.client.ClientOptions;
+import dionode.protocol.client.NodeClient;
+import dionode.protocol.client.NodeException;
+import java.io.IOException;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntFunction;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * Drives N jobs against one file of a node. Each job is one thread with its own connection
+ * ({@link NodeClient}) and issues requests in one of three modes:
+ * <ul>
+ *   <li><b>sync</b> ({@code iodepth 1}, closed loop): one request in flight, the next sent when the
+ *       reply arrives, like fio's psync. Latency = reply time - send time.
+ *   <li><b>async</b> ({@code iodepth N > 1}, closed loop): N requests in flight, flagged
+ *       {@link IoFlags#ASYNC} (io_uring/libaio semantics at the node) unless told otherwise.
+ *   <li><b>open loop</b> ({@code rates}): requests are sent on a fixed schedule whether or not
+ *       earlier ones finished; latency counts from the scheduled time, so time spent blocked behind a
+ *       full connection (back-pressure) is counted rather than hidden (no coordinated omission).
+ * </ul>
+ * A request sent with NOWAIT that the node refuses with {@code EAGAIN} is counted and, unless
+ * {@code retryEagain} is off, sent again without NOWAIT; its latency covers both.
+ *
+ * <p>One engine runs once. Thread-safe counters may be read while it runs ({@link #snapshot()}).
+ */
+public final class LoadEngine {
+    /** What to run. {@code rates} empty = closed loop; otherwise one open-loop phase per rate, each {@code durationNanos}. */
+    public record Spec(long ino, int jobs, int iodepth, boolean asyncFlag, long durationNanos, double[] rates, int bytes,
+            int readPct, int nowaitPct, boolean retryEagain, int maxInFlight, IntFunction<OffsetSource> offsets) {
+        public Spec {
+            if (jobs < 1 || iodepth < 1 || bytes < 1 || durationNanos <= 0) {
+                throw new IllegalArgumentException("jobs, iodepth, bytes and duration must be positive");
+            }
+            if (readPct < 0 || readPct > 100 || nowaitPct < 0 || nowaitPct > 100) {
+                throw new IllegalArgumentException("percentages must be within 0..100");
+            }
+        }
+
+        boolean openLoop() {
+            return rates != null && rates.length > 0;
+        }
+
+        int phases() {
+            return openLoop() ? rates.length : 1;
+        }
+    }
+
+    /** Counters of a run, or of a moment of it. */
+    public record Counts(long sent, long ok, long errors, long eagain, long bytes, long inFlight) {
+    }
+
+    /** The outcome of a run. */
+    public record Result(long ios, long errors, long eagain, long bytes, long maxJobRuntimeNanos, long wallNanos,
+            int exhaustedJobs, Histogram latencyNanos, Histogram[] phaseLatencyNanos, long[] phaseOk, String firstError,
+            long unfinished) {
+        /** Completed requests per second over the longest job's runtime (fio's group_reporting IOPS). */
+        public double iops() {
+            return maxJobRuntimeNanos <= 0 ? 0 : ios * 1e9 / maxJobRuntimeNanos;
+        }
+    }
+
+    private final Spec spec;
+    private final Recorder all = new Recorder(3);
+    private final Recorder timeline = new Recorder(3);
+    private final Recorder[] phase;
+    private final LongAdder[] phaseOk;
+    private final LongAdder sent = new LongAdder();
+    private final LongAdder ok = new LongAdder();
+    private final LongAdder errors = new LongAdder();
+    private final LongAdder eagain = new LongAdder();
+    private final LongAdder bytes = new LongAdder();
+    private final AtomicReference<String> firstError = new AtomicReference<>();
+    private final AtomicLong lastCompletion = new AtomicLong();
+    private volatile long startNanos;
+
+    public LoadEngine(Spec spec) {
+        this.spec = spec;
+        this.phase = new Recorder[spec.phases()];
+        this.phaseOk = new LongAdder[spec.phases()];
+        for (int i = 0; i < phase.length; i++) {
+            phase[i] = new Recorder(3);
+            phaseOk[i] = new LongAdder();
+        }
+    }
+
+    /** Counters so far. */
+    public Counts snapshot() {
+        long s = sent.sum();
+        long o = ok.sum();
+        long e = errors.sum();
+        return new Counts(s, o, e, eagain.sum(), bytes.sum(), s - o - e);
+    }
+
+    /** Latencies (ns) of requests completed since the previous call: for a per-second timeline. */
+    public Histogram intervalLatency() {
+        return timeline.getIntervalHistogram();
+    }
+
+    /** When the run started ({@link System#nanoTime()}), 0 before. */
+    public long startNanos() {
+        return startNanos;
+    }
+
+    /** Connects the jobs, runs them and waits for every reply (up to {@code drainNanos} after the end). */
+    public Result run(String host, int port, long drainNanos) throws IOException, InterruptedException {
+        int jobs = spec.jobs();
+        NodeClient[] clients = new NodeClient[jobs];
+        ClientOptions opts = ClientOptions.defaults().withMaxInFlight(Math.max(spec.maxInFlight(), 2 * spec.iodepth() + 2));
+        ExecutorService retries = Executors.newFixedThreadPool(Math.max(1, Math.min(jobs, 4)), r -> {
+            Thread t = new Thread(r, "load-gen-retry");
+            t.setDaemon(true);
+            return t;
+        });
+        Thread[] threads = new Thread[jobs];
+        long[] end = new long[jobs];
+        boolean[] exhausted = new boolean[jobs];
+        long[] unfinished = new long[jobs];
+        try {
+            for (int j = 0; j < jobs; j++) {
+                clients[j] = NodeClient.connect(host, port, opts);
+            }
+            CountDownLatch go = new CountDownLatch(1);
+            CountDownLatch ready = new CountDownLatch(jobs);
+            for (int j = 0; j < jobs; j++) {
+                int job = j;
+                threads[j] = new Thread(() -> {
+                    OffsetSource offsets = spec.offsets().apply(job);
+                    SplittableRandom rnd = new SplittableRandom(0x5eed + job);
+                    byte[] data = new byte[spec.bytes()];
+                    java.util.Arrays.fill(data, (byte) (0x30 + job % 64));
+                    ready.countDown();
+                    try {
+                        go.await();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    Job jb = new Job(clients[job], offsets, rnd, data, retries);
+                    if (spec.openLoop()) {
+                        jb.openLoop(job);
+                    } else if (spec.iodepth() == 1 && !spec.asyncFlag()) {
+                        jb.sync();
+                    } else {
+                        jb.async();
+                    }
+                    end[job] = jb.end;
+                    exhausted[job] = jb.exhausted;
+                    unfinished[job] = jb.awaitDrain(drainNanos);
+                    if (jb.end == 0 || jb.lastDone > jb.end) {
+                        end[job] = Math.max(jb.end, jb.lastDone);
+                    }
+                }, "load-gen-job-" + j);
+                threads[j].start();
+            }
+            ready.await();
+            startNanos = System.nanoTime();
+            go.countDown();
+            for (Thread t : threads) {
+                t.join();
+            }
+            long wall = System.nanoTime() - startNanos;
+            long maxRuntime = 0;
+            int ex = 0;
+            long unf = 0;
+            for (int j = 0; j < jobs; j++) {
+                maxRuntime = Math.max(maxRuntime, end[j] - startNanos);
+                ex += exhausted[j] ? 1 : 0;
+                unf += unfinished[j];
+            }
+            Histogram[] ph = new Histogram[phase.length];
+            long[] po = new long[phase.length];
+            for (int i = 0; i < ph.length; i++) {
+                ph[i] = phase[i].getIntervalHistogram();
+                po[i] = phaseOk[i].sum();
+            }
+            return new Result(ok.sum(), errors.sum(), eagain.sum(), bytes.sum(), maxRuntime, wall, ex, all.getIntervalHistogram(),
+                    ph, po, firstError.get(), unf);
+        } finally {
+            for (Thread t : threads) {
+                if (t != null && t.isAlive()) {
+                    t.interrupt();
+                }
+            }
+            retries.shutdownNow();
+            for (NodeClient c : clients) {
+                if (c != null) {
+                    c.close();
+                }
+            }
+        }
+    }
+
+    /** One job: its connection, offsets and outstanding requests. Confined to its thread except the counters. */
+    private final class Job {
+        final NodeClient client;
+        final OffsetSource offsets;
+        final SplittableRandom rnd;
+        final byte[] data;
+        final ExecutorService retries;
+        final Semaphore window;
+        final LongAdder outstanding = new LongAdder();
+        volatile long lastDone;
+        long end;
+        boolean exhausted;
+
+        Job(NodeClient client, OffsetSource offsets, SplittableRandom rnd, byte[] data, ExecutorService retries) {
+            this.client = client;
+            this.offsets = offsets;
+            this.rnd = rnd;
+            this.data = data;
+            this.retries = retries;
+            this.window = new Semaphore(spec.iodepth());
+        }
+
+        int flags(boolean nowait) {
+            int f = spec.asyncFlag() ? IoFlags.ASYNC : 0;
+            return nowait ? f | IoFlags.NOWAIT : f;
+        }
+
+        boolean nowait() {
+            return spec.nowaitPct() > 0 && (spec.nowaitPct() == 100 || rnd.nextInt(100) < spec.nowaitPct());
+        }
+
+        boolean read() {
+            return spec.readPct() > 0 && (spec.readPct() == 100 || rnd.nextInt(100) < spec.readPct());
+        }
+
+        CompletableFuture<?> send(boolean read, long offset, boolean nowait) {
+            sent.increment();
+            return (read ? client.read(spec.ino(), offset, spec.bytes(), flags(nowait))
+                    : client.write(spec.ino(), offset, data, flags(nowait))).toCompletableFuture();
+        }
+
+        void sync() {
+            long deadline = startNanos + spec.durationNanos();
+            while (client.isOpen()) {
+                long t0 = System.nanoTime();
+                if (t0 - deadline >= 0) {
+                    break;
+                }
+                long off = offsets.next();
+                if (off < 0) {
+                    exhausted = true;
+                    break;
+                }
+                boolean rd = read();
+                boolean nw = nowait();
+                Throwable err = null;
+                try {
+                    send(rd, off, nw).join();
+                } catch (CompletionException e) {
+                    err = e.getCause();
+                    if (nw && isEagain(err)) {
+                        eagain.increment();
+                        if (spec.retryEagain()) {
+                            try {
+                                send(rd, off, false).join();
+                                err = null;
+                            } catch (CompletionException e2) {
+                                err = e2.getCause();
+                            }
+                        } else {
+                            continue; // fail fast: counted as EAGAIN only
+                        }
+                    }
+                }
+                long t1 = System.nanoTime();
+                done(t1, t1 - t0, t0, err);
+                lastDone = t1;
+            }
+            end = lastDone == 0 ? System.nanoTime() : lastDone;
+        }
+
+        void async() {
+            long deadline = startNanos + spec.durationNanos();
+            while (client.isOpen()) {
+                window.acquireUninterruptibly();
+                long t0 = System.nanoTime();
+                if (t0 - deadline >= 0) {
+                    window.release();
+                    break;
+                }
+                long off = offsets.next();
+                if (off < 0) {
+                    exhausted = true;
+                    window.release();
+                    break;
+                }
+                issue(read(), off, nowait(), t0, t0, true);
+            }
+            window.acquireUninterruptibly(spec.iodepth());
+            window.release(spec.iodepth());
+            end = lastDone;
+        }
+
+        void openLoop(int job) {
+            double[] rates = spec.rates();
+            long phaseStart = startNanos;
+            for (int p = 0; p < rates.length; p++) {
+                long phaseEnd = phaseStart + spec.durationNanos();
+                double perJob = rates[p] / spec.jobs();
+                if (perJob > 0) {
+                    long interval = Math.max(1, (long) (1e9 / perJob));
+                    long t = phaseStart + interval * job / spec.jobs(); // stagger the jobs
+                    for (long k = 0; t < phaseEnd && client.isOpen(); k++, t = phaseStart + interval * job / spec.jobs()
+                            + k * interval) {
+                        long now = System.nanoTime();
+                        if (t - now > 0) {
+                            LockSupport.parkNanos(t - now);
+                            if (Thread.interrupted()) {
+                                return;
+                            }
+                        }
+                        long off = offsets.next();
+                        if (off < 0) {
+                            exhausted = true;
+                            break;
+                        }
+                        issue(read(), off, nowait(), t, t, false);
+                    }
+                }
+                phaseStart = phaseEnd;
+                long now = System.nanoTime();
+                if (phaseStart - now > 0 && p == rates.length - 1) {
+                    LockSupport.parkNanos(phaseStart - now);
+                }
+            }
+            end = System.nanoTime();
+        }
+
+        /** Sends one request asynchronously; latency counts from {@code from}; {@code scheduled} picks its phase. */
+        void issue(boolean rd, long off, boolean nw, long from, long scheduled, boolean windowed) {
+            outstanding.increment();
+            send(rd, off, nw).whenComplete((v, e) -> {
+                Throwable err = e instanceof CompletionException ? e.getCause() : e;
+                if (err != null && nw && isEagain(err)) {
+                    eagain.increment();
+                    if (spec.retryEagain()) {
+                        // not on the reader thread: it must not block on a slot
+                        retries.execute(() -> send(rd, off, false).whenComplete((v2, e2) ->
+                                finish(from, scheduled, windowed, e2 instanceof CompletionException ? e2.getCause() : e2)));
+                        return;
+                    }
+                    finish(from, scheduled, windowed, null, false); // fail fast: counted as EAGAIN only
+                    return;
+                }
+                finish(from, scheduled, windowed, err);
+            });
+        }
+
+        void finish(long from, long scheduled, boolean windowed, Throwable err) {
+            finish(from, scheduled, windowed, err, true);
+        }
+
+        void finish(long from, long scheduled, boolean windowed, Throwable err, boolean count) {
+            long now = System.nanoTime();
+            if (count) {
+                done(now, now - from, scheduled, err);
+            }
+            lastDone = now;
+            outstanding.decrement();
+            if (windowed) {
+                window.release();
+            }
+        }
+
+        void done(long now, long latency, long scheduled, Throwable err) {
+            if (err != null) {
+                errors.increment();
+                firstError.compareAndSet(null, String.valueOf(err.getMessage()));
+                return;
+            }
+            ok.increment();
+            bytes.add(spec.bytes());
+            long lat = Math.max(1, latency);
+            all.recordValue(lat);
+            timeline.recordValue(lat);
+            int p = spec.openLoop() ? (int) Math.min(phase.length - 1, Math.max(0, (scheduled - startNanos) / spec.durationNanos())) : 0;
+            phase[p].recordValue(lat);
+            phaseOk[p].increment();
+            lastCompletion.accumulateAndGet(now, Math::max);
+        }
+
+        /** Waits for this job's outstanding requests; returns how many never completed. */
+        long awaitDrain(long drainNanos) {
+            long until = System.nanoTime() + drainNanos;
+            while (outstanding.sum() > 0 && System.nanoTime() - until < 0) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+            }
+            return outstanding.sum();
+        }
+    }
+
+    static boolean isEagain(Throwable t) {
+        return t instanceof NodeException ne && ne.errno() == Errno.EAGAIN;
+    }
+}

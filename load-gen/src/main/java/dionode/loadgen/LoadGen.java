@@ -1,0 +1,27 @@
+package dionode.loadgen;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code load-gen}: the seed's benchmarks ({@code seed}) and custom load ({@code run}) against a dionode node. */
+@Command(name = "load-gen", mixinStandardHelpOptions = true, version = "dionode load-gen 0.1.0",
+        subcommands = {SeedCommand.class, RunCommand.class, CommandLine.HelpCommand.class},
+        description = {"Benchmark and experiment driver for dionode.",
+            "  seed  the seed's Test 1 and Test 2 tables for the three lock policies (and the raw device)",
+            "  run   custom load: pattern, block size, alignment, read/write mix, NOWAIT share, open-loop rate"})
+public final class LoadGen implements Runnable {
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.err);
+    }
+
+    public static void main(String[] args) {
+        // The embedded node logs at INFO to stderr; keep stderr for the progress bar unless asked.
+        if (System.getProperty("DIONODE_LOG_LEVEL") == null && System.getenv("DIONODE_LOG_LEVEL") == null) {
+            System.setProperty("DIONODE_LOG_LEVEL", "WARN");
+        }
+        System.setProperty("java.awt.headless", "true");
+        int rc = new CommandLine(new LoadGen()).setUsageHelpWidth(110).execute(args);
+        System.exit(rc);
+    }
+}

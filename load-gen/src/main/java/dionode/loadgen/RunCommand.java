@@ -1,0 +1,315 @@
+package dionode.loadgen;
+
+import dionode.protocol.LockPolicy;
+import dionode.protocol.client.NodeClient;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code load-gen run}: custom load against one file of a node. Closed loop (sync or async with
+ * an iodepth) or open loop ({@code --rate}); reports throughput, HdrHistogram percentiles, EAGAIN
+ * and error counts and the node's counters before and after (and their difference).
+ */
+@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Custom load against one file: pattern, block size, alignment, read/write mix, NOWAIT share,",
+            "jobs, iodepth, duration, target layout; closed loop, or open loop with --rate (latency counted from the",
+            "scheduled send time, so back-pressure shows as latency instead of being hidden)."})
+public final class RunCommand implements Callable<Integer> {
+    @Option(names = "--target", paramLabel = "HOST:PORT", description = "node to load (default: --embedded)")
+    String target;
+
+    @Option(names = "--embedded", description = "start a node in this JVM on a temporary device in --dir (the default)")
+    boolean embedded;
+
+    @Option(names = "--pattern", paramLabel = "seq|random", description = "offsets within each job's region (default: ${DEFAULT-VALUE})")
+    String pattern = "seq";
+
+    @Option(names = "--bs", paramLabel = "BYTES", converter = Sizes.class, description = "request size, e.g. 8k, 14336 (default: 8k)")
+    long bs = 8192;
+
+    @Option(names = "--stride", paramLabel = "BYTES", converter = Sizes.class,
+            description = "distance between request slots, e.g. 16k with --bs 14336 for the seed's Test 2 (default: --bs)")
+    Long stride;
+
+    @Option(names = "--align-offset", paramLabel = "BYTES", converter = Sizes.class,
+            description = "added to every offset, e.g. 512 for unaligned direct I/O (default: 0)")
+    long alignOffset;
+
+    @Option(names = "--read-pct", paramLabel = "0-100", description = "share of reads, the rest writes (default: ${DEFAULT-VALUE})")
+    int readPct;
+
+    @Option(names = "--nowait-pct", paramLabel = "0-100", description = "share of requests sent with NOWAIT (default: ${DEFAULT-VALUE})")
+    int nowaitPct;
+
+    @Option(names = "--eagain", paramLabel = "retry|count",
+            description = "a NOWAIT request refused with EAGAIN: sent again without NOWAIT, or only counted (default: ${DEFAULT-VALUE})")
+    String eagain = "retry";
+
+    @Option(names = "--jobs", paramLabel = "N", description = "jobs: one thread and connection each (default: ${DEFAULT-VALUE})")
+    int jobs = 1;
+
+    @Option(names = "--iodepth", paramLabel = "N",
+            description = "closed loop: requests in flight per job; above 1 they are async (IoFlags.ASYNC) (default: ${DEFAULT-VALUE})")
+    int iodepth = 1;
+
+    @Option(names = "--async", negatable = true,
+            description = "flag requests IoFlags.ASYNC (default: when --iodepth > 1 or with --rate)")
+    Boolean async;
+
+    @Option(names = "--duration", paramLabel = "S", description = "seconds (per --rate phase) (default: ${DEFAULT-VALUE})")
+    int duration = 5;
+
+    @Option(names = "--rate", paramLabel = "N[/s][,N...]", split = ",",
+            description = "open loop: requests per second over all jobs; several values = consecutive phases of --duration each")
+    List<String> rate;
+
+    @Option(names = "--max-in-flight", paramLabel = "N",
+            description = "open loop: requests outstanding per connection before sending blocks (default: ${DEFAULT-VALUE})")
+    int maxInFlight = 1024;
+
+    @Option(names = "--layout", paramLabel = "L",
+            description = "target file layout: written, unwritten, hole, test1, test2, existing (default: ${DEFAULT-VALUE})")
+    String layout = "written";
+
+    @Option(names = "--region-mib", paramLabel = "N", description = "region per job, MiB (default: ${DEFAULT-VALUE})")
+    int regionMib = 64;
+
+    @Option(names = "--policy", paramLabel = "P", description = "lock policy of the file (default: ${DEFAULT-VALUE})")
+    String policy = "zeroing-aware";
+
+    @Option(names = "--file", paramLabel = "NAME", description = "file name on the node (default: load-gen-run-PID, removed after)")
+    String file;
+
+    @Option(names = "--keep", description = "keep the file afterwards")
+    boolean keep;
+
+    @Option(names = "--timeline", description = "print one line per second: sent, completed, in flight, p50/p99, EAGAIN, node RSS")
+    boolean timeline;
+
+    @Option(names = "--node-pid", paramLabel = "PID", description = "a node process to sample (VmRSS from /proc) in the timeline")
+    Long nodePid;
+
+    @Option(names = "--dir", paramLabel = "DIR", description = "where an embedded node's device goes (default: .)")
+    Path dir = Path.of(".");
+
+    @Override
+    public Integer call() throws Exception {
+        if (target != null && embedded) {
+            throw new IllegalArgumentException("give --target or --embedded, not both");
+        }
+        if (jobs < 1 || iodepth < 1 || duration < 1 || regionMib < 1 || bs < 1 || bs > (16 << 20) || alignOffset < 0
+                || (stride != null && (stride < bs || stride > (1L << 30)))) {
+            throw new IllegalArgumentException("--jobs, --iodepth, --duration, --region-mib, --bs must be positive");
+        }
+        boolean random = switch (pattern) {
+            case "seq" -> false;
+            case "random" -> true;
+            default -> throw new IllegalArgumentException("--pattern wants seq or random");
+        };
+        double[] rates = parseRates(rate);
+        boolean retry = switch (eagain) {
+            case "retry" -> true;
+            case "count" -> false;
+            default -> throw new IllegalArgumentException("--eagain wants retry or count");
+        };
+        boolean asyncFlag = async != null ? async : iodepth > 1 || rates.length > 0;
+        LockPolicy pol = LockPolicy.parse(policy);
+        long region = (long) regionMib << 20;
+        long fileBytes = region * jobs;
+        String name = file != null ? file : "load-gen-run-" + ProcessHandle.current().pid();
+        PrintStream out = System.out;
+        try (Target node = target != null ? Target.remote(target) : Target.embedded(dir, fileBytes);
+                NodeClient control = NodeClient.connect(node.host(), node.port())) {
+            long t0 = System.nanoTime();
+            long ino = prepare(node, control, name, pol, fileBytes);
+            double layoutS = (System.nanoTime() - t0) / 1e9;
+            Map<String, Long> before = control.stats().toCompletableFuture().join();
+            int bytes = (int) bs;
+            int align = (int) alignOffset;
+            int step = stride != null ? stride.intValue() : bytes;
+            LoadEngine.Spec spec = new LoadEngine.Spec(ino, jobs, iodepth, asyncFlag, TimeUnit.SECONDS.toNanos(duration), rates, bytes,
+                    readPct, nowaitPct, retry, rates.length > 0 ? maxInFlight : iodepth + 2,
+                    job -> OffsetSource.slots(job * region, region, step, bytes, align, random, 0x10ad + job));
+            LoadEngine engine = new LoadEngine(spec);
+            out.printf(Locale.ROOT, "load-gen run: %s, file %s (%s, %s, %d MiB per job), layout %.2f s%n", node, name, pol, layout,
+                    regionMib, layoutS);
+            out.printf(Locale.ROOT, "  %d job(s), %s, %s %d bytes at +%d, %d%% reads, %d%% NOWAIT (EAGAIN: %s)%n", jobs,
+                    rates.length > 0 ? "open loop " + describe(rates) + " for " + duration + " s each"
+                            : (iodepth == 1 && !asyncFlag ? "sync (1 in flight)" : iodepth + " in flight") + " for " + duration + " s",
+                    pattern, bytes, align, readPct, nowaitPct, eagain);
+            Thread sampler = timeline ? startTimeline(engine, control, out) : null;
+            LoadEngine.Result res = engine.run(node.host(), node.port(), TimeUnit.SECONDS.toNanos(120));
+            if (sampler != null) {
+                sampler.interrupt();
+                sampler.join();
+            }
+            Map<String, Long> after = control.stats().toCompletableFuture().join();
+            report(out, res, rates, before, after);
+            if (!keep && !"existing".equals(layout)) {
+                Layouts.remove(control, name, ino, fileBytes);
+            }
+            return res.errors() > 0 || res.unfinished() > 0 ? 1 : 0;
+        }
+    }
+
+    private long prepare(Target node, NodeClient control, String name, LockPolicy pol, long fileBytes) throws IOException {
+        if ("existing".equals(layout)) {
+            return control.lookup(name).toCompletableFuture().join().ino();
+        }
+        Layouts.removeQuietly(control, name);
+        Layouts.awaitFreeBlocks(control, (fileBytes + fileBytes / 32) / SeedTest.BLOCK, 10_000);
+        switch (layout) {
+            case "test1", "test2" -> {
+                SeedTest t = SeedTest.of(layout.charAt(4) - '0');
+                return Layouts.buildVerified(node.host(), node.port(), control, name, pol, t, fileBytes);
+            }
+            case "written", "unwritten", "hole" -> {
+                long ino = control.create(name, pol, 0644, true).toCompletableFuture().join().ino();
+                if ("hole".equals(layout)) {
+                    control.truncate(ino, fileBytes).toCompletableFuture().join();
+                } else {
+                    control.fallocate(ino, 0, fileBytes, false).toCompletableFuture().join();
+                    if ("written".equals(layout)) {
+                        Layouts.fill(node.host(), node.port(), ino, fileBytes);
+                    }
+                }
+                return ino;
+            }
+            default -> throw new IllegalArgumentException("--layout wants written, unwritten, hole, test1, test2 or existing");
+        }
+    }
+
+    static double[] parseRates(List<String> rate) {
+        if (rate == null) {
+            return new double[0];
+        }
+        double[] r = new double[rate.size()];
+        for (int i = 0; i < r.length; i++) {
+            String s = rate.get(i).trim();
+            if (s.endsWith("/s")) {
+                s = s.substring(0, s.length() - 2);
+            }
+            r[i] = Sizes.parse(s);
+            if (r[i] < 0) {
+                throw new IllegalArgumentException("--rate must not be negative");
+            }
+        }
+        return r;
+    }
+
+    private static String describe(double[] rates) {
+        List<String> s = new ArrayList<>();
+        for (double r : rates) {
+            s.add(String.format(Locale.ROOT, "%.0f/s", r));
+        }
+        return String.join(" then ", s);
+    }
+
+    private Thread startTimeline(LoadEngine engine, NodeClient control, PrintStream out) {
+        Thread t = new Thread(() -> {
+            out.println("  timeline:");
+            out.printf("  %5s %9s %9s %9s %9s %9s %8s %8s %s%n", "t_s", "sent/s", "done/s", "in_flight", "p50_us", "p99_us", "eagain",
+                    "errors", nodePid != null ? "node_rss_MiB node_dio_in_flight" : "node_dio_in_flight");
+            LoadEngine.Counts prev = engine.snapshot();
+            long sec = 0;
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    break;
+                }
+                if (engine.startNanos() == 0) {
+                    engine.intervalLatency();
+                    prev = engine.snapshot();
+                    continue;
+                }
+                sec++;
+                LoadEngine.Counts c = engine.snapshot();
+                Histogram h = engine.intervalLatency();
+                String node;
+                try {
+                    Long dio = control.stats().toCompletableFuture().get(1, TimeUnit.SECONDS).get("dio_in_flight");
+                    node = String.valueOf(dio);
+                } catch (Exception e) {
+                    node = "?";
+                }
+                if (nodePid != null) {
+                    node = rssMib(nodePid) + " " + node;
+                }
+                out.printf(Locale.ROOT, "  %5d %9d %9d %9d %9.0f %9.0f %8d %8d %s%n", sec, c.sent() - prev.sent(),
+                        c.ok() + c.errors() - prev.ok() - prev.errors(), c.inFlight(),
+                        h.getTotalCount() == 0 ? 0.0 : h.getValueAtPercentile(50) / 1e3,
+                        h.getTotalCount() == 0 ? 0.0 : h.getValueAtPercentile(99) / 1e3, c.eagain() - prev.eagain(),
+                        c.errors() - prev.errors(), node);
+                out.flush();
+                prev = c;
+            }
+        }, "load-gen-timeline");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    static String rssMib(long pid) {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (l.startsWith("VmRSS:")) {
+                    return Long.toString(Long.parseLong(l.replaceAll("[^0-9]", "")) >> 10);
+                }
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // gone
+        }
+        return "?";
+    }
+
+    private void report(PrintStream out, LoadEngine.Result res, double[] rates, Map<String, Long> before, Map<String, Long> after) {
+        double secs = res.maxJobRuntimeNanos() / 1e9;
+        out.printf(Locale.ROOT, "result: %,d requests ok in %.2f s: %,.0f req/s, %.1f MiB/s; errors %d, EAGAIN %d, unfinished %d%n",
+                res.ios(), secs, res.iops(), res.bytes() / Math.max(secs, 1e-9) / (1 << 20), res.errors(), res.eagain(),
+                res.unfinished());
+        if (res.exhaustedJobs() > 0) {
+            out.printf("  %d job(s) reached the end of their region%n", res.exhaustedJobs());
+        }
+        if (res.firstError() != null) {
+            out.println("  first error: " + res.firstError());
+        }
+        percentiles(out, "latency", res.latencyNanos());
+        for (int i = 0; i < rates.length; i++) {
+            out.printf(Locale.ROOT, "  phase %d (%.0f/s offered): %,d ok, %,.0f/s completed for requests scheduled in it%n", i + 1,
+                    rates[i], res.phaseOk()[i], res.phaseOk()[i] / (double) duration);
+            percentiles(out, "    latency from schedule", res.phaseLatencyNanos()[i]);
+        }
+        out.println("node stats (before -> after, delta):");
+        Map<String, Long> keys = new TreeMap<>(after);
+        before.forEach(keys::putIfAbsent);
+        for (String k : keys.keySet()) {
+            long b = before.getOrDefault(k, 0L);
+            long a = after.getOrDefault(k, 0L);
+            out.printf(Locale.ROOT, "  %-22s %14d -> %14d  %+d%n", k, b, a, a - b);
+        }
+        out.flush();
+    }
+
+    static void percentiles(PrintStream out, String label, Histogram h) {
+        if (h.getTotalCount() == 0) {
+            out.printf("  %s: no samples%n", label);
+            return;
+        }
+        out.printf(Locale.ROOT, "  %s us: p50 %.0f  p90 %.0f  p99 %.0f  p99.9 %.0f  max %.0f  (mean %.0f, n=%d)%n", label,
+                h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(90) / 1e3, h.getValueAtPercentile(99) / 1e3,
+                h.getValueAtPercentile(99.9) / 1e3, h.getMaxValue() / 1e3, h.getMean() / 1e3, h.getTotalCount());
+    }
+}
