@@ -190,10 +190,13 @@ public final class Volume implements AutoCloseable {
             }
         }
         crossCheck(refs);
-        for (Map.Entry<Long, String> e : bad.entrySet()) {
+        // bad files keep their names (after every good one), so they answer EFSCORRUPTED rather than
+        // vanish, and their names are not handed to new files
+        for (Map.Entry<Long, String> e : new TreeMap<>(bad).entrySet()) {
             InodeRecord r = safeRead(e.getKey());
-            if (r != null && !r.unlinked()) {
-                names.putIfAbsent(r.name(), e.getKey());
+            String name = r != null ? (r.unlinked() ? null : r.name()) : inodes.salvageName(e.getKey());
+            if (name != null) {
+                names.putIfAbsent(name, e.getKey());
             }
         }
     }

@@ -89,6 +89,35 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
     }
 
     /**
+     * The name in an in-use slot whose record failed {@link #decode}, when the name field still
+     * reads as a valid name; null otherwise (or for an unlinked inode). Only for the namespace, so
+     * that the file is found by name and answers EFSCORRUPTED instead of vanishing (and its name is
+     * not given to a new file); nothing else of such a record is ever used.
+     */
+    public static String salvageName(byte[] block, int off) {
+        if (Bytes.u16(block, off) != MAGIC || (Bytes.i32(block, off + 4) & FLAG_UNLINKED) != 0) {
+            return null;
+        }
+        int nameLen = Byte.toUnsignedInt(block[off + 13]);
+        if (nameLen == 0 || nameLen > MAX_NAME_BYTES) {
+            return null;
+        }
+        String name;
+        try {
+            name = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(block, off + OFF_NAME, nameLen)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return null;
+        }
+        if (name.equals(".") || name.equals("..") || name.indexOf('/') >= 0 || name.indexOf('\0') >= 0) {
+            return null;
+        }
+        return name;
+    }
+
+    /**
      * Decodes and validates a slot; null for a valid free slot.
      *
      * @throws MetadataCorruptException on a bad CRC or impossible fields

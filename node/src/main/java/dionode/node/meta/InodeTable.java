@@ -1,7 +1,6 @@
 package dionode.node.meta;
 
 import dionode.node.journal.Handle;
-import dionode.node.journal.Sealer;
 import java.util.BitSet;
 
 /**
@@ -16,18 +15,9 @@ public final class InodeTable {
     private final BitSet used = new BitSet();
     private long nextFree = 1;
 
-    /** Re-seals every slot of a table block before the journal snapshots it. */
-    private final Sealer sealer;
-
     public InodeTable(Layout layout, byte[][] blocks) {
         this.layout = layout;
         this.blocks = blocks;
-        this.sealer = (home, image) -> {
-            long first = (home - layout.inodeTableStart()) * Layout.INODES_PER_BLOCK + 1;
-            for (int i = 0; i < Layout.INODES_PER_BLOCK; i++) {
-                InodeRecord.seal(image, i * Layout.INODE_BYTES, first + i);
-            }
-        };
     }
 
     /** The sealed image of a fresh table block: every slot free. */
@@ -53,17 +43,24 @@ public final class InodeTable {
         return InodeRecord.decode(image(ino), layout.inodeOffset(ino), ino);
     }
 
+    /** The name of a slot whose record is corrupt, if it can still be read; see {@link InodeRecord#salvageName}. */
+    public String salvageName(long ino) {
+        return InodeRecord.salvageName(image(ino), layout.inodeOffset(ino));
+    }
+
     /** Logs the record in the handle's transaction. Costs one credit. */
     public void write(Handle h, InodeRecord r) {
         long home = layout.inodeBlock(r.ino());
-        byte[] img = h.getWriteAccess(home, image(r.ino()), sealer);
+        // no sealer: each record is sealed when encoded, and a slot that failed validation at mount
+        // must reach the disk as it is, not re-sealed around its corrupt bytes
+        byte[] img = h.getWriteAccess(home, image(r.ino()), null);
         r.encodeInto(img, layout.inodeOffset(r.ino()));
     }
 
     /** Frees the slot in the handle's transaction; the number is reusable after {@link #release}. */
     public void clear(Handle h, long ino) {
         long home = layout.inodeBlock(ino);
-        byte[] img = h.getWriteAccess(home, image(ino), sealer);
+        byte[] img = h.getWriteAccess(home, image(ino), null);
         InodeRecord.encodeFree(img, layout.inodeOffset(ino), ino);
     }
 
