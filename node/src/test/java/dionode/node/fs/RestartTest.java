@@ -89,11 +89,11 @@ class RestartTest {
             io.dropWritesAfter(0);
         }
         assertTrue(io.droppedWrites() > 0, "the unmount's writes were dropped");
-        assertEquals(List.of(), Fixture.fsck(device));
         try (NodeServer node = start(device, Fixture.JNA); NodeClient c = Fixture.client(node)) {
             assertTrue(node.volume().replay().transactions() > 0, "the fsync'd transactions came from the journal");
             assertEquals(before, Fixture.snapshot(c));
         }
+        assertEquals(List.of(), Fixture.fsck(device));
     }
 
     @Test
