@@ -84,15 +84,19 @@ public record Superblock(int version, int sectorSize, int flags, Layout layout, 
         if (l.blockSize() != Layout.BLOCK_SIZE) {
             return "block size " + l.blockSize();
         }
-        if (l.totalBlocks() < Layout.MIN_BLOCKS || l.totalBlocks() * Layout.BLOCK_SIZE > deviceBytes) {
+        // division, not multiplication: 2^52 blocks of 4096 bytes would overflow to a device of 0 bytes
+        if (l.totalBlocks() < Layout.MIN_BLOCKS || l.totalBlocks() > deviceBytes / Layout.BLOCK_SIZE) {
             return l.totalBlocks() + " blocks on a device of " + deviceBytes + " bytes";
         }
-        if (l.journalStart() != 1 || l.journalBlocks() < 8
-                || l.inodeTableStart() != l.journalStart() + l.journalBlocks()
+        // every region inside the device (so no sum below can wrap round) and in order
+        long total = l.totalBlocks();
+        if (l.journalStart() != 1 || l.journalBlocks() < 8 || l.journalBlocks() >= total
                 || l.inodeCount() <= 0 || l.inodeCount() % Layout.INODES_PER_BLOCK != 0
+                || l.inodeTableBlocks() >= total || l.bitmapBlocks() <= 0 || l.bitmapBlocks() >= total
+                || l.inodeTableStart() != l.journalStart() + l.journalBlocks()
                 || l.bitmapStart() != l.inodeTableStart() + l.inodeTableBlocks()
-                || l.bitmapBlocks() != (l.totalBlocks() + Layout.BITS_PER_BITMAP_BLOCK - 1) / Layout.BITS_PER_BITMAP_BLOCK
-                || l.dataStart() != l.bitmapStart() + l.bitmapBlocks() || l.dataStart() >= l.totalBlocks()) {
+                || l.bitmapBlocks() != (total + Layout.BITS_PER_BITMAP_BLOCK - 1) / Layout.BITS_PER_BITMAP_BLOCK
+                || l.dataStart() != l.bitmapStart() + l.bitmapBlocks() || l.dataStart() < 0 || l.dataStart() >= total) {
             return "regions out of order or sizes inconsistent: " + l;
         }
         return null;

@@ -551,6 +551,36 @@ class CorruptImageTest {
         }, "impossible layout");
     }
 
+    @Test
+    void superblockWithOverflowingSizesIsRefusedNotAnOutOfMemory() throws Exception {
+        // 2^52 blocks of 4096 bytes overflow a long to 0 bytes; every other field made consistent
+        fatal("sb-overflow", r -> {
+            byte[] b = r.read(0);
+            long total = 1L << 52;
+            long bitmaps = (total + Layout.BITS_PER_BITMAP_BLOCK - 1) / Layout.BITS_PER_BITMAP_BLOCK;
+            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            bb.putLong(24, total);
+            bb.putLong(72, bitmaps);
+            bb.putLong(80, bb.getLong(64) + bitmaps);
+            RawImage.u32(b, B - 4, crc0(b));
+            r.write(0, b);
+        }, "impossible layout");
+        // a journal so long that the regions after it wrap round to negative block numbers
+        fatal("sb-wrapping-regions", r -> {
+            byte[] b = r.read(0);
+            java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            long journal = Long.MAX_VALUE;
+            long table = 1 + journal; // wraps
+            long tableBlocks = bb.getLong(56) / Layout.INODES_PER_BLOCK;
+            bb.putLong(40, journal);
+            bb.putLong(48, table);
+            bb.putLong(64, table + tableBlocks);
+            bb.putLong(80, table + tableBlocks + bb.getLong(72));
+            RawImage.u32(b, B - 4, crc0(b));
+            r.write(0, b);
+        }, "impossible layout");
+    }
+
     private static int crc0(byte[] b) {
         return dionode.node.meta.Bytes.crc(0, b, 0, B - 4);
     }
