@@ -167,6 +167,7 @@ public final class Volume implements AutoCloseable {
             }
             inodes.markUsed(ino);
             try {
+                checkRootHeader(ino, r.root());
                 loadNodes(dev, ino, r.root(), ExtentFormat.depth(r.root(), 0));
                 long owner = ino;
                 ExtentCheck c = new ExtentTree(ino, r.root().clone(), new ReadOnlyStore()).validate(layout::inDataArea,
@@ -233,6 +234,17 @@ public final class Volume implements AutoCloseable {
         long used = layout.dataBlocks() - allocator.freeBlocks();
         if (used > referenced && bad.isEmpty()) {
             problems.add(new Problem(0, "leaked-blocks", (used - referenced) + " blocks allocated in the bitmap but used by no file"));
+        }
+    }
+
+    /** ext4_ext_check of the inline root, before any block it names is read. */
+    private static void checkRootHeader(long ino, byte[] root) throws MetadataCorruptException {
+        if (!ExtentFormat.magicOk(root, 0) || ExtentFormat.max(root, 0) != ExtentFormat.ROOT_MAX
+                || ExtentFormat.entries(root, 0) > ExtentFormat.ROOT_MAX || ExtentFormat.depth(root, 0) > ExtentFormat.MAX_DEPTH
+                || ExtentFormat.depth(root, 0) > 0 && ExtentFormat.entries(root, 0) == 0) {
+            throw new MetadataCorruptException("inode " + ino + ": bad extent root header (magic "
+                    + Integer.toHexString(dionode.node.meta.Bytes.u16(root, 0)) + ", entries " + ExtentFormat.entries(root, 0)
+                    + ", max " + ExtentFormat.max(root, 0) + ", depth " + ExtentFormat.depth(root, 0) + ")");
         }
     }
 

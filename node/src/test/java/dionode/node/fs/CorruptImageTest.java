@@ -488,6 +488,35 @@ class CorruptImageTest {
     }
 
     @Test
+    void aRootWithABadHeaderIsNeverFollowed() throws Exception {
+        long goodPblk;
+        try (RawImage r = new RawImage(image)) {
+            goodPblk = leaf(record(r, good).root(), 0).pblk();
+        }
+        long target = goodPblk;
+        Path dev = copy("root-garbage-index", r -> editRoot(r, victim, root -> {
+            RawImage.u16(root, 0, 0x1234); // bad magic
+            RawImage.u16(root, 6, 1); // depth 1: "index" entries
+            setChild(root, 0, 0, target);
+        }));
+        FaultyNativeIO io = new FaultyNativeIO(Fixture.JNA);
+        List<Long> reads = new CopyOnWriteArrayList<>();
+        io.hook((op, fd, off, count) -> {
+            if (op == FaultyNativeIO.Op.PREAD && off <= target * B && target * B < off + count) {
+                reads.add(off);
+            }
+        });
+        try (NodeServer node = Fixture.start(Fixture.config(dev, SIZE, Duration.ofMillis(200)), io)) {
+            io.hook(null);
+            assertEquals(List.of(), reads, "mount read another file's block as an extent node of a root with a bad magic");
+            try (NodeClient c = Fixture.client(node)) {
+                everyRequestIsCorrupt(c, victim, "victim");
+                stillWorks(c, "good");
+            }
+        }
+    }
+
+    @Test
     void blockCountMismatchIsReportedAndTheFileStillServed() throws Exception {
         Path dev = copy("block-count", r -> editRecord(r, victim, root -> { }, x -> new InodeRecord(x.ino(), x.flags(), x.mode(),
                 x.generation(), x.policy(), x.size(), x.disksize(), x.blocks() + 3, x.mtimeNanos(), x.ctimeNanos(),
