@@ -120,7 +120,7 @@ public final class Baseline implements AutoCloseable {
         }
         long ios = ok.sum();
         return new LoadEngine.Result(ios, errors.sum(), 0, ios * test.writeBytes(), max, wall, 0, rec.getIntervalHistogram(),
-                new org.HdrHistogram.Histogram[0], new long[0], firstError.get(), 0);
+                new org.HdrHistogram.Histogram[0], new long[0], firstError.get(), 0, new org.HdrHistogram.Histogram(3), 0);
     }
 
     @Override

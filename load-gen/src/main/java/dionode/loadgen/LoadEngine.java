@@ -40,35 +40,70 @@ import org.HdrHistogram.Recorder;
  * <p>One engine runs once. Thread-safe counters may be read while it runs ({@link #snapshot()}).
  */
 public final class LoadEngine {
-    /** What to run. {@code rates} empty = closed loop; otherwise one open-loop phase per rate, each {@code durationNanos}. */
-    public record Spec(long ino, int jobs, int iodepth, boolean asyncFlag, long durationNanos, double[] rates, int bytes,
-            int readPct, int nowaitPct, boolean retryEagain, int maxInFlight, IntFunction<OffsetSource> offsets) {
+    /** One open-loop phase: {@code rate} requests per second over all jobs for {@code nanos}. */
+    public record Phase(double rate, long nanos) {
+        public Phase {
+            if (rate < 0 || nanos <= 0) {
+                throw new IllegalArgumentException("a phase needs a rate >= 0 and a positive duration");
+            }
+        }
+    }
+
+    /**
+     * What to run. {@code phases} null or empty = closed loop for {@code durationNanos}; otherwise open
+     * loop, phase after phase. {@code maxLagNanos}: an open-loop request that could not be sent within
+     * this long after its scheduled time is dropped and counted ({@link Long#MAX_VALUE}: never).
+     */
+    public record Spec(long ino, int jobs, int iodepth, boolean asyncFlag, long durationNanos, Phase[] phases, long maxLagNanos,
+            int bytes, int readPct, int nowaitPct, boolean retryEagain, int maxInFlight, IntFunction<OffsetSource> offsets) {
         public Spec {
-            if (jobs < 1 || iodepth < 1 || bytes < 1 || durationNanos <= 0) {
-                throw new IllegalArgumentException("jobs, iodepth, bytes and duration must be positive");
+            if (jobs < 1 || iodepth < 1 || bytes < 1 || durationNanos <= 0 || maxLagNanos <= 0) {
+                throw new IllegalArgumentException("jobs, iodepth, bytes, duration and lag must be positive");
             }
             if (readPct < 0 || readPct > 100 || nowaitPct < 0 || nowaitPct > 100) {
                 throw new IllegalArgumentException("percentages must be within 0..100");
             }
         }
 
-        boolean openLoop() {
-            return rates != null && rates.length > 0;
+        /** A closed-loop spec. */
+        public static Spec closed(long ino, int jobs, int iodepth, boolean asyncFlag, long durationNanos, int bytes, int readPct,
+                int nowaitPct, boolean retryEagain, int maxInFlight, IntFunction<OffsetSource> offsets) {
+            return new Spec(ino, jobs, iodepth, asyncFlag, durationNanos, null, Long.MAX_VALUE, bytes, readPct, nowaitPct, retryEagain,
+                    maxInFlight, offsets);
         }
 
-        int phases() {
-            return openLoop() ? rates.length : 1;
+        boolean openLoop() {
+            return phases != null && phases.length > 0;
+        }
+
+        int phaseCount() {
+            return openLoop() ? phases.length : 1;
+        }
+
+        /** The phase a request scheduled {@code sinceStart} after the start belongs to. */
+        int phaseAt(long sinceStart) {
+            if (!openLoop()) {
+                return 0;
+            }
+            long end = 0;
+            for (int i = 0; i < phases.length; i++) {
+                end += phases[i].nanos();
+                if (sinceStart < end) {
+                    return i;
+                }
+            }
+            return phases.length - 1;
         }
     }
 
     /** Counters of a run, or of a moment of it. */
-    public record Counts(long sent, long ok, long errors, long eagain, long bytes, long inFlight) {
+    public record Counts(long sent, long ok, long errors, long eagain, long bytes, long inFlight, long dropped) {
     }
 
     /** The outcome of a run. */
     public record Result(long ios, long errors, long eagain, long bytes, long maxJobRuntimeNanos, long wallNanos,
             int exhaustedJobs, Histogram latencyNanos, Histogram[] phaseLatencyNanos, long[] phaseOk, String firstError,
-            long unfinished) {
+            long unfinished, Histogram refusedLatencyNanos, long dropped) {
         /** Completed requests per second over the longest job's runtime (fio's group_reporting IOPS). */
         public double iops() {
             return maxJobRuntimeNanos <= 0 ? 0 : ios * 1e9 / maxJobRuntimeNanos;
@@ -78,6 +113,8 @@ public final class LoadEngine {
     private final Spec spec;
     private final Recorder all = new Recorder(3);
     private final Recorder timeline = new Recorder(3);
+    /** Time to an EAGAIN answer of a NOWAIT request that is not retried (how fast "fail fast" is). */
+    private final Recorder refused = new Recorder(3);
     private final Recorder[] phase;
     private final LongAdder[] phaseOk;
     private final LongAdder sent = new LongAdder();
@@ -85,14 +122,15 @@ public final class LoadEngine {
     private final LongAdder errors = new LongAdder();
     private final LongAdder eagain = new LongAdder();
     private final LongAdder bytes = new LongAdder();
+    private final LongAdder dropped = new LongAdder();
     private final AtomicReference<String> firstError = new AtomicReference<>();
     private final AtomicLong lastCompletion = new AtomicLong();
     private volatile long startNanos;
 
     public LoadEngine(Spec spec) {
         this.spec = spec;
-        this.phase = new Recorder[spec.phases()];
-        this.phaseOk = new LongAdder[spec.phases()];
+        this.phase = new Recorder[spec.phaseCount()];
+        this.phaseOk = new LongAdder[spec.phaseCount()];
         for (int i = 0; i < phase.length; i++) {
             phase[i] = new Recorder(3);
             phaseOk[i] = new LongAdder();
@@ -104,7 +142,7 @@ public final class LoadEngine {
         long s = sent.sum();
         long o = ok.sum();
         long e = errors.sum();
-        return new Counts(s, o, e, eagain.sum(), bytes.sum(), s - o - e);
+        return new Counts(s, o, e, eagain.sum(), bytes.sum(), s - o - e - eagain.sum(), dropped.sum());
     }
 
     /** Latencies (ns) of requests completed since the previous call: for a per-second timeline. */
@@ -189,7 +227,7 @@ public final class LoadEngine {
                 po[i] = phaseOk[i].sum();
             }
             return new Result(ok.sum(), errors.sum(), eagain.sum(), bytes.sum(), maxRuntime, wall, ex, all.getIntervalHistogram(),
-                    ph, po, firstError.get(), unf);
+                    ph, po, firstError.get(), unf, refused.getIntervalHistogram(), dropped.sum());
         } finally {
             for (Thread t : threads) {
                 if (t != null && t.isAlive()) {
@@ -275,7 +313,8 @@ public final class LoadEngine {
                                 err = e2.getCause();
                             }
                         } else {
-                            continue; // fail fast: counted as EAGAIN only
+                            refused.recordValue(Math.max(1, System.nanoTime() - t0));
+                                    continue; // fail fast: counted as EAGAIN only
                         }
                     }
                 }
@@ -309,22 +348,24 @@ public final class LoadEngine {
         }
 
         void openLoop(int job) {
-            double[] rates = spec.rates();
+            Phase[] phases = spec.phases();
             long phaseStart = startNanos;
-            for (int p = 0; p < rates.length; p++) {
-                long phaseEnd = phaseStart + spec.durationNanos();
-                double perJob = rates[p] / spec.jobs();
+            for (Phase ph : phases) {
+                long phaseEnd = phaseStart + ph.nanos();
+                double perJob = ph.rate() / spec.jobs();
                 if (perJob > 0) {
                     long interval = Math.max(1, (long) (1e9 / perJob));
-                    long t = phaseStart + interval * job / spec.jobs(); // stagger the jobs
-                    for (long k = 0; t < phaseEnd && client.isOpen(); k++, t = phaseStart + interval * job / spec.jobs()
-                            + k * interval) {
+                    long first = phaseStart + interval * job / spec.jobs(); // stagger the jobs
+                    for (long k = 0, t = first; t - phaseEnd < 0 && client.isOpen(); k++, t = first + k * interval) {
                         long now = System.nanoTime();
                         if (t - now > 0) {
                             LockSupport.parkNanos(t - now);
                             if (Thread.interrupted()) {
                                 return;
                             }
+                        } else if (now - t > spec.maxLagNanos()) {
+                            dropped.increment();
+                            continue;
                         }
                         long off = offsets.next();
                         if (off < 0) {
@@ -335,10 +376,10 @@ public final class LoadEngine {
                     }
                 }
                 phaseStart = phaseEnd;
-                long now = System.nanoTime();
-                if (phaseStart - now > 0 && p == rates.length - 1) {
-                    LockSupport.parkNanos(phaseStart - now);
-                }
+            }
+            long now = System.nanoTime();
+            if (phaseStart - now > 0) {
+                LockSupport.parkNanos(phaseStart - now); // a final idle phase still lasts its time
             }
             end = System.nanoTime();
         }
@@ -356,6 +397,7 @@ public final class LoadEngine {
                                 finish(from, scheduled, windowed, e2 instanceof CompletionException ? e2.getCause() : e2)));
                         return;
                     }
+                    refused.recordValue(Math.max(1, System.nanoTime() - from));
                     finish(from, scheduled, windowed, null, false); // fail fast: counted as EAGAIN only
                     return;
                 }
@@ -390,7 +432,7 @@ public final class LoadEngine {
             long lat = Math.max(1, latency);
             all.recordValue(lat);
             timeline.recordValue(lat);
-            int p = spec.openLoop() ? (int) Math.min(phase.length - 1, Math.max(0, (scheduled - startNanos) / spec.durationNanos())) : 0;
+            int p = spec.phaseAt(scheduled - startNanos);
             phase[p].recordValue(lat);
             phaseOk[p].increment();
             lastCompletion.accumulateAndGet(now, Math::max);

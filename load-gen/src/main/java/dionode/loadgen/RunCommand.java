@@ -71,9 +71,14 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--duration", paramLabel = "S", description = "seconds (per --rate phase) (default: ${DEFAULT-VALUE})")
     int duration = 5;
 
-    @Option(names = "--rate", paramLabel = "N[/s][,N...]", split = ",",
-            description = "open loop: requests per second over all jobs; several values = consecutive phases of --duration each")
+    @Option(names = "--rate", paramLabel = "N[/s][@S][,...]", split = ",",
+            description = {"open loop: requests per second over all jobs; several values are consecutive phases, each of",
+                "S seconds (default --duration), e.g. 20000/s@10,1000/s@30"})
     List<String> rate;
+
+    @Option(names = "--max-lag", paramLabel = "S",
+            description = "open loop: drop (and count) a request not sent within S seconds of its scheduled time (default: never)")
+    Double maxLag;
 
     @Option(names = "--max-in-flight", paramLabel = "N",
             description = "open loop: requests outstanding per connection before sending blocks (default: ${DEFAULT-VALUE})")
@@ -118,7 +123,11 @@ public final class RunCommand implements Callable<Integer> {
             case "random" -> true;
             default -> throw new IllegalArgumentException("--pattern wants seq or random");
         };
-        double[] rates = parseRates(rate);
+        LoadEngine.Phase[] phases = parsePhases(rate, duration);
+        double[] rates = new double[phases.length];
+        for (int i = 0; i < phases.length; i++) {
+            rates[i] = phases[i].rate();
+        }
         boolean retry = switch (eagain) {
             case "retry" -> true;
             case "count" -> false;
@@ -139,14 +148,15 @@ public final class RunCommand implements Callable<Integer> {
             int bytes = (int) bs;
             int align = (int) alignOffset;
             int step = stride != null ? stride.intValue() : bytes;
-            LoadEngine.Spec spec = new LoadEngine.Spec(ino, jobs, iodepth, asyncFlag, TimeUnit.SECONDS.toNanos(duration), rates, bytes,
+            long lag = maxLag == null ? Long.MAX_VALUE : (long) (maxLag * 1e9);
+            LoadEngine.Spec spec = new LoadEngine.Spec(ino, jobs, iodepth, asyncFlag, TimeUnit.SECONDS.toNanos(duration), phases, lag, bytes,
                     readPct, nowaitPct, retry, rates.length > 0 ? maxInFlight : iodepth + 2,
                     job -> OffsetSource.slots(job * region, region, step, bytes, align, random, 0x10ad + job));
             LoadEngine engine = new LoadEngine(spec);
             out.printf(Locale.ROOT, "load-gen run: %s, file %s (%s, %s, %d MiB per job), layout %.2f s%n", node, name, pol, layout,
                     regionMib, layoutS);
             out.printf(Locale.ROOT, "  %d job(s), %s, %s %d bytes at +%d, %d%% reads, %d%% NOWAIT (EAGAIN: %s)%n", jobs,
-                    rates.length > 0 ? "open loop " + describe(rates) + " for " + duration + " s each"
+                    rates.length > 0 ? "open loop " + describe(phases) + (maxLag != null ? ", max lag " + maxLag + " s" : "")
                             : (iodepth == 1 && !asyncFlag ? "sync (1 in flight)" : iodepth + " in flight") + " for " + duration + " s",
                     pattern, bytes, align, readPct, nowaitPct, eagain);
             Thread sampler = timeline ? startTimeline(engine, control, out) : null;
@@ -156,7 +166,7 @@ public final class RunCommand implements Callable<Integer> {
                 sampler.join();
             }
             Map<String, Long> after = control.stats().toCompletableFuture().join();
-            report(out, res, rates, before, after);
+            report(out, res, phases, before, after);
             if (!keep && !"existing".equals(layout)) {
                 Layouts.remove(control, name, ino, fileBytes);
             }
@@ -191,28 +201,33 @@ public final class RunCommand implements Callable<Integer> {
         }
     }
 
-    static double[] parseRates(List<String> rate) {
-        if (rate == null) {
-            return new double[0];
+    /** {@code N[/s][@S]} items: rate per second, and seconds (default {@code defaultSeconds}). */
+    static LoadEngine.Phase[] parsePhases(List<String> items, int defaultSeconds) {
+        if (items == null) {
+            return new LoadEngine.Phase[0];
         }
-        double[] r = new double[rate.size()];
-        for (int i = 0; i < r.length; i++) {
-            String s = rate.get(i).trim();
+        LoadEngine.Phase[] out = new LoadEngine.Phase[items.size()];
+        for (int i = 0; i < out.length; i++) {
+            String s = items.get(i).trim();
+            double secs = defaultSeconds;
+            int at = s.indexOf('@');
+            if (at >= 0) {
+                String d = s.substring(at + 1);
+                secs = Double.parseDouble(d.endsWith("s") ? d.substring(0, d.length() - 1) : d);
+                s = s.substring(0, at);
+            }
             if (s.endsWith("/s")) {
                 s = s.substring(0, s.length() - 2);
             }
-            r[i] = Sizes.parse(s);
-            if (r[i] < 0) {
-                throw new IllegalArgumentException("--rate must not be negative");
-            }
+            out[i] = new LoadEngine.Phase(Sizes.parse(s), (long) (secs * 1e9));
         }
-        return r;
+        return out;
     }
 
-    private static String describe(double[] rates) {
+    private static String describe(LoadEngine.Phase[] phases) {
         List<String> s = new ArrayList<>();
-        for (double r : rates) {
-            s.add(String.format(Locale.ROOT, "%.0f/s", r));
+        for (LoadEngine.Phase p : phases) {
+            s.add(String.format(Locale.ROOT, "%.0f/s for %.0f s", p.rate(), p.nanos() / 1e9));
         }
         return String.join(" then ", s);
     }
@@ -220,8 +235,8 @@ public final class RunCommand implements Callable<Integer> {
     private Thread startTimeline(LoadEngine engine, NodeClient control, PrintStream out) {
         Thread t = new Thread(() -> {
             out.println("  timeline:");
-            out.printf("  %5s %9s %9s %9s %9s %9s %8s %8s %s%n", "t_s", "sent/s", "done/s", "in_flight", "p50_us", "p99_us", "eagain",
-                    "errors", nodePid != null ? "node_rss_MiB node_dio_in_flight" : "node_dio_in_flight");
+            out.printf("  %5s %9s %9s %9s %9s %9s %8s %8s %8s %s%n", "t_s", "sent/s", "done/s", "in_flight", "p50_us", "p99_us", "eagain",
+                    "errors", "dropped", nodePid != null ? "node_rss_MiB node_dio_in_flight" : "node_dio_in_flight");
             LoadEngine.Counts prev = engine.snapshot();
             long sec = 0;
             while (!Thread.currentThread().isInterrupted()) {
@@ -248,11 +263,11 @@ public final class RunCommand implements Callable<Integer> {
                 if (nodePid != null) {
                     node = rssMib(nodePid) + " " + node;
                 }
-                out.printf(Locale.ROOT, "  %5d %9d %9d %9d %9.0f %9.0f %8d %8d %s%n", sec, c.sent() - prev.sent(),
+                out.printf(Locale.ROOT, "  %5d %9d %9d %9d %9.0f %9.0f %8d %8d %8d %s%n", sec, c.sent() - prev.sent(),
                         c.ok() + c.errors() - prev.ok() - prev.errors(), c.inFlight(),
                         h.getTotalCount() == 0 ? 0.0 : h.getValueAtPercentile(50) / 1e3,
                         h.getTotalCount() == 0 ? 0.0 : h.getValueAtPercentile(99) / 1e3, c.eagain() - prev.eagain(),
-                        c.errors() - prev.errors(), node);
+                        c.errors() - prev.errors(), c.dropped() - prev.dropped(), node);
                 out.flush();
                 prev = c;
             }
@@ -275,11 +290,12 @@ public final class RunCommand implements Callable<Integer> {
         return "?";
     }
 
-    private void report(PrintStream out, LoadEngine.Result res, double[] rates, Map<String, Long> before, Map<String, Long> after) {
+    private void report(PrintStream out, LoadEngine.Result res, LoadEngine.Phase[] phases, Map<String, Long> before,
+            Map<String, Long> after) {
         double secs = res.maxJobRuntimeNanos() / 1e9;
-        out.printf(Locale.ROOT, "result: %,d requests ok in %.2f s: %,.0f req/s, %.1f MiB/s; errors %d, EAGAIN %d, unfinished %d%n",
+        out.printf(Locale.ROOT, "result: %,d requests ok in %.2f s: %,.0f req/s, %.1f MiB/s; errors %d, EAGAIN %d, unfinished %d%s%n",
                 res.ios(), secs, res.iops(), res.bytes() / Math.max(secs, 1e-9) / (1 << 20), res.errors(), res.eagain(),
-                res.unfinished());
+                res.unfinished(), phases.length > 0 ? ", dropped late " + res.dropped() : "");
         if (res.exhaustedJobs() > 0) {
             out.printf("  %d job(s) reached the end of their region%n", res.exhaustedJobs());
         }
@@ -287,9 +303,12 @@ public final class RunCommand implements Callable<Integer> {
             out.println("  first error: " + res.firstError());
         }
         percentiles(out, "latency", res.latencyNanos());
-        for (int i = 0; i < rates.length; i++) {
-            out.printf(Locale.ROOT, "  phase %d (%.0f/s offered): %,d ok, %,.0f/s completed for requests scheduled in it%n", i + 1,
-                    rates[i], res.phaseOk()[i], res.phaseOk()[i] / (double) duration);
+        if (res.refusedLatencyNanos().getTotalCount() > 0) {
+            percentiles(out, "EAGAIN answers (not retried)", res.refusedLatencyNanos());
+        }
+        for (int i = 0; i < phases.length; i++) {
+            out.printf(Locale.ROOT, "  phase %d (%.0f/s offered for %.0f s): %,d ok among the requests scheduled in it (%,.0f/s)%n",
+                    i + 1, phases[i].rate(), phases[i].nanos() / 1e9, res.phaseOk()[i], res.phaseOk()[i] / (phases[i].nanos() / 1e9));
             percentiles(out, "    latency from schedule", res.phaseLatencyNanos()[i]);
         }
         out.println("node stats (before -> after, delta):");

@@ -202,7 +202,7 @@ public final class SeedCommand implements Callable<Integer> {
             Layouts.removeQuietly(control, name);
             Layouts.awaitFreeBlocks(control, (2 * region + region / 16) / SeedTest.BLOCK, 10_000);
             long ino = Layouts.buildVerified(node.host(), node.port(), control, name, LockPolicy.ZEROING_AWARE, t, region * j);
-            LoadEngine.Spec spec = new LoadEngine.Spec(ino, j, 1, false, TimeUnit.MILLISECONDS.toNanos(warmup * 500L), null,
+            LoadEngine.Spec spec = LoadEngine.Spec.closed(ino, j, 1, false, TimeUnit.MILLISECONDS.toNanos(warmup * 500L),
                     t.writeBytes(), 0, 0, true, 4, job -> OffsetSource.seed(t, job * region, region));
             new LoadEngine(spec).run(node.host(), node.port(), TimeUnit.SECONDS.toNanos(30));
             Layouts.remove(control, name, ino, region * j);
@@ -233,7 +233,7 @@ public final class SeedCommand implements Callable<Integer> {
         long ino = Layouts.buildVerified(node.host(), node.port(), control, name, p, t, fileBytes);
         double layoutS = (System.nanoTime() - t0) / 1e9;
         message(bar, "test " + t.number() + " " + p.cliName() + " j" + jobs + " (run)");
-        LoadEngine.Spec spec = new LoadEngine.Spec(ino, jobs, iodepth, iodepth > 1, TimeUnit.SECONDS.toNanos(duration), null,
+        LoadEngine.Spec spec = LoadEngine.Spec.closed(ino, jobs, iodepth, iodepth > 1, TimeUnit.SECONDS.toNanos(duration),
                 t.writeBytes(), 0, 0, true, iodepth + 2, job -> OffsetSource.seed(t, job * region, region));
         LoadEngine.Result res = new LoadEngine(spec).run(node.host(), node.port(), TimeUnit.SECONDS.toNanos(60));
         Layouts.remove(control, name, ino, fileBytes);
