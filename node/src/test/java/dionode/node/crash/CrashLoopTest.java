@@ -64,32 +64,49 @@ class CrashLoopTest {
         long sectors = 0;
         long withData = 0;
         int done = 0;
+        int blindEarly = 0;
         for (int it = 1; it <= iterations && System.nanoTime() < deadline; it++) {
             // commit interval: mostly long (only fsync/durable/full commits), sometimes short
             long interval = rnd.nextInt(3) == 0 ? 5 : 60_000;
             long killAfter = rnd.nextInt(4) == 0 ? rnd.nextInt(150) : 150 + rnd.nextInt(2500);
             ChildJvm child = ChildJvm.start(CrashChild.class, log, "loop", device.toString(), Long.toString(SIZE),
                     Long.toString(seed + it), Integer.toString(it), Long.toString(interval));
+            // one in five children is killed blind, possibly while it mounts (journal replay, orphan
+            // cleanup of the previous crash) or unlinks the previous iteration's files
+            boolean blind = rnd.nextInt(5) == 0;
+            long blindAfter = 200 + rnd.nextInt(2500);
             String ready;
             try {
-                ready = child.await("READY", 60_000);
-                if (ready != null) {
+                ready = child.await("READY", blind ? blindAfter : 60_000);
+                if (ready != null && !blind) {
                     Thread.sleep(killAfter);
                 }
             } finally {
                 child.kill();
             }
+            if (blind) {
+                ready = child.lines().stream().filter(l -> l.startsWith("READY")).findFirst().orElse(null);
+            }
             CrashModel model = new CrashModel(it, child.lines());
-            String where = "iteration " + it + " (seed " + seed + ", kill " + killAfter + " ms after READY, interval "
-                    + interval + " ms)";
+            String where = "iteration " + it + " (seed " + seed + ", kill " + (blind ? blindAfter + " ms after the start"
+                    : killAfter + " ms after READY") + ", interval " + interval + " ms)";
             // fsck straight after the crash: replay only, orphans still pending
             List<Problem> crashed = Fixture.fsck(device);
             if (!crashed.isEmpty()) {
                 keep(it);
             }
             assertEquals(List.of(), crashed, "fsck right after the crash, " + where);
-            if (ready == null) {
+            if (ready == null && !blind) {
                 fail("the child never became READY, " + where + "; its stderr is in " + log + "; stdout " + child.lines());
+            }
+            if (ready == null) {
+                // killed during mount or setup: the image must still mount, and be clean after
+                try (NodeServer node = Fixture.start(Fixture.config(device, SIZE, Duration.ofMillis(200)), Fixture.JNA)) {
+                    node.address();
+                }
+                assertEquals(List.of(), Fixture.fsck(device), "fsck after a kill during setup, " + where);
+                blindEarly++;
+                continue;
             }
             try (NodeServer node = Fixture.start(Fixture.config(device, SIZE, Duration.ofMillis(200)), Fixture.JNA);
                     NodeClient c = Fixture.client(node)) {
@@ -108,8 +125,8 @@ class CrashLoopTest {
             durablePoints += model.durablePoints;
             done++;
         }
-        System.out.printf("crash loop: %d iterations verified %d operations issued, %d acknowledged,"
-                + " %d durable acknowledgements, %d sectors checked (%d with data), seed %d%n", done, ops,
+        System.out.printf("crash loop: %d iterations verified (+%d killed before READY), %d operations issued, %d acknowledged,"
+                + " %d durable acknowledgements, %d sectors checked (%d with data), seed %d%n", done, blindEarly, ops,
                 acked, durablePoints, sectors, withData, seed);
         assertTrue(done >= 1, "at least one iteration verified");
         assertNotNull(device);
