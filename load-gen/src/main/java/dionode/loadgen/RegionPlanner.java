@@ -9,13 +9,14 @@ import java.util.List;
  *
  * <ul>
  *   <li>{@code --region-mib N}: N MiB for every run (lowered to fit {@code maxFile / jobs}).
- *   <li>Otherwise, a run's IOPS is predicted from the runs already measured for the same test: the
- *       same policy at the next-lower job count, times the growth in jobs (at most 2x); and, for a
- *       policy other than zeroing-aware, no more than zeroing-aware at the same job count (it takes
- *       the shared lock most often). The region holds {@link #MARGIN} x that rate x the duration.
- *       With no prediction: {@link #INITIAL_MIB_PER_5S} MiB per 5 s.
- *   <li>A run in which a job reached the end of its region is repeated with twice the region
- *       ({@link #grow}), up to {@code maxFile / jobs}.
+ *   <li>Otherwise, a run's IOPS is predicted from the runs already measured for the same test, as
+ *       the largest of: the same policy at the next-lower job count times the growth in jobs (at
+ *       most 2x); any policy at the next-lower job count; any policy at the same job count (noise
+ *       on one run must not starve the next). The region holds {@link #MARGIN} x that rate x the
+ *       duration. With nothing measured: {@link #INITIAL_MIB_PER_5S} MiB per 5 s.
+ *   <li>A run in which a job reached the end of its region is repeated ({@link #grow}) with a
+ *       region sized from the rate that run reached (x1.5), at least twice the old one, up to
+ *       {@code maxFile / jobs}.
  * </ul>
  */
 public final class RegionPlanner {
@@ -24,7 +25,6 @@ public final class RegionPlanner {
     public static final double MAX_GROWTH = 2.0;
     static final long MIB = 1 << 20;
     static final long MIN_REGION = 4 * MIB;
-    static final String FASTEST = "zeroing-aware";
 
     private final Integer fixedMib;
     private final long maxFileBytes;
@@ -61,39 +61,47 @@ public final class RegionPlanner {
         if (est <= 0) {
             return Math.min(max, Math.max(MIN_REGION, (long) INITIAL_MIB_PER_5S * durationS / 5 * MIB));
         }
-        double writesPerJob = est * MARGIN * durationS / jobs + 64;
-        long bytes = (long) Math.ceil(writesPerJob * test.stride() / MIB) * MIB;
-        return Math.min(max, Math.max(MIN_REGION, bytes));
+        return Math.min(max, Math.max(MIN_REGION, bytesFor(test, est, jobs, MARGIN)));
     }
 
     /** Predicted IOPS of the run, or 0 when nothing measured predicts it. */
     static double predictIops(SeedTest test, String policy, int jobs, List<Report.Row> measured) {
-        Report.Row prev = null;
-        Report.Row fastestHere = null;
+        int prevJobs = 0;
         for (Report.Row r : measured) {
-            if (r.test() != test.number() || r.exhaustedJobs() > 0) {
-                continue;
-            }
-            if (r.policy().equals(policy) && r.jobs() < jobs && (prev == null || r.jobs() > prev.jobs())) {
-                prev = r;
-            }
-            if (r.policy().equals(FASTEST) && r.jobs() == jobs) {
-                fastestHere = r;
+            if (r.test() == test.number() && !r.policy().equals(Report.BASELINE) && r.jobs() < jobs) {
+                prevJobs = Math.max(prevJobs, r.jobs());
             }
         }
         double est = 0;
-        if (prev != null) {
-            est = prev.iops() * Math.min((double) jobs / prev.jobs(), MAX_GROWTH);
-        }
-        if (fastestHere != null && !policy.equals(FASTEST)) {
-            est = est > 0 ? Math.min(est, fastestHere.iops()) : fastestHere.iops();
+        for (Report.Row r : measured) {
+            if (r.test() != test.number() || r.policy().equals(Report.BASELINE)) {
+                continue;
+            }
+            if (r.jobs() == prevJobs) {
+                double growth = r.policy().equals(policy) ? Math.min((double) jobs / prevJobs, MAX_GROWTH) : 1;
+                est = Math.max(est, r.iops() * growth);
+            } else if (r.jobs() == jobs) {
+                est = Math.max(est, r.iops());
+            }
         }
         return est;
     }
 
-    /** The region to repeat an exhausted run with, or -1 when it cannot grow. */
-    public long grow(long region, int jobs) {
+    /** Writes per job to make room for at {@code iops} over the duration, with {@code margin}. */
+    private long bytesFor(SeedTest test, double iops, int jobs, double margin) {
+        double writesPerJob = iops * margin * durationS / jobs + 64;
+        return (long) Math.ceil(writesPerJob * test.stride() / MIB) * MIB;
+    }
+
+    /**
+     * The region to repeat a run with after a job reached the end of {@code region} while the run
+     * went at {@code iops}; -1 when it cannot grow.
+     */
+    public long grow(SeedTest test, long region, int jobs, double iops) {
         long max = max(jobs);
-        return region >= max ? -1 : Math.min(max, region * 2);
+        if (region >= max) {
+            return -1;
+        }
+        return Math.min(max, Math.max(2 * region, bytesFor(test, iops, jobs, 1.5)));
     }
 }

@@ -110,11 +110,6 @@ public final class SeedCommand implements Callable<Integer> {
         for (int j : jobs) {
             largest = Math.max(largest, planner.max(j) * j);
         }
-        // zeroing-aware first in each group: it predicts the others (measurement order only; tables keep --policies order)
-        List<LockPolicy> order = new ArrayList<>(pols);
-        if (order.remove(LockPolicy.ZEROING_AWARE)) {
-            order.add(0, LockPolicy.ZEROING_AWARE);
-        }
         List<Report.Row> measured = new ArrayList<>();
         int steps = tests.size() * jobs.size() * (pols.size() + (baseline ? 1 : 0));
         try (Target node = target != null ? Target.remote(target) : startEmbedded(largest);
@@ -131,13 +126,13 @@ public final class SeedCommand implements Callable<Integer> {
             for (SeedTest t : tests) {
                 for (int j : jobs) {
                     long used = 0;
-                    for (LockPolicy p : order) {
+                    for (LockPolicy p : pols) {
                         long r = planner.region(t, p.cliName(), j, measured);
                         Report.Row row = null;
                         for (int attempt = 0; ; attempt++) {
                             message(bar, "test " + t.number() + " " + p.cliName() + " j" + j + (attempt > 0 ? " (again)" : ""));
                             row = nodeRun(node, control, t, p, j, r, bar);
-                            long bigger = planner.grow(r, j);
+                            long bigger = planner.grow(t, r, j, row.iops());
                             if (row.exhaustedJobs() == 0 || bigger < 0 || attempt == MAX_RETRIES) {
                                 if (row.exhaustedJobs() > 0) {
                                     System.err.printf("%nload-gen: warning: test %d %s jobs=%d: %d job(s) reached the end of their"
@@ -146,10 +141,8 @@ public final class SeedCommand implements Callable<Integer> {
                                 }
                                 break;
                             }
-                            if (Layouts.DEBUG) {
-                                System.err.printf("%nload-gen: test %d %s jobs=%d reached the end of %d MiB regions; again with %d MiB%n",
-                                        t.number(), p.cliName(), j, r >> 20, bigger >> 20);
-                            }
+                            System.err.printf("%nload-gen: test %d %s jobs=%d reached the end of its %d MiB regions at %,.0f IOPS;"
+                                    + " again with %d MiB%n", t.number(), p.cliName(), j, r >> 20, row.iops(), bigger >> 20);
                             r = bigger;
                         }
                         measured.add(row);
@@ -230,13 +223,19 @@ public final class SeedCommand implements Callable<Integer> {
         Layouts.removeQuietly(control, name);
         long t0 = System.nanoTime();
         Layouts.awaitFreeBlocks(control, (fileBytes + fileBytes / 32) / SeedTest.BLOCK, 10_000);
+        long t1 = System.nanoTime();
         long ino = Layouts.buildVerified(node.host(), node.port(), control, name, p, t, fileBytes);
         double layoutS = (System.nanoTime() - t0) / 1e9;
         message(bar, "test " + t.number() + " " + p.cliName() + " j" + jobs + " (run)");
         LoadEngine.Spec spec = LoadEngine.Spec.closed(ino, jobs, iodepth, iodepth > 1, TimeUnit.SECONDS.toNanos(duration),
                 t.writeBytes(), 0, 0, true, iodepth + 2, job -> OffsetSource.seed(t, job * region, region));
         LoadEngine.Result res = new LoadEngine(spec).run(node.host(), node.port(), TimeUnit.SECONDS.toNanos(60));
+        long t2 = System.nanoTime();
         Layouts.remove(control, name, ino, fileBytes);
+        if (Layouts.DEBUG) {
+            System.err.printf("%nrun %s: waited for free blocks %.2f s, layout %.2f s, run %.2f s, remove %.2f s%n", name,
+                    (t1 - t0) / 1e9, layoutS - (t1 - t0) / 1e9, res.wallNanos() / 1e9, (System.nanoTime() - t2) / 1e9);
+        }
         if (res.errors() > 0) {
             System.err.printf("%nload-gen: test %d %s jobs=%d: %d errors, first: %s%n", t.number(), p.cliName(), jobs, res.errors(),
                     res.firstError());
