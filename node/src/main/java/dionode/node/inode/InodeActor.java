@@ -578,9 +578,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
                 System.arraycopy(data, 0, merged, (int) (offset - rb0 * B), length);
                 offset = rb0 * B;
                 data = merged;
-                decision = new LockDecision(LockMode.EXCLUSIVE, LockDecision.Rule.NOT_NOSEC,
-                        DioWriteChecks.extendingIo(offset, length, inode.size, inode.disksize) || end > inode.size,
-                        false, false, false, true, false);
+                decision = LockDecision.buffered(DioWriteChecks.extendingIo(end - length, length, inode.size, inode.disksize));
                 mapAndAllocate();
             };
             if (reads.isEmpty()) {

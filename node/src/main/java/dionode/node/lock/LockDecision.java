@@ -31,7 +31,14 @@ public record LockDecision(LockMode mode, Rule rule, boolean extending, boolean 
         /** Base/patch-3 check: one lookup covered the range with allocated blocks (written if unaligned). */
         OVERWRITE,
         /** Base/patch-3 check: not a pure overwrite. */
-        NOT_OVERWRITE
+        NOT_OVERWRITE,
+        /** ext4_buffered_write_iter: always exclusive, draining direct I/O first (patch 2). */
+        BUFFERED
+    }
+
+    /** The decision for a buffered write: exclusive, drained, and held until its I/O completes. */
+    public static LockDecision buffered(boolean extending) {
+        return new LockDecision(LockMode.EXCLUSIVE, Rule.BUFFERED, extending, false, false, true, true, false);
     }
 
     public boolean exclusive() {
