@@ -13,15 +13,16 @@ import java.util.List;
  *       the largest of: the same policy at the next-lower job count times the growth in jobs (at
  *       most 2x); any policy at the next-lower job count; any policy at the same job count (noise
  *       on one run must not starve the next). The region holds {@link #MARGIN} x that rate x the
- *       duration. With nothing measured: {@link #INITIAL_MIB_PER_5S} MiB per 5 s.
+ *       duration. With nothing measured: room for {@link #INITIAL_WRITES_PER_5S} writes per 5 s
+ *       (256 MiB for Test 1, 512 MiB for Test 2).
  *   <li>A run in which a job reached the end of its region is repeated ({@link #grow}) with a
  *       region sized from the rate that run reached (x1.5), at least twice the old one, up to
  *       {@code maxFile / jobs}.
  * </ul>
  */
 public final class RegionPlanner {
-    public static final int INITIAL_MIB_PER_5S = 256;
-    public static final double MARGIN = 1.3;
+    public static final int INITIAL_WRITES_PER_5S = 32768;
+    public static final double MARGIN = 1.6;
     public static final double MAX_GROWTH = 2.0;
     static final long MIB = 1 << 20;
     static final long MIN_REGION = 4 * MIB;
@@ -59,7 +60,7 @@ public final class RegionPlanner {
         }
         double est = predictIops(test, policy, jobs, measured);
         if (est <= 0) {
-            return Math.min(max, Math.max(MIN_REGION, (long) INITIAL_MIB_PER_5S * durationS / 5 * MIB));
+            return Math.min(max, Math.max(MIN_REGION, (long) INITIAL_WRITES_PER_5S * durationS / 5 * test.stride() / MIB * MIB));
         }
         return Math.min(max, Math.max(MIN_REGION, bytesFor(test, est, jobs, MARGIN)));
     }

@@ -45,8 +45,8 @@ public final class SeedCommand implements Callable<Integer> {
 
     @Option(names = "--region-mib", paramLabel = "N",
             description = {"region per job in MiB, fixed (default: sized per run so that no job reaches its end: the",
-                "first run of a test gets 256 MiB per 5 s, later runs what the previous measurements predict x1.3;",
-                "a run in which a job still reached the end is repeated with twice the region)"})
+                "first run of a test gets room for 32768 writes per 5 s, later runs what the runs already measured",
+                "predict x1.6; a run in which a job still reached the end is repeated with a bigger region)"})
     Integer regionMib;
 
     @Option(names = "--max-file-mib", paramLabel = "N",

@@ -17,8 +17,9 @@ class RegionPlannerTest {
     void firstRunGetsTheInitialRegionWithinTheFileCap() {
         RegionPlanner p = new RegionPlanner(null, 2048 * MIB, 5);
         assertEquals(256 * MIB, p.region(SeedTest.TEST1, "zeroing-aware", 1, List.of()));
+        assertEquals(512 * MIB, p.region(SeedTest.TEST2, "zeroing-aware", 1, List.of()));
         assertEquals(64 * MIB, p.region(SeedTest.TEST1, "zeroing-aware", 32, List.of()));
-        assertEquals(512 * MIB, new RegionPlanner(null, 2048 * MIB, 10).region(SeedTest.TEST2, "overwrite-check", 1, List.of()));
+        assertEquals(1024 * MIB, new RegionPlanner(null, 2048 * MIB, 10).region(SeedTest.TEST2, "overwrite-check", 1, List.of()));
     }
 
     @Test
@@ -27,17 +28,17 @@ class RegionPlannerTest {
         List<Report.Row> m = List.of(row(2, "zeroing-aware", 1, 3000), row(2, "zeroing-aware", 4, 6000),
                 row(2, "overwrite-check", 4, 4000), row(1, "zeroing-aware", 4, 90000), row(2, "baseline", 4, 90000));
         long r = p.region(SeedTest.TEST2, "zeroing-aware", 16, m);
-        // 6000 x 2 (growth cap) x 1.3 x 5 s / 16 jobs = 4875 writes per job of a 16 KiB stripe
-        assertTrue(r >= 4875 * 16384 && r <= 4940 * 16384 + MIB, "region " + r);
+        // 6000 x 2 (growth cap) x 1.6 x 5 s / 16 jobs = 6000 writes per job of a 16 KiB stripe
+        assertTrue(r >= 6000 * 16384 && r <= 6065 * 16384 + MIB, "region " + r);
         // another policy: its own growth, but never below what any policy did at the previous job count
         long r2 = p.region(SeedTest.TEST2, "overwrite-check", 16, m);
-        assertTrue(r2 >= 8000 * 1.3 * 5 / 16 * 16384 && r2 <= (8000 * 1.3 * 5 / 16 + 65) * 16384 + MIB, "region " + r2);
+        assertTrue(r2 >= 8000 * 1.6 * 5 / 16 * 16384 && r2 <= (8000 * 1.6 * 5 / 16 + 65) * 16384 + MIB, "region " + r2);
         long r3 = p.region(SeedTest.TEST2, "aligned-shared", 16, m);
-        assertTrue(r3 >= 6000 * 1.3 * 5 / 16 * 16384 && r3 <= (6000 * 1.3 * 5 / 16 + 65) * 16384 + MIB, "region " + r3);
+        assertTrue(r3 >= 6000 * 1.6 * 5 / 16 * 16384 && r3 <= (6000 * 1.6 * 5 / 16 + 65) * 16384 + MIB, "region " + r3);
         // the same job count measured for another policy counts too
         List<Report.Row> m2 = List.of(row(1, "overwrite-check", 1, 1000), row(1, "zeroing-aware", 1, 2000));
         long r4 = p.region(SeedTest.TEST1, "aligned-shared", 1, m2);
-        assertTrue(r4 >= 2000 * 1.3 * 5 * 8192 && r4 <= (2000 * 1.3 * 5 + 65) * 8192 + MIB, "region " + r4);
+        assertTrue(r4 >= 2000 * 1.6 * 5 * 8192 && r4 <= (2000 * 1.6 * 5 + 65) * 8192 + MIB, "region " + r4);
     }
 
     @Test
