@@ -21,7 +21,8 @@ import org.apache.pekko.util.ByteStringBuilder;
  * simple reply. Reads and writes are direct, hence sync like pwrite on an O_DIRECT fd: a write
  * holds its lock until the device I/O is done. A READ or WRITE longer than the node's
  * largest request (the advertised maximum) but within the spec's 32 MiB default is split into
- * several node requests (NBD promises no atomicity). Checks, in the spec's order of preference:
+ * several node requests (NBD promises no atomicity); TRIM and WRITE_ZEROES become node requests of
+ * at most 16 MiB each, in sequence. Checks, in the spec's order of preference:
  * unknown command or flag → EINVAL; past the export's end → ENOSPC for writes, EINVAL for reads;
  * offset or length not a multiple of the minimum block size → EINVAL. EAGAIN from the node
  * (device queue full, too many waiters on the inode) is retried with backoff: NBD has no EAGAIN
@@ -31,6 +32,8 @@ final class Transmission {
     /** How often and how long an EAGAIN is retried before it becomes EIO. */
     static final int EAGAIN_RETRIES = 40;
     static final long EAGAIN_MAX_BACKOFF_MS = 100;
+    /** Largest range of one node PunchHole or ZeroRange. */
+    static final long RANGE_PIECE = 16L << 20;
 
     private final Function<Request, CompletionStage<Reply>> node;
     private final Export export;
@@ -56,11 +59,10 @@ final class Transmission {
             case Nbd.CMD_READ -> read(c);
             case Nbd.CMD_WRITE -> write(c, fua);
             case Nbd.CMD_FLUSH -> status(c, call(new Request.Fsync(ino)));
-            case Nbd.CMD_TRIM -> c.length() == 0 ? done(header(0, c.handle()))
-                    : status(c, thenFsync(call(new Request.PunchHole(ino, c.offset(), c.length())), fua));
-            case Nbd.CMD_WRITE_ZEROES -> c.length() == 0 ? done(header(0, c.handle()))
-                    : status(c, thenFsync(call(new Request.ZeroRange(ino, c.offset(), c.length(),
-                            (c.flags() & Nbd.CMD_FLAG_NO_HOLE) == 0)), fua));
+            case Nbd.CMD_TRIM -> status(c, thenFsync(ranges(c.offset(), c.length(),
+                    (off, len) -> new Request.PunchHole(ino, off, len)), fua));
+            case Nbd.CMD_WRITE_ZEROES -> status(c, thenFsync(ranges(c.offset(), c.length(),
+                    (off, len) -> new Request.ZeroRange(ino, off, len, (c.flags() & Nbd.CMD_FLAG_NO_HOLE) == 0)), fua));
             default -> done(header(Nbd.EINVAL, c.handle()));
         };
     }
@@ -140,6 +142,26 @@ final class Transmission {
             }
             return new Reply.Written(data.length);
         }));
+    }
+
+    /**
+     * TRIM and WRITE_ZEROES (up to 4 GiB each) as node requests of at most {@link #RANGE_PIECE}
+     * bytes, one after another, cut at multiples of it so whole blocks stay whole: each piece is
+     * an exclusive extent operation of bounded size (a long one would hold the inode's lock for
+     * all of it, and over a fragmented range the node's extent removal goes deep).
+     */
+    private CompletionStage<Reply> ranges(long offset, long length, java.util.function.BiFunction<Long, Long, Request> piece) {
+        if (length == 0) {
+            return CompletableFuture.completedFuture(new Reply.Done());
+        }
+        long end = offset + length;
+        long cut = Math.min(end, (offset / RANGE_PIECE + 1) * RANGE_PIECE);
+        CompletionStage<Reply> first = call(piece.apply(offset, cut - offset));
+        if (cut == end) {
+            return first;
+        }
+        return first.thenCompose(r -> r instanceof Reply.Error ? CompletableFuture.completedFuture(r)
+                : ranges(cut, end - cut, piece));
     }
 
     private CompletionStage<Reply> thenFsync(CompletionStage<Reply> first, boolean fua) {
