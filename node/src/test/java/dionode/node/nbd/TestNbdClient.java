@@ -1,0 +1,239 @@
+package dionode.node.nbd;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A small blocking NBD client for protocol tests: speaks every step by hand, so tests can also
+ * send what real clients never would. Confined to one thread.
+ */
+final class TestNbdClient implements AutoCloseable {
+    record OptReply(int option, int type, byte[] data) {
+        String text() {
+            return new String(data, StandardCharsets.UTF_8);
+        }
+    }
+
+    record SimpleReply(int error, long handle, byte[] data) {
+    }
+
+    /** INFO/GO result: the error reply type, or the info replies by info type. */
+    record Go(int errorType, String message, Map<Integer, ByteBuffer> infos) {
+        long size() {
+            return infos.get(Nbd.INFO_EXPORT).getLong(2);
+        }
+
+        int flags() {
+            return Short.toUnsignedInt(infos.get(Nbd.INFO_EXPORT).getShort(10));
+        }
+
+        int[] blockSizes() {
+            ByteBuffer b = infos.get(Nbd.INFO_BLOCK_SIZE);
+            return new int[] {b.getInt(2), b.getInt(6), b.getInt(10)};
+        }
+    }
+
+    final Socket socket;
+    final DataInputStream in;
+    final DataOutputStream out;
+    int handshakeFlags;
+    /** Bytes a READ of this handle will bring back. */
+    private final Map<Long, Integer> readLengths = new HashMap<>();
+
+    TestNbdClient(String host, int port) throws IOException {
+        socket = new Socket(host, port);
+        socket.setSoTimeout(30_000);
+        socket.setTcpNoDelay(true);
+        in = new DataInputStream(new BufferedInputStream(socket.getInputStream()));
+        out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 1 << 16));
+    }
+
+    /** Connects, checks the greeting and sends the client flags. */
+    static TestNbdClient open(int port, int clientFlags) throws IOException {
+        TestNbdClient c = new TestNbdClient("127.0.0.1", port);
+        c.greeting();
+        c.out.writeInt(clientFlags);
+        c.out.flush();
+        return c;
+    }
+
+    static TestNbdClient open(int port) throws IOException {
+        return open(port, Nbd.FLAG_C_FIXED_NEWSTYLE | Nbd.FLAG_C_NO_ZEROES);
+    }
+
+    /** Opens, GOes to {@code export} and checks it worked. */
+    static TestNbdClient transmission(int port, String export) throws IOException {
+        TestNbdClient c = open(port);
+        Go go = c.go(export, Nbd.INFO_BLOCK_SIZE);
+        if (go.errorType() != 0) {
+            throw new IOException("GO " + export + ": " + go.message());
+        }
+        return c;
+    }
+
+    void greeting() throws IOException {
+        long magic = in.readLong();
+        long opt = in.readLong();
+        if (magic != Nbd.NBDMAGIC || opt != Nbd.IHAVEOPT) {
+            throw new IOException("bad greeting " + Long.toHexString(magic) + " " + Long.toHexString(opt));
+        }
+        handshakeFlags = in.readUnsignedShort();
+    }
+
+    void sendOption(int option, byte[] data) throws IOException {
+        out.writeLong(Nbd.IHAVEOPT);
+        out.writeInt(option);
+        out.writeInt(data.length);
+        out.write(data);
+        out.flush();
+    }
+
+    OptReply readOptReply() throws IOException {
+        long magic = in.readLong();
+        if (magic != Nbd.OPT_REPLY_MAGIC) {
+            throw new IOException("bad option reply magic " + Long.toHexString(magic));
+        }
+        int option = in.readInt();
+        int type = in.readInt();
+        int len = in.readInt();
+        byte[] data = new byte[len];
+        in.readFully(data);
+        return new OptReply(option, type, data);
+    }
+
+    static byte[] infoData(String name, int... infos) {
+        byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer b = ByteBuffer.allocate(4 + n.length + 2 + 2 * infos.length);
+        b.putInt(n.length).put(n).putShort((short) infos.length);
+        for (int i : infos) {
+            b.putShort((short) i);
+        }
+        return b.array();
+    }
+
+    Go info(int option, String name, int... infos) throws IOException {
+        sendOption(option, infoData(name, infos));
+        Map<Integer, ByteBuffer> got = new HashMap<>();
+        while (true) {
+            OptReply r = readOptReply();
+            if (r.option() != option) {
+                throw new IOException("reply for option " + r.option() + ", expected " + option);
+            }
+            if (r.type() == Nbd.REP_ACK) {
+                return new Go(0, null, got);
+            }
+            if (r.type() == Nbd.REP_INFO) {
+                ByteBuffer b = ByteBuffer.wrap(r.data());
+                got.put(Short.toUnsignedInt(b.getShort(0)), b);
+                continue;
+            }
+            return new Go(r.type(), r.text(), got);
+        }
+    }
+
+    Go go(String name, int... infos) throws IOException {
+        return info(Nbd.OPT_GO, name, infos);
+    }
+
+    List<String> list() throws IOException {
+        sendOption(Nbd.OPT_LIST, new byte[0]);
+        List<String> names = new ArrayList<>();
+        while (true) {
+            OptReply r = readOptReply();
+            if (r.type() == Nbd.REP_ACK) {
+                return names;
+            }
+            if (r.type() != Nbd.REP_SERVER) {
+                throw new IOException("LIST reply type " + Integer.toHexString(r.type()));
+            }
+            ByteBuffer b = ByteBuffer.wrap(r.data());
+            int len = b.getInt();
+            names.add(new String(r.data(), 4, len, StandardCharsets.UTF_8));
+        }
+    }
+
+    void request(int flags, int type, long handle, long offset, long length, byte[] payload) throws IOException {
+        out.writeInt(Nbd.REQUEST_MAGIC);
+        out.writeShort(flags);
+        out.writeShort(type);
+        out.writeLong(handle);
+        out.writeLong(offset);
+        out.writeInt((int) length);
+        if (payload != null) {
+            out.write(payload);
+        }
+        if (type == Nbd.CMD_READ) {
+            readLengths.put(handle, (int) length);
+        }
+    }
+
+    void write(long handle, long offset, byte[] data, int flags) throws IOException {
+        request(flags, Nbd.CMD_WRITE, handle, offset, data.length, data);
+    }
+
+    void read(long handle, long offset, int length) throws IOException {
+        request(0, Nbd.CMD_READ, handle, offset, length, null);
+    }
+
+    void flush() throws IOException {
+        out.flush();
+    }
+
+    /** The next reply; a successful READ's data is read along (its length known from the request). */
+    SimpleReply reply() throws IOException {
+        int magic = in.readInt();
+        if (magic != Nbd.SIMPLE_REPLY_MAGIC) {
+            throw new IOException("bad reply magic " + Integer.toHexString(magic));
+        }
+        int error = in.readInt();
+        long handle = in.readLong();
+        Integer len = readLengths.remove(handle);
+        byte[] data = null;
+        if (len != null && error == 0) {
+            data = new byte[len];
+            in.readFully(data);
+        }
+        return new SimpleReply(error, handle, data);
+    }
+
+    /** Sends a request and waits for its reply (nothing else may be in flight). */
+    SimpleReply call(int flags, int type, long offset, long length, byte[] payload) throws IOException {
+        request(flags, type, 77, offset, length, payload);
+        flush();
+        return reply();
+    }
+
+    /** True once the server has closed the connection (EOF within the timeout). */
+    boolean closedByServer() throws IOException {
+        socket.setSoTimeout(10_000);
+        try {
+            while (in.read() >= 0) {
+                // drain whatever was still coming
+            }
+            return true;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (EOFException e) {
+            return true;
+        } catch (IOException e) {
+            return true; // reset
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}
