@@ -3,6 +3,7 @@ package dionode.node.fs;
 import dionode.node.alloc.BlockAllocator;
 import dionode.node.device.AlignedBuffers;
 import dionode.node.device.BlockDevice;
+import dionode.node.extent.Extent;
 import dionode.node.extent.ExtentCheck;
 import dionode.node.extent.ExtentCorruptionException;
 import dionode.node.extent.ExtentFormat;
@@ -175,6 +176,21 @@ public final class Volume implements AutoCloseable {
                 if (c.writtenBlocks() + c.unwrittenBlocks() + c.nodeBlocks() != r.blocks()) {
                     problems.add(new Problem(ino, "block-count", "inode says " + r.blocks() + " blocks, extents hold "
                             + (c.writtenBlocks() + c.unwrittenBlocks() + c.nodeBlocks())));
+                }
+                if (!r.orphan()) {
+                    // only an interrupted extending write or truncate (on the orphan list) may leave
+                    // written blocks wholly past i_size; preallocation past it is unwritten
+                    long eofBlock = (r.size() + layout.blockSize() - 1) / layout.blockSize();
+                    if (c.endBlock() > eofBlock) {
+                        for (Extent e : new ExtentTree(ino, r.root().clone(), new ReadOnlyStore()).extents(eofBlock,
+                                ExtentFormat.MAX_LBLK + 1)) {
+                            if (!e.unwritten()) {
+                                problems.add(new Problem(ino, "written-past-eof", "written blocks from "
+                                        + Math.max(e.lblk(), eofBlock) + " lie past i_size " + r.size()));
+                                break;
+                            }
+                        }
+                    }
                 }
             } catch (ExtentCorruptionException | MetadataCorruptException e) {
                 markBad(ino, "bad-extent-tree", e.getMessage());

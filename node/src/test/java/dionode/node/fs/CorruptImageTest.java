@@ -517,6 +517,28 @@ class CorruptImageTest {
     }
 
     @Test
+    void writtenBlocksPastEofOffTheOrphanListAreReported() throws Exception {
+        Path dev = copy("written-past-eof", r -> editRecord(r, victim, root -> { }, x -> new InodeRecord(x.ino(), x.flags(),
+                x.mode(), x.generation(), x.policy(), B, B, x.blocks(), x.mtimeNanos(), x.ctimeNanos(), x.crtimeNanos(),
+                x.root(), x.name())));
+        assertTrue(Fixture.fsck(dev).stream().anyMatch(p -> p.ino() == victim && p.kind().equals("written-past-eof")),
+                Fixture.fsck(dev).toString());
+        assertEquals(1, FsckResult.run(dev).exit());
+        // on the orphan list it is an interrupted extending write: mount trims it, and all is clean
+        Path orphan = copy("written-past-eof-orphan", r -> editRecord(r, victim, root -> { }, x -> new InodeRecord(x.ino(),
+                x.flags() | InodeRecord.FLAG_ORPHAN, x.mode(), x.generation(), x.policy(), B, B, x.blocks(), x.mtimeNanos(),
+                x.ctimeNanos(), x.crtimeNanos(), x.root(), x.name())));
+        assertEquals(List.of(), Fixture.fsck(orphan));
+        Fixture.mountAndUnmount(orphan);
+        assertEquals(List.of(), Fixture.fsck(orphan));
+        try (NodeServer node = Fixture.start(Fixture.config(orphan, SIZE, Duration.ofMillis(200)), Fixture.JNA);
+                NodeClient c = Fixture.client(node)) {
+            assertEquals(1, join(c.stat(victim)).blocks());
+            assertArrayEquals(java.util.Arrays.copyOf(DATA.get("victim"), B), Fixture.read(c, victim, 0, B));
+        }
+    }
+
+    @Test
     void blockCountMismatchIsReportedAndTheFileStillServed() throws Exception {
         Path dev = copy("block-count", r -> editRecord(r, victim, root -> { }, x -> new InodeRecord(x.ino(), x.flags(), x.mode(),
                 x.generation(), x.policy(), x.size(), x.disksize(), x.blocks() + 3, x.mtimeNanos(), x.ctimeNanos(),
