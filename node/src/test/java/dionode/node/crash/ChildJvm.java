@@ -115,11 +115,21 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
-    /** SIGKILL, then waits for the process to be gone and for its last lines to be read. */
+    /**
+     * SIGKILL, then waits for the process to be gone and for every line it wrote to be read (the
+     * judge of a crash must see the whole log, or newer data looks stale).
+     *
+     * @throws IllegalStateException if the process or its output did not end within a minute each
+     */
     public void kill() throws InterruptedException {
         process.destroyForcibly();
-        process.waitFor(30, TimeUnit.SECONDS);
-        pump.join(10_000);
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("child " + process.pid() + " still alive a minute after SIGKILL");
+        }
+        pump.join(60_000);
+        if (pump.isAlive()) {
+            throw new IllegalStateException("the output of child " + process.pid() + " was not read to its end");
+        }
     }
 
     public boolean isAlive() {

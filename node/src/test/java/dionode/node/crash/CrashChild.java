@@ -15,8 +15,8 @@ import java.util.Base64;
  * <ul>
  * <li>{@code populate DEVICE SIZE}: {@link Population}, fsync, then {@code SNAPSHOT <base64>} and
  * {@code SYNCED}; then waits to be killed.
- * <li>{@code loop DEVICE SIZE SEED ITERATION}: {@link CrashWorkload}'s writers, logging every
- * operation and every durable acknowledgement, until killed.
+ * <li>{@code loop DEVICE SIZE SEED ITERATION INTERVAL_MS LOGFILE}: {@link CrashWorkload}'s writers,
+ * logging every operation and every acknowledgement to LOGFILE and stdout, until killed.
  * </ul>
  */
 public final class CrashChild {
@@ -40,7 +40,27 @@ public final class CrashChild {
                 out.flush();
                 Thread.sleep(Long.MAX_VALUE);
             } else if (mode.equals("loop")) {
-                new CrashWorkload(node.address().getPort(), Long.parseLong(args[3]), Integer.parseInt(args[4]), out).run();
+                // the log goes to a file as well: a write(2) to a file is in the page cache when it
+                // returns and survives the SIGKILL, whatever happens to the pipe's last bytes
+                java.io.FileOutputStream file = new java.io.FileOutputStream(args[6], true);
+                PrintStream tee = new PrintStream(new java.io.OutputStream() {
+                    @Override
+                    public void write(int b) throws java.io.IOException {
+                        write(new byte[] {(byte) b}, 0, 1);
+                    }
+
+                    @Override
+                    public void write(byte[] b, int off, int len) throws java.io.IOException {
+                        file.write(b, off, len);
+                        out.write(b, off, len);
+                    }
+
+                    @Override
+                    public void flush() {
+                        out.flush();
+                    }
+                }, false, StandardCharsets.UTF_8);
+                new CrashWorkload(node.address().getPort(), Long.parseLong(args[3]), Integer.parseInt(args[4]), tee).run();
                 Thread.sleep(Long.MAX_VALUE);
             } else {
                 throw new IllegalArgumentException(mode);

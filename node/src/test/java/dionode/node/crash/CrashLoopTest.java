@@ -69,8 +69,10 @@ class CrashLoopTest {
             // commit interval: mostly long (only fsync/durable/full commits), sometimes short
             long interval = rnd.nextInt(3) == 0 ? 5 : 60_000;
             long killAfter = rnd.nextInt(4) == 0 ? rnd.nextInt(150) : 150 + rnd.nextInt(2500);
+            Path opLog = device.resolveSibling("crash-loop-ops.log");
+            Files.deleteIfExists(opLog);
             ChildJvm child = ChildJvm.start(CrashChild.class, log, "loop", device.toString(), Long.toString(SIZE),
-                    Long.toString(seed + it), Integer.toString(it), Long.toString(interval));
+                    Long.toString(seed + it), Integer.toString(it), Long.toString(interval), opLog.toString());
             // one in five children is killed blind, possibly while it mounts (journal replay, orphan
             // cleanup of the previous crash) or unlinks the previous iteration's files
             boolean blind = rnd.nextInt(5) == 0;
@@ -85,9 +87,15 @@ class CrashLoopTest {
                 child.kill();
             }
             if (blind) {
-                ready = child.lines().stream().filter(l -> l.startsWith("READY")).findFirst().orElse(null);
+                ready = !Files.exists(opLog) ? null
+                        : Files.readAllLines(opLog).stream().filter(l -> l.startsWith("READY")).findFirst().orElse(null);
             }
-            CrashModel model = new CrashModel(it, child.lines());
+            List<String> lines = Files.exists(opLog) ? Files.readAllLines(opLog) : List.of();
+            if (Boolean.getBoolean("dionode.crash.checkPipe") && lines.size() != child.lines().size()) {
+                System.out.printf("iteration %d: %d lines in the file, %d through the pipe%n", it, lines.size(),
+                        child.lines().size());
+            }
+            CrashModel model = new CrashModel(it, lines);
             String where = "iteration " + it + " (seed " + seed + ", kill " + (blind ? blindAfter + " ms after the start"
                     : killAfter + " ms after READY") + ", interval " + interval + " ms)";
             // fsck straight after the crash: replay only, orphans still pending
@@ -113,6 +121,7 @@ class CrashLoopTest {
                 CrashModel.Verdict v = model.verify(c);
                 if (!v.failures.isEmpty()) {
                     keep(it);
+                    Files.write(device.resolveSibling("crash-loop-failed-" + it + ".lines"), lines);
                 }
                 assertEquals(List.of(), v.failures, where);
                 sectors += v.sectorsChecked;

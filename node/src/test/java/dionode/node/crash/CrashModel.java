@@ -61,8 +61,10 @@ final class CrashModel {
             return d;
         }
 
+        long lastSeq;
+
         long issued() {
-            return ops.isEmpty() ? 0 : ops.keySet().stream().mapToLong(Long::longValue).max().getAsLong();
+            return lastSeq;
         }
     }
 
@@ -85,14 +87,19 @@ final class CrashModel {
                 }
                 case "READY" -> ready = true;
                 case "O" -> {
+                    check(f.length == 6, l);
                     StreamLog s = streams.get(Integer.parseInt(f[1]));
                     long seq = Long.parseLong(f[2]);
+                    check(seq == s.issued() + 1 && s.failed < 0, l);
                     s.ops.put(seq, new Op(seq, f[3], Long.parseLong(f[4]), Long.parseLong(f[5])));
+                    s.lastSeq = seq;
                     opsIssued++;
                 }
                 case "A" -> {
+                    check(f.length == 3, l);
                     StreamLog s = streams.get(Integer.parseInt(f[1]));
                     long seq = Long.parseLong(f[2]);
+                    check(seq == s.issued() && !s.acked.contains(seq), l);
                     s.acked.add(seq);
                     opsAcked++;
                     String k = s.ops.get(seq).kind;
@@ -105,6 +112,13 @@ final class CrashModel {
                     // READY, X (a stream's client died with the child), noise
                 }
             }
+        }
+    }
+
+    /** The child's log is the test's only evidence: it must be whole and consistent, or nothing is judged. */
+    private static void check(boolean ok, String line) {
+        if (!ok) {
+            throw new IllegalStateException("inconsistent child log at line: " + line);
         }
     }
 
@@ -297,14 +311,38 @@ final class CrashModel {
                             v.fail(name + " sector " + s + ": fiemap says unwritten but it reads data " + id);
                         }
                     }
+                    if (id != null) {
+                        StreamLog owner = streamOf(name, id.stream());
+                        if (owner == null || id.gen() > owner.issued()) {
+                            v.fail(name + " sector " + s + ": generation " + id.gen() + " of stream " + id.stream()
+                                    + " was never logged (last logged " + (owner == null ? "none" : owner.issued())
+                                    + "): the child's log is incomplete");
+                            continue;
+                        }
+                    }
                     if (!a.allows(s, gen)) {
                         v.fail(name + " sector " + s + ": generation " + gen + " (0 = zeros), a crash may leave only "
-                                + a.describe(s) + (gen == 0 ? " (durable data lost)" : " (stale or never written)"));
+                                + a.describe(s) + (gen == 0 ? " (durable data lost)" : " (stale or never written)")
+                        + describeStream(name, a.owner[s]));
                     }
                 }
             }
         }
         return v;
+    }
+
+    private String describeStream(String name, int owner) {
+        for (StreamLog s : streams.values()) {
+            if (s.name.equals(name) && (owner < 0 || s.stream == owner)) {
+                return " [stream " + s.stream + ": durable up to " + s.durable() + ", issued " + s.issued() + "]";
+            }
+        }
+        return "";
+    }
+
+    private StreamLog streamOf(String name, int stream) {
+        StreamLog s = streams.get(stream);
+        return s != null && s.name.equals(name) ? s : null;
     }
 
     private static boolean inUnwritten(List<Reply.FiemapExtent> map, long pos) {
