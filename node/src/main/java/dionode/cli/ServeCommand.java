@@ -1,12 +1,15 @@
 package dionode.cli;
 
 import dionode.node.device.JnaNativeIO;
+import dionode.node.nbd.NbdServer;
 import dionode.node.server.NodeConfig;
 import dionode.node.server.NodeServer;
 import dionode.protocol.LockPolicy;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.stream.javadsl.Tcp;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -43,6 +46,11 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--sector-size", description = "override the device's logical sector size (default: read from the device)")
     int sectorSize;
 
+    @Option(names = "--nbd", arity = "0..1", paramLabel = "[H:]P", fallbackValue = "",
+            description = "also serve NBD (every file is an export) on this address; port 10809 and --host when "
+                    + "left out")
+    String nbd;
+
     @Override
     public Integer call() throws Exception {
         NodeConfig defaults = NodeConfig.defaults();
@@ -52,15 +60,33 @@ public final class ServeCommand implements Callable<Integer> {
                 .withAddress(host, port)
                 .withPolicy(LockPolicy.parse(policy))
                 .withTuning(parallelism, ioThreads, sectorSize);
+        NbdServer.Address nbdAddress = nbd == null ? null : NbdServer.parseAddress(nbd, host);
         NodeServer node = NodeServer.start(config, new JnaNativeIO());
+        Tcp.ServerBinding nbdBinding = null;
+        if (nbdAddress != null) {
+            try {
+                nbdBinding = NbdServer.bind(node.system(), node.dispatcher(), node.volume().device().sectorSize(),
+                        nbdAddress.host(), nbdAddress.port()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                node.close();
+                throw new IllegalStateException("cannot serve NBD on " + nbdAddress + ": " + e.getMessage(), e);
+            }
+        }
         CountDownLatch stop = new CountDownLatch(1);
         // SIGTERM/SIGINT end the wait below, so the clean shutdown runs on the main thread and the exit status is 0
         for (String sig : new String[] {"TERM", "INT"}) {
             sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> stop.countDown());
         }
         System.out.println("listening on " + node.address().getHostString() + ":" + node.address().getPort());
+        if (nbdBinding != null) {
+            System.out.println("nbd listening on " + nbdBinding.localAddress().getHostString() + ":"
+                    + nbdBinding.localAddress().getPort());
+        }
         System.out.flush();
         stop.await();
+        if (nbdBinding != null) {
+            nbdBinding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
         node.close();
         return 0;
     }
