@@ -1,14 +1,12 @@
 package dionode.node.nbd;
 
+import dionode.node.server.ConnectionReplies;
 import dionode.node.server.Dispatcher;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import dionode.protocol.wire.Wire;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -90,24 +88,25 @@ public final class NbdServer {
                 });
     }
 
-    /** The flow for one connection (called once per connection: the in-flight set is its own). */
+    /** The flow for one connection (called once per connection: its replies are its own). */
     public Flow<ByteString, ByteString, NotUsed> connectionFlow() {
-        Set<CompletableFuture<Out>> inFlight = ConcurrentHashMap.newKeySet();
+        ConnectionReplies<Out> replies = new ConnectionReplies<>();
         Handshake handshake = new Handshake(node, sectorSize, Wire.MAX_IO_BYTES);
         return Flow.of(ByteString.class)
                 .via(new NbdDecoder(handshake, node, budgetBytes))
-                .mapAsyncUnordered(parallelism, in -> track(inFlight, in))
+                .mapAsyncUnordered(parallelism, in -> track(replies, in))
+                .map(replies::emitted)
                 .takeWhile(o -> !o.last(), true)
                 .mapConcat(o -> o.bytes() == null || o.bytes().isEmpty() ? List.of() : List.of(o.bytes()));
     }
 
     /** Handshake bytes pass through at once (in order: the decoder waits for each); the last element waits for every earlier request. */
-    private CompletionStage<Out> track(Set<CompletableFuture<Out>> inFlight, NbdDecoder.Inbound in) {
+    private CompletionStage<ConnectionReplies.Tracked<Out>> track(ConnectionReplies<Out> replies, NbdDecoder.Inbound in) {
         if (in instanceof NbdDecoder.Send s && !s.last()) {
-            return CompletableFuture.completedFuture(new Out(s.bytes(), false));
+            return replies.now(new Out(s.bytes(), false));
         }
         if (in instanceof NbdDecoder.Job job) {
-            CompletableFuture<Out> f = job.transmission().handle(job.command())
+            return replies.track(job.transmission().handle(job.command())
                     .handle((bytes, e) -> {
                         job.release().run();
                         if (e != null) {
@@ -116,19 +115,13 @@ public final class NbdServer {
                             return new Out(null, true);
                         }
                         return new Out(bytes, false);
-                    }).toCompletableFuture();
-            if (!f.isDone()) {
-                inFlight.add(f);
-                f.whenComplete((v, e) -> inFlight.remove(f));
-            }
-            return f;
+                    }));
         }
         ByteString last = in instanceof NbdDecoder.Send s ? s.bytes() : null;
         if (in instanceof NbdDecoder.End end && end.reason() != null) {
             LOG.debug("closing NBD connection: {}", end.reason());
         }
-        CompletableFuture<?>[] earlier = inFlight.toArray(new CompletableFuture<?>[0]);
-        return CompletableFuture.allOf(earlier).handle((v, e) -> new Out(last, true));
+        return replies.last(new Out(last, true));
     }
 
     /**

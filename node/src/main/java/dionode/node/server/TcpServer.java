@@ -6,8 +6,6 @@ import dionode.protocol.message.Request;
 import dionode.protocol.wire.KryoCodec;
 import dionode.protocol.wire.MalformedFrameException;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.NotUsed;
@@ -42,12 +40,13 @@ public final class TcpServer {
         this.parallelism = parallelism;
     }
 
-    /** The flow for one connection (called once per connection: the in-flight set is its own). */
+    /** The flow for one connection (called once per connection: its replies are its own). */
     public Flow<ByteString, ByteString, NotUsed> connectionFlow() {
-        Set<CompletableFuture<Out>> inFlight = ConcurrentHashMap.newKeySet();
+        ConnectionReplies<Out> replies = new ConnectionReplies<>();
         return Flow.of(ByteString.class)
                 .via(new FrameDecoder(codec.maxPayload()))
-                .mapAsyncUnordered(parallelism, in -> track(inFlight, in))
+                .mapAsyncUnordered(parallelism, in -> track(replies, in))
+                .map(replies::emitted)
                 .takeWhile(o -> !o.last(), true)
                 .mapConcat(o -> o.reply() == null ? List.of() : List.of(ByteString.fromArrayUnsafe(encode(o))));
     }
@@ -60,22 +59,10 @@ public final class TcpServer {
         }
     }
 
-    /**
-     * A request's reply, remembered until it is sent; the reply that ends the connection waits for
-     * every earlier request, so nothing already accepted is dropped by the close.
-     */
-    private CompletionStage<Out> track(Set<CompletableFuture<Out>> inFlight, FrameDecoder.Inbound in) {
+    /** The reply that ends the connection leaves after every earlier one: nothing accepted is dropped by the close. */
+    private CompletionStage<ConnectionReplies.Tracked<Out>> track(ConnectionReplies<Out> replies, FrameDecoder.Inbound in) {
         CompletableFuture<Out> f = handle(in).toCompletableFuture();
-        if (f.isDone() && !f.join().last()) {
-            return f;
-        }
-        if (f.isDone()) {
-            CompletableFuture<?>[] earlier = inFlight.toArray(new CompletableFuture<?>[0]);
-            return CompletableFuture.allOf(earlier).handle((v, e) -> f.join());
-        }
-        inFlight.add(f);
-        f.whenComplete((v, e) -> inFlight.remove(f));
-        return f;
+        return f.isDone() && f.join().last() ? replies.last(f.join()) : replies.track(f);
     }
 
     private CompletionStage<Out> handle(FrameDecoder.Inbound in) {
