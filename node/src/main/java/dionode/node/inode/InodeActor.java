@@ -5,6 +5,7 @@ import static dionode.node.inode.NodeCounters.CONVERTED_BLOCKS;
 import static dionode.node.inode.NodeCounters.DIO_DRAINS;
 import static dionode.node.inode.NodeCounters.DIO_IN_FLIGHT;
 
+import dionode.node.alloc.BlockAllocator;
 import dionode.node.extent.Extent;
 import dionode.node.extent.ExtentCorruptionException;
 import dionode.node.extent.ExtentFormat;
@@ -79,6 +80,9 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
     /** Lock hand-offs to run, trampolined so a chain of grants never deepens the stack. */
     private final ArrayDeque<Pending> granted = new ArrayDeque<>();
     private boolean granting;
+    /** Journal-step continuations to run, trampolined like the grants. */
+    private final ArrayDeque<Runnable> steps = new ArrayDeque<>();
+    private boolean stepping;
     private int pending;
     private long received;
     private long receivedAtLastTick = -1;
@@ -348,7 +352,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
                 return;
             }
             if (closeStep(h)) {
-                next.run();
+                continueWith(next);
             }
         }
 
@@ -372,6 +376,28 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
                     next.run();
                 }
             })));
+        }
+    }
+
+    /**
+     * Runs a journal step's continuation once the current one has returned, not inside it: an
+     * operation over a large extent map takes thousands of steps in a row (unlinking 2^17 extents
+     * overflowed the stack when each step called the next).
+     */
+    private void continueWith(Runnable next) {
+        steps.add(next);
+        if (stepping) {
+            return;
+        }
+        stepping = true;
+        try {
+            Runnable r;
+            while ((r = steps.poll()) != null) {
+                r.run();
+            }
+        } finally {
+            steps.clear();
+            stepping = false;
         }
     }
 
@@ -597,12 +623,10 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
                 fail(error(Errno.EAGAIN, "NOWAIT write would allocate " + holes + " blocks"));
                 return;
             }
-            if (holes > vol.allocator().freeBlocks()) {
-                fail(error(Errno.ENOSPC, "write needs " + holes + " blocks, " + vol.allocator().freeBlocks() + " free"));
-                return;
-            }
-            allocPos = holes == 0 ? b1 : b0;
-            metaStep();
+            ensureSpace(this, holes, "write", false, () -> {
+                allocPos = holes == 0 ? b1 : b0;
+                metaStep();
+            });
         }
 
         boolean extending() {
@@ -800,6 +824,23 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         inode.ctimeNanos = now;
     }
 
+    /**
+     * ENOSPC unless {@code needed} blocks are free; when blocks freed by uncommitted transactions
+     * would make up the difference, commits them and looks once more (ext4_should_retry_alloc), so
+     * that space given back by an unlink or punch is there for the next request.
+     */
+    private void ensureSpace(Pending op, long needed, String what, boolean retried, Runnable next) {
+        BlockAllocator alloc = vol.allocator();
+        if (needed <= alloc.freeBlocks()) {
+            next.run();
+        } else if (!retried && needed <= alloc.freeBlocks() + alloc.releasingBlocks()) {
+            counters.inc(NodeCounters.ENOSPC_RETRIES);
+            op.await(vol.journal().commit(), () -> ensureSpace(op, needed, what, true, next), op::fail);
+        } else {
+            op.fail(error(Errno.ENOSPC, what + " needs " + needed + " blocks, " + alloc.freeBlocks() + " free"));
+        }
+    }
+
     /** Removes the extents of {@code [from, to)} over as many handles as it takes (ext4_ext_remove_space). */
     private void removeBlocks(Pending op, long from, long to, Runnable next) {
         if (from >= to || inode.tree().extents(from, to, 1).isEmpty()) {
@@ -900,17 +941,14 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         long b0 = off / B;
         long b1 = (end + B - 1) / B;
         long holes = inode.holeBlocks(b0, b1);
-        if (holes > vol.allocator().freeBlocks()) {
-            op.fail(error(Errno.ENOSPC, "fallocate needs " + holes + " blocks, " + vol.allocator().freeBlocks() + " free"));
-            return;
-        }
-        allocateBlocks(op, b0, b1, () -> op.inHandle(inode.stepCredits(0), false, h -> {
-            if (!keepSize && end > inode.size) {
-                inode.size = end;
-                inode.disksize = end;
-            }
-            touch();
-        }, () -> op.succeed(new Reply.Done())));
+        ensureSpace(op, holes, "fallocate", false, () -> allocateBlocks(op, b0, b1, () -> op.inHandle(inode.stepCredits(0),
+                false, h -> {
+                    if (!keepSize && end > inode.size) {
+                        inode.size = end;
+                        inode.disksize = end;
+                    }
+                    touch();
+                }, () -> op.succeed(new Reply.Done()))));
     }
 
     /** FALLOC_FL_ZERO_RANGE: partial blocks zeroed in place, whole blocks allocated and made unwritten. */
@@ -919,18 +957,14 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         long first = (off + B - 1) / B;
         long last = end / B;
         long holes = first < last ? inode.holeBlocks(first, last) : 0;
-        if (holes > vol.allocator().freeBlocks()) {
-            op.fail(error(Errno.ENOSPC, "zero range needs " + holes + " blocks"));
-            return;
-        }
-        zeroEnds(op, off, end, () -> toUnwritten(op, first, Math.max(first, last),
+        ensureSpace(op, holes, "zero range", false, () -> zeroEnds(op, off, end, () -> toUnwritten(op, first, Math.max(first, last),
                 () -> allocateBlocks(op, first, Math.max(first, last), () -> op.inHandle(inode.stepCredits(0), false, h -> {
                     if (end > inode.size) {
                         inode.size = end;
                         inode.disksize = end;
                     }
                     touch();
-                }, () -> op.succeed(new Reply.Done())))));
+                }, () -> op.succeed(new Reply.Done()))))));
     }
 
     private void toUnwritten(Pending op, long from, long to, Runnable next) {
