@@ -33,6 +33,8 @@ public final class BlockAllocator {
     private final long[] inUse;
     private final ReentrantLock lock;
     private volatile long free;
+    /** Guarded by {@code lock}. */
+    private long releasing;
     private final Sealer sealer = BlockAllocator::seal;
 
     public BlockAllocator(Layout layout, byte[][] bitmaps, ReentrantLock metadataLock) {
@@ -77,6 +79,16 @@ public final class BlockAllocator {
     /** Free data blocks that can be allocated now. */
     public long freeBlocks() {
         return free;
+    }
+
+    /** Data blocks freed by transactions that have not committed yet: free once they do. */
+    public long releasingBlocks() {
+        lock.lock();
+        try {
+            return releasing;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Journal credits for allocating or freeing one run of up to {@code len} blocks. */
@@ -124,7 +136,21 @@ public final class BlockAllocator {
     /** Frees data blocks in the handle's transaction; they become allocatable once it commits. */
     public void free(Handle h, Run r) {
         mark(h, r, false);
-        h.afterCommit(() -> release(r));
+        lock.lock();
+        try {
+            releasing += r.len();
+        } finally {
+            lock.unlock();
+        }
+        h.afterCommit(() -> {
+            release(r);
+            lock.lock();
+            try {
+                releasing -= r.len();
+            } finally {
+                lock.unlock();
+            }
+        });
     }
 
     /** Frees an extent-node block; reusable once the journal no longer holds images of it. */

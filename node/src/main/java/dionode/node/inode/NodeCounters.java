@@ -22,6 +22,8 @@ public final class NodeCounters {
     public static final String LOCK_WAITS = "lock_waits";
     public static final String LOCK_UPGRADES = "lock_restarts";
     public static final String JOURNAL_WAITS = "journal_waits";
+    /** Allocations that found too few free blocks and committed the journal to get freed ones back. */
+    public static final String ENOSPC_RETRIES = "enospc_retries";
     public static final String WRITES = "writes";
     public static final String READS = "reads";
     public static final String BYTES_WRITTEN = "bytes_written";
@@ -35,7 +37,7 @@ public final class NodeCounters {
 
     public NodeCounters() {
         for (String name : new String[] {WRITE_SHARED, WRITE_EXCLUSIVE, DIO_DRAINS, EAGAIN, ZEROED_BLOCKS, CONVERTED_BLOCKS,
-            ALLOCATED_BLOCKS, DIO_IN_FLIGHT, LOCK_WAITS, LOCK_UPGRADES, JOURNAL_WAITS, WRITES, READS, BYTES_WRITTEN,
+            ALLOCATED_BLOCKS, DIO_IN_FLIGHT, LOCK_WAITS, LOCK_UPGRADES, JOURNAL_WAITS, ENOSPC_RETRIES, WRITES, READS, BYTES_WRITTEN,
             BYTES_READ, BUFFERED_WRITES, DURABLE_COMMITS, ERRORS}) {
             adders.put(name, new LongAdder());
         }

@@ -13,6 +13,7 @@ import dionode.protocol.message.Reply;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** A full device answers ENOSPC with nothing half-written, and keeps serving. */
@@ -52,6 +53,34 @@ class NoSpaceTest {
             c.truncate(ino, 0).toCompletableFuture().join();
             c.fsync(ino).toCompletableFuture().join();
             c.write(ino, 0, chunk, 0).toCompletableFuture().join();
+        } finally {
+            Files.deleteIfExists(device);
+        }
+    }
+
+    @Test
+    void blocksFreedByAnUncommittedUnlinkAreCommittedOnDemand() throws Exception {
+        Path device = TestNodes.newDevicePath();
+        // no commit from the interval: only the allocation's own retry can give the blocks back
+        try (NodeServer node = NodeServer.start(TestNodes.config(device, 16 << 20, LockPolicy.ZEROING_AWARE)
+                .withTimes(java.time.Duration.ofHours(1), java.time.Duration.ofSeconds(30)), new dionode.node.device.JnaNativeIO());
+                NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
+            long free = c.stats().toCompletableFuture().join().get("free_blocks");
+            long most = (free - 64) * 4096;
+            long first = c.create("first", null, 0644, true).toCompletableFuture().join().ino();
+            c.fallocate(first, 0, most, false).toCompletableFuture().join();
+            c.unlink("first").toCompletableFuture().join();
+            assertEquals(64, c.stats().toCompletableFuture().join().get("free_blocks"), "freed blocks wait for the commit");
+            long second = c.create("second", null, 0644, true).toCompletableFuture().join().ino();
+            c.fallocate(second, 0, most, false).toCompletableFuture().join();
+            Map<String, Long> stats = c.stats().toCompletableFuture().join();
+            assertEquals(1, stats.get("enospc_retries"));
+            assertEquals(most / 4096, c.stat(second).toCompletableFuture().join().layout().unwrittenBlocks());
+            // more than the device holds, even with every freed block back, is still ENOSPC at once
+            long third = c.create("third", null, 0644, true).toCompletableFuture().join().ino();
+            assertEquals(Errno.ENOSPC, errnoOf(c, () -> c.fallocate(third, 0, most, false).toCompletableFuture().join()));
+            assertEquals(1, c.stats().toCompletableFuture().join().get("enospc_retries"));
+            assertEquals(0, c.stat(third).toCompletableFuture().join().blocks());
         } finally {
             Files.deleteIfExists(device);
         }
