@@ -198,27 +198,16 @@ public final class Layouts {
         }
     }
 
-    /** Bytes removed per truncate step by {@link #remove}: at most 2048 extents (Test 1) per request. */
-    static final long REMOVE_CHUNK = 8L << 20;
-
-    /**
-     * Removes a test file: truncates it from the end in {@link #REMOVE_CHUNK} steps, then unlinks it.
-     * Works around a node limit: unlink (and truncate) of a file with very many extents recurses once
-     * per journal step inside the inode actor (InodeActor.removeBlocks) and, for a fragmented file of
-     * a few hundred MiB, overflows the dispatcher thread's stack, which Pekko treats as fatal.
-     */
-    public static void remove(NodeClient control, String name, long ino, long fileBytes) {
-        for (long size = fileBytes - REMOVE_CHUNK; size > 0; size -= REMOVE_CHUNK) {
-            control.truncate(ino, size).toCompletableFuture().join();
-        }
+    /** Removes a test file: its blocks are free for the next file once the unlink commits. */
+    public static void remove(NodeClient control, String name) {
         control.unlink(name).toCompletableFuture().join();
     }
 
     /**
-     * Waits (up to {@code timeoutMs}) until the node reports at least {@code blocks} free blocks:
-     * blocks freed by an unlink become reusable once its transaction commits, so the next file's
-     * fallocate would otherwise fail with ENOSPC on a device sized for one file. Returns the free
-     * count last seen.
+     * Waits (up to {@code timeoutMs}) until the node reports at least {@code blocks} free blocks: an
+     * unlinked file's extent blocks become reusable only once the journal is checkpointed (its data
+     * blocks at commit, which the node forces itself when an allocation needs them), and a device
+     * sized for one file needs them all. Returns the free count last seen.
      */
     public static long awaitFreeBlocks(NodeClient control, long blocks, long timeoutMs) {
         long until = System.nanoTime() + timeoutMs * 1_000_000;

@@ -168,7 +168,7 @@ public final class RunCommand implements Callable<Integer> {
             Map<String, Long> after = control.stats().toCompletableFuture().join();
             report(out, res, phases, before, after);
             if (!keep && !"existing".equals(layout)) {
-                Layouts.remove(control, name, ino, fileBytes);
+                Layouts.remove(control, name);
             }
             return res.errors() > 0 || res.unfinished() > 0 ? 1 : 0;
         }

@@ -198,7 +198,7 @@ public final class SeedCommand implements Callable<Integer> {
             LoadEngine.Spec spec = LoadEngine.Spec.closed(ino, j, 1, false, TimeUnit.MILLISECONDS.toNanos(warmup * 500L),
                     t.writeBytes(), 0, 0, true, 4, job -> OffsetSource.seed(t, job * region, region));
             new LoadEngine(spec).run(node.host(), node.port(), TimeUnit.SECONDS.toNanos(30));
-            Layouts.remove(control, name, ino, region * j);
+            Layouts.remove(control, name);
         }
     }
 
@@ -231,7 +231,7 @@ public final class SeedCommand implements Callable<Integer> {
                 t.writeBytes(), 0, 0, true, iodepth + 2, job -> OffsetSource.seed(t, job * region, region));
         LoadEngine.Result res = new LoadEngine(spec).run(node.host(), node.port(), TimeUnit.SECONDS.toNanos(60));
         long t2 = System.nanoTime();
-        Layouts.remove(control, name, ino, fileBytes);
+        Layouts.remove(control, name);
         if (Layouts.DEBUG) {
             System.err.printf("%nrun %s: waited for free blocks %.2f s, layout %.2f s, run %.2f s, remove %.2f s%n", name,
                     (t1 - t0) / 1e9, layoutS - (t1 - t0) / 1e9, res.wallNanos() / 1e9, (System.nanoTime() - t2) / 1e9);

@@ -73,7 +73,7 @@ class LayoutsTest {
         assertEquals(size / 4096, v.blocks());
         // the same file is not a Test 2 layout
         assertFalse(Layouts.verify(client, ino, SeedTest.TEST2, size).exact());
-        Layouts.remove(client, "t1", ino, size);
+        Layouts.remove(client, "t1");
     }
 
     @Test
@@ -98,7 +98,7 @@ class LayoutsTest {
         assertTrue(v.exact(), v.toString());
         assertEquals(size / 4096, v.blocks());
         assertFalse(Layouts.verify(client, ino, SeedTest.TEST1, size).exact());
-        Layouts.remove(client, "t2", ino, size);
+        Layouts.remove(client, "t2");
     }
 
     @Test
@@ -119,6 +119,6 @@ class LayoutsTest {
         Layouts.Verification h = Layouts.verify(client, ino, SeedTest.TEST1, size);
         assertEquals(1, h.gaps(), h.toString());
         assertFalse(h.exact());
-        Layouts.remove(client, "paged", ino, size);
+        Layouts.remove(client, "paged");
     }
 }
