@@ -15,13 +15,24 @@ public final class LoadGen implements Runnable {
         new CommandLine(this).usage(System.err);
     }
 
+    /** One line naming what went wrong (the stack trace with LOADGEN_DEBUG set); exit 2 for a bad argument, else 1. */
+    static int failed(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+        cmd.getErr().println();
+        cmd.getErr().println("load-gen " + cmd.getCommandName() + ": " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+        if (System.getenv("LOADGEN_DEBUG") != null) {
+            e.printStackTrace(cmd.getErr());
+        }
+        return e instanceof IllegalArgumentException ? 2 : 1;
+    }
+
     public static void main(String[] args) {
         // The embedded node logs at INFO to stderr; keep stderr for the progress bar unless asked.
         if (System.getProperty("DIONODE_LOG_LEVEL") == null && System.getenv("DIONODE_LOG_LEVEL") == null) {
             System.setProperty("DIONODE_LOG_LEVEL", "WARN");
         }
         System.setProperty("java.awt.headless", "true");
-        int rc = new CommandLine(new LoadGen()).setUsageHelpWidth(110).execute(args);
+        int rc = new CommandLine(new LoadGen()).setUsageHelpWidth(110).setExecutionExceptionHandler(LoadGen::failed)
+                .execute(args);
         System.exit(rc);
     }
 }

@@ -12,8 +12,21 @@ public final class Main implements Runnable {
     public static void main(String[] args) {
         CommandLine cl = new CommandLine(new Main());
         ClientCommands.register(cl);
+        cl.setExecutionExceptionHandler(Main::failed);
         int code = cl.execute(args);
         System.exit(code);
+    }
+
+    /**
+     * A command that fails prints one line naming what went wrong (the stack trace only with
+     * DIONODE_DEBUG set) and exits 1, or 2 for a bad argument.
+     */
+    static int failed(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+        cmd.getErr().println(cmd.getCommandName() + ": " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+        if (System.getenv("DIONODE_DEBUG") != null) {
+            e.printStackTrace(cmd.getErr());
+        }
+        return e instanceof IllegalArgumentException ? 2 : 1;
     }
 
     @Override
