@@ -81,7 +81,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
     private final ArrayDeque<Pending> granted = new ArrayDeque<>();
     private boolean granting;
     /** Journal-step continuations to run, trampolined like the grants. */
-    private final ArrayDeque<Runnable> steps = new ArrayDeque<>();
+    private final ArrayDeque<Step> steps = new ArrayDeque<>();
     private boolean stepping;
     private int pending;
     private long received;
@@ -263,6 +263,10 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
 
     // ====================================================================== requests
 
+    /** A journal step's continuation and the operation it belongs to. */
+    private record Step(Pending op, Runnable next) {
+    }
+
     /** A request inside the actor: its reply, the lock it holds, and where it continues when granted. */
     private abstract class Pending {
         final CompletableFuture<Reply> reply;
@@ -340,7 +344,11 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
                     fail(error(Errno.EAGAIN, "journal has no room for a handle"));
                 } else {
                     counters.inc(NodeCounters.JOURNAL_WAITS);
-                    parkForJournal(() -> inHandle(credits, false, work, next));
+                    try {
+                        parkForJournal(() -> inHandle(credits, false, work, next));
+                    } catch (RuntimeException e) {
+                        fail(e);
+                    }
                 }
                 return;
             }
@@ -352,7 +360,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
                 return;
             }
             if (closeStep(h)) {
-                continueWith(next);
+                continueWith(this, next);
             }
         }
 
@@ -370,10 +378,14 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         <T> void await(CompletableFuture<T> f, Runnable next, Consumer<Throwable> onError) {
             ActorRef<InodeCommand> self = getContext().getSelf();
             f.whenComplete((v, e) -> self.tell(new InodeCommand.Resume(() -> {
-                if (e != null) {
-                    onError.accept(e);
-                } else {
-                    next.run();
+                try {
+                    if (e != null) {
+                        onError.accept(e);
+                    } else {
+                        next.run();
+                    }
+                } catch (RuntimeException ex) {
+                    fail(ex);
                 }
             })));
         }
@@ -382,21 +394,25 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
     /**
      * Runs a journal step's continuation once the current one has returned, not inside it: an
      * operation over a large extent map takes thousands of steps in a row (unlinking 2^17 extents
-     * overflowed the stack when each step called the next).
+     * overflowed the stack when each step called the next). A step that throws fails its own
+     * operation, whichever operation's step is running the loop.
      */
-    private void continueWith(Runnable next) {
-        steps.add(next);
+    private void continueWith(Pending op, Runnable next) {
+        steps.add(new Step(op, next));
         if (stepping) {
             return;
         }
         stepping = true;
         try {
-            Runnable r;
-            while ((r = steps.poll()) != null) {
-                r.run();
+            Step step;
+            while ((step = steps.poll()) != null) {
+                try {
+                    step.next().run();
+                } catch (RuntimeException e) {
+                    step.op().fail(e);
+                }
             }
         } finally {
-            steps.clear();
             stepping = false;
         }
     }
