@@ -136,21 +136,21 @@ public final class BlockAllocator {
     /** Frees data blocks in the handle's transaction; they become allocatable once it commits. */
     public void free(Handle h, Run r) {
         mark(h, r, false);
+        h.afterCommit(() -> {
+            lock.lock();
+            try {
+                releaseLocked(r);
+                releasing -= r.len();
+            } finally {
+                lock.unlock();
+            }
+        });
         lock.lock();
         try {
             releasing += r.len();
         } finally {
             lock.unlock();
         }
-        h.afterCommit(() -> {
-            release(r);
-            lock.lock();
-            try {
-                releasing -= r.len();
-            } finally {
-                lock.unlock();
-            }
-        });
     }
 
     /** Frees an extent-node block; reusable once the journal no longer holds images of it. */
@@ -178,14 +178,18 @@ public final class BlockAllocator {
     private void release(Run r) {
         lock.lock();
         try {
-            for (long b = r.start(); b < r.end(); b++) {
-                if (memBit(b) && !diskBit(b)) {
-                    inUse[(int) (b >>> 6)] &= ~(1L << b);
-                    free++;
-                }
-            }
+            releaseLocked(r);
         } finally {
             lock.unlock();
+        }
+    }
+
+    private void releaseLocked(Run r) {
+        for (long b = r.start(); b < r.end(); b++) {
+            if (memBit(b) && !diskBit(b)) {
+                inUse[(int) (b >>> 6)] &= ~(1L << b);
+                free++;
+            }
         }
     }
 
