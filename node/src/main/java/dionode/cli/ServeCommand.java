@@ -10,6 +10,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.stream.javadsl.Tcp;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -20,6 +22,8 @@ import picocli.CommandLine.Option;
             "first run. Prints 'listening on HOST:PORT' once bound; SIGTERM stops it cleanly (in-flight requests",
             "finish, the journal is checkpointed, the device synced, exit 0)."})
 public final class ServeCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
+
     @Option(names = "--device", description = "device file or block device (default: ${DEFAULT-VALUE})")
     Path device = NodeConfig.DEFAULT_DEVICE;
 
@@ -65,8 +69,12 @@ public final class ServeCommand implements Callable<Integer> {
         Tcp.ServerBinding nbdBinding = null;
         if (nbdAddress != null) {
             try {
-                nbdBinding = NbdServer.bind(node.system(), node.dispatcher(), node.volume().device().sectorSize(),
-                        nbdAddress.host(), nbdAddress.port()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+                nbdBinding = new NbdServer(node.dispatcher(), node.volume().device().sectorSize(), parallelism)
+                        .bind(node.system(), nbdAddress.host(), nbdAddress.port()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                node.close();
+                throw e;
             } catch (Exception e) {
                 node.close();
                 throw new IllegalStateException("cannot serve NBD on " + nbdAddress + ": " + e.getMessage(), e);
@@ -83,11 +91,17 @@ public final class ServeCommand implements Callable<Integer> {
                     + nbdBinding.localAddress().getPort());
         }
         System.out.flush();
-        stop.await();
-        if (nbdBinding != null) {
-            nbdBinding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        try {
+            stop.await();
+            if (nbdBinding != null) {
+                nbdBinding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            }
+        } catch (Exception e) {
+            // the clean shutdown below matters more than the NBD listener's
+            LOG.warn("NBD listener did not unbind cleanly: {}", e.toString());
+        } finally {
+            node.close();
         }
-        node.close();
         return 0;
     }
 }
