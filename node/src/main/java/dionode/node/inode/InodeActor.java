@@ -73,7 +73,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
     /** inode_dio_begin/end. */
     private int dioInFlight;
     /** Exclusive holders waiting in inode_dio_wait. */
-    private final ArrayDeque<Runnable> drainWaiters = new ArrayDeque<>();
+    private final ArrayDeque<Step> drainWaiters = new ArrayDeque<>();
     /** Steps waiting for journal space (jbd2_journal_start sleeping). */
     private final ArrayDeque<Runnable> journalWaiters = new ArrayDeque<>();
     private boolean spaceRequested;
@@ -467,17 +467,18 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         dioInFlight--;
         counters.add(DIO_IN_FLIGHT, -1);
         while (dioInFlight == 0 && !drainWaiters.isEmpty()) {
-            drainWaiters.poll().run();
+            Step waiter = drainWaiters.poll();
+            continueWith(waiter.op(), waiter.next());
         }
     }
 
-    /** inode_dio_wait. */
-    private void inodeDioWait(Runnable then) {
+    /** inode_dio_wait: {@code then} runs as {@code op}'s step once no direct I/O is in flight. */
+    private void inodeDioWait(Pending op, Runnable then) {
         if (dioInFlight == 0) {
             then.run();
         } else {
             counters.inc(DIO_DRAINS);
-            drainWaiters.add(then);
+            drainWaiters.add(new Step(op, then));
         }
     }
 
@@ -574,7 +575,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         @Override
         void granted() {
             if (buffered) {
-                inodeDioWait(this::readModify);
+                inodeDioWait(this, this::readModify);
                 return;
             }
             // ext4_dio_write_checks runs again under the lock: the file may have changed while we waited
@@ -595,7 +596,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
             }
             decision = d;
             if (d.inodeDioWait()) {
-                inodeDioWait(this::mapAndAllocate);
+                inodeDioWait(this, this::mapAndAllocate);
             } else {
                 mapAndAllocate();
             }
@@ -809,7 +810,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
 
         @Override
         void granted() {
-            inodeDioWait(() -> {
+            inodeDioWait(this, () -> {
                 try {
                     body.accept(this);
                 } catch (RuntimeException e) {
