@@ -457,6 +457,15 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         }
     }
 
+    /** Device I/O that fails as a future even if submitting it throws: after dioBegin, dio_end must follow. */
+    private static CompletableFuture<Void> submitted(java.util.function.Supplier<CompletableFuture<Void>> io) {
+        try {
+            return io.get();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
     private void dioBegin() {
         dioInFlight++;
         counters.add(DIO_IN_FLIGHT, 1);
@@ -682,7 +691,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
             counters.add(NodeCounters.BYTES_WRITTEN, length);
             counters.inc(held == LockMode.EXCLUSIVE ? NodeCounters.WRITE_EXCLUSIVE : NodeCounters.WRITE_SHARED);
             dioBegin();
-            CompletableFuture<Void> io = ctx.data().write(plan.segs());
+            CompletableFuture<Void> io = submitted(() -> ctx.data().write(plan.segs()));
             if (async && !decision.forceWait()) {
                 releaseLock();
             }
@@ -787,7 +796,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
                 return;
             }
             dioBegin();
-            await(ctx.data().read(segs), () -> {
+            await(submitted(() -> ctx.data().read(segs)), () -> {
                 dioEnd();
                 succeed(new Reply.Data(dst));
             }, e -> {

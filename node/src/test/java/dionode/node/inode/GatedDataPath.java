@@ -20,6 +20,8 @@ public final class GatedDataPath implements DataPath {
     private final DataPath real;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final LinkedBlockingDeque<Held> held = new LinkedBlockingDeque<>();
+    private final java.util.concurrent.atomic.AtomicReference<RuntimeException> throwNext =
+            new java.util.concurrent.atomic.AtomicReference<>();
 
     public GatedDataPath(DataPath real) {
         this.real = real;
@@ -36,6 +38,11 @@ public final class GatedDataPath implements DataPath {
         while ((h = held.poll()) != null) {
             h.go().run();
         }
+    }
+
+    /** The next read or write throws {@code e} from the call itself instead of returning a future. */
+    public void throwOnNextCall(RuntimeException e) {
+        throwNext.set(e);
     }
 
     public int heldCount() {
@@ -74,6 +81,10 @@ public final class GatedDataPath implements DataPath {
     }
 
     private CompletableFuture<Void> gate(String kind, List<?> segs, java.util.function.Supplier<CompletableFuture<Void>> io) {
+        RuntimeException injected = throwNext.getAndSet(null);
+        if (injected != null) {
+            throw injected;
+        }
         if (!closed.get()) {
             return io.get();
         }

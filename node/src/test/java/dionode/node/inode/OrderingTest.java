@@ -50,6 +50,29 @@ class OrderingTest extends EngineFixture {
     }
 
     @Test
+    void aDrainWaiterThatFailsFailsItselfNotTheWriteWhoseCompletionWokeIt() throws Exception {
+        byte[] model = new byte[4 * B];
+        long ino = file("f", ZEROING_AWARE, "WWUU", model);
+        gate.close();
+        CompletionStage<Long> w1 = client.write(ino, 0, new byte[B], IoFlags.ASYNC);
+        gate.awaitHeld(1);
+        awaitProbe(ino, s -> s.readers() == 0 && s.dioInFlight() == 1);
+        // unaligned into an unwritten block: exclusive, and it must drain w1 first (inode_dio_wait)
+        CompletionStage<Long> w2 = client.write(ino, 2 * B + 512, new byte[512], 0);
+        awaitProbe(ino, s -> s.writer() && s.drainWaiters() == 1);
+        gate.throwOnNextCall(new IllegalStateException("injected: submitting the I/O threw"));
+        gate.releaseOne();
+        assertEquals(B, join(w1));
+        assertEquals(Errno.EIO, errno(w2));
+        InodeCommand.LockSnapshot s = awaitProbe(ino, x -> !x.writer() && x.readers() == 0);
+        assertEquals(0, s.dioInFlight(), "the failed submission ended its direct I/O");
+        gate.open();
+        join(client.truncate(ino, 3 * B));
+        assertEquals(3 * B, join(client.stat(ino)).size());
+        assertEquals(1, join(client.write(ino, 2 * B + 512, new byte[512], 0)) / 512);
+    }
+
+    @Test
     void truncateWaitsForInFlightAsyncDio() throws Exception {
         byte[] model = new byte[4 * B];
         long ino = file("f", ZEROING_AWARE, "WWWW", model);
