@@ -10,10 +10,11 @@ import java.util.List;
  * <ul>
  *   <li>{@code --region-mib N}: N MiB for every run (lowered to fit {@code maxFile / jobs}).
  *   <li>Otherwise, a run's IOPS is predicted from the runs already measured for the same test, as
- *       the largest of: the same policy at the next-lower job count times the growth in jobs (at
- *       most 2.5x: from 1 to 4 jobs the shared-lock policies scale by up to 3.6x here, and a
- *       repeated run costs more than a larger layout); any policy at the next-lower job count; any policy at the same job count (noise
- *       on one run must not starve the next). The region holds {@link #MARGIN} x that rate x the
+ *       the largest of: the same policy at the next-lower job count times its expected growth
+ *       ({@link #growth}: at most 2.5x, since from 1 to 4 jobs the shared-lock policies scale by
+ *       up to 3.6x here and a repeated run costs more than a larger layout); any policy at the
+ *       next-lower job count; any policy at the same job count (noise on one run must not starve
+ *       the next). The region holds {@link #MARGIN} x that rate x the
  *       duration. With nothing measured: room for {@link #INITIAL_WRITES_PER_5S} writes per 5 s
  *       (256 MiB for Test 1, 512 MiB for Test 2).
  *   <li>A run in which a job reached the end of its region is repeated ({@link #grow}) with a
@@ -80,13 +81,34 @@ public final class RegionPlanner {
                 continue;
             }
             if (r.jobs() == prevJobs) {
-                double growth = r.policy().equals(policy) ? Math.min((double) jobs / prevJobs, MAX_GROWTH) : 1;
+                double growth = r.policy().equals(policy) ? growth(test, policy, jobs, r, measured) : 1;
                 est = Math.max(est, r.iops() * growth);
             } else if (r.jobs() == jobs) {
                 est = Math.max(est, r.iops());
             }
         }
         return est;
+    }
+
+    /**
+     * How much faster the same policy should run at {@code jobs} than it did in {@code prev}: the
+     * growth in jobs, at most {@link #MAX_GROWTH}, and once the step before is known at most the
+     * square root of the growth seen then (with one request per job, a policy scales almost
+     * linearly until the cores are busy, then flattens: 1 to 4 jobs is 3.2x here, 4 to 16 1.7x).
+     */
+    private static double growth(SeedTest test, String policy, int jobs, Report.Row prev, List<Report.Row> measured) {
+        double growth = Math.min((double) jobs / prev.jobs(), MAX_GROWTH);
+        Report.Row before = null;
+        for (Report.Row r : measured) {
+            if (r.test() == test.number() && r.policy().equals(policy) && r.jobs() < prev.jobs()
+                    && (before == null || r.jobs() > before.jobs())) {
+                before = r;
+            }
+        }
+        if (before != null && before.iops() > 0) {
+            growth = Math.min(growth, Math.max(1, Math.sqrt(prev.iops() / before.iops())));
+        }
+        return growth;
     }
 
     /** Writes per job to make room for at {@code iops} over the duration, with {@code margin}. */

@@ -28,8 +28,8 @@ class RegionPlannerTest {
         List<Report.Row> m = List.of(row(2, "zeroing-aware", 1, 3000), row(2, "zeroing-aware", 4, 6000),
                 row(2, "overwrite-check", 4, 4000), row(1, "zeroing-aware", 4, 90000), row(2, "baseline", 4, 90000));
         long r = p.region(SeedTest.TEST2, "zeroing-aware", 16, m);
-        // 6000 x 2.5 (growth cap) x 1.6 x 5 s / 16 jobs = 7500 writes per job of a 16 KiB stripe
-        assertTrue(r >= 7500 * 16384 && r <= 7565 * 16384 + MIB, "region " + r);
+        // 6000 x sqrt(6000 / 3000) (it grew 2x from 1 to 4 jobs) x 1.6 x 5 s / 16 jobs = 4243 writes per job of a 16 KiB stripe
+        assertTrue(r >= 4242 * 16384 && r <= 4308 * 16384 + MIB, "region " + r);
         // another policy: its own growth, but never below what any policy did at the previous job count
         long r2 = p.region(SeedTest.TEST2, "overwrite-check", 16, m);
         assertTrue(r2 >= 10000 * 1.6 * 5 / 16 * 16384 && r2 <= (10000 * 1.6 * 5 / 16 + 65) * 16384 + MIB, "region " + r2);
@@ -39,6 +39,20 @@ class RegionPlannerTest {
         List<Report.Row> m2 = List.of(row(1, "overwrite-check", 1, 1000), row(1, "zeroing-aware", 1, 2000));
         long r4 = p.region(SeedTest.TEST1, "aligned-shared", 1, m2);
         assertTrue(r4 >= 2000 * 1.6 * 5 * 8192 && r4 <= (2000 * 1.6 * 5 + 65) * 8192 + MIB, "region " + r4);
+    }
+
+    @Test
+    void growthFlattensAfterAStepThatGrewLess() {
+        RegionPlanner p = new RegionPlanner(null, 4096 * MIB, 5);
+        // 1 -> 4 jobs went 3000 -> 9000 (3x): 4 -> 16 is predicted at most sqrt(3) x, not 2.5x
+        List<Report.Row> m = List.of(row(1, "zeroing-aware", 1, 3000), row(1, "zeroing-aware", 4, 9000));
+        assertEquals(9000 * Math.sqrt(3), RegionPlanner.predictIops(SeedTest.TEST1, "zeroing-aware", 16, m), 1e-6);
+        // a policy that did not grow keeps its rate (never predicted below it)
+        List<Report.Row> flat = List.of(row(1, "overwrite-check", 1, 3000), row(1, "overwrite-check", 4, 2500));
+        assertEquals(2500, RegionPlanner.predictIops(SeedTest.TEST1, "overwrite-check", 16, flat), 1e-6);
+        // without the step before, the jobs' growth up to 2.5x
+        assertEquals(7500, RegionPlanner.predictIops(SeedTest.TEST1, "aligned-shared", 4,
+                List.of(row(1, "aligned-shared", 1, 3000))), 1e-6);
     }
 
     @Test
