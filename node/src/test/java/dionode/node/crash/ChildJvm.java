@@ -132,6 +132,16 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
+    /** SIGTERM, then the exit status once the process is gone; -1 if it is still alive a minute later. */
+    public int terminate() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            return -1;
+        }
+        pump.join(10_000);
+        return process.exitValue();
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }
