@@ -8,6 +8,7 @@ import dionode.protocol.wire.MalformedFrameException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.stream.javadsl.Flow;
@@ -43,9 +44,10 @@ public final class TcpServer {
     /** The flow for one connection (called once per connection: its replies are its own). */
     public Flow<ByteString, ByteString, NotUsed> connectionFlow() {
         ConnectionReplies<Out> replies = new ConnectionReplies<>();
+        AtomicBoolean closing = new AtomicBoolean();
         return Flow.of(ByteString.class)
                 .via(new FrameDecoder(codec.maxPayload()))
-                .mapAsyncUnordered(parallelism, in -> track(replies, in))
+                .mapAsyncUnordered(parallelism, in -> track(replies, closing, in))
                 .map(replies::emitted)
                 .takeWhile(o -> !o.last(), true)
                 .mapConcat(o -> o.reply() == null ? List.of() : List.of(ByteString.fromArrayUnsafe(encode(o))));
@@ -60,9 +62,18 @@ public final class TcpServer {
     }
 
     /** The reply that ends the connection leaves after every earlier one: nothing accepted is dropped by the close. */
-    private CompletionStage<ConnectionReplies.Tracked<Out>> track(ConnectionReplies<Out> replies, FrameDecoder.Inbound in) {
+    private CompletionStage<ConnectionReplies.Tracked<Out>> track(ConnectionReplies<Out> replies, AtomicBoolean closing,
+            FrameDecoder.Inbound in) {
+        if (closing.get()) {
+            // frames that arrived behind the one that closes the connection are neither run nor answered
+            return replies.now(new Out(-1, null, false));
+        }
         CompletableFuture<Out> f = handle(in).toCompletableFuture();
-        return f.isDone() && f.join().last() ? replies.last(f.join()) : replies.track(f);
+        if (f.isDone() && f.join().last()) {
+            closing.set(true);
+            return replies.last(f.join());
+        }
+        return replies.track(f);
     }
 
     private CompletionStage<Out> handle(FrameDecoder.Inbound in) {

@@ -2,16 +2,19 @@ package dionode.node.server;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dionode.protocol.Errno;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
+import dionode.protocol.client.NodeException;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import dionode.protocol.wire.FrameReader;
 import dionode.protocol.wire.KryoCodec;
 import dionode.protocol.wire.Wire;
+import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.InputStream;
 import java.net.Socket;
@@ -80,6 +83,29 @@ class MalformedFrameTest {
             assertTrue(e.message().contains("exceeds"), e.message());
         }
         bystanderStillServed();
+    }
+
+    @Test
+    void requestsBehindAnUndecodableBodyAreNotRun() throws Exception {
+        try (Socket s = connect()) {
+            ByteArrayOutputStream frames = new ByteArrayOutputStream();
+            DataOutputStream out = new DataOutputStream(frames);
+            byte[] body = {(byte) 0xca, 0x01, 0x55, 0x66};
+            out.writeInt(Wire.ID_BYTES + body.length);
+            out.writeLong(78);
+            out.write(body);
+            out.write(codec.encodeFrame(79, new Request.Create("behind-a-bad-frame", null, 0644, true)));
+            s.getOutputStream().write(frames.toByteArray()); // one segment: the node sees both at once
+            assertEquals(Errno.EBADMSG, replyThenClosed(s, 78).errno());
+        }
+        NodeException e = assertThrows(NodeException.class, () -> {
+            try {
+                bystander.lookup("behind-a-bad-frame").toCompletableFuture().join();
+            } catch (java.util.concurrent.CompletionException c) {
+                throw c.getCause();
+            }
+        });
+        assertEquals(Errno.ENOENT, e.errno());
     }
 
     @Test
