@@ -42,6 +42,52 @@ class NodeEndToEndTest {
     }
 
     @Test
+    void sixtyFourConcurrentRequestsOnOneConnectionEachGetTheirOwnReply() throws Exception {
+        device = TestNodes.newDevicePath();
+        node = TestNodes.start(device, 64 << 20, LockPolicy.ZEROING_AWARE);
+        try (NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
+            int n = 64;
+            long[] inos = new long[n];
+            List<java.util.concurrent.CompletableFuture<Reply.InodeInfo>> creates = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                creates.add(c.create("f" + i, null, 0644, true).toCompletableFuture());
+            }
+            for (int i = 0; i < n; i++) {
+                inos[i] = creates.get(i).join().ino();
+            }
+            assertEquals(n, java.util.Arrays.stream(inos).distinct().count());
+            // 64 writes of different sizes to different files in flight together, then 64 reads and 64 stats
+            List<java.util.concurrent.CompletableFuture<Long>> writes = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                writes.add(c.write(inos[i], 0, pattern(i), 0).toCompletableFuture());
+            }
+            List<java.util.concurrent.CompletableFuture<byte[]>> reads = new java.util.ArrayList<>();
+            List<java.util.concurrent.CompletableFuture<Reply.FileStat>> stats = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                assertEquals(pattern(i).length, writes.get(i).join());
+            }
+            for (int i = 0; i < n; i++) {
+                reads.add(c.read(inos[i], 0, pattern(i).length, 0).toCompletableFuture());
+                stats.add(c.stat(inos[i]).toCompletableFuture());
+            }
+            for (int i = 0; i < n; i++) {
+                assertArrayEquals(pattern(i), reads.get(i).join(), "read of file " + i);
+                assertEquals("f" + i, stats.get(i).join().name());
+                assertEquals(pattern(i).length, stats.get(i).join().size());
+            }
+        }
+    }
+
+    /** File i: (i + 1) sectors of a byte pattern that names it. */
+    private static byte[] pattern(int i) {
+        byte[] b = new byte[(i + 1) * 512];
+        for (int k = 0; k < b.length; k++) {
+            b[k] = (byte) (i * 31 + k / 512);
+        }
+        return b;
+    }
+
+    @Test
     void writeReadBackSurvivesRestart() throws Exception {
         device = TestNodes.newDevicePath();
         node = TestNodes.start(device, 64 << 20, LockPolicy.ZEROING_AWARE);
