@@ -343,18 +343,28 @@ class CorruptImageTest {
         }
     }
 
-    /** Runs FsckCommand as the CLI does, capturing its JSON. */
+    /** Runs FsckCommand as the CLI does, capturing what it prints. */
     record FsckResult(int exit, String out) {
+        /** {@code fsck --device DEV --json EXTRA...}. */
         static FsckResult run(Path dev, String... extra) {
+            List<String> args = new ArrayList<>(List.of("--device", dev.toString(), "--json"));
+            args.addAll(List.of(extra));
+            return execute(args.toArray(String[]::new));
+        }
+
+        /** {@code fsck --device DEV}: the text report. */
+        static FsckResult runText(Path dev) {
+            return execute("--device", dev.toString());
+        }
+
+        private static FsckResult execute(String... args) {
             java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
             java.io.PrintStream old = System.out;
             int code;
             synchronized (FsckResult.class) {
                 System.setOut(new java.io.PrintStream(buf, true, java.nio.charset.StandardCharsets.UTF_8));
                 try {
-                    List<String> args = new ArrayList<>(List.of("--device", dev.toString(), "--json"));
-                    args.addAll(List.of(extra));
-                    code = new picocli.CommandLine(new dionode.cli.FsckCommand()).execute(args.toArray(String[]::new));
+                    code = new picocli.CommandLine(new dionode.cli.FsckCommand()).execute(args);
                 } finally {
                     System.setOut(old);
                 }
@@ -649,7 +659,7 @@ class CorruptImageTest {
         assertEquals(0, r.exit(), r.out());
         String json = r.out().trim();
         assertTrue(json.matches("\\{\"device\":\".*\",\"clean\":true,\"files\":4,\"problems\":\\[\\]\\}"), json);
-        FsckResult text = runText(image);
+        FsckResult text = FsckResult.runText(image);
         assertEquals(0, text.exit());
         assertTrue(text.out().contains("clean, 4 files"), text.out());
     }
@@ -667,24 +677,9 @@ class CorruptImageTest {
         assertTrue(json.matches(".*\"problems\":\\[\\{\"ino\":\\d+,\"kind\":\"[a-z-]+\",\"detail\":\".*\"}.*\\]}"), json);
         assertTrue(json.contains("{\"ino\":" + victim + ",\"kind\":\"bad-extent-tree\""), json);
         assertTrue(json.contains("{\"ino\":" + neighbor + ",\"kind\":\"bad-inode\""), json);
-        FsckResult text = runText(dev);
+        FsckResult text = FsckResult.runText(dev);
         assertEquals(1, text.exit());
         assertTrue(text.out().contains("inode " + victim + ": bad-extent-tree:"), text.out());
         assertTrue(text.out().contains("2 problems"), text.out());
-    }
-
-    private static FsckResult runText(Path dev) {
-        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
-        java.io.PrintStream old = System.out;
-        int code;
-        synchronized (FsckResult.class) {
-            System.setOut(new java.io.PrintStream(buf, true, java.nio.charset.StandardCharsets.UTF_8));
-            try {
-                code = new picocli.CommandLine(new dionode.cli.FsckCommand()).execute("--device", dev.toString());
-            } finally {
-                System.setOut(old);
-            }
-        }
-        return new FsckResult(code, buf.toString(java.nio.charset.StandardCharsets.UTF_8));
     }
 }
