@@ -8,7 +8,6 @@ import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.message.Reply;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,28 +36,11 @@ class LayoutsTest {
         }
     }
 
-    static List<Reply.FiemapExtent> allExtents(long ino) {
-        List<Reply.FiemapExtent> all = new ArrayList<>();
-        long pos = 0;
-        while (true) {
-            List<Reply.FiemapExtent> page = client.fiemap(ino, pos, 0).toCompletableFuture().join();
-            if (page.isEmpty()) {
-                return all;
-            }
-            all.addAll(page);
-            Reply.FiemapExtent last = page.get(page.size() - 1);
-            if ((last.flags() & Reply.FiemapExtent.LAST) != 0) {
-                return all;
-            }
-            pos = last.logical() + last.length();
-        }
-    }
-
     @Test
     void test1LayoutAlternatesWrittenAndUnwritten4KiBBlocks() throws Exception {
         long size = 4 * MIB;
         long ino = Layouts.buildVerified(node.host(), node.port(), client, "t1", LockPolicy.OVERWRITE_CHECK, SeedTest.TEST1, size);
-        List<Reply.FiemapExtent> ext = allExtents(ino);
+        List<Reply.FiemapExtent> ext = client.fiemapAll(ino);
         assertEquals(size / 4096, ext.size(), "one extent per block: neighbours always differ in state");
         for (int b = 0; b < ext.size(); b++) {
             Reply.FiemapExtent e = ext.get(b);
@@ -80,7 +62,7 @@ class LayoutsTest {
     void test2LayoutIsWUUWPerStripeWithNeighbouringWrittenBlocksMerged() throws Exception {
         long size = 2 * MIB;
         long ino = Layouts.buildVerified(node.host(), node.port(), client, "t2", LockPolicy.ZEROING_AWARE, SeedTest.TEST2, size);
-        List<Reply.FiemapExtent> ext = allExtents(ino);
+        List<Reply.FiemapExtent> ext = client.fiemapAll(ino);
         long stripes = size / 16384;
         // W | UU | WW (block 3 + next block 0, physically contiguous: merged) | UU | ... | UU | W
         assertEquals(2 * stripes + 1, ext.size());

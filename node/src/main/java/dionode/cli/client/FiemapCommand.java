@@ -25,7 +25,7 @@ public final class FiemapCommand extends ClientCommand {
     @Override
     protected int run(NodeClient client) {
         long ino = resolve(client, name);
-        List<FiemapExtent> extents = all(client, ino);
+        List<FiemapExtent> extents = client.fiemapAll(ino);
         if (json) {
             StringBuilder b = new StringBuilder("[");
             for (int i = 0; i < extents.size(); i++) {
@@ -57,25 +57,6 @@ public final class FiemapCommand extends ClientCommand {
         }
         System.out.flush();
         return 0;
-    }
-
-    /** Every extent: the node answers at most a page per request and marks the file's final extent LAST. */
-    static List<FiemapExtent> all(NodeClient client, long ino) {
-        List<FiemapExtent> all = new ArrayList<>();
-        long pos = 0;
-        while (true) {
-            List<FiemapExtent> page = await(client.fiemap(ino, pos, 0));
-            if (page.isEmpty()) {
-                return all;
-            }
-            all.addAll(page);
-            FiemapExtent last = page.get(page.size() - 1);
-            long next = last.logical() + last.length();
-            if ((last.flags() & FiemapExtent.LAST) != 0 || next <= pos) {
-                return all;
-            }
-            pos = next;
-        }
     }
 
     /** Flag names in bit order; unknown bits as hex. */

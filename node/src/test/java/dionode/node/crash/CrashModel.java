@@ -270,7 +270,7 @@ final class CrashModel {
                 v.fail(name + ": size " + st.size() + " not among the sizes a crash may leave " + a.sizes);
             }
             long size = Math.min(st.size(), CrashWorkload.MAX_FILE);
-            List<Reply.FiemapExtent> map = Fixture.fiemapAll(c, ino);
+            List<Reply.FiemapExtent> map = c.fiemapAll(ino);
             int fileId = fileIds.get(name);
             for (long off = 0; off < size; off += 1 << 20) {
                 int len = (int) Math.min(1 << 20, size - off);

@@ -74,7 +74,7 @@ class DeviceFailureTest {
 
     /** Device byte range of the file range {@code [off, off+len)}, which must be one extent. */
     private long[] physical(long ino, long off, long len) {
-        for (Reply.FiemapExtent x : Fixture.fiemapAll(c, ino)) {
+        for (Reply.FiemapExtent x : c.fiemapAll(ino)) {
             if (off >= x.logical() && off + len <= x.logical() + x.length()) {
                 long p = x.physical() + (off - x.logical());
                 return new long[] {p, p + len};
@@ -85,7 +85,7 @@ class DeviceFailureTest {
 
     /** Nothing in {@code [off, off+len)} is a written extent. */
     private void notWritten(long ino, long off, long len) {
-        for (Reply.FiemapExtent x : Fixture.fiemapAll(c, ino)) {
+        for (Reply.FiemapExtent x : c.fiemapAll(ino)) {
             boolean overlaps = x.logical() < off + len && off < x.logical() + x.length();
             assertFalse(overlaps && !x.unwritten(), "a written extent over lost data: " + x);
         }

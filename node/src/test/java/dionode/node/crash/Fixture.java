@@ -20,7 +20,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
@@ -146,7 +145,7 @@ public final class Fixture {
                     .append(" mode=").append(Integer.toOctalString(st.mode())).append(" policy=").append(st.policy())
                     .append(" layout=").append(st.layout()).append(" mtime=").append(st.mtimeNanos())
                     .append(" ctime=").append(st.ctimeNanos()).append('\n');
-            for (Reply.FiemapExtent x : fiemapAll(c, e.ino())) {
+            for (Reply.FiemapExtent x : c.fiemapAll(e.ino())) {
                 s.append("  ").append(x).append('\n');
             }
             s.append("  sha256=").append(digest(c, e.ino(), st.size())).append('\n');
@@ -155,23 +154,6 @@ public final class Fixture {
     }
 
     /** Every extent of a file, following fiemap's pages. */
-    public static List<Reply.FiemapExtent> fiemapAll(NodeClient c, long ino) {
-        List<Reply.FiemapExtent> all = new ArrayList<>();
-        long from = 0;
-        while (true) {
-            List<Reply.FiemapExtent> page = join(c.fiemap(ino, from, 0));
-            if (page.isEmpty()) {
-                return all;
-            }
-            all.addAll(page);
-            Reply.FiemapExtent last = page.get(page.size() - 1);
-            if ((last.flags() & Reply.FiemapExtent.LAST) != 0) {
-                return all;
-            }
-            from = last.logical() + last.length();
-        }
-    }
-
     public static String digest(NodeClient c, long ino, long size) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");

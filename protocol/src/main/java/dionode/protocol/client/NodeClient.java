@@ -14,10 +14,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicReference;
@@ -203,6 +205,34 @@ public final class NodeClient implements AutoCloseable {
     /** Extents overlapping {@code [offset, offset+length)}; length 0 means to the end of the file. */
     public CompletionStage<List<Reply.FiemapExtent>> fiemap(long ino, long offset, long length) {
         return submit(new Request.Fiemap(ino, offset, length), FIEMAP);
+    }
+
+    /**
+     * Every extent of the file, paging {@link #fiemap} until the extent the node marks LAST (it
+     * answers at most a page per request). Blocks the calling thread: never call it from a reply
+     * callback. Failures throw the {@link NodeException}.
+     */
+    public List<Reply.FiemapExtent> fiemapAll(long ino) {
+        List<Reply.FiemapExtent> all = new ArrayList<>();
+        long pos = 0;
+        while (true) {
+            List<Reply.FiemapExtent> page;
+            try {
+                page = fiemap(ino, pos, 0).toCompletableFuture().join();
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof NodeException n ? n : e;
+            }
+            if (page.isEmpty()) {
+                return all;
+            }
+            all.addAll(page);
+            Reply.FiemapExtent last = page.get(page.size() - 1);
+            long next = last.logical() + last.length();
+            if ((last.flags() & Reply.FiemapExtent.LAST) != 0 || next <= pos) {
+                return all;
+            }
+            pos = next;
+        }
     }
 
     public CompletionStage<Void> chmod(long ino, int mode) {
