@@ -198,9 +198,15 @@ public final class NodeServer implements AutoCloseable {
         try {
             volume.close();
             device.flush();
-            device.close();
         } catch (IOException e) {
             LOG.error("unmount failed: {}", e.getMessage());
+        } finally {
+            // even after a failed unmount: the open holds the device's exclusive lock
+            try {
+                device.close();
+            } catch (IOException e) {
+                LOG.error("closing {} failed: {}", config.device(), e.getMessage());
+            }
         }
         LOG.info("stopped; {} synced", config.device());
     }
