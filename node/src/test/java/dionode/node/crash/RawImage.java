@@ -20,6 +20,8 @@ import java.util.List;
  */
 public final class RawImage implements AutoCloseable {
     public static final int B = Layout.BLOCK_SIZE;
+    /** Tags in one journal descriptor block: (4092 - 24) / 12. */
+    private static final int TAGS_PER_DESCRIPTOR = 339;
     private final FileChannel ch;
     private final Layout layout;
 
@@ -132,6 +134,21 @@ public final class RawImage implements AutoCloseable {
             expect++;
         }
         return out;
+    }
+
+    /**
+     * Points tag {@code tag} of transaction {@code t} at {@code home} and reseals the descriptor:
+     * a checksummed transaction that lies about where its image belongs (the commit's CRC covers
+     * the images, not the homes).
+     */
+    public void setHome(LogTxn t, int tag, long home) throws IOException {
+        long desc = journalBlock(t.descriptors().get(tag / TAGS_PER_DESCRIPTOR));
+        byte[] d = read(desc);
+        ByteBuffer.wrap(d).order(ByteOrder.LITTLE_ENDIAN).putLong(24 + (tag % TAGS_PER_DESCRIPTOR) * 12, home);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(d, 0, B - 4);
+        u32(d, B - 4, crc.getValue());
+        write(desc, d);
     }
 
     @Override
