@@ -30,6 +30,22 @@ public final class RawImage implements AutoCloseable {
         this.layout = Superblock.decode(read(0), ch.size()).layout();
     }
 
+    /** An edit of an image, for {@link #editedCopy}. */
+    @FunctionalInterface
+    public interface Edit {
+        void apply(RawImage r) throws IOException;
+    }
+
+    /** A copy of {@code image} beside it, named with {@code suffix}, changed by {@code edit}. */
+    public static Path editedCopy(Path image, String suffix, Edit edit) throws IOException {
+        Path copy = image.resolveSibling(image.getFileName() + "-" + suffix);
+        java.nio.file.Files.copy(image, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        try (RawImage r = new RawImage(copy)) {
+            edit.apply(r);
+        }
+        return copy;
+    }
+
     public Layout layout() {
         return layout;
     }

@@ -20,7 +20,6 @@ import dionode.protocol.client.NodeClient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
@@ -74,12 +73,8 @@ class JournalHomeTest {
     }
 
     private static Path copy(String name, long home) throws IOException {
-        Path p = image.resolveSibling(image.getFileName() + "-" + name);
-        Files.copy(image, p, StandardCopyOption.REPLACE_EXISTING);
+        Path p = RawImage.editedCopy(image, name, r -> r.setHome(txn, 0, home));
         copies.add(p);
-        try (RawImage r = new RawImage(p)) {
-            r.setHome(txn, 0, home);
-        }
         return p;
     }
 
