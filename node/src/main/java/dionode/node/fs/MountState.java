@@ -48,7 +48,7 @@ final class MountState {
     }
 
     /** The last mount time as ISO-8601, or "an unknown time" (a version 1 superblock never recorded it). */
-    static String lastMount(Superblock sb) {
+    private static String lastMount(Superblock sb) {
         return sb.lastMountMillis() > 0 ? Instant.ofEpochMilli(sb.lastMountMillis()).toString() : "an unknown time";
     }
 
