@@ -1,13 +1,16 @@
 package dionode.cli;
 
 import dionode.node.device.BlockDevice;
+import dionode.node.device.DeviceInUseException;
 import dionode.node.device.JnaNativeIO;
 import dionode.node.fs.Problem;
 import dionode.node.fs.Volume;
 import dionode.node.journal.JournalOptions;
+import dionode.node.meta.Superblock;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -16,8 +19,10 @@ import picocli.CommandLine.Option;
 /** {@code dionode fsck}: check a whole device; exit 0 only when clean. */
 @Command(name = "fsck", mixinStandardHelpOptions = true,
         description = {"Check a whole device; exit 0 only when clean.",
-            "Checks the superblock, the journal (replayed first), inode records, extent trees, bitmaps against extents,",
-            "blocks claimed twice, orphans and sizes. Exits 1 when problems were found, 8 when it cannot be mounted."})
+            "Checks the superblock, the journal (replayed first, then read back), inode records, extent trees,",
+            "bitmaps against extents, blocks claimed twice, orphans and sizes, and reports whether the device was",
+            "cleanly unmounted. Exits 1 when problems were found or another process has the device open, 8 when",
+            "it cannot be mounted."})
 public final class FsckCommand implements Callable<Integer> {
     @Option(names = "--device", required = true, description = "device file or block device (not in use by a node)")
     Path device;
@@ -29,11 +34,16 @@ public final class FsckCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         List<Problem> problems;
         long files;
+        Superblock sb = null;
         String fatal = null;
         try (BlockDevice dev = BlockDevice.open(device, new JnaNativeIO(), 0)) {
             Volume v = Volume.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), true);
             problems = v.problems();
             files = v.names().size();
+            sb = v.superblock();
+        } catch (DeviceInUseException e) {
+            // not a finding about the device: the one-line error and exit 1 of every command
+            throw e;
         } catch (IOException e) {
             problems = List.of(new Problem(0, "unmountable", e.getMessage()));
             files = 0;
@@ -43,6 +53,11 @@ public final class FsckCommand implements Callable<Integer> {
             StringBuilder s = new StringBuilder("{\"device\":").append(Json.str(device.toString()))
                     .append(",\"clean\":").append(problems.isEmpty())
                     .append(",\"files\":").append(files)
+                    .append(",\"state\":").append(sb == null ? "null" : Json.str(sb.state().label()))
+                    .append(",\"last_mount\":").append(sb == null || sb.lastMountMillis() == 0 ? "null"
+                            : Json.str(Instant.ofEpochMilli(sb.lastMountMillis()).toString()))
+                    .append(",\"mounts\":").append(sb == null ? "null" : Long.toString(sb.mountCount()))
+                    .append(",\"unclean_mounts\":").append(sb == null ? "null" : Long.toString(sb.uncleanMounts()))
                     .append(",\"problems\":[");
             for (int i = 0; i < problems.size(); i++) {
                 Problem p = problems.get(i);
@@ -53,6 +68,12 @@ public final class FsckCommand implements Callable<Integer> {
         } else {
             for (Problem p : problems) {
                 System.out.println(p);
+            }
+            if (sb != null) {
+                System.out.println(device + ": state " + sb.state().label() + (sb.state() == Superblock.State.MOUNTED
+                        ? " (not cleanly unmounted)" : "") + ", " + sb.mountCount() + " mounts, " + sb.uncleanMounts()
+                        + " unclean" + (sb.lastMountMillis() == 0 ? ""
+                        : ", last mounted at " + Instant.ofEpochMilli(sb.lastMountMillis())));
             }
             System.out.println(device + ": " + (problems.isEmpty() ? "clean" : problems.size() + " problems") + ", " + files + " files");
         }

@@ -52,10 +52,15 @@ public final class BlockDevice implements Closeable {
     }
 
     /**
-     * Opens {@code path} with {@code O_RDWR|O_DIRECT|O_CLOEXEC}.
+     * Opens {@code path} with {@code O_RDWR|O_DIRECT|O_CLOEXEC}, exclusively: a device file is
+     * locked with {@code flock(LOCK_EX|LOCK_NB)}, a block device is opened with {@code O_EXCL}
+     * (which Linux gives that meaning only for block devices). The claim lasts until
+     * {@link #close()} or the process dies, and a second open fails at once, even in this process
+     * (the lock belongs to the open file description).
      *
      * @param sectorSizeOverride 0 to detect; otherwise a power of two from 512 to
      *        65536 that the device must accept (it is checked)
+     * @throws DeviceInUseException if another open holds the device
      * @throws NativeIOException with EINVAL and an explanation if the filesystem refuses O_DIRECT
      * @throws IOException if the path is neither a block device nor a regular file,
      *         or is too small to hold one sector
@@ -69,20 +74,16 @@ public final class BlockDevice implements Closeable {
                     + MAX_SECTOR_SIZE + ": " + sectorSizeOverride);
         }
         String p = path.toString();
-        int fd;
-        try {
-            fd = io.open(p, NativeIO.O_RDWR | NativeIO.O_DIRECT | NativeIO.O_CLOEXEC);
-        } catch (NativeIOException e) {
-            if (e.errno() == NativeIOException.EINVAL) {
-                throw oDirectRefused(p);
-            }
-            throw e;
-        }
+        int fd = openDirect(io, p, 0);
         try {
             NativeIO.FileStat st = io.fstat(fd);
             long bytes;
             int sector;
             if (st.isBlockDevice()) {
+                int exclusive = openDirect(io, p, NativeIO.O_EXCL);
+                int shared = fd;
+                fd = exclusive;
+                io.close(shared);
                 bytes = io.blockDeviceSize(fd);
                 int logical = io.blockDeviceSectorSize(fd);
                 if (sectorSizeOverride != 0 && sectorSizeOverride < logical) {
@@ -91,6 +92,7 @@ public final class BlockDevice implements Closeable {
                 }
                 sector = sectorSizeOverride != 0 ? sectorSizeOverride : logical;
             } else if (st.isRegularFile()) {
+                lock(io, fd, p);
                 bytes = st.size();
                 sector = sectorSizeOverride != 0
                         ? checkedOverride(io, fd, p, bytes, sectorSizeOverride)
@@ -114,6 +116,33 @@ public final class BlockDevice implements Closeable {
                 io.close(fd);
             } catch (IOException closeFailure) {
                 e.addSuppressed(closeFailure);
+            }
+            throw e;
+        }
+    }
+
+    private static int openDirect(NativeIO io, String p, int extraFlags) throws NativeIOException {
+        try {
+            return io.open(p, NativeIO.O_RDWR | NativeIO.O_DIRECT | NativeIO.O_CLOEXEC | extraFlags);
+        } catch (NativeIOException e) {
+            if (e.errno() == NativeIOException.EINVAL) {
+                throw oDirectRefused(p);
+            }
+            if (e.errno() == NativeIOException.EBUSY && (extraFlags & NativeIO.O_EXCL) != 0) {
+                // bd_prepare_to_claim: another O_EXCL holder, or the kernel has it mounted
+                throw new DeviceInUseException("open", p, e.errno());
+            }
+            throw e;
+        }
+    }
+
+    /** Takes the device file's exclusive flock without waiting: a second node must fail, not queue. */
+    private static void lock(NativeIO io, int fd, String p) throws NativeIOException {
+        try {
+            io.flock(fd, NativeIO.LOCK_EX | NativeIO.LOCK_NB);
+        } catch (NativeIOException e) {
+            if (e.errno() == NativeIOException.EWOULDBLOCK) {
+                throw new DeviceInUseException("flock", p, e.errno());
             }
             throw e;
         }

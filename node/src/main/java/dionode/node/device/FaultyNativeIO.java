@@ -35,7 +35,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 public final class FaultyNativeIO implements NativeIO {
 
     /** The injectable operations. */
-    public enum Op { OPEN, PREAD, PWRITE, FDATASYNC, FALLOCATE }
+    public enum Op { OPEN, PREAD, PWRITE, FDATASYNC, FALLOCATE, FLOCK }
 
     /**
      * Runs before every intercepted call (after counting it): a test can block
@@ -228,6 +228,12 @@ public final class FaultyNativeIO implements NativeIO {
     }
 
     @Override
+    public void flock(int fd, int operation) throws NativeIOException {
+        before(Op.FLOCK, null, fd, 0, 0);
+        delegate.flock(fd, operation);
+    }
+
+    @Override
     public long blockDeviceSize(int fd) throws NativeIOException {
         return delegate.blockDeviceSize(fd);
     }
@@ -275,7 +281,7 @@ public final class FaultyNativeIO implements NativeIO {
         String detail;
         if (op == Op.OPEN) {
             detail = "[injected]";
-        } else if (op == Op.FDATASYNC) {
+        } else if (op == Op.FDATASYNC || op == Op.FLOCK) {
             detail = "fd=" + fd + " [injected]";
         } else {
             detail = "fd=" + fd + ", count=" + count + ", offset=" + offset + " [injected]";
@@ -290,6 +296,7 @@ public final class FaultyNativeIO implements NativeIO {
             case PWRITE: return "pwrite";
             case FDATASYNC: return "fdatasync";
             case FALLOCATE: return "fallocate";
+            case FLOCK: return "flock";
             default: throw new AssertionError(op);
         }
     }

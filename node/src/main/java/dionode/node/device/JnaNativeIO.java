@@ -141,6 +141,19 @@ public final class JnaNativeIO implements NativeIO {
     }
 
     @Override
+    public void flock(int fd, int operation) throws NativeIOException {
+        int r;
+        int err;
+        do {
+            r = LibC.flock(fd, operation);
+            err = r != 0 ? Native.getLastError() : 0;
+        } while (r != 0 && err == NativeIOException.EINTR);
+        if (r != 0) {
+            throw new NativeIOException("flock", paths.get(fd), err, "fd=" + fd + ", operation=" + operation);
+        }
+    }
+
+    @Override
     public long blockDeviceSize(int fd) throws NativeIOException {
         try (Memory out = new Memory(8)) {
             if (LibC.ioctl(fd, BLKGETSIZE64, out) != 0) {
@@ -210,6 +223,8 @@ public final class JnaNativeIO implements NativeIO {
         static native int fallocate(int fd, int mode, long offset, long len);
 
         static native int ioctl(int fd, long request, Pointer arg);
+
+        static native int flock(int fd, int operation);
 
         // glibc >= 2.33 exports fstat (before, only __fxstat): Debian 12 has 2.36.
         static native int fstat(int fd, Pointer statbuf);

@@ -34,6 +34,12 @@ public interface NativeIO {
     int FALLOC_FL_PUNCH_HOLE = 0x02;
     int FALLOC_FL_ZERO_RANGE = 0x10;
 
+    /** flock(2) operations. */
+    int LOCK_SH = 1;
+    int LOCK_EX = 2;
+    int LOCK_NB = 4;
+    int LOCK_UN = 8;
+
     /** Mode used by {@link #open(String, int)} when it creates a file. */
     int DEFAULT_CREATE_MODE = 0644;
 
@@ -77,6 +83,14 @@ public interface NativeIO {
 
     /** ioctl(BLKSSZGET): a block device's logical sector size. ENOTTY on a regular file. */
     int blockDeviceSectorSize(int fd) throws NativeIOException;
+
+    /**
+     * flock(2): an advisory whole-file lock held by the open file description, so two opens of
+     * one file conflict even within one process; it goes away when the fd is closed or the
+     * process dies. With {@link #LOCK_NB} a held lock fails at once with EWOULDBLOCK
+     * ({@link NativeIOException#EWOULDBLOCK}).
+     */
+    void flock(int fd, int operation) throws NativeIOException;
 
     /** fstat(2), reduced to what the node needs. */
     FileStat fstat(int fd) throws NativeIOException;

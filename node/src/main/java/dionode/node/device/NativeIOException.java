@@ -19,6 +19,8 @@ public class NativeIOException extends IOException {
     public static final int ENXIO = 6;
     public static final int EBADF = 9;
     public static final int EAGAIN = 11;
+    /** The same number as EAGAIN on Linux: what a non-blocking flock answers when the lock is held. */
+    public static final int EWOULDBLOCK = EAGAIN;
     public static final int ENOMEM = 12;
     public static final int EACCES = 13;
     public static final int EFAULT = 14;
@@ -52,7 +54,8 @@ public class NativeIOException extends IOException {
         this(errno, syscall, path, format(syscall, path, errno, detail));
     }
 
-    private NativeIOException(int errno, String syscall, String path, String message) {
+    /** For subclasses whose message is complete as given. */
+    protected NativeIOException(int errno, String syscall, String path, String message) {
         super(message);
         this.errno = errno;
         this.syscall = syscall;

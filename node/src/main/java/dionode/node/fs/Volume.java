@@ -41,7 +41,8 @@ public final class Volume implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Volume.class);
 
     private final BlockDevice dev;
-    private final Superblock sb;
+    /** As found at mount; after a read-write mount's first step, as it recorded the mount. */
+    private volatile Superblock sb;
     private final Layout layout;
     private final Journal journal;
     private final InodeTable inodes;
@@ -87,8 +88,7 @@ public final class Volume implements AutoCloseable {
             writeBlock(dev, l.bitmapStart() + i, maps[i]);
         }
         dev.flush();
-        Superblock sb = new Superblock(Superblock.VERSION, dev.sectorSize(), Superblock.FLAG_CLEAN, l, clock.millis(),
-                defaultPolicy);
+        Superblock sb = Superblock.fresh(dev.sectorSize(), l, clock.millis(), defaultPolicy);
         writeBlock(dev, 0, sb.encode());
         dev.flush();
         LOG.info("formatted {}: {} blocks, {} inodes, journal {} blocks, data from block {}", dev.path(), l.totalBlocks(),
@@ -110,20 +110,24 @@ public final class Volume implements AutoCloseable {
     // ------------------------------------------------------------------ mount
 
     /**
-     * Mounts: validates the superblock, replays the journal, loads and validates all metadata,
-     * processes the orphan list. {@code readOnly} (fsck) stops after validation: no journal is
-     * opened and nothing but the replay is written.
+     * Mounts: validates the superblock, replays the journal (into the regions it may log only),
+     * reads back the superblock and journal replay may have touched, loads and validates all
+     * metadata, records the mount in the superblock (state mounted), processes the orphan list.
+     * {@code readOnly} (fsck) stops after validation: no journal is opened and nothing but the
+     * replay is written.
      *
      * @throws MetadataCorruptException when the superblock, journal or bitmaps cannot be trusted
      */
     public static Volume mount(BlockDevice dev, JournalOptions options, Clock clock, boolean readOnly) throws IOException {
-        Superblock sb = Superblock.decode(readBlock(dev, 0), dev.size());
-        Layout l = sb.layout();
-        ReplayResult replay = Journal.recover(dev, l.journalStart(), l.journalBlocks());
+        Superblock found = Superblock.decode(readBlock(dev, 0), dev.size());
+        Layout l = found.layout();
+        MountState.warnIfUnclean(dev, found);
+        ReplayResult replay = Journal.recover(dev, l.journalStart(), l.journalBlocks(), MountState.journalHomes(l));
         if (replay != null && replay.transactions() > 0) {
             LOG.info("journal recovery on {}: replayed {} transactions ({} blocks)", dev.path(), replay.transactions(),
                     replay.imagesReplayed());
         }
+        MountState.checkReplay(dev, found);
         byte[][] table = readBlocks(dev, l.inodeTableStart(), (int) l.inodeTableBlocks());
         byte[][] bitmaps = readBlocks(dev, l.bitmapStart(), (int) l.bitmapBlocks());
         for (int i = 0; i < bitmaps.length; i++) {
@@ -132,13 +136,12 @@ public final class Volume implements AutoCloseable {
             }
         }
         Journal journal = readOnly ? null : Journal.open(dev, l.journalStart(), l.journalBlocks(), options, clock);
-        Volume v = new Volume(dev, sb, journal, replay, table, bitmaps, clock);
+        Volume v = new Volume(dev, found, journal, replay, table, bitmaps, clock);
         try {
             v.load(dev);
             if (!readOnly) {
+                v.sb = MountState.markMounted(dev, found, clock);
                 v.processOrphans();
-                writeBlock(dev, 0, sb.withFlags(sb.flags() & ~Superblock.FLAG_CLEAN).encode());
-                dev.flush();
             }
         } catch (IOException | RuntimeException e) {
             if (journal != null) {
@@ -412,6 +415,7 @@ public final class Volume implements AutoCloseable {
         return dev;
     }
 
+    /** The superblock: as found (read-only mount), or as this read-write mount recorded itself. */
     public Superblock superblock() {
         return sb;
     }
@@ -466,8 +470,7 @@ public final class Volume implements AutoCloseable {
             boolean ok = !journal.isAborted();
             journal.close();
             if (ok && !journal.isAborted()) {
-                writeBlock(dev, 0, sb.withFlags(sb.flags() | Superblock.FLAG_CLEAN).encode());
-                dev.flush();
+                MountState.markClean(dev, sb);
             }
         }
     }

@@ -155,6 +155,20 @@ public final class Journal implements AutoCloseable {
      *                                 transaction points into the journal or off the device
      */
     public static ReplayResult recover(BlockDevice dev, long startBlock, long blocks) throws IOException {
+        return recover(dev, startBlock, blocks, HomeRegions.wholeDevice(dev.size() / BLOCK_SIZE));
+    }
+
+    /**
+     * {@link #recover(BlockDevice, long, long)} for a journal whose homes must lie in the
+     * loggable regions of {@code allowed} (jbd2 trusts its tags; here a checksummed tag naming the superblock
+     * or the journal ring is a corrupt journal). The whole log is checked before anything is
+     * written: a refused log leaves the device as it was.
+     *
+     * @throws JournalCorruptException naming the transaction, the home block and its region
+     */
+    public static ReplayResult recover(BlockDevice dev, long startBlock, long blocks, HomeRegions allowed)
+            throws IOException {
+        Objects.requireNonNull(allowed, "allowed");
         JournalIO io = new JournalIO(dev, startBlock, blocks);
         JournalFormat.Super sb = io.readSuper();
         JournalIO.LogReader reader = io.new LogReader();
@@ -228,11 +242,12 @@ public final class Journal implements AutoCloseable {
             }
             // A fully checksummed transaction: its homes must be sane, or the journal lies.
             for (long h : homes) {
-                if (h < 0 || h >= io.deviceBlocks || io.inJournal(h)) {
+                String refusal = h < 0 || h >= io.deviceBlocks ? "outside the device of " + io.deviceBlocks + " blocks"
+                        : io.inJournal(h) ? "inside the journal area" : allowed.refusal(h);
+                if (refusal != null) {
                     throw new JournalCorruptException("journal transaction " + expected + " at log block "
-                            + txnStart + " is checksummed but names home block " + h + ", which is "
-                            + (io.inJournal(h) ? "inside the journal area" : "outside the device of "
-                            + io.deviceBlocks + " blocks"));
+                            + txnStart + " is checksummed but names home block " + h + ", which is " + refusal
+                            + "; the journal may log only " + allowed.loggable());
                 }
             }
             for (int i = 0; i < n; i++) {
@@ -272,15 +287,29 @@ public final class Journal implements AutoCloseable {
         Objects.requireNonNull(options, "options");
         Objects.requireNonNull(clock, "clock");
         JournalIO io = new JournalIO(dev, startBlock, blocks);
+        Journal j = new Journal(io, checkRecovered(io).sequence(), options, clock);
+        j.thread.start();
+        return j;
+    }
+
+    /**
+     * Reads back what {@link #recover} left: a valid journal superblock and no transaction of
+     * its sequence at the head of the log. What fsck checks after a replay, without opening.
+     *
+     * @throws IOException as {@link #open}
+     */
+    public static void checkRecovered(BlockDevice dev, long startBlock, long blocks) throws IOException {
+        checkRecovered(new JournalIO(dev, startBlock, blocks));
+    }
+
+    private static JournalFormat.Super checkRecovered(JournalIO io) throws IOException {
         JournalFormat.Super sb = io.readSuper();
         String[] why = new String[1];
         if (JournalFormat.decodeDescriptor(io.new LogReader().block(1), sb.sequence(), 0, why) != null) {
-            throw new IOException("journal at device block " + startBlock + " holds transaction " + sb.sequence()
+            throw new IOException("journal at device block " + io.start + " holds transaction " + sb.sequence()
                     + " in its log: run Journal.recover before open");
         }
-        Journal j = new Journal(io, sb.sequence(), options, clock);
-        j.thread.start();
-        return j;
+        return sb;
     }
 
     // =====================================================================================

@@ -10,21 +10,61 @@ import java.nio.charset.StandardCharsets;
  * <pre>
  *  0          8        12         16          20      24             32              40
  *  +----------+--------+----------+-----------+-------+--------------+---------------+
- *  | magic    |version | blocksize|sectorsize | flags | total blocks | journal start |
+ *  | magic    |version | blocksize|sectorsize | state | total blocks | journal start |
  *  +----------+--------+----------+-----------+-------+--------------+---------------+
  *  40               48            56            64             72              80
  *  | journal blocks | itable start| inode count | bitmap start | bitmap blocks |
- *  80           88             96            97
- *  | data start | created (ms) | def. policy | zeros ...                 4092: CRC32C |
+ *  80           88             96            97      104               112           120
+ *  | data start | created (ms) | def. policy | zeros | last mount (ms) | mount count |
+ *  120              128
+ *  | unclean mounts | zeros ...                                          4092: CRC32C |
  * </pre>
- * magic is the ASCII "DIONODE1"; flags bit 0 = cleanly unmounted.
+ * magic is the ASCII "DIONODE1"; state is 1 = clean (unmounted cleanly), 0 = mounted (ext4's
+ * s_state with EXT4_VALID_FS). Version 1 had neither the name nor the three counters at 104..128
+ * (zeros there); mount rewrites such a superblock as version 2.
  */
-public record Superblock(int version, int sectorSize, int flags, Layout layout, long createdMillis, LockPolicy defaultPolicy) {
+public record Superblock(int version, int sectorSize, State state, Layout layout, long createdMillis,
+        LockPolicy defaultPolicy, long lastMountMillis, long mountCount, long uncleanMounts) {
 
     public static final byte[] MAGIC = "DIONODE1".getBytes(StandardCharsets.US_ASCII);
-    public static final int VERSION = 1;
-    public static final int FLAG_CLEAN = 1;
+    public static final int VERSION = 2;
+    /** The oldest version this node reads (and upgrades at mount). */
+    public static final int MIN_VERSION = 1;
     private static final int CRC_OFFSET = Layout.BLOCK_SIZE - 4;
+
+    /** Whether the device was unmounted cleanly; on disk the u32 at offset 20. */
+    public enum State {
+        /** In use by a node, or the node died without unmounting: the next mount finds it so. */
+        MOUNTED(0),
+        /** Written at a clean unmount after the journal checkpoint, and by mkfs. */
+        CLEAN(1);
+
+        /** The on-disk value (version 1's flags word, bit 0 = cleanly unmounted). */
+        final int code;
+
+        State(int code) {
+            this.code = code;
+        }
+
+        static State of(int code) {
+            for (State s : values()) {
+                if (s.code == code) {
+                    return s;
+                }
+            }
+            return null;
+        }
+
+        /** Lower case, as fsck prints it. */
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** The superblock mkfs writes: clean, never mounted. */
+    public static Superblock fresh(int sectorSize, Layout layout, long createdMillis, LockPolicy defaultPolicy) {
+        return new Superblock(VERSION, sectorSize, State.CLEAN, layout, createdMillis, defaultPolicy, 0, 0, 0);
+    }
 
     public byte[] encode() {
         byte[] b = new byte[Layout.BLOCK_SIZE];
@@ -32,7 +72,7 @@ public record Superblock(int version, int sectorSize, int flags, Layout layout, 
         Bytes.i32(b, 8, version);
         Bytes.i32(b, 12, layout.blockSize());
         Bytes.i32(b, 16, sectorSize);
-        Bytes.i32(b, 20, flags);
+        Bytes.i32(b, 20, state.code);
         Bytes.i64(b, 24, layout.totalBlocks());
         Bytes.i64(b, 32, layout.journalStart());
         Bytes.i64(b, 40, layout.journalBlocks());
@@ -43,12 +83,27 @@ public record Superblock(int version, int sectorSize, int flags, Layout layout, 
         Bytes.i64(b, 80, layout.dataStart());
         Bytes.i64(b, 88, createdMillis);
         b[96] = (byte) defaultPolicy.ordinal();
+        Bytes.i64(b, 104, lastMountMillis);
+        Bytes.i64(b, 112, mountCount);
+        Bytes.i64(b, 120, uncleanMounts);
         Bytes.i32(b, CRC_OFFSET, Bytes.crc(0, b, 0, CRC_OFFSET));
         return b;
     }
 
-    public Superblock withFlags(int newFlags) {
-        return new Superblock(version, sectorSize, newFlags, layout, createdMillis, defaultPolicy);
+    /**
+     * What a read-write mount writes before it serves (ext4_setup_super): state mounted, this
+     * mount's time, one more mount, one more unclean one if the last shutdown was, the current
+     * version.
+     */
+    public Superblock mounted(long nowMillis) {
+        return new Superblock(VERSION, sectorSize, State.MOUNTED, layout, createdMillis, defaultPolicy, nowMillis,
+                mountCount + 1, uncleanMounts + (state == State.MOUNTED ? 1 : 0));
+    }
+
+    /** What a clean unmount writes after the last checkpoint. */
+    public Superblock unmounted() {
+        return new Superblock(version, sectorSize, State.CLEAN, layout, createdMillis, defaultPolicy, lastMountMillis,
+                mountCount, uncleanMounts);
     }
 
     /**
@@ -67,17 +122,25 @@ public record Superblock(int version, int sectorSize, int flags, Layout layout, 
             throw new MetadataCorruptException("dionode superblock checksum mismatch");
         }
         int version = Bytes.i32(b, 8);
-        if (version != VERSION) {
-            throw new MetadataCorruptException("dionode superblock version " + version + " (this node reads version " + VERSION + ")");
+        if (version < MIN_VERSION || version > VERSION) {
+            throw new MetadataCorruptException("dionode superblock version " + version + " (this node reads versions "
+                    + MIN_VERSION + " to " + VERSION + ")");
         }
         int policy = b[96];
+        int stateCode = Bytes.i32(b, 20);
+        State state = State.of(stateCode);
         Layout l = new Layout(Bytes.i32(b, 12), Bytes.i64(b, 24), Bytes.i64(b, 32), Bytes.i64(b, 40), Bytes.i64(b, 48),
                 Bytes.i64(b, 56), Bytes.i64(b, 64), Bytes.i64(b, 72), Bytes.i64(b, 80));
         String bad = checkLayout(l, deviceBytes);
         if (bad != null || policy < 0 || policy >= LockPolicy.values().length) {
             throw new MetadataCorruptException("dionode superblock has an impossible layout: " + (bad != null ? bad : "policy " + policy));
         }
-        return new Superblock(version, Bytes.i32(b, 16), Bytes.i32(b, 20), l, Bytes.i64(b, 88), LockPolicy.values()[policy]);
+        if (state == null) {
+            throw new MetadataCorruptException("dionode superblock has an impossible state " + stateCode
+                    + " (1 = clean, 0 = mounted)");
+        }
+        return new Superblock(version, Bytes.i32(b, 16), state, l, Bytes.i64(b, 88),
+                LockPolicy.values()[policy], Bytes.i64(b, 104), Bytes.i64(b, 112), Bytes.i64(b, 120));
     }
 
     private static String checkLayout(Layout l, long deviceBytes) {

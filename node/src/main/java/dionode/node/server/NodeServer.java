@@ -100,6 +100,7 @@ public final class NodeServer implements AutoCloseable {
             counters.gauge("journal_checkpoints", () -> v.journal().stats().checkpoints());
             counters.gauge("journal_blocks_logged", () -> v.journal().stats().blocksLogged());
             counters.gauge("files", () -> v.inodes().inUseCount());
+            counters.gauge("unclean_mounts", () -> v.superblock().uncleanMounts());
             DataPath data = dataPathWrapper.apply(new DeviceDataPath(device, io, new AlignedBuffers()));
             InodeContext ctx = new InodeContext(volume, data, counters, config.maxWaitersPerInode(), config.idleTimeout());
             CompletableFuture<ActorRef<InodeRegion.Command>> regionRef = new CompletableFuture<>();
@@ -198,9 +199,15 @@ public final class NodeServer implements AutoCloseable {
         try {
             volume.close();
             device.flush();
-            device.close();
         } catch (IOException e) {
             LOG.error("unmount failed: {}", e.getMessage());
+        } finally {
+            // even after a failed unmount: the open holds the device's exclusive lock
+            try {
+                device.close();
+            } catch (IOException e) {
+                LOG.error("closing {} failed: {}", config.device(), e.getMessage());
+            }
         }
         LOG.info("stopped; {} synced", config.device());
     }

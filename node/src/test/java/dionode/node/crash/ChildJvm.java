@@ -142,6 +142,15 @@ public final class ChildJvm implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** The exit status once the process ends by itself (no signal sent); -1 if it is still alive after the timeout. */
+    public int exitStatus(long timeoutMillis) throws InterruptedException {
+        if (!process.waitFor(timeoutMillis, TimeUnit.MILLISECONDS)) {
+            return -1;
+        }
+        pump.join(10_000);
+        return process.exitValue();
+    }
+
     public boolean isAlive() {
         return process.isAlive();
     }

@@ -232,6 +232,12 @@ public final class PowerCutIO implements NativeIO {
     }
 
     @Override
+    public void flock(int fd, int operation) throws NativeIOException {
+        // a lock is no write: it reaches the kernel even after the cut, as the file's fd does
+        delegate.flock(fd, operation);
+    }
+
+    @Override
     public FileStat fstat(int fd) throws NativeIOException {
         return delegate.fstat(fd);
     }

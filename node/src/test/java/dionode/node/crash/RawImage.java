@@ -20,12 +20,30 @@ import java.util.List;
  */
 public final class RawImage implements AutoCloseable {
     public static final int B = Layout.BLOCK_SIZE;
+    /** Tags in one journal descriptor block: (4092 - 24) / 12. */
+    private static final int TAGS_PER_DESCRIPTOR = 339;
     private final FileChannel ch;
     private final Layout layout;
 
     public RawImage(Path device) throws IOException {
         this.ch = FileChannel.open(device, StandardOpenOption.READ, StandardOpenOption.WRITE);
         this.layout = Superblock.decode(read(0), ch.size()).layout();
+    }
+
+    /** An edit of an image, for {@link #editedCopy}. */
+    @FunctionalInterface
+    public interface Edit {
+        void apply(RawImage r) throws IOException;
+    }
+
+    /** A copy of {@code image} beside it, named with {@code suffix}, changed by {@code edit}. */
+    public static Path editedCopy(Path image, String suffix, Edit edit) throws IOException {
+        Path copy = image.resolveSibling(image.getFileName() + "-" + suffix);
+        java.nio.file.Files.copy(image, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        try (RawImage r = new RawImage(copy)) {
+            edit.apply(r);
+        }
+        return copy;
     }
 
     public Layout layout() {
@@ -132,6 +150,21 @@ public final class RawImage implements AutoCloseable {
             expect++;
         }
         return out;
+    }
+
+    /**
+     * Points tag {@code tag} of transaction {@code t} at {@code home} and reseals the descriptor:
+     * a checksummed transaction that lies about where its image belongs (the commit's CRC covers
+     * the images, not the homes).
+     */
+    public void setHome(LogTxn t, int tag, long home) throws IOException {
+        long desc = journalBlock(t.descriptors().get(tag / TAGS_PER_DESCRIPTOR));
+        byte[] d = read(desc);
+        ByteBuffer.wrap(d).order(ByteOrder.LITTLE_ENDIAN).putLong(24 + (tag % TAGS_PER_DESCRIPTOR) * 12, home);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(d, 0, B - 4);
+        u32(d, B - 4, crc.getValue());
+        write(desc, d);
     }
 
     @Override

@@ -10,9 +10,7 @@ import dionode.node.server.NodeServer;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.message.Reply;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -70,19 +68,10 @@ class TornJournalTest {
     }
 
     /** A copy of the five-transaction image, damaged by {@code edit}. */
-    private static Path damaged(String name, RawEdit edit) throws IOException {
-        Path copy = image.resolveSibling(image.getFileName() + "-" + name);
-        Files.copy(image, copy, StandardCopyOption.REPLACE_EXISTING);
+    private static Path damaged(String name, RawImage.Edit edit) throws IOException {
+        Path copy = RawImage.editedCopy(image, name, edit);
         copies.add(copy);
-        try (RawImage r = new RawImage(copy)) {
-            edit.apply(r);
-        }
         return copy;
-    }
-
-    @FunctionalInterface
-    interface RawEdit {
-        void apply(RawImage r) throws IOException;
     }
 
     /** Mounts and checks that exactly files t1..t{prefix} exist with their data; fsck clean before and after. */

@@ -32,6 +32,11 @@ class LoopBlockDeviceTest {
             try (BlockDevice dev = BlockDevice.open(Path.of(loop), JNA, 0)) {
                 assertTrue(dev.isBlockDevice());
                 assertEquals(4096, dev.sectorSize());
+                // O_EXCL claims the block device: a second open, even in this process, is refused
+                DeviceInUseException inUse = assertThrows(DeviceInUseException.class,
+                        () -> BlockDevice.open(Path.of(loop), JNA, 0));
+                assertEquals("device " + loop + " is in use by another process", inUse.getMessage());
+                assertEquals(NativeIOException.EBUSY, inUse.errno());
                 assertEquals(SIZE, dev.size());
 
                 ByteBuffer out = AlignedBuffers.allocateAligned(8192);

@@ -594,10 +594,10 @@ class CorruptImageTest {
         fatal("sb-crc", r -> r.flip(0, 300), "checksum mismatch");
         fatal("sb-version", r -> {
             byte[] b = r.read(0);
-            RawImage.u32(b, 8, 2);
+            RawImage.u32(b, 8, dionode.node.meta.Superblock.VERSION + 1);
             RawImage.u32(b, B - 4, crc0(b));
             r.write(0, b);
-        }, "version 2");
+        }, "version " + (dionode.node.meta.Superblock.VERSION + 1));
         fatal("sb-layout-bigger-than-device", r -> {
             byte[] b = r.read(0);
             b[24 + 3] = 1; // total blocks * 16M
@@ -658,7 +658,8 @@ class CorruptImageTest {
         FsckResult r = FsckResult.run(image);
         assertEquals(0, r.exit(), r.out());
         String json = r.out().trim();
-        assertTrue(json.matches("\\{\"device\":\".*\",\"clean\":true,\"files\":4,\"problems\":\\[\\]\\}"), json);
+        assertTrue(json.matches("\\{\"device\":\".*\",\"clean\":true,\"files\":4,\"state\":\"clean\","
+                + "\"last_mount\":\"[0-9T:.Z-]+\",\"mounts\":1,\"unclean_mounts\":0,\"problems\":\\[\\]\\}"), json);
         FsckResult text = FsckResult.runText(image);
         assertEquals(0, text.exit());
         assertTrue(text.out().contains("clean, 4 files"), text.out());

@@ -225,6 +225,42 @@ class JournalRecoveryMatrixTest extends JournalTestSupport {
     }
 
     @Test
+    void checksummedHomesOutsideTheLoggableRegionsAreCorruptionAndNothingIsWritten() throws Exception {
+        // the device as a file system would lay it out: [0, 8) written directly, the journal, then
+        // loggable metadata [72, 400), and blocks [400, 512) past the file system's end
+        HomeRegions fs = new HomeRegions(java.util.List.of(
+                new HomeRegions.Region("the superblock", 0, J_START, false),
+                new HomeRegions.Region("the journal", J_START, J_START + J_BLOCKS, false),
+                new HomeRegions.Region("the metadata", J_START + J_BLOCKS, 400, true)));
+        prepare();
+        try (BlockDevice dev = openDevice(device, JNA)) {
+            assertEquals(2, Journal.recover(dev, J_START, J_BLOCKS, fs).transactions(), "homes 100, 101 are loggable");
+        }
+        // {log block of the descriptor to edit, home}: T1's first tag to the superblock, T2's past the end
+        for (long[] c : new long[][] {{1, 0}, {4, 450}}) {
+            prepare();
+            long home = c[1];
+            damage(c[0], b -> {
+                b.putLong(JournalFormat.D_TAGS + JournalFormat.TAG_HOME, home);
+                reseal(b);
+            });
+            BlockDevice dev = openDevice(device, JNA);
+            JournalCorruptException e = assertThrows(JournalCorruptException.class,
+                    () -> Journal.recover(dev, J_START, J_BLOCKS, fs));
+            assertTrue(e.getMessage().contains("names home block " + home + ", which is "
+                    + (home == 0 ? "in the superblock [0, 8), where the journal never writes"
+                            : "past the last block 399 of the file system")), e.getMessage());
+            assertTrue(e.getMessage().contains("may log only the metadata [72, 400)"), e.getMessage());
+            // the whole log was judged before any write: not even T1 went home
+            assertZero(dev, 0);
+            assertZero(dev, 100);
+            assertZero(dev, 450);
+            assertThrows(JournalCorruptException.class, () -> Journal.recover(dev, J_START, J_BLOCKS, fs),
+                    "the log was not reset either: the refusal stands");
+        }
+    }
+
+    @Test
     void badSuperblockCrc() throws Exception {
         prepare();
         damage(0, b -> b.array()[100] ^= 0x01);

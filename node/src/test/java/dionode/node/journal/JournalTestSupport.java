@@ -43,6 +43,7 @@ abstract class JournalTestSupport {
 
     private final List<Path> files = new ArrayList<>();
     private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Map<Path, BlockDevice> open = new HashMap<>();
     final ManualClock clock = new ManualClock(1_700_000_000_000L);
     /** Live images: the "metadata cache". */
     final Map<Long, byte[]> live = new HashMap<>();
@@ -70,9 +71,19 @@ abstract class JournalTestSupport {
         return p;
     }
 
+    /**
+     * Opens {@code p}, closing this test's earlier open of it first: the device is opened
+     * exclusively, and a test that reopens it is done with the earlier open (a user that stopped
+     * or crashed, whose process would have let go of the device).
+     */
     BlockDevice openDevice(Path p, NativeIO io) throws IOException {
+        BlockDevice earlier = open.remove(p);
+        if (earlier != null) {
+            earlier.close();
+        }
         BlockDevice d = BlockDevice.open(p, io, 0);
         closeables.add(d);
+        open.put(p, d);
         return d;
     }
 
