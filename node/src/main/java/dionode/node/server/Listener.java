@@ -65,9 +65,12 @@ public final class Listener {
             if (t instanceof UnresolvedAddressException) {
                 return "unknown host";
             }
-            if (t instanceof SocketException && t.getMessage() != null && !t.getMessage().isEmpty()) {
-                String m = t.getMessage();
-                return Character.toLowerCase(m.charAt(0)) + m.substring(1);
+            if (t instanceof SocketException && t.getMessage() != null) {
+                // Pekko puts the address in front, "[/127.0.0.1:7070] Address already in use": it is said already
+                String m = t.getMessage().replaceFirst("^\\[[^\\]]*\\]\\s*", "");
+                if (!m.isEmpty()) {
+                    return Character.toLowerCase(m.charAt(0)) + m.substring(1);
+                }
             }
         }
         return "bind failed";

@@ -30,6 +30,11 @@ public record WireLimits(Duration frameTimeout, long nodeBytes, long connectionB
     public static final long FREE_BYTES_PER_CONNECTION = 64 << 10;
     /** Pekko's TCP read size ({@code pekko.io.tcp.direct-buffer-size}): a read is counted once it has arrived. */
     public static final long READ_BYTES = 128 << 10;
+    /**
+     * Heap of one open connection apart from its wire bytes: Pekko's connection actor and stream
+     * stages (about 11 KiB measured on an idle connection) and its TCP stage's 16 KiB write buffer.
+     */
+    public static final long CONNECTION_STATE_BYTES = 32 << 10;
 
     public WireLimits {
         if (frameTimeout.isNegative() || frameTimeout.isZero()) {
@@ -62,12 +67,12 @@ public record WireLimits(Duration frameTimeout, long nodeBytes, long connectionB
 
     /**
      * Worst-case heap the wire can hold: W, plus per connection of each listener its free bytes,
-     * one read counted after it arrived and one read ahead in Pekko's TCP stage, plus Kryo's
-     * transient copy while decoding (up to three times a body: the body, a char[] of its string,
-     * the string) on each stream thread.
+     * one read counted after it arrived beyond W, one read ahead in Pekko's TCP stage and its
+     * state, plus Kryo's transient copies while decoding (up to three times a body: the body, a
+     * char[] of its string, the string) on each stream thread.
      */
     public long worstCaseBytes(int listeners, int maxPayload, int streamThreads) {
-        return nodeBytes + (long) listeners * maxConnections * (FREE_BYTES_PER_CONNECTION + 2 * READ_BYTES)
+        return nodeBytes + (long) listeners * maxConnections * (FREE_BYTES_PER_CONNECTION + 2 * READ_BYTES + CONNECTION_STATE_BYTES)
                 + 3L * maxPayload * streamThreads;
     }
 

@@ -4,6 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dionode.protocol.wire.HostileBodies.ARRAY_LIST;
+import static dionode.protocol.wire.HostileBodies.FILE_LIST;
+import static dionode.protocol.wire.HostileBodies.LIST_N;
+import static dionode.protocol.wire.HostileBodies.lookupDeclaring;
+import static dionode.protocol.wire.HostileBodies.nestedLists;
+import static dionode.protocol.wire.HostileBodies.statByName;
+import static dionode.protocol.wire.HostileBodies.writeDeclaring;
 
 import dionode.protocol.Errno;
 import dionode.protocol.LockPolicy;
@@ -115,23 +122,6 @@ class KryoCodecTest {
         assertTrue(Wire.checkLength(0xffffffffL, Wire.DEFAULT_MAX_PAYLOAD).contains("exceeds"));
     }
 
-    /** Kryo class ids on the wire are the registration id + 2; see KryoCodec.REGISTRATIONS. */
-    private static final int ARRAY_LIST = 53 + 2;
-    private static final int LIST_N = 52 + 2;
-    private static final int FILE_LIST = 41 + 2;
-    private static final int LOOKUP = 24 + 2;
-    private static final int WRITE = 27 + 2;
-
-    /** {@code depth} lists, each holding the next, the innermost empty: two bytes a level. */
-    static byte[] nestedLists(int listId, int depth) {
-        byte[] body = new byte[2 * depth];
-        for (int i = 0; i < depth; i++) {
-            body[2 * i] = (byte) listId;
-            body[2 * i + 1] = (byte) (i == depth - 1 ? 0 : 1);
-        }
-        return body;
-    }
-
     @Test
     void deeplyNestedListsAreRefusedWithoutRecursing() {
         for (int listId : new int[] {ARRAY_LIST, LIST_N}) {
@@ -162,55 +152,12 @@ class KryoCodecTest {
         assertThrows(MalformedFrameException.class, () -> codec.decodeBody(nullInList, 0, nullInList.length));
     }
 
-    /** {@code dionode.protocol.message.Request$Stat} written by name (Kryo's NAME id, name id 0, ASCII name). */
-    static byte[] statByName(KryoCodec codec, long ino) {
-        byte[] byId = codec.encodeFrame(1, new Request.Stat(ino));
-        byte[] name = Request.Stat.class.getName().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        name[name.length - 1] |= (byte) 0x80;
-        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
-        body.write(1);
-        body.write(0);
-        body.writeBytes(name);
-        body.write(byId, Wire.HEADER_BYTES + 1, byId.length - Wire.HEADER_BYTES - 1);
-        return body.toByteArray();
-    }
-
     @Test
     void aClassNamedOnTheWireIsRefusedEvenWhenRegistered() {
-        byte[] body = statByName(codec, 9);
+        byte[] body = statByName(9);
         MalformedFrameException e = assertThrows(MalformedFrameException.class, () -> codec.decodeBody(body, 0, body.length));
         assertTrue(e.getMessage().contains("class named on the wire"), e.getMessage());
         assertThrows(MalformedFrameException.class, () -> codec.decodeRequest(body, 0, body.length));
-    }
-
-    /** A Lookup whose name declares {@code chars} characters (Kryo's UTF-8 form: flag bit, count + 1) and holds none. */
-    static byte[] lookupDeclaring(long chars) {
-        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
-        body.write(LOOKUP);
-        long v = chars + 1;
-        // first byte: 0x80 = UTF-8 flag, 0x40 = more bytes follow, 6 bits of value; then plain varint bytes
-        body.write((int) (0x80 | (v >>> 6 != 0 ? 0x40 : 0) | (v & 0x3f)));
-        v >>>= 6;
-        while (v != 0) {
-            body.write((int) ((v & 0x7f) | (v >>> 7 != 0 ? 0x80 : 0)));
-            v >>>= 7;
-        }
-        body.writeBytes("abc".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        return body.toByteArray();
-    }
-
-    /** A Write(1, 0, data, 0) whose data declares {@code bytes} bytes and holds three (record components go by name: data first). */
-    static byte[] writeDeclaring(int bytes) {
-        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
-        body.write(WRITE);
-        long v = (long) bytes + 1;
-        while ((v & ~0x7fL) != 0) {
-            body.write((int) ((v & 0x7f) | 0x80));
-            v >>>= 7;
-        }
-        body.write((int) v);
-        body.writeBytes(new byte[] {1, 2, 3, 0, 2, 0}); // the data held, flags 0, ino 1 (zig-zag), offset 0
-        return body.toByteArray();
     }
 
     private static long allocatedByThisThread() {
@@ -220,8 +167,10 @@ class KryoCodecTest {
 
     @Test
     void declaredLengthsAreJudgedAgainstTheBodyBeforeAllocating() throws Exception {
-        assertEquals(new Request.Lookup("abc"), codec.decodeRequest(lookupDeclaring(3), 0, lookupDeclaring(3).length));
-        assertArrayEquals(new byte[] {1, 2, 3}, ((Request.Write) codec.decodeRequest(writeDeclaring(3), 0, writeDeclaring(3).length)).data());
+        byte[] honestLookup = lookupDeclaring(3);
+        assertEquals(new Request.Lookup("abc"), codec.decodeRequest(honestLookup, 0, honestLookup.length));
+        byte[] honestWrite = writeDeclaring(3);
+        assertArrayEquals(new byte[] {1, 2, 3}, ((Request.Write) codec.decodeRequest(honestWrite, 0, honestWrite.length)).data());
         for (byte[] body : List.of(lookupDeclaring(1L << 26), lookupDeclaring(1L << 30), lookupDeclaring(0xfffffffeL),
                 writeDeclaring(1 << 26), writeDeclaring(Integer.MAX_VALUE - 1))) {
             long before = allocatedByThisThread();
