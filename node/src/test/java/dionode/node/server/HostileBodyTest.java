@@ -82,8 +82,8 @@ class HostileBodyTest {
         AllocationMeter meter = new AllocationMeter();
         Reply.Error e = refused(12, HostileBodies.lookupDeclaring(1L << 26)); // 30 bytes asking for a 128 MiB char[]
         long allocated = meter.allocated();
-        assertTrue(e.message().contains("does not fit"), e.message());
         assertTrue(allocated < 16 << 20, allocated + " bytes allocated to refuse a 30-byte Lookup");
+        assertTrue(e.message().contains("does not fit"), e.message());
         bystanderStillServed();
     }
 
@@ -92,8 +92,8 @@ class HostileBodyTest {
         AllocationMeter meter = new AllocationMeter();
         Reply.Error e = refused(13, HostileBodies.writeDeclaring(1 << 26)); // asking for a 64 MiB byte[]
         long allocated = meter.allocated();
-        assertTrue(e.message().contains("does not fit"), e.message());
         assertTrue(allocated < 16 << 20, allocated + " bytes allocated to refuse a 12-byte Write");
+        assertTrue(e.message().contains("does not fit"), e.message());
         bystanderStillServed();
     }
 }

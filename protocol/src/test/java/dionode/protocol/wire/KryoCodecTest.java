@@ -176,8 +176,8 @@ class KryoCodecTest {
             long before = allocatedByThisThread();
             MalformedFrameException e = assertThrows(MalformedFrameException.class, () -> codec.decodeRequest(body, 0, body.length));
             long allocated = allocatedByThisThread() - before;
-            assertTrue(e.getMessage().contains("does not fit"), e.getMessage());
             assertTrue(allocated < 1 << 20, allocated + " bytes allocated to refuse a " + body.length + "-byte body");
+            assertTrue(e.getMessage().contains("does not fit"), e.getMessage());
         }
     }
 
