@@ -151,7 +151,7 @@ class WireBackpressureTest {
         }
         bystander.close();
         LongSupplier heldNow = () -> node.transport().budget().heldBytes();
-        assertEquals(0, settle(heldNow), "every byte goes back when the connections close");
+        assertEquals(0, TestNodes.settle(heldNow), "every byte goes back when the connections close");
     }
 
     /**
@@ -221,7 +221,7 @@ class WireBackpressureTest {
         frames.writeBytes(codec.encodeFrame(reads, new Request.Create("behind-unread-replies", null, 0644, true)));
         greedy.getOutputStream().write(frames.toByteArray());
 
-        long executed = settle(() -> node.counters().get(NodeCounters.READS)) - readsBefore;
+        long executed = TestNodes.settle(() -> node.counters().get(NodeCounters.READS)) - readsBefore;
         long cap = node.config().wire().connectionBytes();
         assertTrue(executed <= cap / Wire.MAX_IO_BYTES + 1, executed + " reads run for a client that reads no reply, cap " + cap);
         long held = node.transport().budget().heldBytes();
@@ -246,22 +246,6 @@ class WireBackpressureTest {
         }
         assertTrue(replies.get((long) reads) instanceof Reply.InodeInfo, () -> "create: " + replies.get((long) reads));
         assertTrue(bystander.lookup("behind-unread-replies").toCompletableFuture().join().ino() > 0);
-    }
-
-    /** The value once it has not changed for half a second (at most 10 s). */
-    private static long settle(LongSupplier value) throws InterruptedException {
-        long v = value.getAsLong();
-        long stableSince = System.nanoTime();
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (System.nanoTime() - stableSince < 500_000_000L && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-            long now = value.getAsLong();
-            if (now != v) {
-                v = now;
-                stableSince = System.nanoTime();
-            }
-        }
-        return v;
     }
 
     private static <T> T join(java.util.concurrent.CompletionStage<T> f) throws Throwable {
