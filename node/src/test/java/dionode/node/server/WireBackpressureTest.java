@@ -248,6 +248,23 @@ class WireBackpressureTest {
         assertTrue(bystander.lookup("behind-unread-replies").toCompletableFuture().join().ino() > 0);
     }
 
+    @Test
+    void connectionsBeyondTheLimitWaitToBeAcceptedUntilOneCloses() throws Exception {
+        start(config().withWire(WireLimits.defaults().withMaxConnections(2)));
+        NodeClient first = client();
+        client().stats().toCompletableFuture().join();
+        first.stats().toCompletableFuture().join();
+        Socket third = connect();
+        third.getOutputStream().write(codec.encodeFrame(31, new Request.ListFiles()));
+        third.setSoTimeout(1_000);
+        assertThrows(java.net.SocketTimeoutException.class, () -> third.getInputStream().read(), "served beyond the limit");
+        first.close();
+        third.setSoTimeout(10_000);
+        FrameReader reader = new FrameReader(third.getInputStream(), Wire.DEFAULT_MAX_PAYLOAD);
+        assertTrue(reader.next(), "served once a slot is free");
+        assertEquals(31, reader.requestId());
+    }
+
     private static <T> T join(java.util.concurrent.CompletionStage<T> f) throws Throwable {
         try {
             return f.toCompletableFuture().join();
