@@ -39,11 +39,6 @@ public final class Allowance {
         wakers.add(waker);
     }
 
-    /** Bytes the connection holds now. */
-    public long charged() {
-        return charged;
-    }
-
     /** The decoder now buffers {@code bytes} bytes (they have arrived: counted without waiting). */
     public void arrived(long bytes) {
         if (bytes > buffered) {

@@ -27,18 +27,9 @@ public final class WireBudget {
         this.capacity = capacity;
     }
 
-    public long capacity() {
-        return capacity;
-    }
-
     /** Bytes every connection holds, free bytes included (the {@code wire_bytes} stat). */
     public long heldBytes() {
         return held.get();
-    }
-
-    /** Bytes drawn from W. */
-    public long drawnBytes() {
-        return drawn.get();
     }
 
     /** Times a connection stopped reading for want of room, its own or the node's (the {@code wire_waits} stat). */
