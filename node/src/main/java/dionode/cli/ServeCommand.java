@@ -2,10 +2,13 @@ package dionode.cli;
 
 import dionode.node.device.JnaNativeIO;
 import dionode.node.nbd.NbdServer;
+import dionode.node.server.Listener;
 import dionode.node.server.NodeConfig;
 import dionode.node.server.NodeServer;
+import dionode.node.server.WireLimits;
 import dionode.protocol.LockPolicy;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +53,25 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--sector-size", description = "override the device's logical sector size (default: read from the device)")
     int sectorSize;
 
+    @Option(names = "--frame-timeout", converter = Durations.Converter.class, paramLabel = "TIME",
+            description = "a frame (or NBD request) begun but not complete after this long closes its connection, e.g. 30s, "
+                    + "500ms (default 30s)")
+    Duration frameTimeout = WireLimits.DEFAULT_FRAME_TIMEOUT;
+
+    @Option(names = "--wire-buffer", converter = Sizes.Converter.class, paramLabel = "SIZE",
+            description = "bytes of frames, requests and unsent replies the node holds over all connections; a connection "
+                    + "that needs more stops being read until there is room (default: a quarter of the heap)")
+    Long wireBuffer;
+
+    @Option(names = "--connection-buffer", converter = Sizes.Converter.class, paramLabel = "SIZE",
+            description = "the same bytes for one connection: a client that does not read its replies stops being read "
+                    + "(default 32M)")
+    Long connectionBuffer;
+
+    @Option(names = "--max-connections", paramLabel = "N",
+            description = "connections served at once per listener; more wait to be accepted (default: ${DEFAULT-VALUE})")
+    int maxConnections = WireLimits.DEFAULT_MAX_CONNECTIONS;
+
     @Option(names = "--nbd", arity = "0..1", paramLabel = "[H:]P", fallbackValue = "",
             description = "also serve NBD (every file is an export) on this address; port 10809 and --host when "
                     + "left out")
@@ -59,25 +81,30 @@ public final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         NodeConfig defaults = NodeConfig.defaults();
         boolean embedded = device.equals(NodeConfig.DEFAULT_DEVICE);
+        WireLimits wire = defaults.wire();
+        long connectionBytes = connectionBuffer != null ? connectionBuffer : wire.connectionBytes();
+        wire = wire.withFrameTimeout(frameTimeout).withMaxConnections(maxConnections)
+                .withBytes(wireBuffer != null ? wireBuffer : Math.max(wire.nodeBytes(), connectionBytes), connectionBytes);
         NodeConfig config = defaults
                 .withDevice(device, size != null ? size : NodeConfig.DEFAULT_SIZE, embedded || size != null)
                 .withAddress(host, port)
                 .withPolicy(LockPolicy.parse(policy))
-                .withTuning(parallelism, ioThreads, sectorSize);
+                .withTuning(parallelism, ioThreads, sectorSize)
+                .withWire(wire);
         NbdServer.Address nbdAddress = nbd == null ? null : NbdServer.parseAddress(nbd, host);
         NodeServer node = NodeServer.start(config, new JnaNativeIO());
         Tcp.ServerBinding nbdBinding = null;
         if (nbdAddress != null) {
             try {
-                nbdBinding = new NbdServer(node.dispatcher(), node.volume().device().sectorSize(), parallelism)
-                        .bind(node.system(), nbdAddress.host(), nbdAddress.port()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+                nbdBinding = Listener.await(new NbdServer(node.dispatcher(), node.volume().device().sectorSize(), parallelism,
+                        node.transport()).bind(node.system(), nbdAddress.host(), nbdAddress.port()), nbdAddress.host(), nbdAddress.port());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 node.close();
                 throw e;
             } catch (Exception e) {
                 node.close();
-                throw new IllegalStateException("cannot serve NBD on " + nbdAddress + ": " + e.getMessage(), e);
+                throw e;
             }
         }
         CountDownLatch stop = new CountDownLatch(1);

@@ -12,6 +12,7 @@ import java.io.DataInputStream;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -49,6 +50,32 @@ class ServeCommandTest {
             assertEquals(4096, c.stat(ino).toCompletableFuture().get(10, TimeUnit.SECONDS).size());
         }
         Files.deleteIfExists(device);
+    }
+
+    @Test
+    void servingOnAPortInUseSaysSoInOneLineAndExits1() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            int p = taken.getLocalPort();
+            String expected = "serve: cannot listen on 127.0.0.1:" + p + ": address already in use";
+            assertEquals(List.of(expected), failedServe("--port", Integer.toString(p)));
+            assertEquals(List.of(expected), failedServe("--port", "0", "--nbd", "127.0.0.1:" + p));
+        }
+    }
+
+    /** Runs {@code serve} that must fail: exit status 1, and what it printed on stderr. */
+    private static List<String> failedServe(String... args) throws Exception {
+        Path device = TestNodes.newDevicePath();
+        Path log = device.resolveSibling(device.getFileName() + ".log");
+        List<String> all = new java.util.ArrayList<>(List.of("serve", "--device", device.toString(), "--size", "64M"));
+        all.addAll(List.of(args));
+        try (ChildJvm child = ChildJvm.start(Main.class, log, all.toArray(new String[0]))) {
+            assertEquals(null, child.await("listening on", 60_000), "serve did not fail");
+            assertEquals(1, child.terminate(), () -> "exit status; stderr: " + read(log));
+            return Files.readAllLines(log);
+        } finally {
+            Files.deleteIfExists(device);
+            Files.deleteIfExists(log);
+        }
     }
 
     private static int port(String line) {

@@ -31,6 +31,8 @@ public final class NodeCounters {
     public static final String BUFFERED_WRITES = "buffered_writes";
     public static final String DURABLE_COMMITS = "durable_commits";
     public static final String ERRORS = "errors";
+    /** Connections closed because a frame they began was not complete within the frame timeout. */
+    public static final String FRAME_TIMEOUTS = "frame_timeouts";
 
     private final Map<String, LongAdder> adders = new ConcurrentHashMap<>();
     private final Map<String, LongSupplier> gauges = new ConcurrentHashMap<>();
@@ -38,7 +40,7 @@ public final class NodeCounters {
     public NodeCounters() {
         for (String name : new String[] {WRITE_SHARED, WRITE_EXCLUSIVE, DIO_DRAINS, EAGAIN, ZEROED_BLOCKS, CONVERTED_BLOCKS,
             ALLOCATED_BLOCKS, DIO_IN_FLIGHT, LOCK_WAITS, LOCK_UPGRADES, JOURNAL_WAITS, ENOSPC_RETRIES, WRITES, READS, BYTES_WRITTEN,
-            BYTES_READ, BUFFERED_WRITES, DURABLE_COMMITS, ERRORS}) {
+            BYTES_READ, BUFFERED_WRITES, DURABLE_COMMITS, ERRORS, FRAME_TIMEOUTS}) {
             adders.put(name, new LongAdder());
         }
     }

@@ -1,8 +1,10 @@
 package dionode.node.nbd;
 
+import dionode.node.server.Allowance;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.stream.Attributes;
@@ -14,6 +16,7 @@ import org.apache.pekko.stream.stage.AbstractOutHandler;
 import org.apache.pekko.stream.stage.AsyncCallback;
 import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
+import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -27,10 +30,15 @@ import org.apache.pekko.util.ByteString;
  * <p>Lengths are judged before anything is buffered: a bad request magic, an option longer than
  * any legal one or a WRITE payload longer than the spec's 32 MiB default maximum ends the
  * connection ({@link End}) without reading further, so one peer cannot make the node allocate a
- * huge buffer. The payload bytes of requests in the node are bounded per connection
- * ({@code budgetBytes}): a request that would exceed it waits (TCP backpressure) until earlier
- * ones are answered, and one larger than the budget goes alone. At most one request plus one TCP
- * chunk is buffered. Each materialization is confined to its stage.
+ * huge buffer. Every byte buffered is counted in the connection's
+ * {@link dionode.node.server.Allowance} as it arrives; the rest of an option or request that did
+ * not arrive whole is reserved there before it is read, and so is the reply a request may take
+ * (a READ's data); a request travels on with those bytes ({@link Job#cost}) until TCP has taken
+ * its reply. When they do not fit (the connection's cap or the node's wire budget), the decoder
+ * stops reading (TCP backpressure) until replies give bytes back. An option or request begun but
+ * not complete within the frame timeout ends the connection. At most one request plus one TCP
+ * read is buffered. Each materialization is confined to its stage; materialize once per
+ * connection.
  */
 final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbound>> {
 
@@ -42,8 +50,8 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
     record Send(ByteString bytes, boolean last) implements Inbound {
     }
 
-    /** A transmission request to run, and the callback that gives its bytes back to the budget once it is answered. */
-    record Job(Command command, Transmission transmission, Runnable release) implements Inbound {
+    /** A transmission request to run, with the wire bytes it holds until TCP has taken its reply. */
+    record Job(Command command, Transmission transmission, long cost) implements Inbound {
     }
 
     /** The connection ends once every earlier request has been answered: NBD_CMD_DISC, or the reason of a hard disconnect. */
@@ -61,14 +69,23 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
     private final Inlet<ByteString> in = Inlet.create("NbdDecoder.in");
     private final Outlet<Inbound> out = Outlet.create("NbdDecoder.out");
     private final FlowShape<ByteString, Inbound> shape = FlowShape.of(in, out);
+    /** Reserved for a simple reply's header. */
+    static final int REPLY_HEADER_BYTES = 16;
+    private static final String FRAME_TIMER = "frame";
+
     private final Handshake handshake;
     private final Function<Request, CompletionStage<Reply>> node;
-    private final long budgetBytes;
+    private final Allowance allowance;
+    private final Duration frameTimeout;
+    private final Runnable onTimeout;
 
-    NbdDecoder(Handshake handshake, Function<Request, CompletionStage<Reply>> node, long budgetBytes) {
+    NbdDecoder(Handshake handshake, Function<Request, CompletionStage<Reply>> node, Allowance allowance, Duration frameTimeout,
+            Runnable onTimeout) {
         this.handshake = handshake;
         this.node = node;
-        this.budgetBytes = budgetBytes;
+        this.allowance = allowance;
+        this.frameTimeout = frameTimeout;
+        this.onTimeout = onTimeout;
     }
 
     @Override
@@ -80,22 +97,21 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
 
     @Override
     public GraphStageLogic createLogic(Attributes inheritedAttributes) {
-        return new GraphStageLogic(shape) {
+        return new TimerGraphStageLogic(shape) {
             private ByteString buffer = ByteString.emptyByteString();
             private Phase phase = Phase.CLIENT_FLAGS;
             private boolean upstreamDone;
             private boolean noZeroes;
             private Transmission transmission;
-            private long inFlightBytes;
             private boolean waitingForBudget;
             private AsyncCallback<Handshake.Outcome> optionDone;
-            private AsyncCallback<Long> released;
 
             {
                 setHandler(in, new AbstractInHandler() {
                     @Override
                     public void onPush() {
                         buffer = buffer.concat(grab(in));
+                        allowance.arrived(buffer.size());
                         progress();
                     }
 
@@ -116,14 +132,32 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
             @Override
             public void preStart() {
                 optionDone = createAsyncCallback(this::answered);
-                released = createAsyncCallback(n -> {
-                    inFlightBytes -= n;
+                AsyncCallback<Boolean> wake = createAsyncCallback(x -> {
                     if (waitingForBudget) {
                         waitingForBudget = false;
                         progress();
                     }
                 });
+                allowance.onWake(() -> wake.invoke(Boolean.TRUE));
                 emit(out, new Send(Handshake.greeting(), false));
+            }
+
+            @Override
+            public void onTimer(Object key) {
+                if (phase == Phase.ENDED) {
+                    return;
+                }
+                onTimeout.run();
+                end();
+                emit(out, new End((phase == Phase.TRANSMISSION ? "request" : "handshake") + " not complete after "
+                        + frameTimeout.toMillis() + " ms"));
+            }
+
+            private void end() {
+                phase = Phase.ENDED;
+                cancelTimer(FRAME_TIMER);
+                buffer = ByteString.emptyByteString();
+                allowance.discardBuffer();
             }
 
             private void progress() {
@@ -132,19 +166,25 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
                 }
                 Inbound next = parse();
                 if (next != null) {
+                    cancelTimer(FRAME_TIMER);
                     push(out, next);
                     if (next instanceof End || next instanceof Send s && s.last()) {
                         // stop reading but do not complete: completing would cancel the socket's read side and Tcp
                         // would close the connection before earlier replies are written; downstream ends it
-                        phase = Phase.ENDED;
-                        buffer = ByteString.emptyByteString();
+                        end();
                     }
                 } else if (phase == Phase.WAITING || waitingForBudget) {
-                    return;
+                    // the node, not the peer, is what the connection waits for now: no timeout meanwhile
+                    cancelTimer(FRAME_TIMER);
                 } else if (upstreamDone) {
                     completeStage();
-                } else if (!hasBeenPulled(in)) {
-                    pull(in);
+                } else {
+                    if (!buffer.isEmpty() && !isTimerActive(FRAME_TIMER)) {
+                        scheduleOnce(FRAME_TIMER, frameTimeout);
+                    }
+                    if (!hasBeenPulled(in)) {
+                        pull(in);
+                    }
                 }
             }
 
@@ -153,14 +193,12 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
                     return;
                 }
                 if (o == null) {
-                    phase = Phase.ENDED;
-                    buffer = ByteString.emptyByteString();
+                    end();
                     emit(out, new End("option handling failed"));
                     return;
                 }
                 if (o.close()) {
-                    phase = Phase.ENDED;
-                    buffer = ByteString.emptyByteString();
+                    end();
                     emit(out, o.reply() == null ? new End("handshake ended") : new Send(o.reply(), true));
                     return;
                 }
@@ -188,6 +226,7 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
                 }
                 int flags = buffer.slice(0, 4).asByteBuffer().getInt();
                 buffer = buffer.drop(4);
+                allowance.consume(4);
                 if ((flags & ~(Nbd.FLAG_C_FIXED_NEWSTYLE | Nbd.FLAG_C_NO_ZEROES)) != 0) {
                     return new End("unknown client flags 0x" + Integer.toHexString(flags));
                 }
@@ -211,11 +250,16 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
                     return new End("option " + option + " of " + length + " bytes is longer than any legal option");
                 }
                 int total = Nbd.OPTION_HEADER_BYTES + (int) length;
+                if (!allowance.cover(total)) {
+                    waitingForBudget = true;
+                    return null;
+                }
                 if (buffer.size() < total) {
                     return null;
                 }
                 byte[] data = buffer.slice(Nbd.OPTION_HEADER_BYTES, total).toArray();
                 buffer = buffer.drop(total);
+                allowance.consume(total);
                 phase = Phase.WAITING;
                 CompletionStage<Handshake.Outcome> answer = handshake.option(option, data, noZeroes);
                 answer.whenComplete((o, e) -> optionDone.invoke(e != null ? null : o));
@@ -243,20 +287,23 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
                 if (payload > Nbd.DEFAULT_CLIENT_MAX) {
                     return new End("write of " + payload + " bytes exceeds " + Nbd.DEFAULT_CLIENT_MAX);
                 }
-                long cost = type == Nbd.CMD_WRITE ? length : type == Nbd.CMD_READ ? Math.min(length, Nbd.DEFAULT_CLIENT_MAX) : 0;
-                if (cost > 0 && inFlightBytes > 0 && inFlightBytes + cost > budgetBytes) {
+                int total = Nbd.REQUEST_HEADER_BYTES + (int) payload;
+                if (!allowance.cover(total)) {
                     waitingForBudget = true;
                     return null;
                 }
-                int total = Nbd.REQUEST_HEADER_BYTES + (int) payload;
                 if (buffer.size() < total) {
+                    return null;
+                }
+                long reply = REPLY_HEADER_BYTES + (type == Nbd.CMD_READ ? Math.min(length, Nbd.DEFAULT_CLIENT_MAX) : 0);
+                if (!allowance.reserve(reply)) {
+                    waitingForBudget = true;
                     return null;
                 }
                 byte[] data = payload == 0 ? NO_PAYLOAD : buffer.slice(Nbd.REQUEST_HEADER_BYTES, total).toArray();
                 buffer = buffer.drop(total);
-                inFlightBytes += cost;
-                Runnable release = cost == 0 ? () -> { } : () -> released.invoke(cost);
-                return new Job(new Command(flags, type, handle, offset, length, data), transmission, release);
+                allowance.handOver(total);
+                return new Job(new Command(flags, type, handle, offset, length, data), transmission, total + reply);
             }
         };
     }

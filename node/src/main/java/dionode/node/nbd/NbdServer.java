@@ -1,17 +1,22 @@
 package dionode.node.nbd;
 
+import dionode.node.inode.NodeCounters;
+import dionode.node.server.Allowance;
 import dionode.node.server.ConnectionReplies;
 import dionode.node.server.Dispatcher;
+import dionode.node.server.Listener;
+import dionode.node.server.Outgoing;
+import dionode.node.server.ReleaseOnPull;
+import dionode.node.server.Transport;
+import dionode.node.server.WireLimits;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import dionode.protocol.wire.Wire;
-import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.stream.javadsl.Flow;
-import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Tcp;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
@@ -30,10 +35,12 @@ import org.slf4j.LoggerFactory;
 public final class NbdServer {
     private static final Logger LOG = LoggerFactory.getLogger(NbdServer.class);
 
-    /** Default per-connection bound on the payload bytes of requests in the node. */
+    /** Default per-connection bound on the wire bytes of requests in the node and replies not yet taken by TCP. */
     public static final long DEFAULT_BUDGET_BYTES = 64L << 20;
+    /** The largest request (a 32 MiB WRITE) or reply (a 32 MiB READ), and the reads around it. */
+    static final long MIN_BUDGET_BYTES = Nbd.DEFAULT_CLIENT_MAX + (1L << 20);
 
-    private record Out(ByteString bytes, boolean last) {
+    private record Out(ByteString bytes, boolean last, long cost) {
     }
 
     /** Where {@code --nbd [H:]P} says to listen. */
@@ -48,23 +55,41 @@ public final class NbdServer {
     private final int sectorSize;
     private final int parallelism;
     private final long budgetBytes;
+    private final Transport transport;
 
     /**
      * @param node where requests go (the node's {@code dispatcher()::dispatch})
      * @param sectorSize the device's logical sector size: the minimum block size
      * @param parallelism requests of one connection in the node at once
+     * @param budgetBytes the cap on one connection's wire bytes (requests, their payloads and replies)
+     * @param transport the node's frame timeout, connection limit and wire budget, shared with its native listener
      */
-    public NbdServer(Function<Request, CompletionStage<Reply>> node, int sectorSize, int parallelism, long budgetBytes) {
+    public NbdServer(Function<Request, CompletionStage<Reply>> node, int sectorSize, int parallelism, long budgetBytes,
+            Transport transport) {
         if (sectorSize <= 0 || Integer.bitCount(sectorSize) != 1 || sectorSize > 65536) {
             throw new IllegalArgumentException("sector size must be a power of two up to 64 KiB, not " + sectorSize);
         }
-        if (parallelism < 1 || budgetBytes < 1) {
-            throw new IllegalArgumentException("parallelism and budget must be positive");
+        if (parallelism < 1) {
+            throw new IllegalArgumentException("parallelism must be positive");
+        }
+        if (budgetBytes < MIN_BUDGET_BYTES) {
+            throw new IllegalArgumentException("an NBD connection's budget must hold its largest request and reply: at least "
+                    + MIN_BUDGET_BYTES + " bytes, not " + budgetBytes);
         }
         this.node = node;
         this.sectorSize = sectorSize;
         this.parallelism = parallelism;
         this.budgetBytes = budgetBytes;
+        this.transport = transport;
+    }
+
+    /** A server of its own (tests): default wire limits and a budget not shared with a node's. */
+    public NbdServer(Function<Request, CompletionStage<Reply>> node, int sectorSize, int parallelism, long budgetBytes) {
+        this(node, sectorSize, parallelism, budgetBytes, Transport.of(WireLimits.defaults(), new NodeCounters()));
+    }
+
+    public NbdServer(Dispatcher dispatcher, int sectorSize, int parallelism, Transport transport) {
+        this(dispatcher::dispatch, sectorSize, parallelism, DEFAULT_BUDGET_BYTES, transport);
     }
 
     public NbdServer(Dispatcher dispatcher, int sectorSize, int parallelism) {
@@ -77,11 +102,9 @@ public final class NbdServer {
         return new NbdServer(dispatcher, sectorSize, 64).bind(system, host, port);
     }
 
-    /** Binds and serves until the binding is unbound. */
+    /** Binds and serves until the binding is unbound; at most the transport's connection limit at once. */
     public CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, String host, int port) {
-        return Tcp.get(system).bind(host, port)
-                .to(Sink.foreach(conn -> conn.handleWith(connectionFlow(), system)))
-                .run(system)
+        return Listener.bind(system, host, port, transport.limits().maxConnections(), this::connectionFlow)
                 .thenApply(b -> {
                     LOG.info("NBD on {}:{}", b.localAddress().getHostString(), b.localAddress().getPort());
                     return b;
@@ -92,36 +115,37 @@ public final class NbdServer {
     public Flow<ByteString, ByteString, NotUsed> connectionFlow() {
         ConnectionReplies<Out> replies = new ConnectionReplies<>();
         Handshake handshake = new Handshake(node, sectorSize, Wire.MAX_IO_BYTES);
+        Allowance allowance = transport.allowance(budgetBytes);
         return Flow.of(ByteString.class)
-                .via(new NbdDecoder(handshake, node, budgetBytes))
+                .via(new NbdDecoder(handshake, node, allowance, transport.limits().frameTimeout(), transport::frameTimedOut))
                 .mapAsyncUnordered(parallelism, in -> track(replies, in))
                 .map(replies::emitted)
                 .takeWhile(o -> !o.last(), true)
-                .mapConcat(o -> o.bytes() == null || o.bytes().isEmpty() ? List.of() : List.of(o.bytes()));
+                .map(o -> new Outgoing(o.bytes() == null ? ByteString.emptyByteString() : o.bytes(), o.cost()))
+                .via(new ReleaseOnPull(allowance));
     }
 
     /** Handshake bytes pass through at once (in order: the decoder waits for each); the last element waits for every earlier request. */
     private CompletionStage<ConnectionReplies.Tracked<Out>> track(ConnectionReplies<Out> replies, NbdDecoder.Inbound in) {
         if (in instanceof NbdDecoder.Send s && !s.last()) {
-            return replies.now(new Out(s.bytes(), false));
+            return replies.now(new Out(s.bytes(), false, 0));
         }
         if (in instanceof NbdDecoder.Job job) {
             return replies.track(job.transmission().handle(job.command())
                     .handle((bytes, e) -> {
-                        job.release().run();
                         if (e != null) {
                             // Transmission turns node failures into error replies; anything else is a bug: end the connection
                             LOG.error("NBD request failed", e);
-                            return new Out(null, true);
+                            return new Out(null, true, job.cost());
                         }
-                        return new Out(bytes, false);
+                        return new Out(bytes, false, job.cost());
                     }));
         }
         ByteString last = in instanceof NbdDecoder.Send s ? s.bytes() : null;
         if (in instanceof NbdDecoder.End end && end.reason() != null) {
             LOG.debug("closing NBD connection: {}", end.reason());
         }
-        return replies.last(new Out(last, true));
+        return replies.last(new Out(last, true, 0));
     }
 
     /**

@@ -14,41 +14,53 @@ import java.time.Duration;
  * @param parallelism requests in the node per connection ({@code mapAsyncUnordered(n)})
  * @param ioThreads device I/O threads (the device queue depth)
  * @param sectorSize 0 = read from the device
+ * @param wire what the wire may take of the node's memory and time (frame timeout, buffers, connections)
  */
 public record NodeConfig(Path device, long size, boolean create, String host, int port, LockPolicy policy, int parallelism,
         int ioThreads, int ioQueue, int sectorSize, int maxPayload, Duration commitInterval, Duration idleTimeout,
-        int maxWaitersPerInode, long inodes) {
+        int maxWaitersPerInode, long inodes, WireLimits wire) {
 
     public static final Path DEFAULT_DEVICE = Path.of("data", "dionode.img");
     public static final long DEFAULT_SIZE = 1L << 30;
 
     public static NodeConfig defaults() {
         return new NodeConfig(DEFAULT_DEVICE, DEFAULT_SIZE, true, "127.0.0.1", 7070, LockPolicy.ZEROING_AWARE, 64, 32, 4096, 0,
-                Wire.DEFAULT_MAX_PAYLOAD, Duration.ofSeconds(1), Duration.ofSeconds(30), 4096, 0);
+                Wire.DEFAULT_MAX_PAYLOAD, Duration.ofSeconds(1), Duration.ofSeconds(30), 4096, 0, WireLimits.defaults());
     }
 
     public NodeConfig withDevice(Path p, long bytes, boolean createIfMissing) {
         return new NodeConfig(p, bytes, createIfMissing, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire);
     }
 
     public NodeConfig withAddress(String h, int p) {
         return new NodeConfig(device, size, create, h, p, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire);
     }
 
     public NodeConfig withPolicy(LockPolicy p) {
         return new NodeConfig(device, size, create, host, port, p, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire);
     }
 
     public NodeConfig withTuning(int newParallelism, int newIoThreads, int newSectorSize) {
         return new NodeConfig(device, size, create, host, port, policy, newParallelism, newIoThreads, ioQueue, newSectorSize,
-                maxPayload, commitInterval, idleTimeout, maxWaitersPerInode, inodes);
+                maxPayload, commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire);
+    }
+
+    public NodeConfig withWire(WireLimits w) {
+        return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, w);
+    }
+
+    /** A smaller largest frame (tests of the wire's bounds use it to keep their volumes small). */
+    public NodeConfig withMaxPayload(int bytes) {
+        return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, bytes,
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire);
     }
 
     public NodeConfig withTimes(Duration newCommitInterval, Duration newIdleTimeout) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                newCommitInterval, newIdleTimeout, maxWaitersPerInode, inodes);
+                newCommitInterval, newIdleTimeout, maxWaitersPerInode, inodes, wire);
     }
 }

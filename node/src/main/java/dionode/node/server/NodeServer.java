@@ -47,10 +47,12 @@ public final class NodeServer implements AutoCloseable {
     private final NodeCounters counters;
     private final ActorRef<InodeRegion.Command> region;
     private final Tcp.ServerBinding binding;
+    private final Transport transport;
     private volatile boolean closed;
 
     private NodeServer(NodeConfig config, BlockDevice device, Volume volume, IoExecutor io, ActorSystem<Void> system,
-            Dispatcher dispatcher, NodeCounters counters, ActorRef<InodeRegion.Command> region, Tcp.ServerBinding binding) {
+            Dispatcher dispatcher, NodeCounters counters, ActorRef<InodeRegion.Command> region, Tcp.ServerBinding binding,
+            Transport transport) {
         this.config = config;
         this.device = device;
         this.volume = volume;
@@ -60,6 +62,7 @@ public final class NodeServer implements AutoCloseable {
         this.counters = counters;
         this.region = region;
         this.binding = binding;
+        this.transport = transport;
     }
 
     public static NodeServer start(NodeConfig config, NativeIO nativeIO) throws IOException {
@@ -115,11 +118,15 @@ public final class NodeServer implements AutoCloseable {
             ActorRef<InodeRegion.Command> region = regionRef.get(30, TimeUnit.SECONDS);
             Dispatcher dispatcher = new Dispatcher(nsRef.get(30, TimeUnit.SECONDS), InodeRegion.refs(region), counters,
                     volume.layout().inodeCount());
-            TcpServer tcp = new TcpServer(dispatcher, new KryoCodec(config.maxPayload()), config.parallelism());
-            Tcp.ServerBinding binding = tcp.bind(system, config.host(), config.port()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+            Transport transport = Transport.of(config.wire(), counters);
+            counters.gauge("wire_bytes", () -> transport.budget().heldBytes());
+            counters.gauge("wire_waits", () -> transport.budget().waits());
+            logWorstCase(config);
+            TcpServer tcp = new TcpServer(dispatcher, new KryoCodec(config.maxPayload()), config.parallelism(), transport);
+            Tcp.ServerBinding binding = Listener.await(tcp.bind(system, config.host(), config.port()), config.host(), config.port());
             LOG.info("node on {} ({}), policy {}", config.device(), device.isBlockDevice() ? "block device" : "device file",
                     config.policy());
-            return new NodeServer(config, device, volume, io, system, dispatcher, counters, region, binding);
+            return new NodeServer(config, device, volume, io, system, dispatcher, counters, region, binding, transport);
         } catch (Exception e) {
             if (system != null) {
                 system.terminate();
@@ -134,7 +141,30 @@ public final class NodeServer implements AutoCloseable {
             if (e instanceof IOException ioe) {
                 throw ioe;
             }
+            if (e instanceof IllegalArgumentException iae) {
+                throw iae;
+            }
             throw new IOException("node failed to start: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * DESIGN §6's worst case for the wire, with both listeners (native and NBD) and one stream thread
+     * per core (Pekko's default dispatcher as application.conf sizes it): said at start, and warned
+     * about when the heap cannot hold it.
+     */
+    private static void logWorstCase(NodeConfig config) {
+        WireLimits w = config.wire();
+        long heap = Runtime.getRuntime().maxMemory();
+        long worst = w.worstCaseBytes(2, config.maxPayload(), Math.max(2, Runtime.getRuntime().availableProcessors()));
+        String line = "wire: frame timeout {} ms, wire buffer {} MiB, connection buffer {} MiB, {} connections per listener: "
+                + "at most {} MiB of the {} MiB heap";
+        Object[] args = {w.frameTimeout().toMillis(), w.nodeBytes() >> 20, w.connectionBytes() >> 20, w.maxConnections(), worst >> 20,
+            heap >> 20};
+        if (worst > heap) {
+            LOG.warn(line + " (more than the heap: lower --wire-buffer or --max-connections, or raise -Xmx)", args);
+        } else {
+            LOG.info(line, args);
         }
     }
 
@@ -162,6 +192,11 @@ public final class NodeServer implements AutoCloseable {
     /** Where decoded requests go; other front-ends (NBD) feed the same dispatcher. */
     public Dispatcher dispatcher() {
         return dispatcher;
+    }
+
+    /** The wire limits and node-wide wire budget every listener of this node shares (NBD draws on them too). */
+    public Transport transport() {
+        return transport;
     }
 
     public NodeConfig config() {

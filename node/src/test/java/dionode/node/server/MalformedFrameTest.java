@@ -12,6 +12,7 @@ import dionode.protocol.client.NodeException;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import dionode.protocol.wire.FrameReader;
+import dionode.protocol.wire.HostileBodies;
 import dionode.protocol.wire.KryoCodec;
 import dionode.protocol.wire.Wire;
 import java.io.ByteArrayOutputStream;
@@ -24,7 +25,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Bad frames get EBADMSG (when the id is readable) and close only their own connection. */
+/**
+ * Bad frames get EBADMSG (when the id is readable) and close only their own connection; bodies
+ * crafted to make the decoder allocate or run what it must not cost the node no large allocation.
+ * (Bodies that crashed the old node's JVM outright go to a node in a JVM of its own:
+ * dionode.cli.ServeHostileInputTest.)
+ */
 class MalformedFrameTest {
     private static Path device;
     private static NodeServer node;
@@ -156,6 +162,43 @@ class MalformedFrameTest {
             assertTrue(codec.decodeBody(reader.body(), reader.bodyOffset(), reader.bodyLength()) instanceof Reply.FileStat);
             assertTrue(!reader.next());
         }
+        bystanderStillServed();
+    }
+
+    /** One crafted body on a connection of its own: the EBADMSG answering it, then the close. */
+    private Reply.Error refused(long id, byte[] body) throws Exception {
+        try (Socket s = connect()) {
+            s.getOutputStream().write(HostileBodies.frame(id, body));
+            Reply.Error e = replyThenClosed(s, id);
+            assertEquals(Errno.EBADMSG, e.errno(), e::toString);
+            return e;
+        }
+    }
+
+    @Test
+    void aRequestWhoseClassIsNamedOnTheWireIsRefusedNotRun() throws Exception {
+        Reply.Error e = refused(11, HostileBodies.statByName(ino));
+        assertTrue(e.message().contains("class named on the wire"), e.message());
+        bystanderStillServed();
+    }
+
+    @Test
+    void aStringDeclaringFarMoreCharactersThanItsFrameCostsNoAllocation() throws Exception {
+        AllocationMeter meter = new AllocationMeter();
+        Reply.Error e = refused(12, HostileBodies.lookupDeclaring(1L << 26)); // 30 bytes asking for a 128 MiB char[]
+        long allocated = meter.allocated();
+        assertTrue(allocated < 16 << 20, allocated + " bytes allocated to refuse a 30-byte Lookup");
+        assertTrue(e.message().contains("does not fit"), e.message());
+        bystanderStillServed();
+    }
+
+    @Test
+    void aByteArrayDeclaringFarMoreBytesThanItsFrameCostsNoAllocation() throws Exception {
+        AllocationMeter meter = new AllocationMeter();
+        Reply.Error e = refused(13, HostileBodies.writeDeclaring(1 << 26)); // asking for a 64 MiB byte[]
+        long allocated = meter.allocated();
+        assertTrue(allocated < 16 << 20, allocated + " bytes allocated to refuse a 12-byte Write");
+        assertTrue(e.message().contains("does not fit"), e.message());
         bystanderStillServed();
     }
 }

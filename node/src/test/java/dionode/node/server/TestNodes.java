@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /** Nodes on device files under target/ (a real filesystem: O_DIRECT), on a free port. */
 public final class TestNodes {
@@ -34,5 +35,21 @@ public final class TestNodes {
 
     public static NodeServer start(NodeConfig config, NativeIO io, Function<DataPath, DataPath> wrap) throws IOException {
         return NodeServer.start(config, io, wrap);
+    }
+
+    /** A counter's value once it has not changed for half a second (waiting at most 10 s): where a pipeline came to rest. */
+    public static long settle(LongSupplier value) throws InterruptedException {
+        long v = value.getAsLong();
+        long stableSince = System.nanoTime();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() - stableSince < 500_000_000L && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            long now = value.getAsLong();
+            if (now != v) {
+                v = now;
+                stableSince = System.nanoTime();
+            }
+        }
+        return v;
     }
 }

@@ -2,6 +2,7 @@ package dionode.protocol.wire;
 
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.KryoException;
+import com.esotericsoftware.kryo.Registration;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -22,6 +24,14 @@ import java.util.TreeMap;
  * {@code registrationRequired=true}: no class name ever crosses the wire, and a body naming an id
  * that is not in {@link #REGISTRATIONS} is refused, never instantiated. Thread-safe (Kryo instances
  * come from a pool).
+ *
+ * <p>Decoding is bounded by the body, whatever it declares: a class named on the wire is refused
+ * ({@link RegisteredOnlyClassResolver}); objects nest at most {@link #MAX_DEPTH} deep (no message
+ * needs more than four), so no body can exhaust the stack; every declared string, byte array, list
+ * and map size is judged against the bytes left before anything of that size is allocated
+ * ({@link BoundedInput}); and lists hold only the two element types messages use. So a body of n
+ * bytes decodes into at most a few times n bytes of heap, and every failure is a
+ * {@link MalformedFrameException}.
  */
 public final class KryoCodec {
 
@@ -67,6 +77,13 @@ public final class KryoCodec {
             /* 54 */ Collections.unmodifiableSortedMap(new TreeMap<>()).getClass(),
             /* 55 */ TreeMap.class);
     private static final int FIRST_ID = 20;
+    /**
+     * Deepest object nesting accepted. The deepest message is a reply record holding a list of
+     * records holding a string: four levels.
+     */
+    static final int MAX_DEPTH = 8;
+    /** What a list on the wire may hold: the entries of FileList and FiemapReply. */
+    private static final Set<Class<?>> LIST_ELEMENTS = Set.of(Reply.DirEntry.class, Reply.FiemapExtent.class);
 
     private final int maxPayload;
     private final Pool<Kryo> kryos = new Pool<>(true, false, 64) {
@@ -111,27 +128,52 @@ public final class KryoCodec {
 
     /** Decodes a frame body (the bytes after the request id). */
     public Object decodeBody(byte[] buf, int offset, int length) throws MalformedFrameException {
+        return decode(buf, offset, length, Object.class);
+    }
+
+    /**
+     * Decodes a frame body that must hold a request: a body of any other registered class is
+     * refused from its class id, before the rest of it is read.
+     */
+    public Request decodeRequest(byte[] buf, int offset, int length) throws MalformedFrameException {
+        return (Request) decode(buf, offset, length, Request.class);
+    }
+
+    private Object decode(byte[] buf, int offset, int length, Class<?> expected) throws MalformedFrameException {
         Kryo kryo = kryos.obtain();
-        try (Input in = new Input(buf, offset, length)) {
-            Object message = kryo.readClassAndObject(in);
+        try (Input in = new BoundedInput(buf, offset, length)) {
+            Registration registration = kryo.readClass(in);
+            if (registration == null) {
+                throw new MalformedFrameException("empty message");
+            }
+            if (!expected.isAssignableFrom(registration.getType())) {
+                throw new MalformedFrameException("not a request: " + registration.getType().getSimpleName());
+            }
+            Object message = kryo.readObject(in, registration.getType());
             if (in.position() != offset + length) {
                 throw new MalformedFrameException((offset + length - in.position()) + " trailing bytes after the message");
             }
-            if (message == null) {
-                throw new MalformedFrameException("empty message");
-            }
             return message;
-        } catch (KryoException | IllegalArgumentException | IndexOutOfBoundsException | NegativeArraySizeException e) {
-            throw new MalformedFrameException("undecodable frame body: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            // Kryo, the records' constructors and the JDK's collections report bad input in many exception types
+            throw new MalformedFrameException("undecodable frame body: " + firstLine(e), e);
         } finally {
             kryos.free(kryo);
         }
     }
 
+    /** Kryo appends a "Serialization trace" of internal class names after the first line. */
+    private static String firstLine(RuntimeException e) {
+        String m = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
+
     private static Kryo newKryo() {
-        Kryo kryo = new Kryo();
+        Kryo kryo = new Kryo(new RegisteredOnlyClassResolver(), null);
         kryo.setRegistrationRequired(true);
         kryo.setReferences(false);
+        kryo.setMaxDepth(MAX_DEPTH);
         int id = FIRST_ID;
         for (Class<?> type : REGISTRATIONS) {
             Serializer<?> custom = serializerFor(type);
@@ -166,7 +208,11 @@ public final class KryoCodec {
         }
     }
 
-    /** Any list, read back as an immutable list; the declared size is bounded by the bytes left. */
+    /**
+     * Any list, read back as an immutable list of directory entries or extents (the only lists
+     * messages carry); the declared size is bounded by the bytes left, and the list grows only with
+     * the elements actually read.
+     */
     private static final class ListSerializer extends Serializer<List<?>> {
         @Override
         public void write(Kryo kryo, Output output, List<?> list) {
@@ -180,11 +226,17 @@ public final class KryoCodec {
         public List<?> read(Kryo kryo, Input input, Class<? extends List<?>> type) {
             int size = input.readVarInt(true);
             if (size < 0 || size > input.limit() - input.position()) {
-                throw new KryoException("list of " + size + " elements in a body of " + input.limit() + " bytes");
+                throw new KryoException("a list of " + Integer.toUnsignedString(size) + " elements does not fit the "
+                        + (input.limit() - input.position()) + " bytes left in the frame");
             }
-            List<Object> list = new ArrayList<>(size);
+            List<Object> list = new ArrayList<>(Math.min(size, 64));
             for (int i = 0; i < size; i++) {
-                list.add(kryo.readClassAndObject(input));
+                Registration element = kryo.readClass(input);
+                if (element == null || !LIST_ELEMENTS.contains(element.getType())) {
+                    throw new KryoException("a list may hold only directory entries and extents, not "
+                            + (element == null ? "null" : element.getType().getSimpleName()));
+                }
+                list.add(kryo.readObject(input, element.getType()));
             }
             return List.copyOf(list);
         }
@@ -204,8 +256,10 @@ public final class KryoCodec {
         @Override
         public Map<String, Long> read(Kryo kryo, Input input, Class<? extends Map<String, Long>> type) {
             int size = input.readVarInt(true);
-            if (size < 0 || size > input.limit() - input.position()) {
-                throw new KryoException("map of " + size + " entries in a body of " + input.limit() + " bytes");
+            // each entry takes at least two bytes: a key and a value
+            if (size < 0 || size > (input.limit() - input.position()) / 2) {
+                throw new KryoException("a map of " + Integer.toUnsignedString(size) + " entries does not fit the "
+                        + (input.limit() - input.position()) + " bytes left in the frame");
             }
             TreeMap<String, Long> map = new TreeMap<>();
             for (int i = 0; i < size; i++) {

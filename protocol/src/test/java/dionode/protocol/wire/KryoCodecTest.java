@@ -4,6 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dionode.protocol.wire.HostileBodies.ARRAY_LIST;
+import static dionode.protocol.wire.HostileBodies.FILE_LIST;
+import static dionode.protocol.wire.HostileBodies.LIST_N;
+import static dionode.protocol.wire.HostileBodies.lookupDeclaring;
+import static dionode.protocol.wire.HostileBodies.nestedLists;
+import static dionode.protocol.wire.HostileBodies.statByName;
+import static dionode.protocol.wire.HostileBodies.writeDeclaring;
 
 import dionode.protocol.Errno;
 import dionode.protocol.LockPolicy;
@@ -113,5 +120,72 @@ class KryoCodecTest {
         assertTrue(Wire.checkLength(-1, 1024).contains("shorter"));
         assertTrue(Wire.checkLength(8 + 1025, 1024).contains("exceeds"));
         assertTrue(Wire.checkLength(0xffffffffL, Wire.DEFAULT_MAX_PAYLOAD).contains("exceeds"));
+    }
+
+    @Test
+    void deeplyNestedListsAreRefusedWithoutRecursing() {
+        for (int listId : new int[] {ARRAY_LIST, LIST_N}) {
+            for (int depth : new int[] {KryoCodec.MAX_DEPTH + 1, 3_000, 100_000, 2_000_000}) {
+                byte[] body = nestedLists(listId, depth);
+                assertThrows(MalformedFrameException.class, () -> codec.decodeBody(body, 0, body.length), "depth " + depth);
+            }
+        }
+    }
+
+    @Test
+    void listsHoldOnlyDirectoryEntriesAndExtents() throws Exception {
+        // FileList(entries = [[]]): a list in a list
+        byte[] listInList = {(byte) FILE_LIST, (byte) ARRAY_LIST, 1, (byte) ARRAY_LIST, 0};
+        MalformedFrameException e = assertThrows(MalformedFrameException.class,
+                () -> codec.decodeBody(listInList, 0, listInList.length));
+        assertTrue(e.getMessage().contains("only directory entries and extents"), e.getMessage());
+        // FileList(entries = [Stat(9)]): a request inside a reply
+        byte[] stat = codec.encodeFrame(1, new Request.Stat(9));
+        byte[] requestInList = new byte[3 + stat.length - Wire.HEADER_BYTES];
+        requestInList[0] = (byte) FILE_LIST;
+        requestInList[1] = (byte) ARRAY_LIST;
+        requestInList[2] = 1;
+        System.arraycopy(stat, Wire.HEADER_BYTES, requestInList, 3, stat.length - Wire.HEADER_BYTES);
+        assertThrows(MalformedFrameException.class, () -> codec.decodeBody(requestInList, 0, requestInList.length));
+        // FileList(entries = [null])
+        byte[] nullInList = {(byte) FILE_LIST, (byte) ARRAY_LIST, 1, 0};
+        assertThrows(MalformedFrameException.class, () -> codec.decodeBody(nullInList, 0, nullInList.length));
+    }
+
+    @Test
+    void aClassNamedOnTheWireIsRefusedEvenWhenRegistered() {
+        byte[] body = statByName(9);
+        MalformedFrameException e = assertThrows(MalformedFrameException.class, () -> codec.decodeBody(body, 0, body.length));
+        assertTrue(e.getMessage().contains("class named on the wire"), e.getMessage());
+        assertThrows(MalformedFrameException.class, () -> codec.decodeRequest(body, 0, body.length));
+    }
+
+    private static long allocatedByThisThread() {
+        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
+                .getCurrentThreadAllocatedBytes();
+    }
+
+    @Test
+    void declaredLengthsAreJudgedAgainstTheBodyBeforeAllocating() throws Exception {
+        byte[] honestLookup = lookupDeclaring(3);
+        assertEquals(new Request.Lookup("abc"), codec.decodeRequest(honestLookup, 0, honestLookup.length));
+        byte[] honestWrite = writeDeclaring(3);
+        assertArrayEquals(new byte[] {1, 2, 3}, ((Request.Write) codec.decodeRequest(honestWrite, 0, honestWrite.length)).data());
+        for (byte[] body : List.of(lookupDeclaring(1L << 26), lookupDeclaring(1L << 30), lookupDeclaring(0xfffffffeL),
+                writeDeclaring(1 << 26), writeDeclaring(Integer.MAX_VALUE - 1))) {
+            long before = allocatedByThisThread();
+            MalformedFrameException e = assertThrows(MalformedFrameException.class, () -> codec.decodeRequest(body, 0, body.length));
+            long allocated = allocatedByThisThread() - before;
+            assertTrue(allocated < 1 << 20, allocated + " bytes allocated to refuse a " + body.length + "-byte body");
+            assertTrue(e.getMessage().contains("does not fit"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aBodyOfAnotherClassIsNotARequest() {
+        byte[] frame = codec.encodeFrame(1, new Reply.Done());
+        MalformedFrameException e = assertThrows(MalformedFrameException.class,
+                () -> codec.decodeRequest(frame, Wire.HEADER_BYTES, frame.length - Wire.HEADER_BYTES));
+        assertTrue(e.getMessage().contains("not a request"), e.getMessage());
     }
 }
