@@ -26,7 +26,9 @@ import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -83,7 +85,8 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
     /** Journal-step continuations to run, trampolined like the grants. */
     private final ArrayDeque<Step> steps = new ArrayDeque<>();
     private boolean stepping;
-    private int pending;
+    /** Every request admitted and not yet answered, so that none is left unanswered if the actor stops. */
+    private final Set<Pending> live = new HashSet<>();
     private long received;
     private long receivedAtLastTick = -1;
 
@@ -202,13 +205,13 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
 
     private Behavior<InodeCommand> onProbe(InodeCommand.Probe p) {
         p.reply().complete(new InodeCommand.LockSnapshot(rwsem.readers(), rwsem.writerHeld(), rwsem.waiting(), dioInFlight,
-                drainWaiters.size(), journalWaiters.size(), pending, inode == null ? -1 : inode.size,
+                drainWaiters.size(), journalWaiters.size(), live.size(), inode == null ? -1 : inode.size,
                 inode == null ? -1 : inode.disksize, inode == null ? 0 : inode.mode, inode != null && inode.orphan()));
         return this;
     }
 
     private Behavior<InodeCommand> onIdleTick() {
-        boolean quiet = pending == 0 && rwsem.idle() && dioInFlight == 0 && journalWaiters.isEmpty()
+        boolean quiet = live.isEmpty() && rwsem.idle() && dioInFlight == 0 && journalWaiters.isEmpty()
                 && drainWaiters.isEmpty() && granted.isEmpty();
         if (quiet && received == receivedAtLastTick) {
             region.tell(new InodeRegion.Idle(ino, received, getContext().getSelf()));
@@ -217,7 +220,17 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         return this;
     }
 
+    /**
+     * Passivation stops an idle actor; anything else that stops it (node shutdown, a failure that
+     * escaped a handler) must still answer every request it holds, or its client waits forever.
+     */
     private Behavior<InodeCommand> onPostStop() {
+        if (!live.isEmpty()) {
+            LOG.warn("inode {}: actor stopped with {} requests unanswered; answering EIO", ino, live.size());
+            for (Pending p : List.copyOf(live)) {
+                p.fail(error(Errno.EIO, "inode " + ino + " stopped before this request finished"));
+            }
+        }
         if (unlinkedHere) {
             vol.inodes().release(ino);
         }
@@ -276,7 +289,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
 
         Pending(CompletableFuture<Reply> reply) {
             this.reply = reply;
-            pending++;
+            live.add(this);
         }
 
         /** The lock was handed over (or taken at once). */
@@ -325,7 +338,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
                 return;
             }
             finished = true;
-            pending--;
+            live.remove(this);
             releaseLock();
             reply(reply, r);
         }
@@ -417,6 +430,11 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         }
     }
 
+    /**
+     * Runs the requests the lock was handed to. A request granted after the file was unlinked (or
+     * found corrupt) while it waited answers what it would have answered arriving now: it must not
+     * run against an inode that is gone, and it must not be left unanswered.
+     */
     private void runGranted() {
         if (granting) {
             return;
@@ -425,7 +443,17 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         try {
             Pending p;
             while ((p = granted.poll()) != null) {
-                p.granted();
+                if (deleted) {
+                    p.fail(error(Errno.ENOENT, "inode " + ino + " was unlinked while this request waited"));
+                } else if (corrupt != null) {
+                    p.fail(error(Errno.EFSCORRUPTED, corrupt));
+                } else {
+                    try {
+                        p.granted();
+                    } catch (RuntimeException e) {
+                        p.fail(e);
+                    }
+                }
             }
         } finally {
             granting = false;
