@@ -89,6 +89,10 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
     private final Set<Pending> live = new HashSet<>();
     private long received;
     private long receivedAtLastTick = -1;
+    /** Messages that can move a request on (requests, completions), for the stall warning. */
+    private long progress;
+    private long progressAtLastTick = -1;
+    private boolean stallReported;
 
     public static Behavior<InodeCommand> create(long ino, InodeContext ctx, ActorRef<InodeRegion.Command> region) {
         return Behaviors.setup(c -> Behaviors.withTimers(t -> new InodeActor(c, t, ino, ctx, region)));
@@ -140,6 +144,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
 
     private Behavior<InodeCommand> onOp(InodeCommand.Op op) {
         received++;
+        progress++;
         Request.InodeRequest r = op.request();
         if (deleted && !unlinkedHere) {
             open();
@@ -186,6 +191,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
 
     private Behavior<InodeCommand> onDelete(InodeCommand.Delete d) {
         received++;
+        progress++;
         if (deleted) {
             reply(d.reply(), error(Errno.ENOENT, "no inode " + ino));
         } else if (corrupt != null) {
@@ -198,19 +204,38 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
     }
 
     private Behavior<InodeCommand> onResume(InodeCommand.Resume r) {
+        progress++;
         r.action().run();
         runGranted();
         return this;
     }
 
     private Behavior<InodeCommand> onProbe(InodeCommand.Probe p) {
-        p.reply().complete(new InodeCommand.LockSnapshot(rwsem.readers(), rwsem.writerHeld(), rwsem.waiting(), dioInFlight,
-                drainWaiters.size(), journalWaiters.size(), live.size(), inode == null ? -1 : inode.size,
-                inode == null ? -1 : inode.disksize, inode == null ? 0 : inode.mode, inode != null && inode.orphan()));
+        p.reply().complete(snapshot());
         return this;
     }
 
+    private InodeCommand.LockSnapshot snapshot() {
+        return new InodeCommand.LockSnapshot(rwsem.readers(), rwsem.writerHeld(), rwsem.waiting(), dioInFlight,
+                drainWaiters.size(), journalWaiters.size(), live.size(), inode == null ? -1 : inode.size,
+                inode == null ? -1 : inode.disksize, inode == null ? 0 : inode.mode, inode != null && inode.orphan());
+    }
+
+    /**
+     * Passivation, and the stall warning: requests in hand and not one message that could move
+     * them on for a whole tick is a wedge or a device that stopped answering, never silent.
+     */
     private Behavior<InodeCommand> onIdleTick() {
+        if (!live.isEmpty() && progress == progressAtLastTick) {
+            if (!stallReported) {
+                stallReported = true;
+                LOG.warn("inode {}: {} requests made no progress for {} ms: {}", ino, live.size(), ctx.idleTimeout().toMillis(),
+                        snapshot());
+            }
+        } else {
+            stallReported = false;
+        }
+        progressAtLastTick = progress;
         boolean quiet = live.isEmpty() && rwsem.idle() && dioInFlight == 0 && journalWaiters.isEmpty()
                 && drainWaiters.isEmpty() && granted.isEmpty();
         if (quiet && received == receivedAtLastTick) {
