@@ -89,10 +89,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
     private final Set<Pending> live = new HashSet<>();
     private long received;
     private long receivedAtLastTick = -1;
-    /** Messages that can move a request on (requests, completions), for the stall warning. */
-    private long progress;
-    private long progressAtLastTick = -1;
-    private boolean stallReported;
+    private final StallWatch stall = new StallWatch();
 
     public static Behavior<InodeCommand> create(long ino, InodeContext ctx, ActorRef<InodeRegion.Command> region) {
         return Behaviors.setup(c -> Behaviors.withTimers(t -> new InodeActor(c, t, ino, ctx, region)));
@@ -144,7 +141,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
 
     private Behavior<InodeCommand> onOp(InodeCommand.Op op) {
         received++;
-        progress++;
+        stall.progress();
         Request.InodeRequest r = op.request();
         if (deleted && !unlinkedHere) {
             open();
@@ -191,7 +188,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
 
     private Behavior<InodeCommand> onDelete(InodeCommand.Delete d) {
         received++;
-        progress++;
+        stall.progress();
         if (deleted) {
             reply(d.reply(), error(Errno.ENOENT, "no inode " + ino));
         } else if (corrupt != null) {
@@ -204,7 +201,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
     }
 
     private Behavior<InodeCommand> onResume(InodeCommand.Resume r) {
-        progress++;
+        stall.progress();
         r.action().run();
         runGranted();
         return this;
@@ -226,16 +223,10 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
      * them on for a whole tick is a wedge or a device that stopped answering, never silent.
      */
     private Behavior<InodeCommand> onIdleTick() {
-        if (!live.isEmpty() && progress == progressAtLastTick) {
-            if (!stallReported) {
-                stallReported = true;
-                LOG.warn("inode {}: {} requests made no progress for {} ms: {}", ino, live.size(), ctx.idleTimeout().toMillis(),
-                        snapshot());
-            }
-        } else {
-            stallReported = false;
+        if (stall.newlyStalled(!live.isEmpty())) {
+            LOG.warn("inode {}: {} requests made no progress for {} ms: {}", ino, live.size(), ctx.idleTimeout().toMillis(),
+                    snapshot());
         }
-        progressAtLastTick = progress;
         boolean quiet = live.isEmpty() && rwsem.idle() && dioInFlight == 0 && journalWaiters.isEmpty()
                 && drainWaiters.isEmpty() && granted.isEmpty();
         if (quiet && received == receivedAtLastTick) {
