@@ -591,6 +591,8 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         long allocPos;
         long convertPos;
         boolean orphanSet;
+        /** Between dioBegin and dioEnd: however the write ends, its I/O must stop counting as in flight. */
+        boolean inDio;
         final long[] allocated = {0};
         final long[] converted = {0};
 
@@ -735,12 +737,13 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
             counters.add(NodeCounters.BYTES_WRITTEN, length);
             counters.inc(held == LockMode.EXCLUSIVE ? NodeCounters.WRITE_EXCLUSIVE : NodeCounters.WRITE_SHARED);
             dioBegin();
+            inDio = true;
             CompletableFuture<Void> io = submitted(() -> ctx.data().write(plan.segs()));
             if (async && !decision.forceWait()) {
                 releaseLock();
             }
             convertPos = b0;
-            await(io, this::convertStep, this::ioFailed);
+            await(io, this::convertStep, this::fail);
         }
 
         /** ext4_dio_write_end_io: unwritten to written, then i_size/i_disksize for an extending write. */
@@ -768,7 +771,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
 
         void completed() {
             counters.add(CONVERTED_BLOCKS, converted[0]);
-            dioEnd();
+            endDio();
             if (durable) {
                 counters.inc(NodeCounters.DURABLE_COMMITS);
                 await(vol.journal().commit(), () -> succeed(new Reply.Written(length)), this::fail);
@@ -777,27 +780,35 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
             }
         }
 
-        /** The data did not reach the device: nothing converts (no metadata claims it was written). */
-        void ioFailed(Throwable e) {
-            dioEnd();
-            fail(e);
+        void endDio() {
+            if (inDio) {
+                inDio = false;
+                dioEnd();
+            }
         }
 
         /**
-         * A failed extending write gives back the blocks it allocated past i_size and leaves the
-         * orphan list (ext4_truncate_failed_write); a failure of that cleanup leaves it to mount.
+         * A failed write (its data did not reach the device, or a conversion after it failed)
+         * stops counting as direct I/O in flight, or every later inode_dio_wait (truncate, unlink)
+         * would wait for it forever. A failed extending write first gives back the blocks it
+         * allocated past i_size and leaves the orphan list (ext4_truncate_failed_write); a failure
+         * of that cleanup leaves it to mount.
          */
         @Override
         void fail(Throwable e) {
             Reply.Error err = failure(e);
             if (!orphanSet || inode == null) {
+                endDio();
                 fail(err);
                 return;
             }
             orphanSet = false;
             long keep = (inode.size + B - 1) / B;
             removeBlocks(this, keep, ExtentFormat.MAX_LBLK + 1, () -> inHandle(inode.stepCredits(0), false,
-                    h -> inode.flags &= ~InodeRecord.FLAG_ORPHAN, () -> fail(err)));
+                    h -> inode.flags &= ~InodeRecord.FLAG_ORPHAN, () -> {
+                        endDio();
+                        fail(err);
+                    }));
         }
     }
 
