@@ -384,7 +384,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
             try {
                 work.accept(h);
             } catch (RuntimeException e) {
-                closeStep(h);
+                inode.abortStep(h);
                 fail(e);
                 return;
             }
@@ -695,7 +695,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
                 fail(error(Errno.EAGAIN, "NOWAIT write would allocate " + holes + " blocks"));
                 return;
             }
-            ensureSpace(this, holes, "write", false, () -> {
+            ensureSpace(this, holes + inode.reserveGrowth(holes), "write", false, () -> {
                 allocPos = holes == 0 ? b1 : b0;
                 metaStep();
             });
@@ -906,19 +906,20 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
     }
 
     /**
-     * ENOSPC unless {@code needed} blocks are free; when blocks freed by uncommitted transactions
+     * ENOSPC unless {@code needed} blocks are free and not reserved (data blocks plus the growth
+     * of the file's node reservation); when blocks freed by uncommitted transactions
      * would make up the difference, commits them and looks once more (ext4_should_retry_alloc), so
      * that space given back by an unlink or punch is there for the next request.
      */
     private void ensureSpace(Pending op, long needed, String what, boolean retried, Runnable next) {
         BlockAllocator alloc = vol.allocator();
-        if (needed <= alloc.freeBlocks()) {
+        if (needed <= alloc.availableBlocks()) {
             next.run();
-        } else if (!retried && needed <= alloc.freeBlocks() + alloc.releasingBlocks()) {
+        } else if (!retried && needed <= alloc.availableBlocks() + alloc.releasingBlocks()) {
             counters.inc(NodeCounters.ENOSPC_RETRIES);
             op.await(vol.journal().commit(), () -> ensureSpace(op, needed, what, true, next), op::fail);
         } else {
-            op.fail(error(Errno.ENOSPC, what + " needs " + needed + " blocks, " + alloc.freeBlocks() + " free"));
+            op.fail(error(Errno.ENOSPC, what + " needs " + needed + " blocks, " + alloc.availableBlocks() + " free"));
         }
     }
 
@@ -1022,7 +1023,8 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         long b0 = off / B;
         long b1 = (end + B - 1) / B;
         long holes = inode.holeBlocks(b0, b1);
-        ensureSpace(op, holes, "fallocate", false, () -> allocateBlocks(op, b0, b1, () -> op.inHandle(inode.stepCredits(0),
+        long needed = holes + inode.reserveGrowth(holes);
+        ensureSpace(op, needed, "fallocate", false, () -> allocateBlocks(op, b0, b1, () -> op.inHandle(inode.stepCredits(0),
                 false, h -> {
                     if (!keepSize && end > inode.size) {
                         inode.size = end;
@@ -1038,7 +1040,8 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         long first = (off + B - 1) / B;
         long last = end / B;
         long holes = first < last ? inode.holeBlocks(first, last) : 0;
-        ensureSpace(op, holes, "zero range", false, () -> zeroEnds(op, off, end, () -> toUnwritten(op, first, Math.max(first, last),
+        long needed = holes + inode.reserveGrowth(Math.max(0, last - first));
+        ensureSpace(op, needed, "zero range", false, () -> zeroEnds(op, off, end, () -> toUnwritten(op, first, Math.max(first, last),
                 () -> allocateBlocks(op, first, Math.max(first, last), () -> op.inHandle(inode.stepCredits(0), false, h -> {
                     if (end > inode.size) {
                         inode.size = end;
