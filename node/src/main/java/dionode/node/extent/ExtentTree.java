@@ -96,11 +96,8 @@ public final class ExtentTree {
 
     /** Every stored extent overlapping {@code [from, to)}, in order, unclipped. */
     public void forEach(long from, long to, Consumer<Extent> action) {
-        Path p = findPath(from);
-        Extent e = p.current();
-        if (e == null || e.end() <= from) {
-            e = p.next() ? p.current() : null;
-        }
+        Path p = firstEndingAfter(from);
+        Extent e = p == null ? null : p.current();
         while (e != null && e.lblk() < to) {
             action.accept(e);
             e = p.next() ? p.current() : null;
@@ -114,11 +111,8 @@ public final class ExtentTree {
     /** The first {@code limit} stored extents overlapping {@code [from, to)}, unclipped. */
     public List<Extent> extents(long from, long to, int limit) {
         List<Extent> out = new ArrayList<>();
-        Path p = findPath(from);
-        Extent e = p.current();
-        if (e == null || e.end() <= from) {
-            e = p.next() ? p.current() : null;
-        }
+        Path p = firstEndingAfter(from);
+        Extent e = p == null ? null : p.current();
         while (e != null && e.lblk() < to && out.size() < limit) {
             out.add(e);
             e = p.next() ? p.current() : null;
@@ -220,17 +214,11 @@ public final class ExtentTree {
         }
         List<Extent> removed = new ArrayList<>();
         while (from < to) {
-            Path p = findPath(from);
-            Extent e = p.current();
-            if (e == null || e.end() <= from) {
-                if (!p.next()) {
-                    break;
-                }
-                e = p.current();
-            }
-            if (e.lblk() >= to) {
+            Path p = firstEndingAfter(from);
+            if (p == null || p.current().lblk() >= to) {
                 break;
             }
+            Extent e = p.current();
             removed.add(e.slice(from, to));
             boolean keepLeft = e.lblk() < from;
             boolean keepRight = e.end() > to;
@@ -278,17 +266,11 @@ public final class ExtentTree {
         long converted = 0;
         long pos = from;
         while (pos < to) {
-            Path p = findPath(pos);
-            Extent e = p.current();
-            if (e == null || e.end() <= pos) {
-                if (!p.next()) {
-                    break;
-                }
-                e = p.current();
-            }
-            if (e.lblk() >= to) {
+            Path p = firstEndingAfter(pos);
+            if (p == null || p.current().lblk() >= to) {
                 break;
             }
+            Extent e = p.current();
             long s = Math.max(pos, e.lblk());
             long t = Math.min(to, e.end());
             pos = t;
@@ -599,6 +581,16 @@ public final class ExtentTree {
             acc[d - 1] += over(ExtentFormat.entries(c, 0));
             countSlack(c, 0, acc);
         }
+    }
+
+    /** The path to the first stored extent that ends after {@code lblk}, or null when there is none. */
+    private Path firstEndingAfter(long lblk) {
+        Path p = findPath(lblk);
+        Extent e = p.current();
+        if (e != null && e.end() > lblk) {
+            return p;
+        }
+        return p.next() ? p : null;
     }
 
     private Path findPath(long lblk) {

@@ -1,5 +1,7 @@
 package dionode.node.fs;
 
+import static dionode.node.crash.Fixture.errno;
+import static dionode.node.crash.Fixture.join;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,7 +11,6 @@ import dionode.node.server.TestNodes;
 import dionode.protocol.Errno;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
-import dionode.protocol.client.NodeException;
 import dionode.protocol.message.Reply;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,8 +20,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -95,21 +94,5 @@ class FallocatedFullDeviceTest {
             }
         }
         return off;
-    }
-
-    private static <T> T join(CompletionStage<T> s) {
-        return s.toCompletableFuture().orTimeout(20, TimeUnit.SECONDS).join();
-    }
-
-    private static Errno errno(CompletionStage<?> s) {
-        try {
-            join(s);
-            return null;
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof NodeException n) {
-                return n.errno();
-            }
-            throw e;
-        }
     }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dionode.node.alloc.BlockAllocator;
 import dionode.node.crash.Fixture;
 import dionode.node.device.BlockDevice;
-import dionode.node.device.DeviceFiles;
 import dionode.node.extent.Extent;
 import dionode.node.extent.ExtentCheck;
 import dionode.node.extent.ExtentFormat;
@@ -36,11 +35,7 @@ class InodeStepTest {
 
     @BeforeEach
     void format() throws Exception {
-        device = Fixture.newDevice("step");
-        DeviceFiles.createFullyWritten(device, 32 * Fixture.MIB, Fixture.JNA);
-        try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
-            Volume.mkfs(dev, 0, LockPolicy.ZEROING_AWARE, Clock.systemUTC());
-        }
+        device = Fixture.formattedDevice("step", 32 * Fixture.MIB);
     }
 
     @AfterEach

@@ -1,5 +1,7 @@
 package dionode.node.inode;
 
+import static dionode.node.crash.Fixture.errno;
+import static dionode.node.crash.Fixture.join;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,13 +13,10 @@ import dionode.node.server.TestNodes;
 import dionode.protocol.Errno;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
-import dionode.protocol.client.NodeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -64,21 +63,5 @@ class FailedConversionTest {
         CompletableFuture<InodeCommand.LockSnapshot> f = new CompletableFuture<>();
         node.region().tell(new InodeRegion.Forward(ino, new InodeCommand.Probe(f)));
         return join(f);
-    }
-
-    private static <T> T join(CompletionStage<T> s) {
-        return s.toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join();
-    }
-
-    private static Errno errno(CompletionStage<?> s) {
-        try {
-            join(s);
-            return null;
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof NodeException n) {
-                return n.errno();
-            }
-            throw e;
-        }
     }
 }
