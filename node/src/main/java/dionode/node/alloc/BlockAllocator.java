@@ -4,6 +4,8 @@ import dionode.node.journal.Handle;
 import dionode.node.journal.Sealer;
 import dionode.node.meta.Bytes;
 import dionode.node.meta.Layout;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -13,6 +15,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * must never show a block in another file while the old owner's extent still points to it), and
  * extent-node blocks until the journal is checkpointed (replay must never write an old node image
  * over a block that became file data; jbd2 uses revoke records for this).
+ *
+ * <p>It also holds blocks back for extent nodes (ext4's reserved clusters): each file with
+ * unwritten blocks has a reservation covering every node its conversions to written can still need
+ * ({@code ConversionReserve}); ordinary allocations never touch reserved blocks, and a conversion's
+ * node allocation ({@link #allocateNode}, EXT4_GET_BLOCKS_METADATA_NOFAIL) may use its file's
+ * reservation when nothing else is free. Invariant: reserved blocks never exceed free ones.
  *
  * <p>Thread-safe: every method runs under the journal's metadata lock (callers hold a handle; the
  * deferred releases take the lock), and nothing here does I/O, so actors are never blocked on a
@@ -35,6 +43,10 @@ public final class BlockAllocator {
     private volatile long free;
     /** Guarded by {@code lock}. */
     private long releasing;
+    /** Per inode, blocks held back for its conversions; changed under {@code lock}, read without it. */
+    private final Map<Long, Long> reservations = new ConcurrentHashMap<>();
+    /** The sum of {@link #reservations}; changed under {@code lock}. */
+    private volatile long reserved;
     private final Sealer sealer = BlockAllocator::seal;
 
     public BlockAllocator(Layout layout, byte[][] bitmaps, ReentrantLock metadataLock) {
@@ -76,9 +88,54 @@ public final class BlockAllocator {
         return Bytes.i32(image, CRC_OFFSET) == Bytes.crc(home, image, 0, CRC_OFFSET);
     }
 
-    /** Free data blocks that can be allocated now. */
+    /** Free data blocks (the bitmap's count, reserved ones included). */
     public long freeBlocks() {
         return free;
+    }
+
+    /** Free blocks that are not reserved: what an ordinary allocation can have now (a hint without the lock). */
+    public long availableBlocks() {
+        return free - reserved;
+    }
+
+    /** Blocks held back for the extent nodes of conversions, over all files. */
+    public long reservedBlocks() {
+        return reserved;
+    }
+
+    /** What {@code ino} has held back. */
+    public long reservation(long ino) {
+        return reservations.getOrDefault(ino, 0L);
+    }
+
+    /**
+     * Sets the reservation of {@code ino} to {@code blocks}. Giving back always works; more takes
+     * only blocks that are free and not reserved. When there are not enough, {@code partial} takes
+     * what there is, otherwise nothing changes.
+     *
+     * @return whether the reservation is now {@code blocks}
+     */
+    public boolean reserve(long ino, long blocks, boolean partial) {
+        lock.lock();
+        try {
+            long had = reservations.getOrDefault(ino, 0L);
+            long want = blocks;
+            if (blocks > had && blocks - had > free - reserved) {
+                if (!partial) {
+                    return false;
+                }
+                want = had + Math.max(0, free - reserved);
+            }
+            reserved += want - had;
+            if (want == 0) {
+                reservations.remove(ino);
+            } else {
+                reservations.put(ino, want);
+            }
+            return want == blocks;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Data blocks freed by transactions that have not committed yet: free once they do. */
@@ -111,6 +168,38 @@ public final class BlockAllocator {
      * {@code maxLen} blocks, marked in use in the handle's transaction; null when the device is full.
      */
     public Run allocate(Handle h, long goal, long maxLen) {
+        long avail = free - reserved;
+        if (avail <= 0) {
+            return null;
+        }
+        return take(h, goal, Math.min(maxLen, avail));
+    }
+
+    /**
+     * One block for an extent node of a conversion of {@code ino}'s unwritten space: an unreserved
+     * block if there is one, else one of {@code ino}'s reservation; null when neither.
+     */
+    public Run allocateNode(Handle h, long goal, long ino) {
+        if (free - reserved <= 0) {
+            long mine = reservations.getOrDefault(ino, 0L);
+            if (mine <= 0) {
+                return null;
+            }
+            reserve(ino, mine - 1, false);
+        }
+        return take(h, goal, 1);
+    }
+
+    /** Gives back a run {@link #allocate} returned in this same handle, before anything referred to it. */
+    public void unallocate(Handle h, Run r) {
+        mark(h, r, false);
+        for (long b = r.start(); b < r.end(); b++) {
+            inUse[(int) (b >>> 6)] &= ~(1L << b);
+        }
+        free += r.len();
+    }
+
+    private Run take(Handle h, long goal, long maxLen) {
         long total = layout.totalBlocks();
         long start = goal < layout.dataStart() || goal >= total ? layout.dataStart() : goal;
         long found = nextFree(start, total);

@@ -11,8 +11,9 @@ import java.util.function.Consumer;
 /**
  * One file's extent map: ext4's extent B+tree (fs/ext4/extents.c), root inline in the inode, other
  * nodes in blocks of an {@link ExtentNodeStore}. Lookups answer like {@code ext4_map_blocks()};
- * changes go through {@link #replace} (punch, allocation, conversion are all range replacements).
- * Confined to the inode actor that owns the file.
+ * punch and allocation go through {@link #replace} (range replacements), conversion between
+ * written and unwritten through {@link #convertState} (in place). Confined to the inode actor that
+ * owns the file.
  *
  * <p>Index keys are lower bounds: entry i of an index node covers {@code [key_i, key_{i+1})} and
  * {@code key_i <= } every key below it (ext4_ext_correct_indexes keeps that on inserts at the left).
@@ -22,6 +23,11 @@ public final class ExtentTree {
     private final byte[] root;
     private final ExtentNodeStore store;
     private boolean rootChanged;
+    /**
+     * Per depth, over the non-root nodes, the sum of {@link #over}: how close they are to splitting
+     * (the potential {@link ConversionReserve} charges). Counted on first use, then kept exact.
+     */
+    private long[] slack;
 
     /**
      * @param root the inode's 60-byte inline root; the tree keeps and edits this very array
@@ -90,11 +96,8 @@ public final class ExtentTree {
 
     /** Every stored extent overlapping {@code [from, to)}, in order, unclipped. */
     public void forEach(long from, long to, Consumer<Extent> action) {
-        Path p = findPath(from);
-        Extent e = p.current();
-        if (e == null || e.end() <= from) {
-            e = p.next() ? p.current() : null;
-        }
+        Path p = firstEndingAfter(from);
+        Extent e = p == null ? null : p.current();
         while (e != null && e.lblk() < to) {
             action.accept(e);
             e = p.next() ? p.current() : null;
@@ -108,11 +111,8 @@ public final class ExtentTree {
     /** The first {@code limit} stored extents overlapping {@code [from, to)}, unclipped. */
     public List<Extent> extents(long from, long to, int limit) {
         List<Extent> out = new ArrayList<>();
-        Path p = findPath(from);
-        Extent e = p.current();
-        if (e == null || e.end() <= from) {
-            e = p.next() ? p.current() : null;
-        }
+        Path p = firstEndingAfter(from);
+        Extent e = p == null ? null : p.current();
         while (e != null && e.lblk() < to && out.size() < limit) {
             out.add(e);
             e = p.next() ? p.current() : null;
@@ -214,17 +214,11 @@ public final class ExtentTree {
         }
         List<Extent> removed = new ArrayList<>();
         while (from < to) {
-            Path p = findPath(from);
-            Extent e = p.current();
-            if (e == null || e.end() <= from) {
-                if (!p.next()) {
-                    break;
-                }
-                e = p.current();
-            }
-            if (e.lblk() >= to) {
+            Path p = firstEndingAfter(from);
+            if (p == null || p.current().lblk() >= to) {
                 break;
             }
+            Extent e = p.current();
             removed.add(e.slice(from, to));
             boolean keepLeft = e.lblk() < from;
             boolean keepRight = e.end() > to;
@@ -260,25 +254,88 @@ public final class ExtentTree {
     /**
      * Sets the state of every allocated block in {@code [from, to)}; returns how many changed.
      * To unwritten is what FALLOC_FL_ZERO_RANGE does to whole blocks.
+     *
+     * <p>In place, like ext4_split_convert_extents: an extent wholly inside the range changes state
+     * where it is stored and merges with its neighbours in the leaf; one that straddles an end of
+     * the range keeps its first piece in place and inserts the others. So one call inserts at most
+     * two extents (one per end), never frees a node, never shrinks the tree, and a full leaf is
+     * always halved rather than given a new right sibling: the bound {@link ConversionReserve}
+     * proves rests on exactly that.
      */
     public long convertState(long from, long to, boolean unwritten) {
-        List<Extent> pieces = new ArrayList<>();
-        long[] converted = {0};
-        forEach(from, to, e -> {
-            Extent s = e.slice(from, to);
-            if (s.unwritten() != unwritten) {
-                converted[0] += s.len();
+        long converted = 0;
+        long pos = from;
+        while (pos < to) {
+            Path p = firstEndingAfter(pos);
+            if (p == null || p.current().lblk() >= to) {
+                break;
             }
-            pieces.add(s.withState(unwritten));
-        });
-        if (converted[0] > 0) {
-            replace(from, to, pieces);
+            Extent e = p.current();
+            long s = Math.max(pos, e.lblk());
+            long t = Math.min(to, e.end());
+            pos = t;
+            if (e.unwritten() != unwritten) {
+                converted += t - s;
+                restate(p, e, s, t, unwritten);
+            }
         }
-        return converted[0];
+        return converted;
+    }
+
+    /** {@code [s, t)} of {@code e} (found at {@code p}) takes the other state; the rest of e keeps its own. */
+    private void restate(Path p, Extent e, long s, long t, boolean unwritten) {
+        List<Extent> pieces = new ArrayList<>(4);
+        if (e.lblk() < s) {
+            pieces.add(e.slice(e.lblk(), s));
+        }
+        int max = Extent.maxLen(unwritten);
+        for (long at = s; at < t; at += max) {
+            pieces.add(e.slice(at, Math.min(t, at + max)).withState(unwritten));
+        }
+        if (t < e.end()) {
+            pieces.add(e.slice(t, e.end()));
+        }
+        setEntry(p, pieces.get(0));
+        if (s == e.lblk()) {
+            mergeInLeaf(s);
+        }
+        for (int i = 1; i < pieces.size(); i++) {
+            insert(pieces.get(i), false);
+        }
+    }
+
+    /** ext4_ext_try_to_merge: the extent starting at {@code lblk} absorbs contiguous neighbours of its leaf. */
+    private void mergeInLeaf(long lblk) {
+        Path p = findPath(lblk);
+        Node leaf = p.nodes[p.leafLevel()];
+        int i = p.idx[p.leafLevel()];
+        Extent cur = leaf.leaf(i);
+        if (i + 1 < leaf.entries() && cur.canAppend(leaf.leaf(i + 1))) {
+            cur = new Extent(cur.lblk(), cur.len() + leaf.leaf(i + 1).len(), cur.pblk(), cur.unwritten());
+            leaf.writable();
+            ExtentFormat.leaf(leaf.buf, leaf.base, i, cur);
+            leaf.removeAt(i + 1);
+        }
+        if (i > 0 && leaf.leaf(i - 1).canAppend(cur)) {
+            Extent left = leaf.leaf(i - 1);
+            leaf.writable();
+            ExtentFormat.leaf(leaf.buf, leaf.base, i - 1, new Extent(left.lblk(), left.len() + cur.len(), left.pblk(),
+                    left.unwritten()));
+            leaf.removeAt(i);
+        }
     }
 
     /** Adds an extent over a hole, merging with neighbours in the same leaf where ext4 would. */
     public void insert(Extent x) {
+        insert(x, true);
+    }
+
+    /**
+     * @param mayStartLeaf whether an insert past the end of a full leaf may start a new leaf with
+     *                     just this extent (ext4_ext_split's border, good for appends) instead of
+     *                     halving the full one
+     */
+    private void insert(Extent x, boolean mayStartLeaf) {
         for (int guard = 0; guard < 4 * ExtentFormat.MAX_DEPTH + 8; guard++) {
             Path p = findPath(x.lblk());
             int d = p.leafLevel();
@@ -328,7 +385,7 @@ public final class ExtentTree {
                 growRoot();
             } else if (p.nodes[d - 1].entries() == p.nodes[d - 1].max()) {
                 splitIndex(p, d - 1);
-            } else if (i + 1 == n) {
+            } else if (i + 1 == n && mayStartLeaf) {
                 // appending at the right edge: start a new leaf rather than halving this one (ext4_ext_split's border)
                 long blk = newNode(leaf.blk, 0);
                 Node s = new Node(store.modify(blk), 0, blk);
@@ -410,7 +467,7 @@ public final class ExtentTree {
         byte[] c = store.modify(blk);
         int n = ExtentFormat.entries(root, 0);
         System.arraycopy(root, ExtentFormat.HEADER_BYTES, c, ExtentFormat.HEADER_BYTES, n * ExtentFormat.ENTRY_BYTES);
-        ExtentFormat.entries(c, 0, n);
+        count(c, 0, blk, n);
         long firstKey = n > 0 ? ExtentFormat.key(root, 0, 0) : 0;
         ExtentFormat.initHeader(root, 0, ROOT_MAX, d + 1);
         ExtentFormat.index(root, 0, 0, firstKey, blk);
@@ -438,8 +495,8 @@ public final class ExtentTree {
         n.writable();
         System.arraycopy(n.buf, ExtentFormat.entryOffset(n.base, keep), s.buf, ExtentFormat.entryOffset(0, 0),
                 (total - keep) * ExtentFormat.ENTRY_BYTES);
-        ExtentFormat.entries(s.buf, 0, total - keep);
-        ExtentFormat.entries(n.buf, n.base, keep);
+        count(s.buf, 0, blk, total - keep);
+        count(n.buf, n.base, n.blk, keep);
         insertIndex(p, level - 1, p.idx[level - 1] + 1, s.key(0), blk);
     }
 
@@ -476,6 +533,64 @@ public final class ExtentTree {
                 break;
             }
         }
+    }
+
+    // ---------------------------------------------------------------- split potential
+
+    /** How far a node with {@code entries} is past half full: a split of a full node takes BLOCK_MAX / 2 off. */
+    static int over(int entries) {
+        return Math.max(0, entries - (BLOCK_MAX - BLOCK_MAX / 2));
+    }
+
+    /** Sets a node's entry count, keeping {@link #slack} exact. */
+    private void count(byte[] buf, int base, long blk, int n) {
+        if (blk >= 0 && slack != null) {
+            slack[ExtentFormat.depth(buf, base)] += over(n) - over(ExtentFormat.entries(buf, base));
+        }
+        ExtentFormat.entries(buf, base, n);
+    }
+
+    /** Forgets the counted slack, after the caller put node images back as they were. */
+    public void forgetShape() {
+        slack = null;
+    }
+
+    /**
+     * The most extent-node blocks that converting {@code unwrittenBlocks} unwritten blocks of this
+     * tree to written can still allocate (see {@link ConversionReserve}).
+     */
+    public long conversionReserve(long unwrittenBlocks) {
+        if (unwrittenBlocks <= 0) {
+            return 0;
+        }
+        if (slack == null) {
+            long[] s = new long[ExtentFormat.MAX_DEPTH + 1];
+            countSlack(root, 0, s);
+            slack = s;
+        }
+        return ConversionReserve.bound(unwrittenBlocks, depth(), ExtentFormat.entries(root, 0), slack);
+    }
+
+    private void countSlack(byte[] b, int base, long[] acc) {
+        int d = ExtentFormat.depth(b, base);
+        if (d == 0) {
+            return;
+        }
+        for (int i = 0; i < ExtentFormat.entries(b, base); i++) {
+            byte[] c = store.node(ExtentFormat.child(b, base, i));
+            acc[d - 1] += over(ExtentFormat.entries(c, 0));
+            countSlack(c, 0, acc);
+        }
+    }
+
+    /** The path to the first stored extent that ends after {@code lblk}, or null when there is none. */
+    private Path firstEndingAfter(long lblk) {
+        Path p = findPath(lblk);
+        Extent e = p.current();
+        if (e != null && e.end() > lblk) {
+            return p;
+        }
+        return p.next() ? p : null;
     }
 
     private Path findPath(long lblk) {
@@ -561,14 +676,14 @@ public final class ExtentTree {
             int n = entries();
             int from = ExtentFormat.entryOffset(base, pos);
             System.arraycopy(buf, from, buf, from + entryBytes, (n - pos) * entryBytes);
-            ExtentFormat.entries(buf, base, n + 1);
+            count(buf, base, blk, n + 1);
         }
 
         void removeAt(int pos) {
             int n = entries();
             int from = ExtentFormat.entryOffset(base, pos + 1);
             System.arraycopy(buf, from, buf, from - ExtentFormat.ENTRY_BYTES, (n - pos - 1) * ExtentFormat.ENTRY_BYTES);
-            ExtentFormat.entries(buf, base, n - 1);
+            count(buf, base, blk, n - 1);
         }
     }
 

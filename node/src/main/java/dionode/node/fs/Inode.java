@@ -10,6 +10,7 @@ import dionode.node.journal.Handle;
 import dionode.node.meta.InodeRecord;
 import dionode.protocol.LockPolicy;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One file's metadata in memory (the fields of its inode record and its extent tree) and the
@@ -26,6 +27,12 @@ public final class Inode {
     private final ExtentTree tree;
     private final Store store = new Store();
     private Handle handle;
+    /** The running step's undo log; null outside a step. */
+    private StepUndo step;
+    /** Unwritten blocks, counted on first use and then kept; -1 until counted. */
+    private long unwritten = -1;
+    /** The running step converts to written: its node allocations may use the reservation. */
+    private boolean converting;
 
     public int flags;
     public int mode;
@@ -100,21 +107,116 @@ public final class Inode {
         return n;
     }
 
-    /** Starts a handle for this inode; null when the journal has no room now. */
+    /** Starts a handle for this inode's next step; null when the journal has no room now. */
     public Handle begin(int credits) {
         Handle h = vol.journal().tryStart(Math.min(credits, vol.journal().maxTxnBlocks()));
         handle = h;
+        step = h == null ? null : new StepUndo(record(), unwritten());
         return h;
     }
 
-    /** Logs the inode record and ends the handle. */
+    /**
+     * Ends the step: sets the inode's node reservation to what its unwritten blocks may still need,
+     * gives back what the step freed, logs the inode record and ends the handle. A step that
+     * promised more unwritten space than the reservation can cover is undone instead.
+     *
+     * @throws NoSpaceException when the step was undone for want of blocks to reserve
+     */
     public void commitStep(Handle h) {
+        StepUndo s = step;
+        long need;
         try {
+            need = tree.conversionReserve(unwritten());
+        } catch (RuntimeException e) {
+            abortStep(h);
+            throw e;
+        }
+        boolean promised = s != null && unwritten > s.unwrittenBefore;
+        if (!vol.allocator().reserve(ino, need, !promised)) {
+            abortStep(h);
+            throw new NoSpaceException("no free block to reserve " + need + " extent-node blocks for the unwritten blocks of inode "
+                    + ino);
+        }
+        try {
+            if (s != null) {
+                for (long blk : s.freedNodes) {
+                    vol.allocator().freeMeta(h, blk);
+                    vol.nodes().remove(blk);
+                }
+                for (BlockAllocator.Run r : s.freedRuns) {
+                    vol.allocator().free(h, r);
+                }
+            }
             vol.inodes().write(h, record());
         } finally {
             handle = null;
+            step = null;
             h.close();
         }
+    }
+
+    /**
+     * Ends a step that failed part way, putting the extent tree, the inode's fields and the
+     * allocator back as they were before it. Nodes the step allocated go back like freed nodes (after
+     * a checkpoint: the running transaction holds their images), its data blocks at once.
+     */
+    public void abortStep(Handle h) {
+        StepUndo s = step;
+        try {
+            if (s != null) {
+                for (Map.Entry<Long, byte[]> e : s.images.entrySet()) {
+                    byte[] live = vol.nodes().get(e.getKey());
+                    System.arraycopy(e.getValue(), 0, live, 0, live.length);
+                }
+                for (long blk : s.newNodes) {
+                    vol.allocator().freeMeta(h, blk);
+                    vol.nodes().remove(blk);
+                }
+                for (int i = s.newRuns.size() - 1; i >= 0; i--) {
+                    vol.allocator().unallocate(h, s.newRuns.get(i));
+                }
+                restore(s.before);
+                unwritten = s.unwrittenBefore;
+                tree.forgetShape();
+            }
+        } finally {
+            handle = null;
+            step = null;
+            h.close();
+        }
+    }
+
+    private void restore(InodeRecord r) {
+        System.arraycopy(r.root(), 0, tree.root(), 0, ExtentFormat.ROOT_BYTES);
+        flags = r.flags();
+        mode = r.mode();
+        generation = r.generation();
+        policy = r.policy();
+        size = r.size();
+        disksize = r.disksize();
+        blocks = r.blocks();
+        mtimeNanos = r.mtimeNanos();
+        ctimeNanos = r.ctimeNanos();
+        crtimeNanos = r.crtimeNanos();
+        name = r.name();
+    }
+
+    /** Unwritten blocks of the file. */
+    public long unwritten() {
+        if (unwritten < 0) {
+            long[] n = {0};
+            tree.forEach(0, ExtentFormat.MAX_LBLK + 1, e -> n[0] += e.unwritten() ? e.len() : 0);
+            unwritten = n[0];
+        }
+        return unwritten;
+    }
+
+    /**
+     * Blocks the node reservation must grow by if {@code more} blocks become unwritten, at the
+     * tree's present shape: what an allocation must find free beyond its data blocks.
+     */
+    public long reserveGrowth(long more) {
+        return Math.max(0, tree.conversionReserve(unwritten() + more) - vol.allocator().reservation(ino));
     }
 
     // ------------------------------------------------------------------ steps
@@ -152,8 +254,10 @@ public final class Inode {
             if (r == null) {
                 throw new NoSpaceException("no free block for inode " + ino);
             }
+            step.newRuns.add(r);
             tree.replace(pos, pos + r.len(), List.of(new Extent(pos, (int) r.len(), r.start(), true)));
             blocks += r.len();
+            unwritten += r.len();
             allocatedOut[0] += r.len();
             pos += r.len();
             runs++;
@@ -182,10 +286,18 @@ public final class Inode {
     }
 
     /** Like {@link #convertWritten} in either direction. */
-    public long convertState(long from, long to, boolean unwritten, int maxExtents, long[] convertedOut) {
+    public long convertState(long from, long to, boolean toUnwritten, int maxExtents, long[] convertedOut) {
         List<Extent> first = tree.extents(from, to, maxExtents + 1);
         long upTo = first.size() <= maxExtents ? to : Math.min(to, first.get(maxExtents - 1).end());
-        convertedOut[0] += tree.convertState(from, upTo, unwritten);
+        unwritten();
+        converting = !toUnwritten;
+        try {
+            long n = tree.convertState(from, upTo, toUnwritten);
+            this.unwritten += toUnwritten ? n : -n;
+            convertedOut[0] += n;
+        } finally {
+            converting = false;
+        }
         return upTo;
     }
 
@@ -210,9 +322,11 @@ public final class Inode {
     public long removeBlocks(Handle h, long from, long to, int maxExtents) {
         List<Extent> first = tree.extents(from, to, maxExtents + 1);
         long upTo = first.size() <= maxExtents ? to : Math.min(to, first.get(maxExtents - 1).end());
+        unwritten();
         for (Extent e : tree.replace(from, upTo, List.of())) {
-            vol.allocator().free(h, new BlockAllocator.Run(e.pblk(), e.len()));
+            step.freedRuns.add(new BlockAllocator.Run(e.pblk(), e.len()));
             blocks -= e.len();
+            unwritten -= e.unwritten() ? e.len() : 0;
         }
         return upTo;
     }
@@ -230,24 +344,28 @@ public final class Inode {
 
         @Override
         public byte[] modify(long blk) {
-            return handle.getWriteAccess(blk, node(blk), (home, img) -> ExtentFormat.seal(ino, home, img));
+            byte[] image = node(blk);
+            step.saveImage(blk, image);
+            return handle.getWriteAccess(blk, image, (home, img) -> ExtentFormat.seal(ino, home, img));
         }
 
         @Override
         public long allocateNode(long goal) {
-            BlockAllocator.Run r = vol.allocator().allocate(handle, goal, 1);
+            BlockAllocator.Run r = converting ? vol.allocator().allocateNode(handle, goal, ino)
+                    : vol.allocator().allocate(handle, goal, 1);
             if (r == null) {
                 throw new NoSpaceException("no free block for an extent node of inode " + ino);
             }
+            step.newNodes.add(r.start());
             vol.nodes().put(r.start(), new byte[ExtentFormat.BLOCK_SIZE]);
             blocks++;
             return r.start();
         }
 
+        /** Given back when the step commits: an undone step still points to it. */
         @Override
         public void freeNode(long blk) {
-            vol.allocator().freeMeta(handle, blk);
-            vol.nodes().remove(blk);
+            step.freedNodes.add(blk);
             blocks--;
         }
     }

@@ -157,6 +157,7 @@ public final class Volume implements AutoCloseable {
     /** Reads every inode and extent node, validating each, then cross-checks blocks between files. */
     private void load(BlockDevice dev) throws IOException {
         Map<Long, List<long[]>> refs = new TreeMap<>(); // pblk -> [len, ino, node?]
+        Map<Long, Long> reserves = new TreeMap<>();
         for (long ino = 1; ino <= layout.inodeCount(); ino++) {
             InodeRecord r;
             try {
@@ -174,8 +175,10 @@ public final class Volume implements AutoCloseable {
                 checkRootHeader(ino, r.root());
                 loadNodes(dev, ino, r.root(), ExtentFormat.depth(r.root(), 0));
                 long owner = ino;
-                ExtentCheck c = new ExtentTree(ino, r.root().clone(), new ReadOnlyStore()).validate(layout::inDataArea,
+                ExtentTree tree = new ExtentTree(ino, r.root().clone(), new ReadOnlyStore());
+                ExtentCheck c = tree.validate(layout::inDataArea,
                         (pblk, len, node) -> refs.computeIfAbsent(pblk, k -> new ArrayList<>(1)).add(new long[] {len, owner}));
+                reserves.put(ino, tree.conversionReserve(c.unwrittenBlocks()));
                 if (c.writtenBlocks() + c.unwrittenBlocks() + c.nodeBlocks() != r.blocks()) {
                     problems.add(new Problem(ino, "block-count", "inode says " + r.blocks() + " blocks, extents hold "
                             + (c.writtenBlocks() + c.unwrittenBlocks() + c.nodeBlocks())));
@@ -210,6 +213,7 @@ public final class Volume implements AutoCloseable {
             }
         }
         crossCheck(refs);
+        reserveForConversions(reserves);
         // bad files keep their names (after every good one), so they answer EFSCORRUPTED rather than
         // vanish, and their names are not handed to new files
         for (Map.Entry<Long, String> e : new TreeMap<>(bad).entrySet()) {
@@ -253,6 +257,16 @@ public final class Volume implements AutoCloseable {
         long used = layout.dataBlocks() - allocator.freeBlocks();
         if (used > referenced && bad.isEmpty()) {
             problems.add(new Problem(0, "leaked-blocks", (used - referenced) + " blocks allocated in the bitmap but used by no file"));
+        }
+    }
+
+    /** Holds back the extent-node blocks every file's unwritten blocks may need (DESIGN §5). */
+    private void reserveForConversions(Map<Long, Long> reserves) {
+        for (Map.Entry<Long, Long> e : reserves.entrySet()) {
+            if (!bad.containsKey(e.getKey()) && !allocator.reserve(e.getKey(), e.getValue(), true)) {
+                LOG.warn("inode {}: only {} of the {} blocks its unwritten extents may need for extent nodes are free",
+                        e.getKey(), allocator.reservation(e.getKey()), e.getValue());
+            }
         }
     }
 
@@ -345,9 +359,11 @@ public final class Volume implements AutoCloseable {
             Handle h = startBlocking(inode, inode.stepCredits(n));
             try {
                 pos = inode.removeBlocks(h, pos, end, n);
-            } finally {
-                inode.commitStep(h);
+            } catch (RuntimeException e) {
+                inode.abortStep(h);
+                throw e;
             }
+            inode.commitStep(h);
         }
     }
 

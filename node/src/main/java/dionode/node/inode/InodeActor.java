@@ -26,7 +26,9 @@ import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -83,9 +85,11 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
     /** Journal-step continuations to run, trampolined like the grants. */
     private final ArrayDeque<Step> steps = new ArrayDeque<>();
     private boolean stepping;
-    private int pending;
+    /** Every request admitted and not yet answered, so that none is left unanswered if the actor stops. */
+    private final Set<Pending> live = new HashSet<>();
     private long received;
     private long receivedAtLastTick = -1;
+    private final StallWatch stall = new StallWatch();
 
     public static Behavior<InodeCommand> create(long ino, InodeContext ctx, ActorRef<InodeRegion.Command> region) {
         return Behaviors.setup(c -> Behaviors.withTimers(t -> new InodeActor(c, t, ino, ctx, region)));
@@ -137,6 +141,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
 
     private Behavior<InodeCommand> onOp(InodeCommand.Op op) {
         received++;
+        stall.progress();
         Request.InodeRequest r = op.request();
         if (deleted && !unlinkedHere) {
             open();
@@ -183,6 +188,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
 
     private Behavior<InodeCommand> onDelete(InodeCommand.Delete d) {
         received++;
+        stall.progress();
         if (deleted) {
             reply(d.reply(), error(Errno.ENOENT, "no inode " + ino));
         } else if (corrupt != null) {
@@ -195,20 +201,33 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
     }
 
     private Behavior<InodeCommand> onResume(InodeCommand.Resume r) {
+        stall.progress();
         r.action().run();
         runGranted();
         return this;
     }
 
     private Behavior<InodeCommand> onProbe(InodeCommand.Probe p) {
-        p.reply().complete(new InodeCommand.LockSnapshot(rwsem.readers(), rwsem.writerHeld(), rwsem.waiting(), dioInFlight,
-                drainWaiters.size(), journalWaiters.size(), pending, inode == null ? -1 : inode.size,
-                inode == null ? -1 : inode.disksize, inode == null ? 0 : inode.mode, inode != null && inode.orphan()));
+        p.reply().complete(snapshot());
         return this;
     }
 
+    private InodeCommand.LockSnapshot snapshot() {
+        return new InodeCommand.LockSnapshot(rwsem.readers(), rwsem.writerHeld(), rwsem.waiting(), dioInFlight,
+                drainWaiters.size(), journalWaiters.size(), live.size(), inode == null ? -1 : inode.size,
+                inode == null ? -1 : inode.disksize, inode == null ? 0 : inode.mode, inode != null && inode.orphan());
+    }
+
+    /**
+     * Passivation, and the stall warning: requests in hand and not one message that could move
+     * them on for a whole tick is a wedge or a device that stopped answering, never silent.
+     */
     private Behavior<InodeCommand> onIdleTick() {
-        boolean quiet = pending == 0 && rwsem.idle() && dioInFlight == 0 && journalWaiters.isEmpty()
+        if (stall.newlyStalled(!live.isEmpty())) {
+            LOG.warn("inode {}: {} requests made no progress for {} ms: {}", ino, live.size(), ctx.idleTimeout().toMillis(),
+                    snapshot());
+        }
+        boolean quiet = live.isEmpty() && rwsem.idle() && dioInFlight == 0 && journalWaiters.isEmpty()
                 && drainWaiters.isEmpty() && granted.isEmpty();
         if (quiet && received == receivedAtLastTick) {
             region.tell(new InodeRegion.Idle(ino, received, getContext().getSelf()));
@@ -217,7 +236,17 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         return this;
     }
 
+    /**
+     * Passivation stops an idle actor; anything else that stops it (node shutdown, a failure that
+     * escaped a handler) must still answer every request it holds, or its client waits forever.
+     */
     private Behavior<InodeCommand> onPostStop() {
+        if (!live.isEmpty()) {
+            LOG.warn("inode {}: actor stopped with {} requests unanswered; answering EIO", ino, live.size());
+            for (Pending p : List.copyOf(live)) {
+                p.fail(error(Errno.EIO, "inode " + ino + " stopped before this request finished"));
+            }
+        }
         if (unlinkedHere) {
             vol.inodes().release(ino);
         }
@@ -276,7 +305,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
 
         Pending(CompletableFuture<Reply> reply) {
             this.reply = reply;
-            pending++;
+            live.add(this);
         }
 
         /** The lock was handed over (or taken at once). */
@@ -325,7 +354,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
                 return;
             }
             finished = true;
-            pending--;
+            live.remove(this);
             releaseLock();
             reply(reply, r);
         }
@@ -355,7 +384,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
             try {
                 work.accept(h);
             } catch (RuntimeException e) {
-                closeStep(h);
+                inode.abortStep(h);
                 fail(e);
                 return;
             }
@@ -417,6 +446,11 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         }
     }
 
+    /**
+     * Runs the requests the lock was handed to. A request granted after the file was unlinked (or
+     * found corrupt) while it waited answers what it would have answered arriving now: it must not
+     * run against an inode that is gone, and it must not be left unanswered.
+     */
     private void runGranted() {
         if (granting) {
             return;
@@ -425,7 +459,17 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         try {
             Pending p;
             while ((p = granted.poll()) != null) {
-                p.granted();
+                if (deleted) {
+                    p.fail(error(Errno.ENOENT, "inode " + ino + " was unlinked while this request waited"));
+                } else if (corrupt != null) {
+                    p.fail(error(Errno.EFSCORRUPTED, corrupt));
+                } else {
+                    try {
+                        p.granted();
+                    } catch (RuntimeException e) {
+                        p.fail(e);
+                    }
+                }
             }
         } finally {
             granting = false;
@@ -547,6 +591,8 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         long allocPos;
         long convertPos;
         boolean orphanSet;
+        /** Between dioBegin and dioEnd: however the write ends, its I/O must stop counting as in flight. */
+        boolean inDio;
         final long[] allocated = {0};
         final long[] converted = {0};
 
@@ -649,7 +695,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
                 fail(error(Errno.EAGAIN, "NOWAIT write would allocate " + holes + " blocks"));
                 return;
             }
-            ensureSpace(this, holes, "write", false, () -> {
+            ensureSpace(this, holes + inode.reserveGrowth(holes), "write", false, () -> {
                 allocPos = holes == 0 ? b1 : b0;
                 metaStep();
             });
@@ -691,12 +737,13 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
             counters.add(NodeCounters.BYTES_WRITTEN, length);
             counters.inc(held == LockMode.EXCLUSIVE ? NodeCounters.WRITE_EXCLUSIVE : NodeCounters.WRITE_SHARED);
             dioBegin();
+            inDio = true;
             CompletableFuture<Void> io = submitted(() -> ctx.data().write(plan.segs()));
             if (async && !decision.forceWait()) {
                 releaseLock();
             }
             convertPos = b0;
-            await(io, this::convertStep, this::ioFailed);
+            await(io, this::convertStep, this::fail);
         }
 
         /** ext4_dio_write_end_io: unwritten to written, then i_size/i_disksize for an extending write. */
@@ -724,7 +771,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
 
         void completed() {
             counters.add(CONVERTED_BLOCKS, converted[0]);
-            dioEnd();
+            endDio();
             if (durable) {
                 counters.inc(NodeCounters.DURABLE_COMMITS);
                 await(vol.journal().commit(), () -> succeed(new Reply.Written(length)), this::fail);
@@ -733,27 +780,35 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
             }
         }
 
-        /** The data did not reach the device: nothing converts (no metadata claims it was written). */
-        void ioFailed(Throwable e) {
-            dioEnd();
-            fail(e);
+        void endDio() {
+            if (inDio) {
+                inDio = false;
+                dioEnd();
+            }
         }
 
         /**
-         * A failed extending write gives back the blocks it allocated past i_size and leaves the
-         * orphan list (ext4_truncate_failed_write); a failure of that cleanup leaves it to mount.
+         * A failed write (its data did not reach the device, or a conversion after it failed)
+         * stops counting as direct I/O in flight, or every later inode_dio_wait (truncate, unlink)
+         * would wait for it forever. A failed extending write first gives back the blocks it
+         * allocated past i_size and leaves the orphan list (ext4_truncate_failed_write); a failure
+         * of that cleanup leaves it to mount.
          */
         @Override
         void fail(Throwable e) {
             Reply.Error err = failure(e);
             if (!orphanSet || inode == null) {
+                endDio();
                 fail(err);
                 return;
             }
             orphanSet = false;
             long keep = (inode.size + B - 1) / B;
             removeBlocks(this, keep, ExtentFormat.MAX_LBLK + 1, () -> inHandle(inode.stepCredits(0), false,
-                    h -> inode.flags &= ~InodeRecord.FLAG_ORPHAN, () -> fail(err)));
+                    h -> inode.flags &= ~InodeRecord.FLAG_ORPHAN, () -> {
+                        endDio();
+                        fail(err);
+                    }));
         }
     }
 
@@ -851,19 +906,20 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
     }
 
     /**
-     * ENOSPC unless {@code needed} blocks are free; when blocks freed by uncommitted transactions
+     * ENOSPC unless {@code needed} blocks are free and not reserved (data blocks plus the growth
+     * of the file's node reservation); when blocks freed by uncommitted transactions
      * would make up the difference, commits them and looks once more (ext4_should_retry_alloc), so
      * that space given back by an unlink or punch is there for the next request.
      */
     private void ensureSpace(Pending op, long needed, String what, boolean retried, Runnable next) {
         BlockAllocator alloc = vol.allocator();
-        if (needed <= alloc.freeBlocks()) {
+        if (needed <= alloc.availableBlocks()) {
             next.run();
-        } else if (!retried && needed <= alloc.freeBlocks() + alloc.releasingBlocks()) {
+        } else if (!retried && needed <= alloc.availableBlocks() + alloc.releasingBlocks()) {
             counters.inc(NodeCounters.ENOSPC_RETRIES);
             op.await(vol.journal().commit(), () -> ensureSpace(op, needed, what, true, next), op::fail);
         } else {
-            op.fail(error(Errno.ENOSPC, what + " needs " + needed + " blocks, " + alloc.freeBlocks() + " free"));
+            op.fail(error(Errno.ENOSPC, what + " needs " + needed + " blocks, " + alloc.availableBlocks() + " free"));
         }
     }
 
@@ -967,7 +1023,8 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         long b0 = off / B;
         long b1 = (end + B - 1) / B;
         long holes = inode.holeBlocks(b0, b1);
-        ensureSpace(op, holes, "fallocate", false, () -> allocateBlocks(op, b0, b1, () -> op.inHandle(inode.stepCredits(0),
+        long needed = holes + inode.reserveGrowth(holes);
+        ensureSpace(op, needed, "fallocate", false, () -> allocateBlocks(op, b0, b1, () -> op.inHandle(inode.stepCredits(0),
                 false, h -> {
                     if (!keepSize && end > inode.size) {
                         inode.size = end;
@@ -983,7 +1040,8 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         long first = (off + B - 1) / B;
         long last = end / B;
         long holes = first < last ? inode.holeBlocks(first, last) : 0;
-        ensureSpace(op, holes, "zero range", false, () -> zeroEnds(op, off, end, () -> toUnwritten(op, first, Math.max(first, last),
+        long needed = holes + inode.reserveGrowth(Math.max(0, last - first));
+        ensureSpace(op, needed, "zero range", false, () -> zeroEnds(op, off, end, () -> toUnwritten(op, first, Math.max(first, last),
                 () -> allocateBlocks(op, first, Math.max(first, last), () -> op.inHandle(inode.stepCredits(0), false, h -> {
                     if (end > inode.size) {
                         inode.size = end;

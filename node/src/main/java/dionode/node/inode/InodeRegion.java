@@ -27,6 +27,10 @@ public final class InodeRegion extends AbstractBehavior<InodeRegion.Command> {
     public record Idle(long ino, long received, ActorRef<InodeCommand> child) implements Command {
     }
 
+    /** A child stopped (passivated, or failed): later requests for its inode get a fresh actor. */
+    private record ChildStopped(long ino, ActorRef<InodeCommand> child) implements Command {
+    }
+
     /** Number of live inode actors, for tests and stats. */
     public record CountChildren(java.util.concurrent.CompletableFuture<Integer> reply) implements Command {
     }
@@ -57,6 +61,7 @@ public final class InodeRegion extends AbstractBehavior<InodeRegion.Command> {
         return newReceiveBuilder()
                 .onMessage(Forward.class, this::onForward)
                 .onMessage(Idle.class, this::onIdle)
+                .onMessage(ChildStopped.class, this::onChildStopped)
                 .onMessage(CountChildren.class, m -> {
                     m.reply().complete(children.size());
                     return this;
@@ -69,6 +74,7 @@ public final class InodeRegion extends AbstractBehavior<InodeRegion.Command> {
         if (c == null) {
             ActorRef<InodeCommand> ref = getContext().spawn(InodeActor.create(f.ino(), ctx, getContext().getSelf()),
                     "inode-" + f.ino() + "-" + (incarnation++));
+            getContext().watchWith(ref, new ChildStopped(f.ino(), ref));
             c = new Child(ref, new long[1]);
             children.put(f.ino(), c);
         }
@@ -82,6 +88,14 @@ public final class InodeRegion extends AbstractBehavior<InodeRegion.Command> {
         if (c != null && c.ref().equals(m.child()) && c.forwarded()[0] == m.received()) {
             children.remove(m.ino());
             getContext().stop(c.ref());
+        }
+        return this;
+    }
+
+    private Behavior<Command> onChildStopped(ChildStopped m) {
+        Child c = children.get(m.ino());
+        if (c != null && c.ref().equals(m.child())) {
+            children.remove(m.ino());
         }
         return this;
     }

@@ -98,6 +98,7 @@ public final class NodeServer implements AutoCloseable {
             NodeCounters counters = new NodeCounters();
             Volume v = volume;
             counters.gauge("free_blocks", () -> v.allocator().freeBlocks());
+            counters.gauge("reserved_blocks", () -> v.allocator().reservedBlocks());
             counters.gauge("journal_commits", () -> v.journal().stats().commits());
             counters.gauge("journal_flushes", () -> v.journal().stats().flushes());
             counters.gauge("journal_checkpoints", () -> v.journal().stats().checkpoints());

@@ -56,6 +56,16 @@ public final class Fixture {
         return dir().resolve(name + "-" + UUID.randomUUID() + ".img");
     }
 
+    /** A new device file of {@code size} bytes, fully written and formatted, for tests that mount it themselves. */
+    public static Path formattedDevice(String name, long size) throws IOException {
+        Path device = newDevice(name);
+        dionode.node.device.DeviceFiles.createFullyWritten(device, size, JNA);
+        try (BlockDevice dev = BlockDevice.open(device, JNA, 0)) {
+            Volume.mkfs(dev, 0, LockPolicy.ZEROING_AWARE, Clock.systemUTC());
+        }
+        return device;
+    }
+
     /** Commit interval long enough that only fsync, durable writes and full transactions commit. */
     public static NodeConfig config(Path device, long size, Duration commitInterval) {
         return NodeConfig.defaults().withDevice(device, size, true).withAddress("127.0.0.1", 0)

@@ -10,6 +10,8 @@ final class MapNodeStore implements ExtentNodeStore {
     final Map<Long, byte[]> blocks = new HashMap<>();
     final Set<Long> freed = new HashSet<>();
     private long next;
+    /** Nodes handed out so far. */
+    int allocations;
 
     MapNodeStore(long firstBlock) {
         this.next = firstBlock;
@@ -32,6 +34,7 @@ final class MapNodeStore implements ExtentNodeStore {
     @Override
     public long allocateNode(long goal) {
         long blk = next++;
+        allocations++;
         blocks.put(blk, new byte[ExtentFormat.BLOCK_SIZE]);
         return blk;
     }

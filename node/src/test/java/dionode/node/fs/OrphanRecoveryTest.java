@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dionode.node.crash.Fixture;
 import dionode.node.device.BlockDevice;
-import dionode.node.device.DeviceFiles;
 import dionode.node.extent.Extent;
 import dionode.node.journal.Handle;
 import dionode.node.journal.JournalOptions;
@@ -32,11 +31,7 @@ class OrphanRecoveryTest {
 
     @BeforeEach
     void format() throws Exception {
-        device = Fixture.newDevice("orphan");
-        DeviceFiles.createFullyWritten(device, 32 * Fixture.MIB, Fixture.JNA);
-        try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
-            Volume.mkfs(dev, 0, LockPolicy.ZEROING_AWARE, Clock.systemUTC());
-        }
+        device = Fixture.formattedDevice("orphan", 32 * Fixture.MIB);
     }
 
     @AfterEach

@@ -22,6 +22,7 @@ public final class GatedDataPath implements DataPath {
     private final LinkedBlockingDeque<Held> held = new LinkedBlockingDeque<>();
     private final java.util.concurrent.atomic.AtomicReference<RuntimeException> throwNext =
             new java.util.concurrent.atomic.AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicReference<Error> errorNext = new java.util.concurrent.atomic.AtomicReference<>();
 
     public GatedDataPath(DataPath real) {
         this.real = real;
@@ -43,6 +44,11 @@ public final class GatedDataPath implements DataPath {
     /** The next read or write throws {@code e} from the call itself instead of returning a future. */
     public void throwOnNextCall(RuntimeException e) {
         throwNext.set(e);
+    }
+
+    /** The next read or write throws {@code e}, which no handler in the node expects. */
+    public void failOnNextCall(Error e) {
+        errorNext.set(e);
     }
 
     public int heldCount() {
@@ -84,6 +90,10 @@ public final class GatedDataPath implements DataPath {
         RuntimeException injected = throwNext.getAndSet(null);
         if (injected != null) {
             throw injected;
+        }
+        Error error = errorNext.getAndSet(null);
+        if (error != null) {
+            throw error;
         }
         if (!closed.get()) {
             return io.get();
