@@ -17,6 +17,7 @@ import dionode.node.meta.InodeTable;
 import dionode.node.meta.Layout;
 import dionode.node.meta.MetadataCorruptException;
 import dionode.node.meta.Superblock;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -48,7 +49,7 @@ public final class Volume implements AutoCloseable {
     private final BlockAllocator allocator;
     private final Map<Long, byte[]> nodes = new ConcurrentHashMap<>();
     private final Map<Long, String> bad = new ConcurrentHashMap<>();
-    private final Map<String, Long> names = new HashMap<>();
+    private final Map<String, FileId> names = new HashMap<>();
     private final List<Problem> problems = new ArrayList<>();
     private final Clock clock;
     private final ReplayResult replay;
@@ -197,9 +198,9 @@ public final class Volume implements AutoCloseable {
                 continue;
             }
             if (!r.unlinked()) {
-                Long other = names.putIfAbsent(r.name(), ino);
+                FileId other = names.putIfAbsent(r.name(), new FileId(ino, r.generation()));
                 if (other != null) {
-                    markBad(ino, "duplicate-name", "name '" + r.name() + "' also used by inode " + other);
+                    markBad(ino, "duplicate-name", "name '" + r.name() + "' also used by inode " + other.ino());
                 }
             }
             if (r.unlinked() && !r.orphan()) {
@@ -209,11 +210,11 @@ public final class Volume implements AutoCloseable {
         crossCheck(refs);
         // bad files keep their names (after every good one), so they answer EFSCORRUPTED rather than
         // vanish, and their names are not handed to new files
-        for (Map.Entry<Long, String> e : new TreeMap<>(bad).entrySet()) {
-            InodeRecord r = safeRead(e.getKey());
-            String name = r != null ? (r.unlinked() ? null : r.name()) : inodes.salvageName(e.getKey());
+        for (long ino : new TreeMap<>(bad).keySet()) {
+            InodeRecord r = safeRead(ino);
+            String name = r != null ? (r.unlinked() ? null : r.name()) : inodes.salvageName(ino);
             if (name != null) {
-                names.putIfAbsent(name, e.getKey());
+                names.putIfAbsent(name, new FileId(ino, inodes.generation(ino)));
             }
         }
     }
@@ -377,10 +378,15 @@ public final class Volume implements AutoCloseable {
         return new Inode(this, r);
     }
 
-    /** A new inode, logged in the handle's transaction. */
+    /**
+     * A new inode at the free number {@code ino}, logged in the handle's transaction. Its
+     * generation is one more than that of the number's last file (kept in the free slot), so a
+     * handle to any earlier file there is stale: ext4 takes {@code s_next_generation++} instead,
+     * which needs a superblock update per create.
+     */
     public Inode create(Handle h, long ino, String name, int mode, LockPolicy policy) {
         long now = nowNanos();
-        InodeRecord r = new InodeRecord(ino, 0, mode & InodeRecord.MODE_MASK, (int) clock.millis(), policy, 0, 0, 0, now,
+        InodeRecord r = new InodeRecord(ino, 0, mode & InodeRecord.MODE_MASK, inodes.generation(ino) + 1, policy, 0, 0, 0, now,
                 now, now, ExtentTree.emptyRoot(), name);
         inodes.write(h, r);
         return new Inode(this, r);
@@ -436,8 +442,8 @@ public final class Volume implements AutoCloseable {
         return nodes;
     }
 
-    /** Names found at mount (the namespace starts from this). */
-    public Map<String, Long> names() {
+    /** Names found at mount and the handles of their files (the namespace starts from this). */
+    public Map<String, FileId> names() {
         return Collections.unmodifiableMap(names);
     }
 

@@ -17,8 +17,9 @@ import java.nio.charset.StandardCharsets;
  *  32        40          48          56           64                    124          252     256
  *  | blocks  | mtime ns  | ctime ns  | crtime ns  | extent root (60 B)  | name (128) | CRC32C |
  * </pre>
- * magic 0x1D0E marks a record in use; a free record is all zeros but its CRC. The CRC32C is seeded
- * with the inode number, so a record copied to another slot fails.
+ * magic 0x1D0E marks a record in use; a free record is all zeros but its generation (that of the
+ * number's last file, so the next one differs) and its CRC. The CRC32C is seeded with the inode
+ * number, so a record copied to another slot fails.
  */
 public record InodeRecord(long ino, int flags, int mode, int generation, LockPolicy policy, long size, long disksize,
         long blocks, long mtimeNanos, long ctimeNanos, long crtimeNanos, byte[] root, String name) {
@@ -34,6 +35,7 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
     public static final int S_ISUID = 04000;
     public static final int S_ISGID = 02000;
 
+    private static final int OFF_GENERATION = 8;
     private static final int OFF_ROOT = 64;
     private static final int OFF_NAME = 124;
     private static final int OFF_CRC = Layout.INODE_BYTES - 4;
@@ -60,7 +62,7 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
         Bytes.u16(block, off, MAGIC);
         Bytes.u16(block, off + 2, mode & MODE_MASK);
         Bytes.i32(block, off + 4, flags);
-        Bytes.i32(block, off + 8, generation);
+        Bytes.i32(block, off + OFF_GENERATION, generation);
         block[off + 12] = (byte) policy.ordinal();
         block[off + 13] = (byte) n.length;
         Bytes.i64(block, off + 16, size);
@@ -74,9 +76,10 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
         seal(block, off, ino);
     }
 
-    /** A free slot: zeros and a valid CRC. */
-    public static void encodeFree(byte[] block, int off, long ino) {
+    /** A free slot: zeros but the generation of the number's last file, and a valid CRC. */
+    public static void encodeFree(byte[] block, int off, long ino, int generation) {
         java.util.Arrays.fill(block, off, off + Layout.INODE_BYTES, (byte) 0);
+        Bytes.i32(block, off + OFF_GENERATION, generation);
         seal(block, off, ino);
     }
 
@@ -118,6 +121,14 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
     }
 
     /**
+     * The generation stored in a slot, in use or free: a free slot keeps the generation of the
+     * last file that had the number, so the next file there gets a different one.
+     */
+    public static int generation(byte[] block, int off) {
+        return Bytes.i32(block, off + OFF_GENERATION);
+    }
+
+    /**
      * Decodes and validates a slot; null for a valid free slot.
      *
      * @throws MetadataCorruptException on a bad CRC or impossible fields
@@ -129,7 +140,7 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
         int magic = Bytes.u16(block, off);
         if (magic == 0) {
             for (int i = 0; i < OFF_CRC; i++) {
-                if (block[off + i] != 0) {
+                if (block[off + i] != 0 && (i < OFF_GENERATION || i >= OFF_GENERATION + 4)) {
                     throw new MetadataCorruptException("inode " + ino + ": free record with data in it");
                 }
             }
@@ -150,7 +161,7 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
         byte[] root = new byte[ExtentFormat.ROOT_BYTES];
         System.arraycopy(block, off + OFF_ROOT, root, 0, root.length);
         String name = new String(block, off + OFF_NAME, nameLen, StandardCharsets.UTF_8);
-        return new InodeRecord(ino, Bytes.i32(block, off + 4), Bytes.u16(block, off + 2), Bytes.i32(block, off + 8),
+        return new InodeRecord(ino, Bytes.i32(block, off + 4), Bytes.u16(block, off + 2), Bytes.i32(block, off + OFF_GENERATION),
                 LockPolicy.values()[policy], size, disksize, Bytes.i64(block, off + 32), Bytes.i64(block, off + 40),
                 Bytes.i64(block, off + 48), Bytes.i64(block, off + 56), root, name);
     }

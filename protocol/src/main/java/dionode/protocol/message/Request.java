@@ -1,5 +1,6 @@
 package dionode.protocol.message;
 
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 
 /**
@@ -9,9 +10,14 @@ import dionode.protocol.LockPolicy;
  */
 public sealed interface Request {
 
-    /** Requests addressed to one inode's actor. */
+    /** Requests addressed to one inode's actor, through the file handle given out for it. */
     sealed interface InodeRequest extends Request {
-        long ino();
+        FileId file();
+
+        /** The inode number the handle names (the request's route). */
+        default long ino() {
+            return file().ino();
+        }
     }
 
     /** Requests served by the namespace (the flat directory). */
@@ -35,43 +41,43 @@ public sealed interface Request {
     }
 
     /** A write at {@code offset}; {@code flags} are {@link dionode.protocol.IoFlags} bits. */
-    record Write(long ino, long offset, byte[] data, int flags) implements InodeRequest {
+    record Write(FileId file, long offset, byte[] data, int flags) implements InodeRequest {
     }
 
-    record Read(long ino, long offset, int length, int flags) implements InodeRequest {
+    record Read(FileId file, long offset, int length, int flags) implements InodeRequest {
     }
 
     /** fsync: data and the metadata that reaches it are durable when the reply comes. */
-    record Fsync(long ino) implements InodeRequest {
+    record Fsync(FileId file) implements InodeRequest {
     }
 
     /** fallocate(2) mode 0 or FALLOC_FL_KEEP_SIZE: unwritten extents over the holes of the range. */
-    record Fallocate(long ino, long offset, long length, boolean keepSize) implements InodeRequest {
+    record Fallocate(FileId file, long offset, long length, boolean keepSize) implements InodeRequest {
     }
 
     /** FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE. */
-    record PunchHole(long ino, long offset, long length) implements InodeRequest {
+    record PunchHole(FileId file, long offset, long length) implements InodeRequest {
     }
 
     /**
      * FALLOC_FL_ZERO_RANGE: the range reads as zeros afterwards. With {@code allowUnwritten} whole
      * blocks may become unwritten extents instead of being written with zeros.
      */
-    record ZeroRange(long ino, long offset, long length, boolean allowUnwritten) implements InodeRequest {
+    record ZeroRange(FileId file, long offset, long length, boolean allowUnwritten) implements InodeRequest {
     }
 
-    record Truncate(long ino, long size) implements InodeRequest {
+    record Truncate(FileId file, long size) implements InodeRequest {
     }
 
-    record Stat(long ino) implements InodeRequest {
+    record Stat(FileId file) implements InodeRequest {
     }
 
     /** Extents overlapping {@code [offset, offset+length)}; a length of 0 means to the end of the file. */
-    record Fiemap(long ino, long offset, long length) implements InodeRequest {
+    record Fiemap(FileId file, long offset, long length) implements InodeRequest {
     }
 
     /** Sets the permission and setuid/setgid bits (07777). */
-    record Chmod(long ino, int mode) implements InodeRequest {
+    record Chmod(FileId file, int mode) implements InodeRequest {
     }
 
     record GetStats() implements Request {
