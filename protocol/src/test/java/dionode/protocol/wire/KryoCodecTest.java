@@ -73,6 +73,14 @@ class KryoCodecTest {
     }
 
     @Test
+    void recordsWithNullFieldsDecodeSoTheNodeMustJudgeThem() throws Exception {
+        Request.Write w = (Request.Write) roundTrip(1, new Request.Write(new FileId(1, 1), 0, null, 0));
+        assertEquals(null, w.data());
+        assertEquals(new Request.Lookup(null), roundTrip(2, new Request.Lookup(null)));
+        assertEquals(new Request.Stat(null), roundTrip(3, new Request.Stat(null)));
+    }
+
+    @Test
     void fileIdHasTheAppendedRegistrationId() {
         byte[] frame = codec.encodeFrame(1, new FileId(1, 1));
         assertEquals(56 + 2, frame[Wire.HEADER_BYTES], "Kryo writes the class id + 2 as a varint");
