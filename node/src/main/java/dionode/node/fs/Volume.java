@@ -12,6 +12,7 @@ import dionode.node.journal.Handle;
 import dionode.node.journal.Journal;
 import dionode.node.journal.JournalOptions;
 import dionode.node.journal.ReplayResult;
+import dionode.node.meta.FileNames;
 import dionode.node.meta.InodeRecord;
 import dionode.node.meta.InodeTable;
 import dionode.node.meta.Layout;
@@ -168,6 +169,7 @@ public final class Volume implements AutoCloseable {
                 continue;
             }
             inodes.markUsed(ino);
+            boolean nameOk = r.unlinked() || checkName(ino);
             try {
                 checkRootHeader(ino, r.root());
                 loadNodes(dev, ino, r.root(), ExtentFormat.depth(r.root(), 0));
@@ -197,7 +199,7 @@ public final class Volume implements AutoCloseable {
                 markBad(ino, "bad-extent-tree", e.getMessage());
                 continue;
             }
-            if (!r.unlinked()) {
+            if (!r.unlinked() && nameOk) {
                 FileId other = names.putIfAbsent(r.name(), new FileId(ino, r.generation()));
                 if (other != null) {
                     markBad(ino, "duplicate-name", "name '" + r.name() + "' also used by inode " + other.ino());
@@ -211,12 +213,24 @@ public final class Volume implements AutoCloseable {
         // bad files keep their names (after every good one), so they answer EFSCORRUPTED rather than
         // vanish, and their names are not handed to new files
         for (long ino : new TreeMap<>(bad).keySet()) {
-            InodeRecord r = safeRead(ino);
-            String name = r != null ? (r.unlinked() ? null : r.name()) : inodes.salvageName(ino);
+            String name = inodes.salvageName(ino);
             if (name != null) {
                 names.putIfAbsent(name, new FileId(ino, inodes.generation(ino)));
             }
         }
+    }
+
+    /**
+     * Whether the stored name is a file name ({@link FileNames}: the rule the namespace applies to
+     * requests); a name no request could have made is corruption and makes the file bad.
+     */
+    private boolean checkName(long ino) {
+        byte[] stored = inodes.nameBytes(ino);
+        FileNames.Fault fault = FileNames.check(stored, 0, stored.length);
+        if (fault != null) {
+            markBad(ino, "bad-name", "name '" + FileNames.printable(stored) + "': " + fault.message());
+        }
+        return fault == null;
     }
 
     /** Overlaps between any two references, and references to blocks the bitmap calls free. */

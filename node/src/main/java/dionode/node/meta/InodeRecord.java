@@ -101,23 +101,14 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
         if (Bytes.u16(block, off) != MAGIC || (Bytes.i32(block, off + 4) & FLAG_UNLINKED) != 0) {
             return null;
         }
-        int nameLen = Byte.toUnsignedInt(block[off + 13]);
-        if (nameLen == 0 || nameLen > MAX_NAME_BYTES) {
-            return null;
-        }
-        String name;
-        try {
-            name = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
-                    .decode(java.nio.ByteBuffer.wrap(block, off + OFF_NAME, nameLen)).toString();
-        } catch (java.nio.charset.CharacterCodingException e) {
-            return null;
-        }
-        if (name.equals(".") || name.equals("..") || name.indexOf('/') >= 0 || name.indexOf('\0') >= 0) {
-            return null;
-        }
-        return name;
+        int len = Byte.toUnsignedInt(block[off + 13]);
+        return FileNames.check(block, off + OFF_NAME, len) == null ? FileNames.decode(block, off + OFF_NAME, len) : null;
+    }
+
+    /** The name bytes stored in a slot, as many as its length field says (at most the name field). */
+    public static byte[] nameBytes(byte[] block, int off) {
+        int len = Math.min(Byte.toUnsignedInt(block[off + 13]), MAX_NAME_BYTES);
+        return java.util.Arrays.copyOfRange(block, off + OFF_NAME, off + OFF_NAME + len);
     }
 
     /**
@@ -153,7 +144,8 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
         int nameLen = Byte.toUnsignedInt(block[off + 13]);
         long size = Bytes.i64(block, off + 16);
         long disksize = Bytes.i64(block, off + 24);
-        if (policy < 0 || policy >= LockPolicy.values().length || nameLen == 0 || nameLen > MAX_NAME_BYTES
+        // an empty or otherwise invalid name is judged by mount (bad-name), not here
+        if (policy < 0 || policy >= LockPolicy.values().length || nameLen > MAX_NAME_BYTES
                 || size < 0 || disksize < 0 || disksize > size && (Bytes.i32(block, off + 4) & FLAG_ORPHAN) == 0) {
             throw new MetadataCorruptException("inode " + ino + ": impossible fields (policy " + policy + ", name length "
                     + nameLen + ", size " + size + ", disksize " + disksize + ")");

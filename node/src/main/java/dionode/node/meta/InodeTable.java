@@ -76,6 +76,11 @@ public final class InodeTable {
         return InodeRecord.generation(image(ino), layout.inodeOffset(ino));
     }
 
+    /** The name bytes stored in a slot, exactly (a decoded record's name replaces invalid UTF-8). */
+    public byte[] nameBytes(long ino) {
+        return InodeRecord.nameBytes(image(ino), layout.inodeOffset(ino));
+    }
+
     private byte[] image(long ino) {
         return blocks[(int) ((ino - 1) / Layout.INODES_PER_BLOCK)];
     }

@@ -5,13 +5,12 @@ import dionode.node.fs.Volume;
 import dionode.node.inode.InodeCommand;
 import dionode.node.inode.InodeRefs;
 import dionode.node.journal.Handle;
-import dionode.node.meta.InodeRecord;
+import dionode.node.meta.FileNames;
 import dionode.protocol.Errno;
 import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,7 +27,9 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 /**
  * The flat directory: name to file handle (inode number and generation). Creates write the new
  * inode (with its name) in a journal handle; unlink removes the name at once and has the inode's
- * actor free the file. One actor, so create/unlink of a name are serialized. Confined to its actor.
+ * actor free the file. Every name a request carries is judged by {@link FileNames} first, the rule
+ * mount and fsck apply to stored names. One actor, so create/unlink of a name are serialized.
+ * Confined to its actor.
  */
 public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Command> {
 
@@ -76,7 +77,10 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
     private Behavior<Command> onOp(Op op) {
         Request.NamespaceRequest r = op.request();
         CompletableFuture<Reply> f = op.reply();
-        if (r instanceof Request.Create c) {
+        Reply.Error bad = badName(r);
+        if (bad != null) {
+            f.complete(bad);
+        } else if (r instanceof Request.Create c) {
             create(c, f);
         } else if (r instanceof Request.Lookup l) {
             FileId file = names.get(l.name());
@@ -96,27 +100,21 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
         return new Reply.Error(Errno.ENOENT, "no file named '" + name + "'");
     }
 
-    /** Why a name cannot be used, or null. */
-    static String badName(String name) {
-        if (name == null || name.isEmpty() || name.equals(".") || name.equals("..")) {
-            return "empty or reserved name";
+    /**
+     * The refusal of a request whose name no file can have (none is stored, so lookup and unlink
+     * of it are refused as create is, not answered ENOENT), or null.
+     */
+    private static Reply.Error badName(Request.NamespaceRequest r) {
+        String name = r instanceof Request.Create c ? c.name() : r instanceof Request.Lookup l ? l.name()
+                : r instanceof Request.Unlink u ? u.name() : null;
+        FileNames.Fault fault = name == null ? null : FileNames.check(name);
+        if (fault == null) {
+            return null;
         }
-        if (name.indexOf('/') >= 0 || name.indexOf('\0') >= 0) {
-            return "a name may not contain '/' or NUL";
-        }
-        return null;
+        return new Reply.Error(fault == FileNames.Fault.TOO_LONG ? Errno.ENAMETOOLONG : Errno.EINVAL, fault.message());
     }
 
     private void create(Request.Create c, CompletableFuture<Reply> f) {
-        String bad = badName(c.name());
-        if (bad != null) {
-            f.complete(new Reply.Error(Errno.EINVAL, bad));
-            return;
-        }
-        if (c.name().getBytes(StandardCharsets.UTF_8).length > InodeRecord.MAX_NAME_BYTES) {
-            f.complete(new Reply.Error(Errno.ENAMETOOLONG, "names are at most " + InodeRecord.MAX_NAME_BYTES + " bytes"));
-            return;
-        }
         FileId existing = names.get(c.name());
         if (existing != null) {
             f.complete(c.exclusive() ? new Reply.Error(Errno.EEXIST, "'" + c.name() + "' exists")
