@@ -1,5 +1,6 @@
 package dionode.loadgen;
 
+import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.ClientOptions;
@@ -44,18 +45,18 @@ public final class Layouts {
 
     /**
      * Creates {@code name} (exclusively) with {@code policy}, fallocates {@code fileBytes} and writes
-     * {@code test}'s layout. Returns the inode number.
+     * {@code test}'s layout. Returns the file handle.
      */
-    public static long build(String host, int port, NodeClient control, String name, LockPolicy policy, SeedTest test,
+    public static FileId build(String host, int port, NodeClient control, String name, LockPolicy policy, SeedTest test,
             long fileBytes) throws IOException {
-        long ino = control.create(name, policy, 0644, true).toCompletableFuture().join().ino();
-        control.fallocate(ino, 0, fileBytes, false).toCompletableFuture().join();
-        writeLayout(host, port, ino, test, fileBytes);
-        return ino;
+        FileId file = control.create(name, policy, 0644, true).toCompletableFuture().join().file();
+        control.fallocate(file, 0, fileBytes, false).toCompletableFuture().join();
+        writeLayout(host, port, file, test, fileBytes);
+        return file;
     }
 
     /** Writes the written blocks of {@code test}'s layout into an already fallocated file. */
-    public static void writeLayout(String host, int port, long ino, SeedTest test, long fileBytes) throws IOException {
+    public static void writeLayout(String host, int port, FileId file, SeedTest test, long fileBytes) throws IOException {
         long[][] writes = test.layoutWrites(fileBytes);
         byte[][] data = {new byte[SeedTest.BLOCK], new byte[2 * SeedTest.BLOCK]};
         for (byte[] d : data) {
@@ -78,7 +79,7 @@ public final class Layouts {
                         window.acquireUninterruptibly();
                         long[] w = writes[i];
                         byte[] d = w[1] == SeedTest.BLOCK ? data[0] : data[1];
-                        client.write(ino, w[0], d, IoFlags.ASYNC).whenComplete((n, e) -> {
+                        client.write(file, w[0], d, IoFlags.ASYNC).whenComplete((n, e) -> {
                             if (e != null) {
                                 failure.compareAndSet(null, e);
                             }
@@ -108,7 +109,7 @@ public final class Layouts {
     }
 
     /** Writes {@code [0, fileBytes)} in full with 1 MiB aligned writes, pipelined (a "written" layout). */
-    public static void fill(String host, int port, long ino, long fileBytes) throws IOException {
+    public static void fill(String host, int port, FileId file, long fileBytes) throws IOException {
         int chunk = 1 << 20;
         byte[] data = new byte[chunk];
         java.util.Arrays.fill(data, (byte) 0x5a);
@@ -116,7 +117,7 @@ public final class Layouts {
             java.util.List<java.util.concurrent.CompletableFuture<Long>> fs = new java.util.ArrayList<>();
             for (long off = 0; off < fileBytes; off += chunk) {
                 int len = (int) Math.min(chunk, fileBytes - off);
-                fs.add(c.write(ino, off, len == chunk ? data : java.util.Arrays.copyOf(data, len), IoFlags.ASYNC).toCompletableFuture());
+                fs.add(c.write(file, off, len == chunk ? data : java.util.Arrays.copyOf(data, len), IoFlags.ASYNC).toCompletableFuture());
             }
             for (var f : fs) {
                 f.join();
@@ -131,7 +132,7 @@ public final class Layouts {
      * extents of the same state (Test 2: block 3 of a stripe with block 0 of the next), so the check
      * is per block, not per extent.
      */
-    public static Verification verify(NodeClient client, long ino, SeedTest test, long fileBytes) {
+    public static Verification verify(NodeClient client, FileId file, SeedTest test, long fileBytes) {
         long pos = 0;
         long extents = 0;
         long blocks = 0;
@@ -140,7 +141,7 @@ public final class Layouts {
         long calls = 0;
         boolean last = false;
         while (!last && pos < fileBytes) {
-            List<Reply.FiemapExtent> page = client.fiemap(ino, pos, 0).toCompletableFuture().join();
+            List<Reply.FiemapExtent> page = client.fiemap(file, pos, 0).toCompletableFuture().join();
             calls++;
             if (page.isEmpty()) {
                 break;
@@ -173,12 +174,12 @@ public final class Layouts {
     }
 
     /** Builds and verifies; throws if the pattern is not exact. */
-    public static long buildVerified(String host, int port, NodeClient control, String name, LockPolicy policy, SeedTest test,
+    public static FileId buildVerified(String host, int port, NodeClient control, String name, LockPolicy policy, SeedTest test,
             long fileBytes) throws IOException {
         long t0 = System.nanoTime();
-        long ino = build(host, port, control, name, policy, test, fileBytes);
+        FileId file = build(host, port, control, name, policy, test, fileBytes);
         long t1 = System.nanoTime();
-        Verification v = verify(control, ino, test, fileBytes);
+        Verification v = verify(control, file, test, fileBytes);
         if (DEBUG) {
             System.err.printf("%nlayout %s test %d %d MiB: build %.2f s, verify %.2f s, %s%n", name, test.number(), fileBytes >> 20,
                     (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9, v);
@@ -186,7 +187,7 @@ public final class Layouts {
         if (!v.exact()) {
             throw new IOException("layout of test " + test.number() + " in " + name + " is not exact: " + v);
         }
-        return ino;
+        return file;
     }
 
     /** Removes {@code name} if it exists (a leftover of an interrupted run). */

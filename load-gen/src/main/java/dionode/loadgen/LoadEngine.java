@@ -1,6 +1,7 @@
 package dionode.loadgen;
 
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.client.ClientOptions;
 import dionode.protocol.client.NodeClient;
@@ -54,7 +55,7 @@ public final class LoadEngine {
      * loop, phase after phase. {@code maxLagNanos}: an open-loop request that could not be sent within
      * this long after its scheduled time is dropped and counted ({@link Long#MAX_VALUE}: never).
      */
-    public record Spec(long ino, int jobs, int iodepth, boolean asyncFlag, long durationNanos, Phase[] phases, long maxLagNanos,
+    public record Spec(FileId file, int jobs, int iodepth, boolean asyncFlag, long durationNanos, Phase[] phases, long maxLagNanos,
             int bytes, int readPct, int nowaitPct, boolean retryEagain, int maxInFlight, IntFunction<OffsetSource> offsets) {
         public Spec {
             if (jobs < 1 || iodepth < 1 || bytes < 1 || durationNanos <= 0 || maxLagNanos <= 0) {
@@ -66,9 +67,9 @@ public final class LoadEngine {
         }
 
         /** A closed-loop spec. */
-        public static Spec closed(long ino, int jobs, int iodepth, boolean asyncFlag, long durationNanos, int bytes, int readPct,
+        public static Spec closed(FileId file, int jobs, int iodepth, boolean asyncFlag, long durationNanos, int bytes, int readPct,
                 int nowaitPct, boolean retryEagain, int maxInFlight, IntFunction<OffsetSource> offsets) {
-            return new Spec(ino, jobs, iodepth, asyncFlag, durationNanos, null, Long.MAX_VALUE, bytes, readPct, nowaitPct, retryEagain,
+            return new Spec(file, jobs, iodepth, asyncFlag, durationNanos, null, Long.MAX_VALUE, bytes, readPct, nowaitPct, retryEagain,
                     maxInFlight, offsets);
         }
 
@@ -280,8 +281,8 @@ public final class LoadEngine {
 
         CompletableFuture<?> send(boolean read, long offset, boolean nowait) {
             sent.increment();
-            return (read ? client.read(spec.ino(), offset, spec.bytes(), flags(nowait))
-                    : client.write(spec.ino(), offset, data, flags(nowait))).toCompletableFuture();
+            return (read ? client.read(spec.file(), offset, spec.bytes(), flags(nowait))
+                    : client.write(spec.file(), offset, data, flags(nowait))).toCompletableFuture();
         }
 
         void sync() {

@@ -1,5 +1,6 @@
 package dionode.loadgen;
 
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
 import java.io.IOException;
@@ -142,14 +143,14 @@ public final class RunCommand implements Callable<Integer> {
         try (Target node = target != null ? Target.remote(target) : Target.embedded(dir, fileBytes);
                 NodeClient control = NodeClient.connect(node.host(), node.port())) {
             long t0 = System.nanoTime();
-            long ino = prepare(node, control, name, pol, fileBytes);
+            FileId file = prepare(node, control, name, pol, fileBytes);
             double layoutS = (System.nanoTime() - t0) / 1e9;
             Map<String, Long> before = control.stats().toCompletableFuture().join();
             int bytes = (int) bs;
             int align = (int) alignOffset;
             int step = stride != null ? stride.intValue() : bytes;
             long lag = maxLag == null ? Long.MAX_VALUE : (long) (maxLag * 1e9);
-            LoadEngine.Spec spec = new LoadEngine.Spec(ino, jobs, iodepth, asyncFlag, TimeUnit.SECONDS.toNanos(duration), phases, lag, bytes,
+            LoadEngine.Spec spec = new LoadEngine.Spec(file, jobs, iodepth, asyncFlag, TimeUnit.SECONDS.toNanos(duration), phases, lag, bytes,
                     readPct, nowaitPct, retry, rates.length > 0 ? maxInFlight : iodepth + 2,
                     job -> OffsetSource.slots(job * region, region, step, bytes, align, random, 0x10ad + job));
             LoadEngine engine = new LoadEngine(spec);
@@ -174,9 +175,9 @@ public final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private long prepare(Target node, NodeClient control, String name, LockPolicy pol, long fileBytes) throws IOException {
+    private FileId prepare(Target node, NodeClient control, String name, LockPolicy pol, long fileBytes) throws IOException {
         if ("existing".equals(layout)) {
-            return control.lookup(name).toCompletableFuture().join().ino();
+            return control.lookup(name).toCompletableFuture().join().file();
         }
         Layouts.removeQuietly(control, name);
         Layouts.awaitFreeBlocks(control, (fileBytes + fileBytes / 32) / SeedTest.BLOCK, 10_000);
@@ -186,16 +187,16 @@ public final class RunCommand implements Callable<Integer> {
                 return Layouts.buildVerified(node.host(), node.port(), control, name, pol, t, fileBytes);
             }
             case "written", "unwritten", "hole" -> {
-                long ino = control.create(name, pol, 0644, true).toCompletableFuture().join().ino();
+                FileId file = control.create(name, pol, 0644, true).toCompletableFuture().join().file();
                 if ("hole".equals(layout)) {
-                    control.truncate(ino, fileBytes).toCompletableFuture().join();
+                    control.truncate(file, fileBytes).toCompletableFuture().join();
                 } else {
-                    control.fallocate(ino, 0, fileBytes, false).toCompletableFuture().join();
+                    control.fallocate(file, 0, fileBytes, false).toCompletableFuture().join();
                     if ("written".equals(layout)) {
-                        Layouts.fill(node.host(), node.port(), ino, fileBytes);
+                        Layouts.fill(node.host(), node.port(), file, fileBytes);
                     }
                 }
-                return ino;
+                return file;
             }
             default -> throw new IllegalArgumentException("--layout wants written, unwritten, hole, test1, test2 or existing");
         }

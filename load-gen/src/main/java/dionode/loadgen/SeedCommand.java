@@ -1,5 +1,6 @@
 package dionode.loadgen;
 
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
 import java.io.IOException;
@@ -194,8 +195,8 @@ public final class SeedCommand implements Callable<Integer> {
             String name = "load-gen-warmup-t" + t.number() + "-" + ProcessHandle.current().pid();
             Layouts.removeQuietly(control, name);
             Layouts.awaitFreeBlocks(control, (2 * region + region / 16) / SeedTest.BLOCK, 10_000);
-            long ino = Layouts.buildVerified(node.host(), node.port(), control, name, LockPolicy.ZEROING_AWARE, t, region * j);
-            LoadEngine.Spec spec = LoadEngine.Spec.closed(ino, j, 1, false, TimeUnit.MILLISECONDS.toNanos(warmup * 500L),
+            FileId file = Layouts.buildVerified(node.host(), node.port(), control, name, LockPolicy.ZEROING_AWARE, t, region * j);
+            LoadEngine.Spec spec = LoadEngine.Spec.closed(file, j, 1, false, TimeUnit.MILLISECONDS.toNanos(warmup * 500L),
                     t.writeBytes(), 0, 0, true, 4, job -> OffsetSource.seed(t, job * region, region));
             new LoadEngine(spec).run(node.host(), node.port(), TimeUnit.SECONDS.toNanos(30));
             Layouts.remove(control, name);
@@ -224,10 +225,10 @@ public final class SeedCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         Layouts.awaitFreeBlocks(control, (fileBytes + fileBytes / 32) / SeedTest.BLOCK, 10_000);
         long t1 = System.nanoTime();
-        long ino = Layouts.buildVerified(node.host(), node.port(), control, name, p, t, fileBytes);
+        FileId file = Layouts.buildVerified(node.host(), node.port(), control, name, p, t, fileBytes);
         double layoutS = (System.nanoTime() - t0) / 1e9;
         message(bar, "test " + t.number() + " " + p.cliName() + " j" + jobs + " (run)");
-        LoadEngine.Spec spec = LoadEngine.Spec.closed(ino, jobs, iodepth, iodepth > 1, TimeUnit.SECONDS.toNanos(duration),
+        LoadEngine.Spec spec = LoadEngine.Spec.closed(file, jobs, iodepth, iodepth > 1, TimeUnit.SECONDS.toNanos(duration),
                 t.writeBytes(), 0, 0, true, iodepth + 2, job -> OffsetSource.seed(t, job * region, region));
         LoadEngine.Result res = new LoadEngine(spec).run(node.host(), node.port(), TimeUnit.SECONDS.toNanos(60));
         long t2 = System.nanoTime();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dionode.node.crash.ChildJvm;
 import dionode.node.server.TestNodes;
+import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.client.NodeClient;
 import java.io.IOException;
@@ -57,9 +58,9 @@ class DeviceInUseTest {
             String listening = serve.await("listening on 127.0.0.1:", 60_000);
             assertNotNull(listening, () -> "no 'listening on' line; stderr: " + read(log));
             int port = Integer.parseInt(listening.substring(listening.lastIndexOf(':') + 1).trim());
-            long ino;
+            FileId ino;
             try (NodeClient c = NodeClient.connect("127.0.0.1", port)) {
-                ino = c.create("held", null, 0644, true).toCompletableFuture().get(10, TimeUnit.SECONDS).ino();
+                ino = c.create("held", null, 0644, true).toCompletableFuture().get(10, TimeUnit.SECONDS).file();
                 c.write(ino, 0, data, IoFlags.DURABLE).toCompletableFuture().get(10, TimeUnit.SECONDS);
             }
             String[][] commands = {
@@ -92,9 +93,9 @@ class DeviceInUseTest {
             }
             // the first node still serves, with everything it had: mkfs wrote nothing
             try (NodeClient c = NodeClient.connect("127.0.0.1", port)) {
-                assertEquals(ino, c.lookup("held").toCompletableFuture().get(10, TimeUnit.SECONDS).ino());
+                assertEquals(ino, c.lookup("held").toCompletableFuture().get(10, TimeUnit.SECONDS).file());
                 assertArrayEquals(data, c.read(ino, 0, data.length, 0).toCompletableFuture().get(10, TimeUnit.SECONDS));
-                long more = c.create("after", null, 0644, true).toCompletableFuture().get(10, TimeUnit.SECONDS).ino();
+                FileId more = c.create("after", null, 0644, true).toCompletableFuture().get(10, TimeUnit.SECONDS).file();
                 c.write(more, 0, data, IoFlags.DURABLE).toCompletableFuture().get(10, TimeUnit.SECONDS);
             }
             assertEquals(0, serve.terminate(), () -> "exit status after SIGTERM; stderr: " + read(log));

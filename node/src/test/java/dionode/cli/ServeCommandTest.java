@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import dionode.node.crash.ChildJvm;
 import dionode.node.server.NodeServer;
 import dionode.node.server.TestNodes;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
 import java.io.DataInputStream;
@@ -33,7 +34,7 @@ class ServeCommandTest {
             String nbd = child.await("nbd listening on 127.0.0.1:", 10_000);
             assertNotNull(nbd, () -> "no 'nbd listening on' line; stderr: " + read(log));
             try (NodeClient c = NodeClient.connect("127.0.0.1", port(listening))) {
-                long ino = c.create("disk", null, 0644, true).toCompletableFuture().get(10, TimeUnit.SECONDS).ino();
+                FileId ino = c.create("disk", null, 0644, true).toCompletableFuture().get(10, TimeUnit.SECONDS).file();
                 c.write(ino, 0, new byte[4096], 0).toCompletableFuture().get(10, TimeUnit.SECONDS);
             }
             try (Socket s = new Socket("127.0.0.1", port(nbd))) {
@@ -46,7 +47,7 @@ class ServeCommandTest {
         assertEquals(0, new CommandLine(new FsckCommand()).execute("--device", device.toString()));
         try (NodeServer node = TestNodes.start(device, 64 << 20, LockPolicy.ZEROING_AWARE);
                 NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
-            long ino = c.lookup("disk").toCompletableFuture().get(10, TimeUnit.SECONDS).ino();
+            FileId ino = c.lookup("disk").toCompletableFuture().get(10, TimeUnit.SECONDS).file();
             assertEquals(4096, c.stat(ino).toCompletableFuture().get(10, TimeUnit.SECONDS).size());
         }
         Files.deleteIfExists(device);

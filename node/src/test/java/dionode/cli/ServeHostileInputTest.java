@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dionode.node.crash.ChildJvm;
 import dionode.node.server.TestNodes;
+import dionode.protocol.FileId;
 import dionode.protocol.Errno;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.message.Reply;
@@ -67,7 +68,7 @@ class ServeHostileInputTest {
         }
         assertTrue(child.isAlive(), () -> "the node exited; stderr: " + read(log));
         try (NodeClient c = NodeClient.connect("127.0.0.1", port)) {
-            long ino = c.create("after-" + id, null, 0644, false).toCompletableFuture().get(10, TimeUnit.SECONDS).ino();
+            FileId ino = c.create("after-" + id, null, 0644, false).toCompletableFuture().get(10, TimeUnit.SECONDS).file();
             byte[] data = new byte[4096];
             data[1] = (byte) id;
             c.write(ino, 0, data, 0).toCompletableFuture().get(10, TimeUnit.SECONDS);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dionode.node.crash.ChildJvm;
 import dionode.node.server.TestNodes;
+import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.client.NodeClient;
 import java.io.IOException;
@@ -35,11 +36,11 @@ class UncleanShutdownTest {
         Path device = TestNodes.newDevicePath();
         byte[] data = new byte[256 << 10];
         new Random(12).nextBytes(data);
-        long ino;
+        FileId ino;
         Instant started = Instant.now();
         try (ChildJvm first = serve(device, "first")) {
             try (NodeClient c = NodeClient.connect("127.0.0.1", port(first, device, "first"))) {
-                ino = c.create("kept", null, 0644, true).toCompletableFuture().get(10, TimeUnit.SECONDS).ino();
+                ino = c.create("kept", null, 0644, true).toCompletableFuture().get(10, TimeUnit.SECONDS).file();
                 c.write(ino, 0, data, IoFlags.DURABLE).toCompletableFuture().get(10, TimeUnit.SECONDS);
             }
             first.kill();

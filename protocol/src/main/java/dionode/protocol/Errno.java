@@ -23,6 +23,8 @@ public enum Errno {
     ENAMETOOLONG(36),
     EBADMSG(74),
     EOPNOTSUPP(95),
+    /** A file handle whose inode number now belongs to another file (or generation); nothing was done. */
+    ESTALE(116),
     /** ext4's EFSCORRUPTED is EUCLEAN. */
     EFSCORRUPTED(117);
 

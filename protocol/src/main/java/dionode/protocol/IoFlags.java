@@ -17,6 +17,8 @@ public final class IoFlags {
     public static final int DURABLE = 1 << 2;
     /** A buffered (non-O_DIRECT) request: any byte offset and length; drains direct I/O first. */
     public static final int BUFFERED = 1 << 3;
+    /** Every bit above; a request with any other bit set is refused (EINVAL). */
+    public static final int ALL = NOWAIT | ASYNC | DURABLE | BUFFERED;
 
     private IoFlags() {
     }

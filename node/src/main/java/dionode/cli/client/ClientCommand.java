@@ -1,6 +1,7 @@
 package dionode.cli.client;
 
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.client.NodeException;
 import dionode.protocol.message.Reply;
@@ -81,9 +82,9 @@ public abstract class ClientCommand implements Callable<Integer> {
         }
     }
 
-    /** The inode of an existing name (ENOENT if missing). */
-    static long resolve(NodeClient client, String name) {
+    /** The handle of an existing name's file (ENOENT if missing). */
+    static FileId resolve(NodeClient client, String name) {
         Reply.InodeInfo info = await(client.lookup(name));
-        return info.ino();
+        return info.file();
     }
 }

@@ -1,5 +1,6 @@
 package dionode.cli.client;
 
+import dionode.protocol.FileId;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Reply.FiemapExtent;
@@ -24,8 +25,8 @@ public final class FiemapCommand extends ClientCommand {
 
     @Override
     protected int run(NodeClient client) {
-        long ino = resolve(client, name);
-        List<FiemapExtent> extents = client.fiemapAll(ino);
+        FileId file = resolve(client, name);
+        List<FiemapExtent> extents = client.fiemapAll(file);
         if (json) {
             StringBuilder b = new StringBuilder("[");
             for (int i = 0; i < extents.size(); i++) {
@@ -40,7 +41,7 @@ public final class FiemapCommand extends ClientCommand {
             }
             System.out.println(b.append(']'));
         } else {
-            Reply.FileStat s = await(client.stat(ino));
+            Reply.FileStat s = await(client.stat(file));
             long bs = s.blockSize();
             System.out.printf("File size of %s is %d (%d block%s of %d bytes)%n", s.name(), s.size(), s.blocks(),
                     s.blocks() == 1 ? "" : "s", bs);

@@ -1,6 +1,7 @@
 package dionode.cli.client;
 
 import dionode.cli.Sizes;
+import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.client.NodeClient;
 import java.io.IOException;
@@ -35,8 +36,8 @@ public final class GetCommand extends ClientCommand {
 
     @Override
     protected int run(NodeClient client) throws IOException {
-        long ino = resolve(client, name);
-        long end = length != null ? offset + length : Math.max(offset, await(client.stat(ino)).size());
+        FileId file = resolve(client, name);
+        long end = length != null ? offset + length : Math.max(offset, await(client.stat(file)).size());
         PrintStream out = System.out;
         Pipeline<Piece> window = new Pipeline<>(DEPTH, piece -> emit(out, piece));
         long pos = offset;
@@ -56,7 +57,7 @@ public final class GetCommand extends ClientCommand {
             long at = pos;
             int want = n;
             int f = flags;
-            window.submit(() -> client.read(ino, at, ask, f).thenApply(d -> new Piece(d, want)));
+            window.submit(() -> client.read(file, at, ask, f).thenApply(d -> new Piece(d, want)));
             pos += n;
         }
         window.drain();

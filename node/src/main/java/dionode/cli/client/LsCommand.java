@@ -29,11 +29,11 @@ public final class LsCommand extends ClientCommand {
         } else {
             Pipeline<Reply.FileStat> window = new Pipeline<>(DEPTH * 8, s -> {
                 if (s != null) {
-                    System.out.printf("%10d %14d %s%n", s.ino(), s.size(), s.name());
+                    System.out.printf("%10d %14d %s%n", s.file().ino(), s.size(), s.name());
                 }
             });
             for (Reply.DirEntry e : entries) {
-                window.submit(() -> client.stat(e.ino()).exceptionally(LsCommand::gone));
+                window.submit(() -> client.stat(e.file()).exceptionally(LsCommand::gone));
             }
             window.drain();
         }
@@ -41,10 +41,10 @@ public final class LsCommand extends ClientCommand {
         return 0;
     }
 
-    /** A file unlinked since the listing is skipped; any other failure stands. */
+    /** A file unlinked since the listing (its number maybe reused: ESTALE) is skipped; any other failure stands. */
     private static Reply.FileStat gone(Throwable t) {
         Throwable c = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
-        if (c instanceof NodeException n && n.errno() == Errno.ENOENT) {
+        if (c instanceof NodeException n && (n.errno() == Errno.ENOENT || n.errno() == Errno.ESTALE)) {
             return null;
         }
         throw c instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(c);

@@ -1,6 +1,7 @@
 package dionode.cli.client;
 
 import dionode.cli.Sizes;
+import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
@@ -62,7 +63,7 @@ public final class PutCommand extends ClientCommand {
     @Override
     protected int run(NodeClient client) throws IOException {
         Reply.InodeInfo info = await(client.create(name, policy, 0644, false));
-        long ino = info.ino();
+        FileId file = info.file();
         int direct = (nowait ? IoFlags.NOWAIT : 0) | (sync ? IoFlags.DURABLE : 0);
         int slow = IoFlags.BUFFERED | (sync ? IoFlags.DURABLE : 0);
         Pipeline<Long> window = new Pipeline<>(DEPTH, n -> bytes += n);
@@ -77,41 +78,41 @@ public final class PutCommand extends ClientCommand {
                 break;
             }
             if (buffered) {
-                submit(window, client, ino, pos, Arrays.copyOf(buf, got), slow);
+                submit(window, client, file, pos, Arrays.copyOf(buf, got), slow);
             } else if (misalign != 0) {
                 window.drain();
-                submit(window, client, ino, pos, Arrays.copyOf(buf, got), slow);
+                submit(window, client, file, pos, Arrays.copyOf(buf, got), slow);
                 window.drain(); // the direct writes that follow share its block
             } else {
                 int aligned = got & -SECTOR;
                 if (aligned > 0) {
-                    submit(window, client, ino, pos, aligned == CHUNK ? buf : Arrays.copyOf(buf, aligned), direct);
+                    submit(window, client, file, pos, aligned == CHUNK ? buf : Arrays.copyOf(buf, aligned), direct);
                 }
                 if (aligned < got) { // the end of the input
                     window.drain();
-                    submit(window, client, ino, pos + aligned, Arrays.copyOfRange(buf, aligned, got), slow);
+                    submit(window, client, file, pos + aligned, Arrays.copyOfRange(buf, aligned, got), slow);
                 }
             }
             pos += got;
         }
         window.drain();
         if (sync) {
-            await(client.fsync(ino));
+            await(client.fsync(file));
         }
         if (verbose) {
             System.err.printf("%s: %d bytes at offset %d in %d writes (%d buffered), ino %d%s%n", name, bytes, offset,
-                    writes, bufferedWrites, ino, info.created() ? ", created" : "");
+                    writes, bufferedWrites, file.ino(), info.created() ? ", created" : "");
         }
         return 0;
     }
 
     /** The client encodes {@code data} before returning, so the read buffer may be reused at once. */
-    private void submit(Pipeline<Long> window, NodeClient client, long ino, long pos, byte[] data, int flags) {
+    private void submit(Pipeline<Long> window, NodeClient client, FileId file, long pos, byte[] data, int flags) {
         writes++;
         if ((flags & IoFlags.BUFFERED) != 0) {
             bufferedWrites++;
         }
-        window.submit(() -> client.write(ino, pos, data, flags));
+        window.submit(() -> client.write(file, pos, data, flags));
     }
 
     /** picocli converter for {@code --policy}. */

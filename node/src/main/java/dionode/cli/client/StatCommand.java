@@ -12,7 +12,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "stat", mixinStandardHelpOptions = true,
         description = {"Show file NAME's inode: size, disksize, blocks, mode, lock policy, times and extent layout. "
             + "--json prints one object, mode as an octal string (setuid/setgid included, e.g. \"4755\"):",
-            "{\"ino\":N,\"name\":S,\"size\":N,\"disksize\":N,\"blocks\":N,\"block_size\":N,",
+            "{\"ino\":N,\"generation\":N,\"name\":S,\"size\":N,\"disksize\":N,\"blocks\":N,\"block_size\":N,",
             " \"mode\":\"0644\",\"policy\":\"zeroing-aware\",\"mtime_ns\":N,\"ctime_ns\":N,",
             " \"layout\":{\"extents\":N,\"written_blocks\":N,\"unwritten_blocks\":N}}"})
 public final class StatCommand extends ClientCommand {
@@ -37,7 +37,8 @@ public final class StatCommand extends ClientCommand {
 
     static String json(Reply.FileStat s) {
         Reply.Layout l = s.layout();
-        return "{\"ino\":" + s.ino() + ",\"name\":" + Json.str(s.name()) + ",\"size\":" + s.size()
+        return "{\"ino\":" + s.file().ino() + ",\"generation\":" + Integer.toUnsignedString(s.file().generation())
+                + ",\"name\":" + Json.str(s.name()) + ",\"size\":" + s.size()
                 + ",\"disksize\":" + s.disksize() + ",\"blocks\":" + s.blocks() + ",\"block_size\":" + s.blockSize()
                 + ",\"mode\":" + Json.str(mode(s.mode())) + ",\"policy\":" + (s.policy() == null ? "null" : Json.str(s.policy().cliName()))
                 + ",\"mtime_ns\":" + s.mtimeNanos() + ",\"ctime_ns\":" + s.ctimeNanos()
@@ -49,7 +50,7 @@ public final class StatCommand extends ClientCommand {
         Reply.Layout l = s.layout();
         return String.format("  File: %s%n Inode: %-12d Policy: %s%n  Size: %-12d Disksize: %-12d Blocks: %d (of %d bytes)%n"
                         + "  Mode: %s%nLayout: %d extents, %d written blocks, %d unwritten blocks%nModify: %s%nChange: %s",
-                s.name(), s.ino(), s.policy(), s.size(), s.disksize(), s.blocks(), s.blockSize(), mode(s.mode()),
+                s.name(), s.file().ino(), s.policy(), s.size(), s.disksize(), s.blocks(), s.blockSize(), mode(s.mode()),
                 l.extents(), l.writtenBlocks(), l.unwrittenBlocks(), time(s.mtimeNanos()), time(s.ctimeNanos()));
     }
 

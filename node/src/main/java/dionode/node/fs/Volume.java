@@ -12,11 +12,13 @@ import dionode.node.journal.Handle;
 import dionode.node.journal.Journal;
 import dionode.node.journal.JournalOptions;
 import dionode.node.journal.ReplayResult;
+import dionode.node.meta.FileNames;
 import dionode.node.meta.InodeRecord;
 import dionode.node.meta.InodeTable;
 import dionode.node.meta.Layout;
 import dionode.node.meta.MetadataCorruptException;
 import dionode.node.meta.Superblock;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -49,7 +51,7 @@ public final class Volume implements AutoCloseable {
     private final BlockAllocator allocator;
     private final Map<Long, byte[]> nodes = new ConcurrentHashMap<>();
     private final Map<Long, String> bad = new ConcurrentHashMap<>();
-    private final Map<String, Long> names = new HashMap<>();
+    private final Map<String, FileId> names = new HashMap<>();
     private final List<Problem> problems = new ArrayList<>();
     private final Clock clock;
     private final ReplayResult replay;
@@ -171,6 +173,7 @@ public final class Volume implements AutoCloseable {
                 continue;
             }
             inodes.markUsed(ino);
+            boolean nameOk = r.unlinked() || checkName(ino);
             try {
                 checkRootHeader(ino, r.root());
                 loadNodes(dev, ino, r.root(), ExtentFormat.depth(r.root(), 0));
@@ -202,10 +205,10 @@ public final class Volume implements AutoCloseable {
                 markBad(ino, "bad-extent-tree", e.getMessage());
                 continue;
             }
-            if (!r.unlinked()) {
-                Long other = names.putIfAbsent(r.name(), ino);
+            if (!r.unlinked() && nameOk) {
+                FileId other = names.putIfAbsent(r.name(), new FileId(ino, r.generation()));
                 if (other != null) {
-                    markBad(ino, "duplicate-name", "name '" + r.name() + "' also used by inode " + other);
+                    markBad(ino, "duplicate-name", "name '" + r.name() + "' also used by inode " + other.ino());
                 }
             }
             if (r.unlinked() && !r.orphan()) {
@@ -216,13 +219,25 @@ public final class Volume implements AutoCloseable {
         reserveForConversions(reserves);
         // bad files keep their names (after every good one), so they answer EFSCORRUPTED rather than
         // vanish, and their names are not handed to new files
-        for (Map.Entry<Long, String> e : new TreeMap<>(bad).entrySet()) {
-            InodeRecord r = safeRead(e.getKey());
-            String name = r != null ? (r.unlinked() ? null : r.name()) : inodes.salvageName(e.getKey());
+        for (long ino : new TreeMap<>(bad).keySet()) {
+            String name = inodes.salvageName(ino);
             if (name != null) {
-                names.putIfAbsent(name, e.getKey());
+                names.putIfAbsent(name, new FileId(ino, inodes.generation(ino)));
             }
         }
+    }
+
+    /**
+     * Whether the stored name is a file name ({@link FileNames}: the rule the namespace applies to
+     * requests); a name no request could have made is corruption and makes the file bad.
+     */
+    private boolean checkName(long ino) {
+        byte[] stored = inodes.nameBytes(ino);
+        FileNames.Fault fault = FileNames.check(stored, 0, stored.length);
+        if (fault != null) {
+            markBad(ino, "bad-name", "name '" + FileNames.printable(stored) + "': " + fault.message());
+        }
+        return fault == null;
     }
 
     /** Overlaps between any two references, and references to blocks the bitmap calls free. */
@@ -396,10 +411,15 @@ public final class Volume implements AutoCloseable {
         return new Inode(this, r);
     }
 
-    /** A new inode, logged in the handle's transaction. */
+    /**
+     * A new inode at the free number {@code ino}, logged in the handle's transaction. Its
+     * generation is one more than that of the number's last file (kept in the free slot), so a
+     * handle to any earlier file there is stale: ext4 takes {@code s_next_generation++} instead,
+     * which needs a superblock update per create.
+     */
     public Inode create(Handle h, long ino, String name, int mode, LockPolicy policy) {
         long now = nowNanos();
-        InodeRecord r = new InodeRecord(ino, 0, mode & InodeRecord.MODE_MASK, (int) clock.millis(), policy, 0, 0, 0, now,
+        InodeRecord r = new InodeRecord(ino, 0, mode & InodeRecord.MODE_MASK, inodes.generation(ino) + 1, policy, 0, 0, 0, now,
                 now, now, ExtentTree.emptyRoot(), name);
         inodes.write(h, r);
         return new Inode(this, r);
@@ -456,8 +476,8 @@ public final class Volume implements AutoCloseable {
         return nodes;
     }
 
-    /** Names found at mount (the namespace starts from this). */
-    public Map<String, Long> names() {
+    /** Names found at mount and the handles of their files (the namespace starts from this). */
+    public Map<String, FileId> names() {
         return Collections.unmodifiableMap(names);
     }
 

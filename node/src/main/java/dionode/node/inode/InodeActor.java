@@ -21,6 +21,7 @@ import dionode.node.lock.LockDecision;
 import dionode.node.lock.LockMode;
 import dionode.node.meta.InodeRecord;
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
@@ -154,6 +155,10 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
             reply(op.reply(), error(Errno.EFSCORRUPTED, corrupt));
             return this;
         }
+        if (r.file().generation() != inode.generation) {
+            reply(op.reply(), stale(r.file()));
+            return this;
+        }
         try {
             CompletableFuture<Reply> f = op.reply();
             if (r instanceof Request.Write w) {
@@ -258,6 +263,12 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
             counters.inc(e.errno() == Errno.EAGAIN ? NodeCounters.EAGAIN : NodeCounters.ERRORS);
         }
         f.complete(r);
+    }
+
+    /** A handle to an earlier file at this number (nfsd's fh_verify finding another i_generation). */
+    private Reply.Error stale(FileId file) {
+        return error(Errno.ESTALE, "stale file handle: the file of " + file + " was removed and its number reused by another"
+                + " file; look the name up again");
     }
 
     private static Reply.Error error(Errno e, String message) {
@@ -1117,7 +1128,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
             acc[0]++;
             acc[e.unwritten() ? 2 : 1] += e.len();
         });
-        return new Reply.FileStat(ino, inode.name, inode.size, inode.disksize, inode.blocks, B, inode.mode, inode.policy,
+        return new Reply.FileStat(new FileId(ino, inode.generation), inode.name, inode.size, inode.disksize, inode.blocks, B, inode.mode, inode.policy,
                 inode.mtimeNanos, inode.ctimeNanos, new Reply.Layout(acc[0], acc[1], acc[2]));
     }
 

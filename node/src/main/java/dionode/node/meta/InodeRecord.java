@@ -17,8 +17,9 @@ import java.nio.charset.StandardCharsets;
  *  32        40          48          56           64                    124          252     256
  *  | blocks  | mtime ns  | ctime ns  | crtime ns  | extent root (60 B)  | name (128) | CRC32C |
  * </pre>
- * magic 0x1D0E marks a record in use; a free record is all zeros but its CRC. The CRC32C is seeded
- * with the inode number, so a record copied to another slot fails.
+ * magic 0x1D0E marks a record in use; a free record is all zeros but its generation (that of the
+ * number's last file, so the next one differs) and its CRC. The CRC32C is seeded with the inode
+ * number, so a record copied to another slot fails.
  */
 public record InodeRecord(long ino, int flags, int mode, int generation, LockPolicy policy, long size, long disksize,
         long blocks, long mtimeNanos, long ctimeNanos, long crtimeNanos, byte[] root, String name) {
@@ -34,6 +35,7 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
     public static final int S_ISUID = 04000;
     public static final int S_ISGID = 02000;
 
+    private static final int OFF_GENERATION = 8;
     private static final int OFF_ROOT = 64;
     private static final int OFF_NAME = 124;
     private static final int OFF_CRC = Layout.INODE_BYTES - 4;
@@ -60,7 +62,7 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
         Bytes.u16(block, off, MAGIC);
         Bytes.u16(block, off + 2, mode & MODE_MASK);
         Bytes.i32(block, off + 4, flags);
-        Bytes.i32(block, off + 8, generation);
+        Bytes.i32(block, off + OFF_GENERATION, generation);
         block[off + 12] = (byte) policy.ordinal();
         block[off + 13] = (byte) n.length;
         Bytes.i64(block, off + 16, size);
@@ -74,9 +76,10 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
         seal(block, off, ino);
     }
 
-    /** A free slot: zeros and a valid CRC. */
-    public static void encodeFree(byte[] block, int off, long ino) {
+    /** A free slot: zeros but the generation of the number's last file, and a valid CRC. */
+    public static void encodeFree(byte[] block, int off, long ino, int generation) {
         java.util.Arrays.fill(block, off, off + Layout.INODE_BYTES, (byte) 0);
+        Bytes.i32(block, off + OFF_GENERATION, generation);
         seal(block, off, ino);
     }
 
@@ -98,23 +101,22 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
         if (Bytes.u16(block, off) != MAGIC || (Bytes.i32(block, off + 4) & FLAG_UNLINKED) != 0) {
             return null;
         }
-        int nameLen = Byte.toUnsignedInt(block[off + 13]);
-        if (nameLen == 0 || nameLen > MAX_NAME_BYTES) {
-            return null;
-        }
-        String name;
-        try {
-            name = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
-                    .decode(java.nio.ByteBuffer.wrap(block, off + OFF_NAME, nameLen)).toString();
-        } catch (java.nio.charset.CharacterCodingException e) {
-            return null;
-        }
-        if (name.equals(".") || name.equals("..") || name.indexOf('/') >= 0 || name.indexOf('\0') >= 0) {
-            return null;
-        }
-        return name;
+        int len = Byte.toUnsignedInt(block[off + 13]);
+        return FileNames.check(block, off + OFF_NAME, len) == null ? FileNames.decode(block, off + OFF_NAME, len) : null;
+    }
+
+    /** The name bytes stored in a slot, as many as its length field says (at most the name field). */
+    public static byte[] nameBytes(byte[] block, int off) {
+        int len = Math.min(Byte.toUnsignedInt(block[off + 13]), MAX_NAME_BYTES);
+        return java.util.Arrays.copyOfRange(block, off + OFF_NAME, off + OFF_NAME + len);
+    }
+
+    /**
+     * The generation stored in a slot, in use or free: a free slot keeps the generation of the
+     * last file that had the number, so the next file there gets a different one.
+     */
+    public static int generation(byte[] block, int off) {
+        return Bytes.i32(block, off + OFF_GENERATION);
     }
 
     /**
@@ -129,7 +131,7 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
         int magic = Bytes.u16(block, off);
         if (magic == 0) {
             for (int i = 0; i < OFF_CRC; i++) {
-                if (block[off + i] != 0) {
+                if (block[off + i] != 0 && (i < OFF_GENERATION || i >= OFF_GENERATION + 4)) {
                     throw new MetadataCorruptException("inode " + ino + ": free record with data in it");
                 }
             }
@@ -142,7 +144,8 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
         int nameLen = Byte.toUnsignedInt(block[off + 13]);
         long size = Bytes.i64(block, off + 16);
         long disksize = Bytes.i64(block, off + 24);
-        if (policy < 0 || policy >= LockPolicy.values().length || nameLen == 0 || nameLen > MAX_NAME_BYTES
+        // an empty or otherwise invalid name is judged by mount (bad-name), not here
+        if (policy < 0 || policy >= LockPolicy.values().length || nameLen > MAX_NAME_BYTES
                 || size < 0 || disksize < 0 || disksize > size && (Bytes.i32(block, off + 4) & FLAG_ORPHAN) == 0) {
             throw new MetadataCorruptException("inode " + ino + ": impossible fields (policy " + policy + ", name length "
                     + nameLen + ", size " + size + ", disksize " + disksize + ")");
@@ -150,7 +153,7 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
         byte[] root = new byte[ExtentFormat.ROOT_BYTES];
         System.arraycopy(block, off + OFF_ROOT, root, 0, root.length);
         String name = new String(block, off + OFF_NAME, nameLen, StandardCharsets.UTF_8);
-        return new InodeRecord(ino, Bytes.i32(block, off + 4), Bytes.u16(block, off + 2), Bytes.i32(block, off + 8),
+        return new InodeRecord(ino, Bytes.i32(block, off + 4), Bytes.u16(block, off + 2), Bytes.i32(block, off + OFF_GENERATION),
                 LockPolicy.values()[policy], size, disksize, Bytes.i64(block, off + 32), Bytes.i64(block, off + 40),
                 Bytes.i64(block, off + 48), Bytes.i64(block, off + 56), root, name);
     }

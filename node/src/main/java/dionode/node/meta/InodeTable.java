@@ -25,7 +25,7 @@ public final class InodeTable {
         byte[] b = new byte[Layout.BLOCK_SIZE];
         long first = tableBlockIndex * Layout.INODES_PER_BLOCK + 1;
         for (int i = 0; i < Layout.INODES_PER_BLOCK; i++) {
-            InodeRecord.encodeFree(b, i * Layout.INODE_BYTES, first + i);
+            InodeRecord.encodeFree(b, i * Layout.INODE_BYTES, first + i, 0);
         }
         return b;
     }
@@ -57,11 +57,28 @@ public final class InodeTable {
         r.encodeInto(img, layout.inodeOffset(r.ino()));
     }
 
-    /** Frees the slot in the handle's transaction; the number is reusable after {@link #release}. */
+    /**
+     * Frees the slot in the handle's transaction, keeping its generation for the next file; the
+     * number is reusable after {@link #release}.
+     */
     public void clear(Handle h, long ino) {
         long home = layout.inodeBlock(ino);
         byte[] img = h.getWriteAccess(home, image(ino), null);
-        InodeRecord.encodeFree(img, layout.inodeOffset(ino), ino);
+        int off = layout.inodeOffset(ino);
+        InodeRecord.encodeFree(img, off, ino, InodeRecord.generation(img, off));
+    }
+
+    /**
+     * The generation in a slot: its file's, or for a free slot the last file's there (read even
+     * when the rest of the record is corrupt).
+     */
+    public int generation(long ino) {
+        return InodeRecord.generation(image(ino), layout.inodeOffset(ino));
+    }
+
+    /** The name bytes stored in a slot, exactly (a decoded record's name replaces invalid UTF-8). */
+    public byte[] nameBytes(long ino) {
+        return InodeRecord.nameBytes(image(ino), layout.inodeOffset(ino));
     }
 
     private byte[] image(long ino) {

@@ -1,15 +1,16 @@
 package dionode.node.namespace;
 
+import dionode.node.fs.Inode;
 import dionode.node.fs.Volume;
 import dionode.node.inode.InodeCommand;
 import dionode.node.inode.InodeRefs;
 import dionode.node.journal.Handle;
-import dionode.node.meta.InodeRecord;
+import dionode.node.meta.FileNames;
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,9 +25,11 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
- * The flat directory: name to inode number. Creates write the new inode (with its name) in a
- * journal handle; unlink removes the name at once and has the inode's actor free the file. One
- * actor, so create/unlink of a name are serialized. Confined to its actor.
+ * The flat directory: name to file handle (inode number and generation). Creates write the new
+ * inode (with its name) in a journal handle; unlink removes the name at once and has the inode's
+ * actor free the file. Every name a request carries is judged by {@link FileNames} first, the rule
+ * mount and fsck apply to stored names. One actor, so create/unlink of a name are serialized.
+ * Confined to its actor.
  */
 public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Command> {
 
@@ -44,7 +47,7 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
     private final Volume vol;
     private final InodeRefs inodes;
     private final LockPolicy defaultPolicy;
-    private final Map<String, Long> names;
+    private final Map<String, FileId> names;
     private final ArrayDeque<Runnable> journalWaiters = new ArrayDeque<>();
     private boolean spaceRequested;
 
@@ -74,11 +77,14 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
     private Behavior<Command> onOp(Op op) {
         Request.NamespaceRequest r = op.request();
         CompletableFuture<Reply> f = op.reply();
-        if (r instanceof Request.Create c) {
+        Reply.Error bad = badName(r);
+        if (bad != null) {
+            f.complete(bad);
+        } else if (r instanceof Request.Create c) {
             create(c, f);
         } else if (r instanceof Request.Lookup l) {
-            Long ino = names.get(l.name());
-            f.complete(ino == null ? noEntry(l.name()) : new Reply.InodeInfo(ino, l.name(), false));
+            FileId file = names.get(l.name());
+            f.complete(file == null ? noEntry(l.name()) : new Reply.InodeInfo(file, l.name(), false));
         } else if (r instanceof Request.Unlink u) {
             unlink(u.name(), f);
         } else if (r instanceof Request.ListFiles) {
@@ -94,28 +100,22 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
         return new Reply.Error(Errno.ENOENT, "no file named '" + name + "'");
     }
 
-    /** Why a name cannot be used, or null. */
-    static String badName(String name) {
-        if (name == null || name.isEmpty() || name.equals(".") || name.equals("..")) {
-            return "empty or reserved name";
+    /**
+     * The refusal of a request whose name no file can have (none is stored, so lookup and unlink
+     * of it are refused as create is, not answered ENOENT), or null.
+     */
+    private static Reply.Error badName(Request.NamespaceRequest r) {
+        String name = r instanceof Request.Create c ? c.name() : r instanceof Request.Lookup l ? l.name()
+                : r instanceof Request.Unlink u ? u.name() : null;
+        FileNames.Fault fault = name == null ? null : FileNames.check(name);
+        if (fault == null) {
+            return null;
         }
-        if (name.indexOf('/') >= 0 || name.indexOf('\0') >= 0) {
-            return "a name may not contain '/' or NUL";
-        }
-        return null;
+        return new Reply.Error(fault == FileNames.Fault.TOO_LONG ? Errno.ENAMETOOLONG : Errno.EINVAL, fault.message());
     }
 
     private void create(Request.Create c, CompletableFuture<Reply> f) {
-        String bad = badName(c.name());
-        if (bad != null) {
-            f.complete(new Reply.Error(Errno.EINVAL, bad));
-            return;
-        }
-        if (c.name().getBytes(StandardCharsets.UTF_8).length > InodeRecord.MAX_NAME_BYTES) {
-            f.complete(new Reply.Error(Errno.ENAMETOOLONG, "names are at most " + InodeRecord.MAX_NAME_BYTES + " bytes"));
-            return;
-        }
-        Long existing = names.get(c.name());
+        FileId existing = names.get(c.name());
         if (existing != null) {
             f.complete(c.exclusive() ? new Reply.Error(Errno.EEXIST, "'" + c.name() + "' exists")
                     : new Reply.InodeInfo(existing, c.name(), false));
@@ -133,36 +133,38 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
             return;
         }
         long ino;
+        Inode created = null;
         try {
             ino = vol.inodes().allocate();
             if (ino != 0) {
-                vol.create(h, ino, c.name(), c.mode(), c.policy() != null ? c.policy() : defaultPolicy);
+                created = vol.create(h, ino, c.name(), c.mode(), c.policy() != null ? c.policy() : defaultPolicy);
             }
         } finally {
             h.close();
         }
-        if (ino == 0) {
+        if (created == null) {
             f.complete(new Reply.Error(Errno.ENOSPC, "inode table full (" + vol.layout().inodeCount() + " inodes)"));
             return;
         }
-        names.put(c.name(), ino);
-        f.complete(new Reply.InodeInfo(ino, c.name(), true));
+        FileId file = new FileId(ino, created.generation);
+        names.put(c.name(), file);
+        f.complete(new Reply.InodeInfo(file, c.name(), true));
     }
 
     private void unlink(String name, CompletableFuture<Reply> f) {
-        Long ino = names.remove(name);
-        if (ino == null) {
+        FileId file = names.remove(name);
+        if (file == null) {
             f.complete(noEntry(name));
             return;
         }
         CompletableFuture<Reply> done = new CompletableFuture<>();
-        inodes.tell(ino, new InodeCommand.Delete(done));
+        inodes.tell(file.ino(), new InodeCommand.Delete(done));
         ActorRef<Command> self = getContext().getSelf();
         done.whenComplete((r, e) -> self.tell(new Resume(() -> {
             if (r instanceof Reply.Done) {
                 f.complete(r);
             } else {
-                names.putIfAbsent(name, ino);
+                names.putIfAbsent(name, file);
                 f.complete(r != null ? r : new Reply.Error(Errno.EIO, String.valueOf(e)));
             }
         })));

@@ -1,5 +1,6 @@
 package dionode.node.nbd;
 
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 
 /**
@@ -12,7 +13,7 @@ import dionode.protocol.LockPolicy;
  *     the exclusive lock and partial-block zeroing
  * @param maxPayload the largest READ or WRITE one node request carries
  */
-public record Export(String name, long ino, long size, LockPolicy policy, int minBlock, int preferredBlock, int maxPayload) {
+public record Export(String name, FileId file, long size, LockPolicy policy, int minBlock, int preferredBlock, int maxPayload) {
 
     /**
      * Flush, FUA, trim and write-zeroes are supported. CAN_MULTI_CONN holds: every connection

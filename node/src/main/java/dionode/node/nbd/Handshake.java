@@ -142,7 +142,7 @@ final class Handshake {
                         new ByteStringBuilder().putShort(Nbd.INFO_NAME, Bo.BE).putBytes(utf8(e.name())).result().toArray()));
             }
             if (descriptionWanted) {
-                String d = "dionode file '" + e.name() + "' (inode " + e.ino() + ", lock policy " + e.policy() + ")";
+                String d = "dionode file '" + e.name() + "' (inode " + e.file().ino() + ", lock policy " + e.policy() + ")";
                 b.append(reply(option, Nbd.REP_INFO,
                         new ByteStringBuilder().putShort(Nbd.INFO_DESCRIPTION, Bo.BE).putBytes(utf8(d)).result().toArray()));
             }
@@ -166,12 +166,12 @@ final class Handshake {
                 return CompletableFuture.completedFuture(new Resolved(null, rep instanceof Reply.Error err
                         && err.errno() == Errno.ENOENT ? "no export named '" + name + "'" : describe(rep)));
             }
-            return node.apply(new Request.Stat(info.ino())).thenApply(st -> {
+            return node.apply(new Request.Stat(info.file())).thenApply(st -> {
                 if (!(st instanceof Reply.FileStat s)) {
                     return new Resolved(null, describe(st));
                 }
                 int preferred = Math.max(minBlock, s.blockSize());
-                return new Resolved(new Export(name, info.ino(), s.size() / minBlock * minBlock, s.policy(), minBlock, preferred,
+                return new Resolved(new Export(name, info.file(), s.size() / minBlock * minBlock, s.policy(), minBlock, preferred,
                         maxPayload), null);
             });
         });

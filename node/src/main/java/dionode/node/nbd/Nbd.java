@@ -108,7 +108,8 @@ public final class Nbd {
      * The NBD error value for a node errno. NBD knows only a few values: the spec asks for EFBIG
      * (and EDQUOT) as ENOSPC and EPERM for writes to a read-only export, so EROFS (journal aborted,
      * node read-only) is EPERM; errors that mean the export or the node failed under the client
-     * (ENOENT of an unlinked export, EFSCORRUPTED, EBADMSG, a still-busy inode) are EIO. EAGAIN
+     * (ENOENT of an unlinked export, ESTALE of one whose number a new file reuses, EFSCORRUPTED,
+     * EBADMSG, a still-busy inode) are EIO. EAGAIN
      * never gets here from a request the client could retry itself: {@link Transmission} retries
      * it, and only a persisting one becomes EIO.
      */
@@ -119,7 +120,7 @@ public final class Nbd {
             case EINVAL, ENAMETOOLONG -> EINVAL;
             case ENOSPC, EFBIG -> ENOSPC;
             case EOPNOTSUPP -> ENOTSUP;
-            case EIO, ENOENT, EBADF, EAGAIN, EBUSY, EEXIST, EBADMSG, EFSCORRUPTED -> EIO;
+            case EIO, ENOENT, ESTALE, EBADF, EAGAIN, EBUSY, EEXIST, EBADMSG, EFSCORRUPTED -> EIO;
         };
     }
 }

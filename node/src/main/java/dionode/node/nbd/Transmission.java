@@ -1,6 +1,7 @@
 package dionode.node.nbd;
 
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
@@ -53,16 +54,16 @@ final class Transmission {
         if (bad != 0) {
             return done(header(bad, c.handle()));
         }
-        long ino = export.ino();
+        FileId file = export.file();
         boolean fua = (c.flags() & Nbd.CMD_FLAG_FUA) != 0;
         return switch (c.type()) {
             case Nbd.CMD_READ -> read(c);
             case Nbd.CMD_WRITE -> write(c, fua);
-            case Nbd.CMD_FLUSH -> status(c, call(new Request.Fsync(ino)));
+            case Nbd.CMD_FLUSH -> status(c, call(new Request.Fsync(file)));
             case Nbd.CMD_TRIM -> status(c, thenFsync(ranges(c.offset(), c.length(),
-                    (off, len) -> new Request.PunchHole(ino, off, len)), fua));
+                    (off, len) -> new Request.PunchHole(file, off, len)), fua));
             case Nbd.CMD_WRITE_ZEROES -> status(c, thenFsync(ranges(c.offset(), c.length(),
-                    (off, len) -> new Request.ZeroRange(ino, off, len, (c.flags() & Nbd.CMD_FLAG_NO_HOLE) == 0)), fua));
+                    (off, len) -> new Request.ZeroRange(file, off, len, (c.flags() & Nbd.CMD_FLAG_NO_HOLE) == 0)), fua));
             default -> done(header(Nbd.EINVAL, c.handle()));
         };
     }
@@ -102,7 +103,7 @@ final class Transmission {
         int max = export.maxPayload();
         List<CompletableFuture<Reply>> parts = new ArrayList<>();
         for (int at = 0; at < len; at += max) {
-            parts.add(call(new Request.Read(export.ino(), c.offset() + at, Math.min(max, len - at), 0)).toCompletableFuture());
+            parts.add(call(new Request.Read(export.file(), c.offset() + at, Math.min(max, len - at), 0)).toCompletableFuture());
         }
         return CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0])).handle((v, e) -> {
             ByteStringBuilder b = new ByteStringBuilder();
@@ -127,12 +128,12 @@ final class Transmission {
         int flags = fua ? IoFlags.DURABLE : 0;
         int max = export.maxPayload();
         if (data.length <= max) {
-            return status(c, call(new Request.Write(export.ino(), c.offset(), data, flags)));
+            return status(c, call(new Request.Write(export.file(), c.offset(), data, flags)));
         }
         List<CompletableFuture<Reply>> parts = new ArrayList<>();
         for (int at = 0; at < data.length; at += max) {
             byte[] piece = Arrays.copyOfRange(data, at, Math.min(data.length, at + max));
-            parts.add(call(new Request.Write(export.ino(), c.offset() + at, piece, flags)).toCompletableFuture());
+            parts.add(call(new Request.Write(export.file(), c.offset() + at, piece, flags)).toCompletableFuture());
         }
         return status(c, CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
             for (CompletableFuture<Reply> p : parts) {
@@ -169,7 +170,7 @@ final class Transmission {
             return first;
         }
         return first.thenCompose(r -> r instanceof Reply.Error ? CompletableFuture.completedFuture(r)
-                : call(new Request.Fsync(export.ino())));
+                : call(new Request.Fsync(export.file())));
     }
 
     private CompletionStage<ByteString> status(NbdDecoder.Command c, CompletionStage<Reply> reply) {

@@ -10,18 +10,27 @@ import dionode.protocol.message.Request;
 import dionode.protocol.wire.Wire;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where each decoded request goes: namespace requests to the namespace actor, inode requests to
  * their inode's actor (a {@code tell} carrying the reply future: no temporary actor per request),
- * stats answered here. Thread-safe.
+ * stats answered here. A request whose fields cannot be acted on ({@link Request#checkFields()}:
+ * the codec decodes nulls and negative numbers as readily as anything else) is answered EINVAL
+ * here and reaches no actor. Every request dispatched is answered, so {@link #inFlight()} returns
+ * to 0. Thread-safe.
  */
 public final class Dispatcher {
+    private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
+
     private final ActorRef<NamespaceActor.Command> namespace;
     private final InodeRefs inodes;
     private final NodeCounters counters;
     private final long maxIno;
+    private final AtomicLong inFlight = new AtomicLong();
 
     public Dispatcher(ActorRef<NamespaceActor.Command> namespace, InodeRefs inodes, NodeCounters counters, long maxIno) {
         this.namespace = namespace;
@@ -29,8 +38,6 @@ public final class Dispatcher {
         this.counters = counters;
         this.maxIno = maxIno;
     }
-
-    private final java.util.concurrent.atomic.AtomicLong inFlight = new java.util.concurrent.atomic.AtomicLong();
 
     /** Requests dispatched and not yet answered (clean shutdown waits for 0). */
     public long inFlight() {
@@ -41,7 +48,21 @@ public final class Dispatcher {
         CompletableFuture<Reply> reply = new CompletableFuture<>();
         inFlight.incrementAndGet();
         reply.whenComplete((r, e) -> inFlight.decrementAndGet());
-        if (request instanceof Request.InodeRequest r) {
+        try {
+            route(request, reply);
+        } catch (RuntimeException e) {
+            // never leave a reply (and the in-flight count) hanging, whatever the request held
+            LOG.error("request {} failed before reaching its actor", request.getClass().getSimpleName(), e);
+            reply.complete(new Reply.Error(Errno.EIO, "the node failed to take the request: " + e));
+        }
+        return reply;
+    }
+
+    private void route(Request request, CompletableFuture<Reply> reply) {
+        String malformed = request.checkFields();
+        if (malformed != null) {
+            reply.complete(new Reply.Error(Errno.EINVAL, malformed));
+        } else if (request instanceof Request.InodeRequest r) {
             if (r.ino() < 1 || r.ino() > maxIno) {
                 reply.complete(new Reply.Error(Errno.ENOENT, "no inode " + r.ino()));
             } else if (r instanceof Request.Write w && w.data().length > Wire.MAX_IO_BYTES) {
@@ -55,6 +76,5 @@ public final class Dispatcher {
         } else {
             reply.complete(new Reply.Stats(counters.snapshot()));
         }
-        return reply;
     }
 }

@@ -63,4 +63,10 @@ public record NodeConfig(Path device, long size, boolean create, String host, in
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
                 newCommitInterval, newIdleTimeout, maxWaitersPerInode, inodes, wire);
     }
+
+    /** {@code n} inodes in the table of a device this node formats; 0 = scale with the size. */
+    public NodeConfig withInodes(long n) {
+        return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
+                commitInterval, idleTimeout, maxWaitersPerInode, n, wire);
+    }
 }

@@ -2,6 +2,7 @@ package dionode.node.crash;
 
 import static dionode.node.crash.Sectors.SECTOR;
 
+import dionode.protocol.FileId;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.message.Reply;
 import java.util.ArrayList;
@@ -35,14 +36,14 @@ final class CrashModel {
     static final class StreamLog {
         final int stream;
         final int file;
-        final long ino;
+        final FileId ino;
         final String name;
         final int stripe;
         final Map<Long, Op> ops = new LinkedHashMap<>();
         final Set<Long> acked = new HashSet<>();
         long failed = -1;
 
-        StreamLog(int stream, int file, long ino, String name, int stripe) {
+        StreamLog(int stream, int file, FileId ino, String name, int stripe) {
             this.stream = stream;
             this.file = file;
             this.ino = ino;
@@ -83,7 +84,7 @@ final class CrashModel {
                 case "S" -> {
                     int stripe = f[5].startsWith("stripe-") ? Integer.parseInt(f[5].split("-")[1]) : -1;
                     streams.put(Integer.parseInt(f[1]), new StreamLog(Integer.parseInt(f[1]), Integer.parseInt(f[2]),
-                            Long.parseLong(f[3]), f[4], stripe));
+                            new FileId(Long.parseLong(f[3]), Integer.parseInt(f[6])), f[4], stripe));
                 }
                 case "READY" -> ready = true;
                 case "O" -> {
@@ -256,13 +257,13 @@ final class CrashModel {
         for (Map.Entry<String, Allowed> e : allowed.entrySet()) {
             String name = e.getKey();
             Allowed a = e.getValue();
-            long ino = byName.get(name).ino;
+            FileId ino = byName.get(name).ino;
             if (!listed.contains(name)) {
                 continue;
             }
-            long lookedUp = Fixture.join(c.lookup(name)).ino();
-            if (lookedUp != ino) {
-                v.fail(name + ": inode " + lookedUp + ", created as " + ino);
+            FileId lookedUp = Fixture.join(c.lookup(name)).file();
+            if (!lookedUp.equals(ino)) {
+                v.fail(name + ": " + lookedUp + ", created as " + ino);
                 continue;
             }
             Reply.FileStat st = Fixture.join(c.stat(ino));

@@ -3,6 +3,7 @@ package dionode.node.crash;
 import static dionode.node.crash.Fixture.B;
 import static dionode.node.crash.Sectors.SECTOR;
 
+import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.client.NodeException;
@@ -23,7 +24,7 @@ import java.util.concurrent.CompletionException;
  * SIGKILL what was acknowledged and what was durable:
  *
  * <pre>
- * S stream file ino name kind      a stream and its file (kind: own | stripe-K-of-N)
+ * S stream file ino name kind gen  a stream and its file (kind: own | stripe-K-of-N), its generation
  * READY iteration                  setup durable: old files unlinked, new ones created and fsync'd
  * O stream seq op a b              operation seq issued: W(rite) D(urable write) T(runcate) P(unch)
  *                                  Z(ero range) F(allocate) K(fallocate keep size) S(fsync)
@@ -75,21 +76,21 @@ public final class CrashWorkload {
             Fixture.join(setup.unlink(e.name()));
         }
         List<Thread> threads = new ArrayList<>();
-        long lastIno = 0;
+        FileId lastIno = null;
         int stream = 0;
         for (int k = 0; k < OWN_FILES; k++) {
             String name = "i" + iteration + "-f" + k;
-            long ino = Fixture.join(setup.create(name, null, 0644, true)).ino();
+            FileId ino = Fixture.join(setup.create(name, null, 0644, true)).file();
             lastIno = ino;
-            log("S " + stream + " " + fileId(iteration, k) + " " + ino + " " + name + " own");
+            log("S " + stream + " " + fileId(iteration, k) + " " + ino.ino() + " " + name + " own " + ino.generation());
             threads.add(thread(stream++, fileId(iteration, k), ino, -1));
         }
         String shared = "i" + iteration + "-striped";
-        long sino = Fixture.join(setup.create(shared, null, 0644, true)).ino();
+        FileId sino = Fixture.join(setup.create(shared, null, 0644, true)).file();
         Fixture.join(setup.truncate(sino, MAX_FILE));
         for (int s = 0; s < STRIPED_STREAMS; s++) {
-            log("S " + stream + " " + fileId(iteration, OWN_FILES) + " " + sino + " " + shared + " stripe-" + s + "-of-"
-                    + STRIPED_STREAMS);
+            log("S " + stream + " " + fileId(iteration, OWN_FILES) + " " + sino.ino() + " " + shared + " stripe-" + s + "-of-"
+                    + STRIPED_STREAMS + " " + sino.generation());
             threads.add(thread(stream++, fileId(iteration, OWN_FILES), sino, s));
         }
         Fixture.join(setup.fsync(lastIno));
@@ -101,7 +102,7 @@ public final class CrashWorkload {
         setup.close();
     }
 
-    private Thread thread(int stream, int file, long ino, int stripe) {
+    private Thread thread(int stream, int file, FileId ino, int stripe) {
         SplittableRandom rnd = new SplittableRandom(seed * 1000 + stream);
         Thread t = new Thread(() -> {
             try (NodeClient c = NodeClient.connect("127.0.0.1", port)) {
@@ -118,13 +119,13 @@ public final class CrashWorkload {
         final NodeClient c;
         final int stream;
         final int file;
-        final long ino;
+        final FileId ino;
         final int stripe;
         final SplittableRandom rnd;
         long size;
         long seq;
 
-        Stream(NodeClient c, int stream, int file, long ino, int stripe, SplittableRandom rnd) {
+        Stream(NodeClient c, int stream, int file, FileId ino, int stripe, SplittableRandom rnd) {
             this.c = c;
             this.stream = stream;
             this.file = file;

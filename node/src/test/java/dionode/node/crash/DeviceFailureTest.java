@@ -13,6 +13,7 @@ import dionode.node.device.FaultyNativeIO;
 import dionode.node.device.NativeIOException;
 import dionode.node.server.NodeServer;
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.message.Reply;
@@ -68,12 +69,12 @@ class DeviceFailureTest {
         c = Fixture.client(node);
     }
 
-    private long create(String name) {
-        return join(c.create(name, null, 0644, true)).ino();
+    private FileId create(String name) {
+        return join(c.create(name, null, 0644, true)).file();
     }
 
     /** Device byte range of the file range {@code [off, off+len)}, which must be one extent. */
-    private long[] physical(long ino, long off, long len) {
+    private long[] physical(FileId ino, long off, long len) {
         for (Reply.FiemapExtent x : c.fiemapAll(ino)) {
             if (off >= x.logical() && off + len <= x.logical() + x.length()) {
                 long p = x.physical() + (off - x.logical());
@@ -84,7 +85,7 @@ class DeviceFailureTest {
     }
 
     /** Nothing in {@code [off, off+len)} is a written extent. */
-    private void notWritten(long ino, long off, long len) {
+    private void notWritten(FileId ino, long off, long len) {
         for (Reply.FiemapExtent x : c.fiemapAll(ino)) {
             boolean overlaps = x.logical() < off + len && off < x.logical() + x.length();
             assertFalse(overlaps && !x.unwritten(), "a written extent over lost data: " + x);
@@ -101,7 +102,7 @@ class DeviceFailureTest {
 
     /** Another file can be written and read while the fault is armed. */
     private void otherFileWorks(String name) {
-        long ino = create(name);
+        FileId ino = create(name);
         byte[] d = Population.bytes(rnd, 5 * B);
         join(c.write(ino, 0, d, IoFlags.DURABLE));
         assertArrayEquals(d, join(c.read(ino, 0, d.length, 0)));
@@ -109,7 +110,7 @@ class DeviceFailureTest {
 
     @Test
     void failedWriteIntoPreallocatedBlocksLeavesThemUnwritten() throws Exception {
-        long ino = create("prealloc");
+        FileId ino = create("prealloc");
         join(c.fallocate(ino, 0, 64 * B, false));
         long[] dev = physical(ino, 16 * B, 16 * B);
         io.failWritesOverlapping(dev[0], dev[1], NativeIOException.EIO);
@@ -141,7 +142,7 @@ class DeviceFailureTest {
 
     @Test
     void failedExtendingWriteGivesItsBlocksBack() throws Exception {
-        long ino = create("extending");
+        FileId ino = create("extending");
         byte[] head = Population.bytes(rnd, B);
         join(c.write(ino, 0, head, IoFlags.DURABLE));
         long[] first = physical(ino, 0, B);
@@ -171,7 +172,7 @@ class DeviceFailureTest {
 
     @Test
     void failedWriteIntoAHoleInsideTheFileNeverBecomesWritten() throws Exception {
-        long ino = create("holes");
+        FileId ino = create("holes");
         join(c.truncate(ino, 4 * Fixture.MIB));
         join(c.write(ino, 0, Population.bytes(rnd, B), 0));
         long[] first = physical(ino, 0, B);
@@ -190,7 +191,7 @@ class DeviceFailureTest {
 
     @Test
     void failedReadIsEioAndTheNodeStaysUp() throws Exception {
-        long ino = create("unreadable");
+        FileId ino = create("unreadable");
         byte[] d = Population.bytes(rnd, 8 * B);
         join(c.write(ino, 0, d, IoFlags.DURABLE));
         long[] dev = physical(ino, 0, 8 * B);
@@ -216,7 +217,7 @@ class DeviceFailureTest {
     }
 
     private void journalFailure(Runnable arm) throws Exception {
-        long ino = create("committed");
+        FileId ino = create("committed");
         byte[] d = Population.bytes(rnd, 8 * B);
         join(c.write(ino, 0, d, 0));
         join(c.chmod(ino, 0600));

@@ -10,6 +10,7 @@ import dionode.node.journal.JournalOptions;
 import dionode.node.server.NodeConfig;
 import dionode.node.server.NodeServer;
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.client.NodeException;
@@ -143,28 +144,29 @@ public final class Fixture {
     }
 
     /**
-     * Everything a restart must keep, as text: for every file its name, inode, size, disksize,
+     * Everything a restart must keep, as text: for every file its name, inode, generation, size, disksize,
      * blocks, mode, policy, layout, times, fiemap, and a digest of its bytes.
      */
     public static String snapshot(NodeClient c) {
         StringBuilder s = new StringBuilder();
         for (Reply.DirEntry e : join(c.list())) {
-            Reply.FileStat st = join(c.stat(e.ino()));
-            s.append(e.name()).append(" ino=").append(e.ino()).append(" size=").append(st.size())
+            Reply.FileStat st = join(c.stat(e.file()));
+            s.append(e.name()).append(" ino=").append(e.file().ino()).append(" generation=").append(e.file().generation())
+                    .append(" size=").append(st.size())
                     .append(" disksize=").append(st.disksize()).append(" blocks=").append(st.blocks())
                     .append(" mode=").append(Integer.toOctalString(st.mode())).append(" policy=").append(st.policy())
                     .append(" layout=").append(st.layout()).append(" mtime=").append(st.mtimeNanos())
                     .append(" ctime=").append(st.ctimeNanos()).append('\n');
-            for (Reply.FiemapExtent x : c.fiemapAll(e.ino())) {
+            for (Reply.FiemapExtent x : c.fiemapAll(e.file())) {
                 s.append("  ").append(x).append('\n');
             }
-            s.append("  sha256=").append(digest(c, e.ino(), st.size())).append('\n');
+            s.append("  sha256=").append(digest(c, e.file(), st.size())).append('\n');
         }
         return s.toString();
     }
 
     /** Every extent of a file, following fiemap's pages. */
-    public static String digest(NodeClient c, long ino, long size) {
+    public static String digest(NodeClient c, FileId ino, long size) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             int chunk = 1 << 20;
@@ -181,7 +183,7 @@ public final class Fixture {
     }
 
     /** Reads {@code len} bytes at {@code off} (rounded out to 512 for O_DIRECT), clipped to what is asked. */
-    public static byte[] read(NodeClient c, long ino, long off, int len) {
+    public static byte[] read(NodeClient c, FileId ino, long off, int len) {
         long start = off & ~511L;
         long end = (off + len + 511) & ~511L;
         byte[] b = join(c.read(ino, start, (int) (end - start), 0));

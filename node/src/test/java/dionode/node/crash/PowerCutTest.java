@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dionode.node.fs.Problem;
 import dionode.node.server.NodeServer;
+import dionode.protocol.FileId;
 import dionode.protocol.client.NodeClient;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -89,14 +90,14 @@ class PowerCutTest {
         try {
             Fixture.staleFormattedDevice(dev, 32 * Fixture.MIB);
             PowerCutIO io = new PowerCutIO(Fixture.JNA);
-            long ino;
+            FileId ino;
             byte[] data = Sectors.payload(1, 1, 0, 0, 64 << 10, 7);
             try (NodeServer node = Fixture.start(Fixture.config(dev, 32 * Fixture.MIB, Duration.ofHours(1)), io);
                     NodeClient c = Fixture.client(node)) {
                 dionode.node.meta.Layout l = node.volume().layout();
                 long journalFrom = l.journalStart() * Fixture.B;
                 long journalTo = (l.journalStart() + l.journalBlocks()) * Fixture.B;
-                ino = Fixture.join(c.create("f", null, 0644, true)).ino();
+                ino = Fixture.join(c.create("f", null, 0644, true)).file();
                 Fixture.join(c.fsync(ino));
                 Fixture.join(c.write(ino, 0, data, 0));
                 // the disk keeps the journal's writes and loses the rest (the data)

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dionode.node.device.FaultyNativeIO;
 import dionode.node.server.NodeServer;
+import dionode.protocol.FileId;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.message.Reply;
 import java.io.IOException;
@@ -47,7 +48,7 @@ class TornJournalTest {
         try (NodeServer node = Fixture.start(Fixture.config(image, SIZE, Duration.ofHours(1)), io);
                 NodeClient c = Fixture.client(node)) {
             for (int k = 1; k <= FILES; k++) {
-                long ino = join(c.create("t" + k, null, 0644, true)).ino();
+                FileId ino = join(c.create("t" + k, null, 0644, true)).file();
                 byte[] d = Population.bytes(rnd, 3 * Fixture.B + 1024);
                 join(c.write(ino, 0, d, 0));
                 join(c.fsync(ino));
@@ -89,7 +90,7 @@ class TornJournalTest {
             }
             assertEquals(want, names, "the committed prefix of " + prefix + " transactions, nothing after it");
             for (int k = 1; k <= prefix; k++) {
-                long ino = join(c.lookup("t" + k)).ino();
+                FileId ino = join(c.lookup("t" + k)).file();
                 byte[] d = DATA.get(k - 1);
                 assertEquals(d.length, join(c.stat(ino)).size());
                 assertArrayEquals(d, Fixture.read(c, ino, 0, d.length));

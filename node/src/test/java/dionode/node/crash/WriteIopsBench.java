@@ -5,6 +5,7 @@ import static dionode.node.crash.Fixture.join;
 
 import dionode.node.journal.JournalStats;
 import dionode.node.server.NodeServer;
+import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.client.NodeClient;
 import java.nio.file.Path;
@@ -84,9 +85,9 @@ public final class WriteIopsBench {
 
     private static Result run(NodeServer node, String mode, int writers, long region, int runNo) throws Exception {
         String name = "bench-" + mode + "-" + runNo;
-        long ino;
+        FileId ino;
         try (NodeClient c = Fixture.client(node)) {
-            ino = join(c.create(name, null, 0644, true)).ino();
+            ino = join(c.create(name, null, 0644, true)).file();
             long total = writers * region;
             if (mode.startsWith("test1")) {
                 // [written][unwritten] alternating 4 KiB blocks: every 8 KiB write spans one of each
@@ -138,7 +139,7 @@ public final class WriteIopsBench {
         try (NodeClient c = Fixture.client(node)) {
             cAfter = join(c.stats());
             join(c.unlink(name));
-            join(c.fsync(join(c.create("sync-" + mode + runNo, null, 0644, true)).ino()));
+            join(c.fsync(join(c.create("sync-" + mode + runNo, null, 0644, true)).file()));
         }
         long writes = Arrays.stream(done).sum();
         Map<String, Long> counters = new java.util.TreeMap<>();
@@ -147,7 +148,7 @@ public final class WriteIopsBench {
     }
 
     /** Writes {@code len} bytes every {@code stride} bytes over {@code [0, total)}, 32 in flight. */
-    private static void prepare(NodeClient c, long ino, long total, long stride, int len) {
+    private static void prepare(NodeClient c, FileId ino, long total, long stride, int len) {
         byte[] buf = new byte[len];
         List<java.util.concurrent.CompletableFuture<Long>> fs = new ArrayList<>();
         for (long off = 0; off < total; off += stride) {

@@ -20,6 +20,7 @@ import dionode.node.meta.InodeRecord;
 import dionode.node.meta.Layout;
 import dionode.node.server.NodeServer;
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.message.Reply;
@@ -63,6 +64,8 @@ class CorruptImageTest {
     private static Layout layout;
     private static final List<Path> copies = new ArrayList<>();
     private static final Map<String, byte[]> DATA = new java.util.HashMap<>();
+    /** The handle of each file of the base image, by inode number. */
+    private static final Map<Long, FileId> HANDLES = new java.util.HashMap<>();
     private static long good;
     private static long victim;
     private static long neighbor;
@@ -77,9 +80,11 @@ class CorruptImageTest {
             good = file(c, "good", Population.bytes(rnd, 4 * B));
             victim = file(c, "victim", Population.bytes(rnd, 8 * B));
             neighbor = file(c, "neighbor", Population.bytes(rnd, 4 * B));
-            big = join(c.create("big", null, 0644, true)).ino();
-            Population.manyExtents(c, big, 1000, rnd);
-            join(c.fsync(big));
+            FileId bigFile = join(c.create("big", null, 0644, true)).file();
+            big = bigFile.ino();
+            HANDLES.put(big, bigFile);
+            Population.manyExtents(c, bigFile, 1000, rnd);
+            join(c.fsync(bigFile));
         }
         try (RawImage r = new RawImage(image)) {
             layout = r.layout();
@@ -90,10 +95,15 @@ class CorruptImageTest {
     }
 
     private static long file(NodeClient c, String name, byte[] data) {
-        long ino = join(c.create(name, null, 0644, true)).ino();
-        join(c.write(ino, 0, data, 0));
+        FileId file = join(c.create(name, null, 0644, true)).file();
+        join(c.write(file, 0, data, 0));
         DATA.put(name, data);
-        return ino;
+        HANDLES.put(file.ino(), file);
+        return file.ino();
+    }
+
+    static FileId handle(long ino) {
+        return HANDLES.get(ino);
     }
 
     @AfterAll
@@ -223,7 +233,8 @@ class CorruptImageTest {
     }
 
     /** Every request a client can make of the bad inode: each must be EFSCORRUPTED, none an exception. */
-    static void everyRequestIsCorrupt(NodeClient c, long ino, String name) {
+    static void everyRequestIsCorrupt(NodeClient c, long inode, String name) {
+        FileId ino = handle(inode);
         List<java.util.function.Supplier<java.util.concurrent.CompletionStage<?>>> reqs = List.of(
                 () -> c.read(ino, 0, 4 * B, 0),
                 () -> c.read(ino, 0, 4 * B, IoFlags.BUFFERED),
@@ -243,11 +254,11 @@ class CorruptImageTest {
         for (int i = 0; i < reqs.size(); i++) {
             assertEquals(Errno.EFSCORRUPTED, errno(reqs.get(i).get()), "request " + i + " to corrupt inode " + ino);
         }
-        assertEquals(ino, join(c.lookup(name)).ino(), "a refused unlink leaves the name");
+        assertEquals(ino, join(c.lookup(name)).file(), "a refused unlink leaves the name");
     }
 
     static void stillWorks(NodeClient c, String name) {
-        long ino = join(c.lookup(name)).ino();
+        FileId ino = join(c.lookup(name)).file();
         byte[] d = DATA.get(name);
         assertArrayEquals(d, Fixture.read(c, ino, 0, d.length));
         byte[] more = new byte[2 * B];
@@ -297,8 +308,9 @@ class CorruptImageTest {
                 }
             }
             // a new file can be filled without ever being given a block a bad file claims
-            fresh = join(c.create("fresh-" + k.name, null, 0644, true)).ino();
-            join(c.write(fresh, 0, new byte[256 * B], IoFlags.DURABLE));
+            FileId freshFile = join(c.create("fresh-" + k.name, null, 0644, true)).file();
+            fresh = freshFile.ino();
+            join(c.write(freshFile, 0, new byte[256 * B], IoFlags.DURABLE));
             join(c.stats());
         }
         long dataStartByte = layout.dataStart() * B;
@@ -335,10 +347,10 @@ class CorruptImageTest {
         try (NodeServer node = Fixture.start(Fixture.config(dev, SIZE, Duration.ofMillis(200)), Fixture.JNA);
                 NodeClient c = Fixture.client(node)) {
             stillWorks(c, "victim");
-            assertEquals(victim, join(c.lookup("victim")).ino());
+            assertEquals(handle(victim), join(c.lookup("victim")).file());
             assertEquals(Errno.ENOENT, errno(c.lookup("neighbor")));
-            assertEquals(Errno.EFSCORRUPTED, errno(c.read(neighbor, 0, B, 0)));
-            assertEquals(Errno.EFSCORRUPTED, errno(c.write(neighbor, 0, new byte[B], 0)));
+            assertEquals(Errno.EFSCORRUPTED, errno(c.read(handle(neighbor), 0, B, 0)));
+            assertEquals(Errno.EFSCORRUPTED, errno(c.write(handle(neighbor), 0, new byte[B], 0)));
             stillWorks(c, "good");
         }
     }
@@ -543,8 +555,8 @@ class CorruptImageTest {
         assertEquals(List.of(), Fixture.fsck(orphan));
         try (NodeServer node = Fixture.start(Fixture.config(orphan, SIZE, Duration.ofMillis(200)), Fixture.JNA);
                 NodeClient c = Fixture.client(node)) {
-            assertEquals(1, join(c.stat(victim)).blocks());
-            assertArrayEquals(java.util.Arrays.copyOf(DATA.get("victim"), B), Fixture.read(c, victim, 0, B));
+            assertEquals(1, join(c.stat(handle(victim))).blocks());
+            assertArrayEquals(java.util.Arrays.copyOf(DATA.get("victim"), B), Fixture.read(c, handle(victim), 0, B));
         }
     }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dionode.node.server.NodeServer;
 import dionode.node.server.TestNodes;
+import dionode.protocol.FileId;
 import dionode.protocol.Errno;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
@@ -38,9 +39,9 @@ class FallocatedFullDeviceTest {
         try {
             try (NodeServer node = TestNodes.start(device, 32 << 20, LockPolicy.ZEROING_AWARE);
                     NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
-                long ino = join(c.create("pre", null, 0644, true)).ino();
+                FileId ino = join(c.create("pre", null, 0644, true)).file();
                 join(c.fallocate(ino, 0, (long) PREALLOCATED * B, false));
-                long fill = join(c.create("fill", null, 0644, true)).ino();
+                FileId fill = join(c.create("fill", null, 0644, true)).file();
                 long end = fill(c, fill);
                 assertEquals(Errno.ENOSPC, errno(c.write(fill, end, new byte[B], 0)), "the device is full");
                 assertTrue(join(c.stats()).get("reserved_blocks") > 0, "blocks are held back for the conversions");
@@ -86,7 +87,7 @@ class FallocatedFullDeviceTest {
     }
 
     /** Extending writes to another file, in smaller and smaller pieces, until not one block more fits. */
-    private static long fill(NodeClient c, long ino) {
+    private static long fill(NodeClient c, FileId ino) {
         long off = 0;
         for (int chunk = 1 << 20; chunk >= B; chunk /= 4) {
             while (errno(c.write(ino, off, new byte[chunk], 0)) == null) {

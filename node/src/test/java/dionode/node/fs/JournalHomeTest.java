@@ -16,6 +16,7 @@ import dionode.node.journal.JournalOptions;
 import dionode.node.meta.Layout;
 import dionode.node.meta.MetadataCorruptException;
 import dionode.node.server.NodeServer;
+import dionode.protocol.FileId;
 import dionode.protocol.client.NodeClient;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -53,7 +54,7 @@ class JournalHomeTest {
         FaultyNativeIO io = new FaultyNativeIO(Fixture.JNA);
         try (NodeServer node = Fixture.start(Fixture.config(image, SIZE, Duration.ofHours(1)), io);
                 NodeClient c = Fixture.client(node)) {
-            long ino = join(c.create("f", null, 0644, true)).ino();
+            FileId ino = join(c.create("f", null, 0644, true)).file();
             join(c.write(ino, 0, Population.bytes(new Random(11), 3 * Fixture.B), 0));
             join(c.fsync(ino));
             io.dropWritesAfter(0);

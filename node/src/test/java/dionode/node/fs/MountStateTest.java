@@ -13,6 +13,7 @@ import dionode.node.meta.Bytes;
 import dionode.node.meta.Superblock;
 import dionode.node.meta.Superblock.State;
 import dionode.node.server.NodeServer;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
 import java.io.IOException;
@@ -104,10 +105,10 @@ class MountStateTest {
         device = Fixture.newDevice("mount-state-v1");
         byte[] data = new byte[3 * Fixture.B];
         new java.util.Random(13).nextBytes(data);
-        long ino;
+        FileId ino;
         try (NodeServer node = Fixture.start(Fixture.config(device, SIZE, Duration.ofMillis(200)), Fixture.JNA);
                 NodeClient c = Fixture.client(node)) {
-            ino = join(c.create("old", null, 0644, true)).ino();
+            ino = join(c.create("old", null, 0644, true)).file();
             join(c.write(ino, 0, data, 0));
         }
         // rewrite block 0 as the version 1 node left it after a clean stop: no mount fields

@@ -11,6 +11,7 @@ import dionode.node.crash.Fixture;
 import dionode.node.crash.Population;
 import dionode.node.device.FaultyNativeIO;
 import dionode.node.server.NodeServer;
+import dionode.protocol.FileId;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.message.Reply;
 import java.nio.charset.StandardCharsets;
@@ -57,7 +58,7 @@ class RestartTest {
         try (NodeServer node = start(device, Fixture.JNA); NodeClient c = Fixture.client(node)) {
             Population.populate(c);
             before = Fixture.snapshot(c);
-            long many = join(c.lookup("many-extents")).ino();
+            FileId many = join(c.lookup("many-extents")).file();
             Reply.FileStat st = join(c.stat(many));
             assertTrue(st.layout().extents() >= 4000, "many extents: " + st.layout());
             assertTrue(st.blocks() > st.layout().writtenBlocks() + st.layout().unwrittenBlocks(),

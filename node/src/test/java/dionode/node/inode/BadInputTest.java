@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dionode.node.fs.Inode;
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.message.Reply;
 import java.util.List;
@@ -16,7 +17,7 @@ class BadInputTest extends EngineFixture {
     @Test
     void misalignedDirectIoIsEinval() {
         byte[] model = new byte[4 * B];
-        long ino = file("f", ZEROING_AWARE, "WWWW", model);
+        FileId ino = file("f", ZEROING_AWARE, "WWWW", model);
         List<Reply.FiemapExtent> map = fiemap(ino);
         assertEquals(Errno.EINVAL, errno(client.write(ino, 100, new byte[512], 0)));
         assertEquals(Errno.EINVAL, errno(client.write(ino, 512, new byte[100], 0)));
@@ -29,7 +30,7 @@ class BadInputTest extends EngineFixture {
     @Test
     void bufferedIoTakesAnyOffsetAndLength() {
         byte[] model = new byte[4 * B];
-        long ino = file("f", ZEROING_AWARE, "WU.W", model);
+        FileId ino = file("f", ZEROING_AWARE, "WU.W", model);
         byte[] data = new byte[5000];
         java.util.Arrays.fill(data, (byte) 0x77);
         assertEquals(5000, join(client.write(ino, 3, data, IoFlags.BUFFERED)));
@@ -45,7 +46,7 @@ class BadInputTest extends EngineFixture {
 
     @Test
     void pastTheMaximumFileSizeIsEfbig() {
-        long ino = join(client.create("f", null, 0644, true)).ino();
+        FileId ino = join(client.create("f", null, 0644, true)).file();
         assertEquals(Errno.EFBIG, errno(client.write(ino, Inode.MAX_BYTES, new byte[4096], 0)));
         assertEquals(Errno.EFBIG, errno(client.truncate(ino, Inode.MAX_BYTES + 4096)));
         assertEquals(0, join(client.stat(ino)).size());
@@ -53,9 +54,9 @@ class BadInputTest extends EngineFixture {
 
     @Test
     void unknownInodeIsEnoent() {
-        assertEquals(Errno.ENOENT, errno(client.read(999, 0, 512, 0)));
-        assertEquals(Errno.ENOENT, errno(client.stat(1L << 40)));
-        assertEquals(Errno.ENOENT, errno(client.stat(0)));
+        assertEquals(Errno.ENOENT, errno(client.read(new FileId(999, 1), 0, 512, 0)));
+        assertEquals(Errno.ENOENT, errno(client.stat(new FileId(1L << 40, 1))));
+        assertEquals(Errno.ENOENT, errno(client.stat(new FileId(0, 0))));
         assertEquals(Errno.ENOENT, errno(client.lookup("missing")));
         assertEquals(Errno.ENOENT, errno(client.unlink("missing")));
     }
@@ -63,7 +64,7 @@ class BadInputTest extends EngineFixture {
     @Test
     void zeroLengthWriteIsZeroBytesWithoutTheLock() throws Exception {
         byte[] model = new byte[4 * B];
-        long ino = file("f", ZEROING_AWARE, "WWWW", model);
+        FileId ino = file("f", ZEROING_AWARE, "WWWW", model);
         gate.close();
         var held = client.write(ino, 4 * B, new byte[B], 0); // extending: exclusive until its I/O completes
         gate.awaitHeld(1);
@@ -85,12 +86,12 @@ class BadInputTest extends EngineFixture {
     @Test
     void unlinkFreesBlocksAndTheName() {
         byte[] model = new byte[8 * B];
-        long ino = file("gone", ZEROING_AWARE, "WWUUWW..", model);
+        FileId ino = file("gone", ZEROING_AWARE, "WWUUWW..", model);
         long free0 = stats().get("free_blocks");
         join(client.unlink("gone"));
         assertEquals(Errno.ENOENT, errno(client.lookup("gone")));
         assertEquals(Errno.ENOENT, errno(client.stat(ino)));
-        join(client.fsync(join(client.create("other", null, 0644, true)).ino()));
+        join(client.fsync(join(client.create("other", null, 0644, true)).file()));
         assertEquals(free0 + 6, stats().get("free_blocks"), "six data blocks back in the allocator after the commit");
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.message.Reply;
@@ -47,7 +48,7 @@ class DioLockTest extends EngineFixture {
         LockPolicy[] policies = {OVERWRITE_CHECK, ALIGNED_SHARED, ZEROING_AWARE};
         for (int p = 0; p < 3; p++) {
             byte[] model = new byte[layout.length() * B + length];
-            long ino = file("f-" + p, policies[p], layout, model);
+            FileId ino = file("f-" + p, policies[p], layout, model);
             if (suid) {
                 join(client.chmod(ino, 04755));
             }
@@ -93,7 +94,7 @@ class DioLockTest extends EngineFixture {
     void partialBlockZeroingCountedOnlyWhenNeeded(String what, String layout, int offset, int length, boolean suid,
             boolean[] exclusive) {
         byte[] model = new byte[layout.length() * B + length];
-        long ino = file("z", ZEROING_AWARE, layout, model);
+        FileId ino = file("z", ZEROING_AWARE, layout, model);
         long before = stats().get("zeroed_blocks");
         join(client.write(ino, offset, new byte[length], 0));
         long zeroed = stats().get("zeroed_blocks") - before;
@@ -116,7 +117,7 @@ class DioLockTest extends EngineFixture {
     void asyncSharedWriteReleasesTheLockButStaysInFlight(String what, String layout, int offset, int length, boolean suid,
             boolean[] exclusive) throws Exception {
         byte[] model = new byte[layout.length() * B + length];
-        long ino = file("a", ZEROING_AWARE, layout, model);
+        FileId ino = file("a", ZEROING_AWARE, layout, model);
         if (suid) {
             join(client.chmod(ino, 04755));
         }
@@ -141,7 +142,7 @@ class DioLockTest extends EngineFixture {
     void nowaitIsEagainWithNothingChangedOrSucceedsShared(String what, String layout, int offset, int length, boolean suid,
             boolean[] exclusive) {
         byte[] model = new byte[layout.length() * B + length];
-        long ino = file("n", ZEROING_AWARE, layout, model);
+        FileId ino = file("n", ZEROING_AWARE, layout, model);
         if (suid) {
             join(client.chmod(ino, 04755));
         }

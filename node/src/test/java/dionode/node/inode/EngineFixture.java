@@ -7,6 +7,7 @@ import dionode.node.device.JnaNativeIO;
 import dionode.node.server.NodeServer;
 import dionode.node.server.TestNodes;
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.client.NodeException;
@@ -72,14 +73,14 @@ abstract class EngineFixture {
         }
     }
 
-    InodeCommand.LockSnapshot probe(long ino) {
+    InodeCommand.LockSnapshot probe(FileId file) {
         CompletableFuture<InodeCommand.LockSnapshot> f = new CompletableFuture<>();
-        node.region().tell(new InodeRegion.Forward(ino, new InodeCommand.Probe(f)));
+        node.region().tell(new InodeRegion.Forward(file.ino(), new InodeCommand.Probe(f)));
         return join(f);
     }
 
     /** Polls the inode until {@code check} holds (the actor works asynchronously to the test). */
-    InodeCommand.LockSnapshot awaitProbe(long ino, java.util.function.Predicate<InodeCommand.LockSnapshot> check)
+    InodeCommand.LockSnapshot awaitProbe(FileId ino, java.util.function.Predicate<InodeCommand.LockSnapshot> check)
             throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (true) {
@@ -99,8 +100,8 @@ abstract class EngineFixture {
     }
 
     /** A file whose blocks follow {@code layout}: W written (block i filled with 0x10+i), U unwritten, '.' hole. */
-    long file(String name, LockPolicy policy, String layout, byte[] model) {
-        long ino = join(client.create(name, policy, 0644, true)).ino();
+    FileId file(String name, LockPolicy policy, String layout, byte[] model) {
+        FileId ino = join(client.create(name, policy, 0644, true)).file();
         join(client.truncate(ino, (long) layout.length() * B));
         for (int i = 0; i < layout.length(); i++) {
             char c = layout.charAt(i);
@@ -116,13 +117,13 @@ abstract class EngineFixture {
         return ino;
     }
 
-    void assertContent(long ino, byte[] model, long size) {
+    void assertContent(FileId ino, byte[] model, long size) {
         byte[] got = join(client.read(ino, 0, (int) size, 0));
         assertEquals(size, got.length);
         assertArrayEquals(Arrays.copyOf(model, (int) size), got);
     }
 
-    List<Reply.FiemapExtent> fiemap(long ino) {
+    List<Reply.FiemapExtent> fiemap(FileId ino) {
         return join(client.fiemap(ino, 0, 0));
     }
 }

@@ -10,6 +10,7 @@ import dionode.node.device.JnaNativeIO;
 import dionode.node.device.NativeIOException;
 import dionode.node.server.NodeServer;
 import dionode.node.server.TestNodes;
+import dionode.protocol.FileId;
 import dionode.protocol.Errno;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
@@ -35,9 +36,9 @@ class FailedConversionTest {
         try (NodeServer node = TestNodes.start(TestNodes.config(device, 16 << 20, LockPolicy.ZEROING_AWARE), io,
                 real -> gate[0] = new GatedDataPath(real));
                 NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
-            long ino = join(c.create("f", null, 0644, true)).ino();
+            FileId ino = join(c.create("f", null, 0644, true)).file();
             join(c.fallocate(ino, 0, 4 * B, false));
-            long other = join(c.create("g", null, 0644, true)).ino();
+            FileId other = join(c.create("g", null, 0644, true)).file();
             join(c.fsync(ino));
             gate[0].close();
             CompletionStage<Long> w = c.write(ino, B, new byte[B], 0);
@@ -59,9 +60,9 @@ class FailedConversionTest {
         }
     }
 
-    private static InodeCommand.LockSnapshot probe(NodeServer node, long ino) {
+    private static InodeCommand.LockSnapshot probe(NodeServer node, FileId file) {
         CompletableFuture<InodeCommand.LockSnapshot> f = new CompletableFuture<>();
-        node.region().tell(new InodeRegion.Forward(ino, new InodeCommand.Probe(f)));
+        node.region().tell(new InodeRegion.Forward(file.ino(), new InodeCommand.Probe(f)));
         return join(f);
     }
 }

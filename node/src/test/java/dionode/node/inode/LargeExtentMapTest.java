@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dionode.node.server.NodeServer;
 import dionode.node.server.TestNodes;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.message.Reply;
@@ -32,7 +33,7 @@ class LargeExtentMapTest {
                 NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
             free = c.stats().toCompletableFuture().get().get("free_blocks");
             for (String name : List.of("truncated", "unlinked")) {
-                long ino = c.create(name, null, 0644, true).toCompletableFuture().get().ino();
+                FileId ino = c.create(name, null, 0644, true).toCompletableFuture().get().file();
                 c.fallocate(ino, 0, (long) BLOCKS * B, false).toCompletableFuture().get();
                 byte[] data = new byte[B];
                 List<CompletableFuture<Long>> writes = new ArrayList<>();

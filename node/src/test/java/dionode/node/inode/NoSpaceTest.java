@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dionode.node.server.NodeServer;
 import dionode.node.server.TestNodes;
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.message.Reply;
@@ -24,11 +25,11 @@ class NoSpaceTest {
         Path device = TestNodes.newDevicePath();
         try (NodeServer node = TestNodes.start(device, 16 << 20, LockPolicy.ZEROING_AWARE);
                 NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
-            long keep = c.create("keep", null, 0644, true).toCompletableFuture().join().ino();
+            FileId keep = c.create("keep", null, 0644, true).toCompletableFuture().join().file();
             byte[] kept = new byte[8192];
             java.util.Arrays.fill(kept, (byte) 9);
             c.write(keep, 0, kept, 0).toCompletableFuture().join();
-            long ino = c.create("fill", null, 0644, true).toCompletableFuture().join().ino();
+            FileId ino = c.create("fill", null, 0644, true).toCompletableFuture().join().file();
             byte[] chunk = new byte[1 << 20];
             long off = 0;
             Errno e = null;
@@ -67,17 +68,17 @@ class NoSpaceTest {
                 NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
             long free = c.stats().toCompletableFuture().join().get("free_blocks");
             long most = (free - 64) * 4096;
-            long first = c.create("first", null, 0644, true).toCompletableFuture().join().ino();
+            FileId first = c.create("first", null, 0644, true).toCompletableFuture().join().file();
             c.fallocate(first, 0, most, false).toCompletableFuture().join();
             c.unlink("first").toCompletableFuture().join();
             assertEquals(64, c.stats().toCompletableFuture().join().get("free_blocks"), "freed blocks wait for the commit");
-            long second = c.create("second", null, 0644, true).toCompletableFuture().join().ino();
+            FileId second = c.create("second", null, 0644, true).toCompletableFuture().join().file();
             c.fallocate(second, 0, most, false).toCompletableFuture().join();
             Map<String, Long> stats = c.stats().toCompletableFuture().join();
             assertEquals(1, stats.get("enospc_retries"));
             assertEquals(most / 4096, c.stat(second).toCompletableFuture().join().layout().unwrittenBlocks());
             // more than the device holds, even with every freed block back, is still ENOSPC at once
-            long third = c.create("third", null, 0644, true).toCompletableFuture().join().ino();
+            FileId third = c.create("third", null, 0644, true).toCompletableFuture().join().file();
             assertEquals(Errno.ENOSPC, errnoOf(c, () -> c.fallocate(third, 0, most, false).toCompletableFuture().join()));
             assertEquals(1, c.stats().toCompletableFuture().join().get("enospc_retries"));
             assertEquals(0, c.stat(third).toCompletableFuture().join().blocks());

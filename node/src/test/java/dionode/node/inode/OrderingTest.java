@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.message.Reply;
 import java.util.ArrayList;
@@ -20,7 +21,7 @@ class OrderingTest extends EngineFixture {
     @Test
     void exclusiveWaiterIsNotStarvedBySharedWriters() throws Exception {
         byte[] model = new byte[16 * B];
-        long ino = file("f", ZEROING_AWARE, "WWWWWWWWWWWWWWWW", model);
+        FileId ino = file("f", ZEROING_AWARE, "WWWWWWWWWWWWWWWW", model);
         gate.close();
         CompletionStage<Long> s1 = client.write(ino, 0, new byte[B], 0);
         CompletionStage<Long> s2 = client.write(ino, B, new byte[B], 0);
@@ -52,7 +53,7 @@ class OrderingTest extends EngineFixture {
     @Test
     void aDrainWaiterThatFailsFailsItselfNotTheWriteWhoseCompletionWokeIt() throws Exception {
         byte[] model = new byte[4 * B];
-        long ino = file("f", ZEROING_AWARE, "WWUU", model);
+        FileId ino = file("f", ZEROING_AWARE, "WWUU", model);
         gate.close();
         CompletionStage<Long> w1 = client.write(ino, 0, new byte[B], IoFlags.ASYNC);
         gate.awaitHeld(1);
@@ -75,7 +76,7 @@ class OrderingTest extends EngineFixture {
     @Test
     void truncateWaitsForInFlightAsyncDio() throws Exception {
         byte[] model = new byte[4 * B];
-        long ino = file("f", ZEROING_AWARE, "WWWW", model);
+        FileId ino = file("f", ZEROING_AWARE, "WWWW", model);
         gate.close();
         CompletionStage<Long> w = client.write(ino, B, new byte[B], IoFlags.ASYNC);
         gate.awaitHeld(1);
@@ -96,7 +97,7 @@ class OrderingTest extends EngineFixture {
     @Test
     void punchWaitsForInFlightAsyncDioAndLeavesAHole() throws Exception {
         byte[] model = new byte[4 * B];
-        long ino = file("f", ZEROING_AWARE, "WWWW", model);
+        FileId ino = file("f", ZEROING_AWARE, "WWWW", model);
         gate.close();
         CompletionStage<Long> w = client.write(ino, 2 * B, new byte[B], IoFlags.ASYNC);
         gate.awaitHeld(1);
@@ -117,7 +118,7 @@ class OrderingTest extends EngineFixture {
     @Test
     void unalignedZeroingWriteDrainsSharedAsyncWrites() throws Exception {
         byte[] model = new byte[4 * B];
-        long ino = file("f", ZEROING_AWARE, "WWUW", model);
+        FileId ino = file("f", ZEROING_AWARE, "WWUW", model);
         gate.close();
         CompletionStage<Long> shared = client.write(ino, 0, new byte[B], IoFlags.ASYNC);
         gate.awaitHeld(1);
@@ -138,7 +139,7 @@ class OrderingTest extends EngineFixture {
     @Test
     void nowaitIsEagainWhileTheSharedLockIsUnavailable() throws Exception {
         byte[] model = new byte[4 * B];
-        long ino = file("f", ZEROING_AWARE, "WWWW", model);
+        FileId ino = file("f", ZEROING_AWARE, "WWWW", model);
         gate.close();
         CompletionStage<Long> extending = client.write(ino, 4 * B, new byte[B], 0);
         gate.awaitHeld(1);
@@ -153,7 +154,7 @@ class OrderingTest extends EngineFixture {
     @Test
     void sharedWriterThatFindsItNeedsExclusiveRestartsBehindTheQueue() throws Exception {
         byte[] model = new byte[4 * B];
-        long ino = file("f", ZEROING_AWARE, "WWWW", model);
+        FileId ino = file("f", ZEROING_AWARE, "WWWW", model);
         gate.close();
         // an extending write holds the lock exclusively; a shared overwrite waits
         CompletionStage<Long> ext = client.write(ino, 4 * B, new byte[B], 0);

@@ -2,6 +2,7 @@ package dionode.node.inode;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
@@ -34,7 +35,7 @@ class PartialBlockStressTest extends EngineFixture {
             layout.append("WU.".charAt(rnd.nextInt(3)));
         }
         byte[] model = new byte[BLOCKS * B];
-        long ino = file("stress", policy, layout.toString(), model);
+        FileId ino = file("stress", policy, layout.toString(), model);
         // cut the file into random runs of 1..5 sectors; each run is one write, never aligned to a block as a whole
         List<int[]> runs = new ArrayList<>();
         int sectors = BLOCKS * B / SECTOR;

@@ -10,6 +10,7 @@ import dionode.node.device.JnaNativeIO;
 import dionode.node.server.NodeConfig;
 import dionode.node.server.NodeServer;
 import dionode.node.server.TestNodes;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
 import java.nio.file.Files;
@@ -36,7 +37,7 @@ class StallWarningTest {
         log.addAppender(seen);
         try (NodeServer node = NodeServer.start(config, new JnaNativeIO(), real -> gate[0] = new GatedDataPath(real));
                 NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
-            long ino = c.create("f", null, 0644, true).toCompletableFuture().join().ino();
+            FileId ino = c.create("f", null, 0644, true).toCompletableFuture().join().file();
             gate[0].close();
             CompletionStage<Long> w = c.write(ino, 0, new byte[4096], 0);
             gate[0].awaitHeld(1);
@@ -47,7 +48,7 @@ class StallWarningTest {
             Thread.sleep(300);
             List<String> stuck = warnings(seen);
             assertEquals(1, stuck.size(), "one warning per stall: " + stuck);
-            assertTrue(stuck.get(0).startsWith("inode " + ino + ": 1 requests made no progress"), stuck.get(0));
+            assertTrue(stuck.get(0).startsWith("inode " + ino.ino() + ": 1 requests made no progress"), stuck.get(0));
             assertTrue(stuck.get(0).contains("writer=true"), "the lock state is in the warning: " + stuck.get(0));
             gate[0].open();
             assertEquals(4096L, w.toCompletableFuture().get(10, TimeUnit.SECONDS));

@@ -7,6 +7,7 @@ import dionode.node.device.JnaNativeIO;
 import dionode.node.server.NodeConfig;
 import dionode.node.server.NodeServer;
 import dionode.node.server.TestNodes;
+import dionode.protocol.FileId;
 import dionode.protocol.Errno;
 import dionode.protocol.IoFlags;
 import dionode.protocol.LockPolicy;
@@ -68,7 +69,7 @@ class UnlinkDuringWritesTest {
     private static void runRound(NodeServer node, NodeClient c, List<NodeClient> writers, ExecutorService pool, int round)
             throws Exception {
         String name = "f" + round;
-        long ino = bounded(c.create(name, null, 0644, true)).ino();
+        FileId ino = bounded(c.create(name, null, 0644, true)).file();
         bounded(c.write(ino, 0, new byte[FILE_BLOCKS / 2 * B], 0));
         bounded(c.fallocate(ino, FILE_BLOCKS / 2 * B, FILE_BLOCKS / 2 * B, false));
         AtomicInteger answered = new AtomicInteger();
@@ -104,7 +105,7 @@ class UnlinkDuringWritesTest {
      * Writes, reads and syncs {@code ino} one request at a time until it answers ENOENT; returns
      * a description of anything else that went wrong, or null.
      */
-    private static String writeUntilGone(NodeClient c, long ino, Random rnd, AtomicInteger answered) {
+    private static String writeUntilGone(NodeClient c, FileId ino, Random rnd, AtomicInteger answered) {
         for (int i = 0; i < 100_000; i++) {
             int blk = rnd.nextInt(FILE_BLOCKS);
             CompletionStage<?> op = switch (rnd.nextInt(7)) {
@@ -153,9 +154,9 @@ class UnlinkDuringWritesTest {
         return s.toCompletableFuture().orTimeout(ROUND_SECONDS, TimeUnit.SECONDS).join();
     }
 
-    private static String probe(NodeServer node, long ino) {
+    private static String probe(NodeServer node, FileId file) {
         CompletableFuture<InodeCommand.LockSnapshot> f = new CompletableFuture<>();
-        node.region().tell(new InodeRegion.Forward(ino, new InodeCommand.Probe(f)));
+        node.region().tell(new InodeRegion.Forward(file.ino(), new InodeCommand.Probe(f)));
         try {
             return String.valueOf(f.get(1, TimeUnit.SECONDS));
         } catch (Exception e) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dionode.protocol.FileId;
 import dionode.protocol.Errno;
 import dionode.protocol.IoFlags;
 import java.util.concurrent.CompletionStage;
@@ -20,7 +21,7 @@ class UnlinkOrderingTest extends EngineFixture {
     @Test
     void requestsQueuedBehindAnUnlinkAnswerEnoent() throws Exception {
         byte[] model = new byte[4 * B];
-        long ino = file("f", ZEROING_AWARE, "WWWU", model);
+        FileId ino = file("f", ZEROING_AWARE, "WWWU", model);
         gate.close();
         CompletionStage<Long> running = client.write(ino, 0, new byte[B], 0);
         gate.awaitHeld(1);
@@ -44,7 +45,7 @@ class UnlinkOrderingTest extends EngineFixture {
     @Test
     void requestsQueuedBehindAnUnlinkThatDrainsAsyncDioAnswerEnoent() throws Exception {
         byte[] model = new byte[4 * B];
-        long ino = file("f", ZEROING_AWARE, "WWUU", model);
+        FileId ino = file("f", ZEROING_AWARE, "WWUU", model);
         gate.close();
         // an async write gives its shared lock back at submission; the unlink takes the lock and waits
         // for that I/O in inode_dio_wait, and later requests queue behind it
@@ -67,7 +68,7 @@ class UnlinkOrderingTest extends EngineFixture {
     @Test
     void anActorThatFailsAnswersEveryRequestItHeldAndTheInodeIsServedAgain() throws Exception {
         byte[] model = new byte[4 * B];
-        long ino = file("f", ZEROING_AWARE, "WWWW", model);
+        FileId ino = file("f", ZEROING_AWARE, "WWWW", model);
         gate.close();
         CompletionStage<Long> held = client.write(ino, 0, new byte[B], 0);
         gate.awaitHeld(1);
@@ -84,14 +85,14 @@ class UnlinkOrderingTest extends EngineFixture {
         assertArrayEquals(blk, join(client.read(ino, 2 * B, B, 0)));
     }
 
-    private void assertGoneAndNodeServes(long ino) throws Exception {
+    private void assertGoneAndNodeServes(FileId ino) throws Exception {
         assertEquals(Errno.ENOENT, errno(client.stat(ino)));
         assertEquals(Errno.ENOENT, errno(client.read(ino, 0, B, 0)));
         assertEquals(Errno.ENOENT, errno(client.fsync(ino)));
         assertEquals(Errno.ENOENT, errno(client.write(ino, 0, new byte[B], 0)));
         InodeCommand.LockSnapshot s = awaitProbe(ino, x -> x.pending() == 0);
         assertTrue(!s.writer() && s.readers() == 0 && s.waiting() == 0, "nothing left on the unlinked inode: " + s);
-        long other = join(client.create("g", ZEROING_AWARE, 0644, true)).ino();
+        FileId other = join(client.create("g", ZEROING_AWARE, 0644, true)).file();
         byte[] blk = new byte[B];
         java.util.Arrays.fill(blk, (byte) 3);
         assertEquals(B, join(client.write(other, 0, blk, 0)));

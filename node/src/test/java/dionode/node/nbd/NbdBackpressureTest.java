@@ -8,6 +8,7 @@ import dionode.node.inode.NodeCounters;
 import dionode.node.server.NodeServer;
 import dionode.node.server.TestNodes;
 import dionode.node.server.WireLimits;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.wire.Wire;
@@ -33,7 +34,7 @@ class NbdBackpressureTest {
     static Tcp.ServerBinding binding;
     static int port;
     static NodeClient nativeClient;
-    static long diskIno;
+    static FileId diskIno;
     static byte[] pattern = new byte[Wire.MAX_IO_BYTES];
 
     @BeforeAll
@@ -45,7 +46,7 @@ class NbdBackpressureTest {
                 .bind(node.system(), "127.0.0.1", 0).toCompletableFuture().get(30, TimeUnit.SECONDS);
         port = binding.localAddress().getPort();
         nativeClient = NodeClient.connect("127.0.0.1", node.address().getPort());
-        diskIno = nativeClient.create("disk", LockPolicy.ZEROING_AWARE, 0644, true).toCompletableFuture().get().ino();
+        diskIno = nativeClient.create("disk", LockPolicy.ZEROING_AWARE, 0644, true).toCompletableFuture().get().file();
         for (int i = 0; i < pattern.length; i += 512) {
             pattern[i] = (byte) (i >>> 9);
         }
@@ -89,7 +90,7 @@ class NbdBackpressureTest {
             assertTrue(held <= NbdServer.DEFAULT_BUDGET_BYTES + 2 * WireLimits.READ_BYTES, held + " bytes held");
             byte[] small = new byte[4096];
             small[0] = 1;
-            long other = nativeClient.create("other", null, 0644, true).toCompletableFuture().get(10, TimeUnit.SECONDS).ino();
+            FileId other = nativeClient.create("other", null, 0644, true).toCompletableFuture().get(10, TimeUnit.SECONDS).file();
             nativeClient.write(other, 0, small, 0).toCompletableFuture().get(10, TimeUnit.SECONDS);
             assertArrayEquals(small, nativeClient.read(other, 0, 4096, 0).toCompletableFuture().get(10, TimeUnit.SECONDS));
 

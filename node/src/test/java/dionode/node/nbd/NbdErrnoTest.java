@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.message.Reply;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * connection to an NBD server whose "node" is a function answering what the test says.
  */
 class NbdErrnoTest {
-    static final long INO = 7;
+    static final FileId INO = new FileId(7, 2);
     static final long SIZE = 64L << 20;
     static ActorSystem<Void> system;
     static Tcp.ServerBinding binding;
@@ -89,7 +90,7 @@ class NbdErrnoTest {
                 Map.entry(Errno.EFBIG, Nbd.ENOSPC), Map.entry(Errno.EOPNOTSUPP, Nbd.ENOTSUP),
                 Map.entry(Errno.ENOENT, Nbd.EIO), Map.entry(Errno.EBADF, Nbd.EIO), Map.entry(Errno.EBUSY, Nbd.EIO),
                 Map.entry(Errno.EEXIST, Nbd.EIO), Map.entry(Errno.EBADMSG, Nbd.EIO),
-                Map.entry(Errno.EFSCORRUPTED, Nbd.EIO), Map.entry(Errno.EAGAIN, Nbd.EIO));
+                Map.entry(Errno.EFSCORRUPTED, Nbd.EIO), Map.entry(Errno.EAGAIN, Nbd.EIO), Map.entry(Errno.ESTALE, Nbd.EIO));
         assertEquals(Errno.values().length, expected.size(), "every errno has an expectation");
         try (TestNbdClient c = TestNbdClient.transmission(port, "f")) {
             Errno[] all = Errno.values();

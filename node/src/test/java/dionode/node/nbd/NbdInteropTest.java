@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dionode.node.server.NodeServer;
 import dionode.node.server.TestNodes;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
 import java.io.File;
@@ -47,12 +48,12 @@ class NbdInteropTest {
         base = "nbd://127.0.0.1:" + binding.localAddress().getPort() + "/";
         try (NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
             for (LockPolicy p : LockPolicy.values()) {
-                long ino = c.create("qemu-" + p.cliName(), p, 0644, true).toCompletableFuture().get().ino();
+                FileId ino = c.create("qemu-" + p.cliName(), p, 0644, true).toCompletableFuture().get().file();
                 c.fallocate(ino, 0, 4 << 20, false).toCompletableFuture().get();
             }
-            long big = c.create("big", null, 0644, true).toCompletableFuture().get().ino();
+            FileId big = c.create("big", null, 0644, true).toCompletableFuture().get().file();
             c.truncate(big, BIG).toCompletableFuture().get();
-            long f = c.create("fio", null, 0644, true).toCompletableFuture().get().ino();
+            FileId f = c.create("fio", null, 0644, true).toCompletableFuture().get().file();
             c.fallocate(f, 0, 16 << 20, false).toCompletableFuture().get();
         }
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dionode.node.server.NodeServer;
 import dionode.node.server.TestNodes;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.message.Reply;
@@ -32,7 +33,7 @@ class NbdProtocolTest {
     static NodeServer node;
     static Tcp.ServerBinding binding;
     static int port;
-    static long diskIno;
+    static FileId diskIno;
 
     @BeforeAll
     static void start() throws Exception {
@@ -42,11 +43,11 @@ class NbdProtocolTest {
                 .toCompletableFuture().get(30, TimeUnit.SECONDS);
         port = binding.localAddress().getPort();
         try (NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
-            diskIno = c.create("disk", LockPolicy.ZEROING_AWARE, 0644, true).toCompletableFuture().get().ino();
+            diskIno = c.create("disk", LockPolicy.ZEROING_AWARE, 0644, true).toCompletableFuture().get().file();
             c.fallocate(diskIno, 0, DISK, false).toCompletableFuture().get();
-            long odd = c.create("odd", LockPolicy.OVERWRITE_CHECK, 0644, true).toCompletableFuture().get().ino();
+            FileId odd = c.create("odd", LockPolicy.OVERWRITE_CHECK, 0644, true).toCompletableFuture().get().file();
             c.truncate(odd, 10_000).toCompletableFuture().get();
-            long big = c.create("sparse-big", null, 0644, true).toCompletableFuture().get().ino();
+            FileId big = c.create("sparse-big", null, 0644, true).toCompletableFuture().get().file();
             c.truncate(big, 1L << 30).toCompletableFuture().get();
         }
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.client.NodeException;
@@ -35,7 +36,7 @@ class MalformedFrameTest {
     private static Path device;
     private static NodeServer node;
     private static NodeClient bystander;
-    private static long ino;
+    private static FileId ino;
     private final KryoCodec codec = new KryoCodec();
 
     @BeforeAll
@@ -43,7 +44,7 @@ class MalformedFrameTest {
         device = TestNodes.newDevicePath();
         node = TestNodes.start(device, 64 << 20, LockPolicy.ZEROING_AWARE);
         bystander = NodeClient.connect("127.0.0.1", node.address().getPort());
-        ino = bystander.create("f", null, 0644, true).toCompletableFuture().join().ino();
+        ino = bystander.create("f", null, 0644, true).toCompletableFuture().join().file();
     }
 
     @AfterAll

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
@@ -47,13 +48,13 @@ class NodeEndToEndTest {
         node = TestNodes.start(device, 64 << 20, LockPolicy.ZEROING_AWARE);
         try (NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
             int n = 64;
-            long[] inos = new long[n];
+            FileId[] inos = new FileId[n];
             List<java.util.concurrent.CompletableFuture<Reply.InodeInfo>> creates = new java.util.ArrayList<>();
             for (int i = 0; i < n; i++) {
                 creates.add(c.create("f" + i, null, 0644, true).toCompletableFuture());
             }
             for (int i = 0; i < n; i++) {
-                inos[i] = creates.get(i).join().ino();
+                inos[i] = creates.get(i).join().file();
             }
             assertEquals(n, java.util.Arrays.stream(inos).distinct().count());
             // 64 writes of different sizes to different files in flight together, then 64 reads and 64 stats
@@ -93,10 +94,10 @@ class NodeEndToEndTest {
         node = TestNodes.start(device, 64 << 20, LockPolicy.ZEROING_AWARE);
         byte[] data = new byte[1 << 20];
         new Random(1).nextBytes(data);
-        long ino;
+        FileId ino;
         List<Reply.FiemapExtent> before;
         try (NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
-            ino = c.create("f", null, 0644, true).toCompletableFuture().join().ino();
+            ino = c.create("f", null, 0644, true).toCompletableFuture().join().file();
             assertEquals(data.length, c.write(ino, 0, data, 0).toCompletableFuture().join());
             assertArrayEquals(data, c.read(ino, 0, data.length, 0).toCompletableFuture().join());
             // unaligned (512) write inside, then read the whole thing back
@@ -117,7 +118,7 @@ class NodeEndToEndTest {
         node.close();
         node = TestNodes.start(device, 64 << 20, LockPolicy.ZEROING_AWARE);
         try (NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
-            assertEquals(ino, c.lookup("f").toCompletableFuture().join().ino());
+            assertEquals(ino, c.lookup("f").toCompletableFuture().join().file());
             assertArrayEquals(data, c.read(ino, 0, data.length, 0).toCompletableFuture().join());
             assertEquals(before, c.fiemap(ino, 0, 0).toCompletableFuture().join());
         }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dionode.node.device.JnaNativeIO;
 import dionode.node.inode.InodeRegion;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
 import java.nio.file.Files;
@@ -30,11 +31,11 @@ class PassivationTest {
                 .withTimes(Duration.ofMillis(200), Duration.ofMillis(50));
         try (NodeServer node = NodeServer.start(config, new JnaNativeIO(), Function.identity());
                 NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
-            long[] inos = new long[5];
+            FileId[] inos = new FileId[5];
             byte[] data = new byte[8192];
             data[100] = 1;
             for (int i = 0; i < inos.length; i++) {
-                inos[i] = c.create("f" + i, null, 0644, true).toCompletableFuture().join().ino();
+                inos[i] = c.create("f" + i, null, 0644, true).toCompletableFuture().join().file();
                 c.write(inos[i], 0, data, 0).toCompletableFuture().join();
             }
             assertEquals(5, children(node));
@@ -43,7 +44,7 @@ class PassivationTest {
                 Thread.sleep(20);
             }
             assertEquals(0, children(node), "idle inode actors passivated");
-            for (long ino : inos) {
+            for (FileId ino : inos) {
                 assertArrayEquals(data, c.read(ino, 0, 8192, 0).toCompletableFuture().join());
                 assertEquals(LockPolicy.ALIGNED_SHARED, c.stat(ino).toCompletableFuture().join().policy());
             }

@@ -3,12 +3,18 @@ package dionode.node.server;
 import dionode.node.device.JnaNativeIO;
 import dionode.node.device.NativeIO;
 import dionode.node.inode.DataPath;
+import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
+import dionode.protocol.client.NodeClient;
+import dionode.protocol.message.Reply;
+import dionode.protocol.message.Request;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 
@@ -51,5 +57,38 @@ public final class TestNodes {
             }
         }
         return v;
+    }
+
+    /**
+     * Creates {@code name} at the inode number {@code ino}, which an unlink freed: fills every
+     * other free number with a file {@code filler-K} (keep the inode table small), then retries
+     * while the unlinked file's actor has not yet given the number back (it does when it stops,
+     * after the idle timeout). Fails unless the new file really got {@code ino}.
+     */
+    public static FileId createAt(NodeClient c, long ino, String name) throws Exception {
+        for (int k = 0; ; k++) {
+            Reply r = c.send(new Request.Create("filler-" + k, null, 0644, true)).toCompletableFuture()
+                    .get(10, TimeUnit.SECONDS);
+            if (r instanceof Reply.Error e) {
+                if (e.errno() != Errno.ENOSPC) {
+                    throw new AssertionError("filler create: " + e);
+                }
+                break;
+            }
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (true) {
+            Reply r = c.send(new Request.Create(name, null, 0644, true)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            if (r instanceof Reply.InodeInfo info) {
+                if (info.file().ino() != ino) {
+                    throw new AssertionError(name + " got " + info.file() + ", not inode " + ino);
+                }
+                return info.file();
+            }
+            if (!(r instanceof Reply.Error e && e.errno() == Errno.ENOSPC) || System.nanoTime() > deadline) {
+                throw new AssertionError("inode " + ino + " was never given back: " + r);
+            }
+            Thread.sleep(20);
+        }
     }
 }

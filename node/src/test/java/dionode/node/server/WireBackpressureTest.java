@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dionode.node.device.JnaNativeIO;
 import dionode.node.inode.NodeCounters;
+import dionode.protocol.FileId;
 import dionode.protocol.Errno;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
@@ -123,7 +124,7 @@ class WireBackpressureTest {
         start(config().withMaxPayload(maxPayload)
                 .withWire(WireLimits.defaults().withBytes(nodeBytes, WireLimits.minConnectionBytes(maxPayload))));
         NodeClient bystander = client();
-        long ino = bystander.create("f", null, 0644, true).toCompletableFuture().join().ino();
+        FileId ino = bystander.create("f", null, 0644, true).toCompletableFuture().join().file();
 
         AllocationMeter meter = new AllocationMeter();
         List<SocketChannel> channels = new ArrayList<>();
@@ -200,7 +201,7 @@ class WireBackpressureTest {
     void aClientThatDoesNotReadItsRepliesStopsBeingReadWhileOthersAreServed() throws Exception {
         start(config());
         NodeClient bystander = client();
-        long big = bystander.create("big", null, 0644, true).toCompletableFuture().join().ino();
+        FileId big = bystander.create("big", null, 0644, true).toCompletableFuture().join().file();
         byte[] pattern = new byte[Wire.MAX_IO_BYTES];
         for (int i = 0; i < pattern.length; i += 512) {
             pattern[i] = (byte) (i >>> 9);
@@ -228,7 +229,7 @@ class WireBackpressureTest {
         assertTrue(held <= cap + WireLimits.READ_BYTES, held + " bytes held, cap " + cap);
         NodeException notRun = assertThrows(NodeException.class, () -> join(bystander.lookup("behind-unread-replies")));
         assertEquals(Errno.ENOENT, notRun.errno());
-        long small = bystander.create("small", null, 0644, true).toCompletableFuture().join().ino();
+        FileId small = bystander.create("small", null, 0644, true).toCompletableFuture().join().file();
         byte[] data = new byte[4096];
         data[5] = 5;
         bystander.write(small, 0, data, 0).toCompletableFuture().join();
@@ -245,7 +246,7 @@ class WireBackpressureTest {
             assertTrue(Arrays.equals(pattern, ((Reply.Data) replies.get(i)).data()), "read " + i);
         }
         assertTrue(replies.get((long) reads) instanceof Reply.InodeInfo, () -> "create: " + replies.get((long) reads));
-        assertTrue(bystander.lookup("behind-unread-replies").toCompletableFuture().join().ino() > 0);
+        assertTrue(bystander.lookup("behind-unread-replies").toCompletableFuture().join().file().ino() > 0);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dionode.protocol.client;
 
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
@@ -169,42 +170,42 @@ public final class NodeClient implements AutoCloseable {
      * Writes {@code data} at {@code offset}; {@code flags} are {@link dionode.protocol.IoFlags} bits.
      * Completes with the number of bytes written. {@code data} may be reused once this returns.
      */
-    public CompletionStage<Long> write(long ino, long offset, byte[] data, int flags) {
-        return submit(new Request.Write(ino, offset, data, flags), WRITTEN);
+    public CompletionStage<Long> write(FileId file, long offset, byte[] data, int flags) {
+        return submit(new Request.Write(file, offset, data, flags), WRITTEN);
     }
 
     /** Completes with the bytes read: shorter than {@code length} at end of file. */
-    public CompletionStage<byte[]> read(long ino, long offset, int length, int flags) {
-        return submit(new Request.Read(ino, offset, length, flags), DATA);
+    public CompletionStage<byte[]> read(FileId file, long offset, int length, int flags) {
+        return submit(new Request.Read(file, offset, length, flags), DATA);
     }
 
-    public CompletionStage<Void> fsync(long ino) {
-        return submit(new Request.Fsync(ino), DONE);
+    public CompletionStage<Void> fsync(FileId file) {
+        return submit(new Request.Fsync(file), DONE);
     }
 
-    public CompletionStage<Void> fallocate(long ino, long offset, long length, boolean keepSize) {
-        return submit(new Request.Fallocate(ino, offset, length, keepSize), DONE);
+    public CompletionStage<Void> fallocate(FileId file, long offset, long length, boolean keepSize) {
+        return submit(new Request.Fallocate(file, offset, length, keepSize), DONE);
     }
 
-    public CompletionStage<Void> punchHole(long ino, long offset, long length) {
-        return submit(new Request.PunchHole(ino, offset, length), DONE);
+    public CompletionStage<Void> punchHole(FileId file, long offset, long length) {
+        return submit(new Request.PunchHole(file, offset, length), DONE);
     }
 
-    public CompletionStage<Void> zeroRange(long ino, long offset, long length, boolean allowUnwritten) {
-        return submit(new Request.ZeroRange(ino, offset, length, allowUnwritten), DONE);
+    public CompletionStage<Void> zeroRange(FileId file, long offset, long length, boolean allowUnwritten) {
+        return submit(new Request.ZeroRange(file, offset, length, allowUnwritten), DONE);
     }
 
-    public CompletionStage<Void> truncate(long ino, long size) {
-        return submit(new Request.Truncate(ino, size), DONE);
+    public CompletionStage<Void> truncate(FileId file, long size) {
+        return submit(new Request.Truncate(file, size), DONE);
     }
 
-    public CompletionStage<Reply.FileStat> stat(long ino) {
-        return submit(new Request.Stat(ino), FILE_STAT);
+    public CompletionStage<Reply.FileStat> stat(FileId file) {
+        return submit(new Request.Stat(file), FILE_STAT);
     }
 
     /** Extents overlapping {@code [offset, offset+length)}; length 0 means to the end of the file. */
-    public CompletionStage<List<Reply.FiemapExtent>> fiemap(long ino, long offset, long length) {
-        return submit(new Request.Fiemap(ino, offset, length), FIEMAP);
+    public CompletionStage<List<Reply.FiemapExtent>> fiemap(FileId file, long offset, long length) {
+        return submit(new Request.Fiemap(file, offset, length), FIEMAP);
     }
 
     /**
@@ -212,13 +213,13 @@ public final class NodeClient implements AutoCloseable {
      * answers at most a page per request). Blocks the calling thread: never call it from a reply
      * callback. Failures throw the {@link NodeException}.
      */
-    public List<Reply.FiemapExtent> fiemapAll(long ino) {
+    public List<Reply.FiemapExtent> fiemapAll(FileId file) {
         List<Reply.FiemapExtent> all = new ArrayList<>();
         long pos = 0;
         while (true) {
             List<Reply.FiemapExtent> page;
             try {
-                page = fiemap(ino, pos, 0).toCompletableFuture().join();
+                page = fiemap(file, pos, 0).toCompletableFuture().join();
             } catch (CompletionException e) {
                 throw e.getCause() instanceof NodeException n ? n : e;
             }
@@ -235,8 +236,8 @@ public final class NodeClient implements AutoCloseable {
         }
     }
 
-    public CompletionStage<Void> chmod(long ino, int mode) {
-        return submit(new Request.Chmod(ino, mode), DONE);
+    public CompletionStage<Void> chmod(FileId file, int mode) {
+        return submit(new Request.Chmod(file, mode), DONE);
     }
 
     /** The node's counters by name (sorted, unmodifiable). */

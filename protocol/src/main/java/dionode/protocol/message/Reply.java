@@ -1,6 +1,7 @@
 package dionode.protocol.message;
 
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import java.util.Collections;
 import java.util.List;
@@ -17,7 +18,8 @@ public sealed interface Reply {
     record Done() implements Reply {
     }
 
-    record InodeInfo(long ino, String name, boolean created) implements Reply {
+    /** The file a create or lookup found: {@code file} is the handle every inode request carries. */
+    record InodeInfo(FileId file, String name, boolean created) implements Reply {
     }
 
     record FileList(List<DirEntry> entries) implements Reply {
@@ -26,7 +28,7 @@ public sealed interface Reply {
         }
     }
 
-    record DirEntry(String name, long ino) implements Reply {
+    record DirEntry(String name, FileId file) implements Reply {
     }
 
     record Written(long bytes) implements Reply {
@@ -40,7 +42,7 @@ public sealed interface Reply {
      * stat: {@code blocks} counts allocated fs blocks of {@code blockSize} bytes; {@code mode} holds
      * permission and setuid/setgid bits.
      */
-    record FileStat(long ino, String name, long size, long disksize, long blocks, int blockSize, int mode,
+    record FileStat(FileId file, String name, long size, long disksize, long blocks, int blockSize, int mode,
             LockPolicy policy, long mtimeNanos, long ctimeNanos, Layout layout) implements Reply {
     }
 

@@ -1,17 +1,39 @@
 package dionode.protocol.message;
 
+import static dionode.protocol.message.FieldChecks.first;
+import static dionode.protocol.message.FieldChecks.ioFlags;
+import static dionode.protocol.message.FieldChecks.missing;
+import static dionode.protocol.message.FieldChecks.modeBits;
+import static dionode.protocol.message.FieldChecks.notNegative;
+
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 
 /**
  * Every request a client can send (DESIGN §6). The request id travels in the frame header, not
  * here, so a frame whose body cannot be decoded can still be answered. All records are immutable
  * values; {@code byte[]} fields are owned by the record once built (never mutated after).
+ *
+ * <p>Records accept any field values, because the codec builds them from whatever a peer sent
+ * (nulls included): the node judges each with {@link #checkFields()} before acting on it.
  */
 public sealed interface Request {
 
-    /** Requests addressed to one inode's actor. */
+    /**
+     * Why a field of this request cannot be acted on (missing, negative, out of range), in the
+     * user's terms; null when every field is well-formed. Pure. Whether the request makes sense
+     * for the file (alignment, size limits of the file system) is judged where it is served.
+     */
+    String checkFields();
+
+    /** Requests addressed to one inode's actor, through the file handle given out for it. */
     sealed interface InodeRequest extends Request {
-        long ino();
+        FileId file();
+
+        /** The inode number the handle names (the request's route). */
+        default long ino() {
+            return file().ino();
+        }
     }
 
     /** Requests served by the namespace (the flat directory). */
@@ -23,57 +45,119 @@ public sealed interface Request {
      * opened. {@code policy} null means the node's default.
      */
     record Create(String name, LockPolicy policy, int mode, boolean exclusive) implements NamespaceRequest {
+        @Override
+        public String checkFields() {
+            return first(missing("create: the file name", name), modeBits("create", mode));
+        }
     }
 
     record Lookup(String name) implements NamespaceRequest {
+        @Override
+        public String checkFields() {
+            return missing("lookup: the file name", name);
+        }
     }
 
     record Unlink(String name) implements NamespaceRequest {
+        @Override
+        public String checkFields() {
+            return missing("unlink: the file name", name);
+        }
     }
 
     record ListFiles() implements NamespaceRequest {
+        @Override
+        public String checkFields() {
+            return null;
+        }
     }
 
     /** A write at {@code offset}; {@code flags} are {@link dionode.protocol.IoFlags} bits. */
-    record Write(long ino, long offset, byte[] data, int flags) implements InodeRequest {
+    record Write(FileId file, long offset, byte[] data, int flags) implements InodeRequest {
+        @Override
+        public String checkFields() {
+            return first(missing("write: the file handle", file), notNegative("write offset", offset),
+                    missing("write data", data), ioFlags("write", flags));
+        }
     }
 
-    record Read(long ino, long offset, int length, int flags) implements InodeRequest {
+    record Read(FileId file, long offset, int length, int flags) implements InodeRequest {
+        @Override
+        public String checkFields() {
+            return first(missing("read: the file handle", file), notNegative("read offset", offset),
+                    notNegative("read length", length), ioFlags("read", flags));
+        }
     }
 
     /** fsync: data and the metadata that reaches it are durable when the reply comes. */
-    record Fsync(long ino) implements InodeRequest {
+    record Fsync(FileId file) implements InodeRequest {
+        @Override
+        public String checkFields() {
+            return missing("fsync: the file handle", file);
+        }
     }
 
     /** fallocate(2) mode 0 or FALLOC_FL_KEEP_SIZE: unwritten extents over the holes of the range. */
-    record Fallocate(long ino, long offset, long length, boolean keepSize) implements InodeRequest {
+    record Fallocate(FileId file, long offset, long length, boolean keepSize) implements InodeRequest {
+        @Override
+        public String checkFields() {
+            return FieldChecks.range("fallocate", file, offset, length);
+        }
     }
 
     /** FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE. */
-    record PunchHole(long ino, long offset, long length) implements InodeRequest {
+    record PunchHole(FileId file, long offset, long length) implements InodeRequest {
+        @Override
+        public String checkFields() {
+            return FieldChecks.range("punch", file, offset, length);
+        }
     }
 
     /**
      * FALLOC_FL_ZERO_RANGE: the range reads as zeros afterwards. With {@code allowUnwritten} whole
      * blocks may become unwritten extents instead of being written with zeros.
      */
-    record ZeroRange(long ino, long offset, long length, boolean allowUnwritten) implements InodeRequest {
+    record ZeroRange(FileId file, long offset, long length, boolean allowUnwritten) implements InodeRequest {
+        @Override
+        public String checkFields() {
+            return FieldChecks.range("zero-range", file, offset, length);
+        }
     }
 
-    record Truncate(long ino, long size) implements InodeRequest {
+    record Truncate(FileId file, long size) implements InodeRequest {
+        @Override
+        public String checkFields() {
+            return first(missing("truncate: the file handle", file), notNegative("truncate size", size));
+        }
     }
 
-    record Stat(long ino) implements InodeRequest {
+    record Stat(FileId file) implements InodeRequest {
+        @Override
+        public String checkFields() {
+            return missing("stat: the file handle", file);
+        }
     }
 
     /** Extents overlapping {@code [offset, offset+length)}; a length of 0 means to the end of the file. */
-    record Fiemap(long ino, long offset, long length) implements InodeRequest {
+    record Fiemap(FileId file, long offset, long length) implements InodeRequest {
+        @Override
+        public String checkFields() {
+            return FieldChecks.range("fiemap", file, offset, length);
+        }
     }
 
     /** Sets the permission and setuid/setgid bits (07777). */
-    record Chmod(long ino, int mode) implements InodeRequest {
+    record Chmod(FileId file, int mode) implements InodeRequest {
+        @Override
+        public String checkFields() {
+            return first(missing("chmod: the file handle", file), modeBits("chmod", mode));
+        }
     }
 
     record GetStats() implements Request {
+        @Override
+        public String checkFields() {
+            return null;
+        }
     }
 }

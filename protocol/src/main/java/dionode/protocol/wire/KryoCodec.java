@@ -8,6 +8,7 @@ import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.util.Pool;
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
@@ -75,7 +76,8 @@ public final class KryoCodec {
             /* 52 */ List.of(1, 2, 3).getClass(),
             /* 53 */ ArrayList.class,
             /* 54 */ Collections.unmodifiableSortedMap(new TreeMap<>()).getClass(),
-            /* 55 */ TreeMap.class);
+            /* 55 */ TreeMap.class,
+            /* 56 */ FileId.class);
     private static final int FIRST_ID = 20;
     /**
      * Deepest object nesting accepted. The deepest message is a reply record holding a list of

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
@@ -57,7 +58,7 @@ class NodeClientTest {
     }
 
     private static Reply.InodeInfo info(long ino, String name) {
-        return new Reply.InodeInfo(ino, name, false);
+        return new Reply.InodeInfo(new FileId(ino, 1), name, false);
     }
 
     @Test
@@ -84,13 +85,15 @@ class NodeClientTest {
 
     @Test
     void everyOperationSendsItsRequestAndConvertsItsReply() throws Exception {
-        Reply.FileStat stat = new Reply.FileStat(7, "f", 10, 8, 2, 4096, 0644, LockPolicy.ZEROING_AWARE, 1, 2, new Reply.Layout(1, 1, 0));
+        Reply.FileStat stat = new Reply.FileStat(new FileId(7, 1), "f", 10, 8, 2, 4096, 0644, LockPolicy.ZEROING_AWARE, 1, 2, new Reply.Layout(1, 1, 0));
         List<Reply.FiemapExtent> extents = List.of(new Reply.FiemapExtent(0, 4096, 4096, Reply.FiemapExtent.UNWRITTEN));
         try (FakeNode node = new FakeNode(request -> {
-            if (request instanceof Request.Create c) {
-                return new Reply.InodeInfo(7, c.name(), true);
+            if (request instanceof Request.InodeRequest r && !r.file().equals(new FileId(7, 1))) {
+                return new Reply.Error(Errno.EINVAL, "the handle did not arrive: " + r.file());
+            } else if (request instanceof Request.Create c) {
+                return new Reply.InodeInfo(new FileId(7, 1), c.name(), true);
             } else if (request instanceof Request.ListFiles) {
-                return new Reply.FileList(List.of(new Reply.DirEntry("f", 7)));
+                return new Reply.FileList(List.of(new Reply.DirEntry("f", new FileId(7, 1))));
             } else if (request instanceof Request.Write w) {
                 return new Reply.Written(w.data().length);
             } else if (request instanceof Request.Read r) {
@@ -104,27 +107,27 @@ class NodeClientTest {
             }
             return new Reply.Done();
         }); NodeClient client = node.connect(ClientOptions.defaults())) {
-            assertEquals(new Reply.InodeInfo(7, "f", true), get(client.create("f", LockPolicy.ALIGNED_SHARED, 0644, true)));
-            assertEquals(List.of(new Reply.DirEntry("f", 7)), get(client.list()));
-            assertEquals(14336L, get(client.write(7, 512, new byte[14336], 0)));
-            assertEquals(100, get(client.read(7, 0, 100, 0)).length);
-            assertEquals(stat, get(client.stat(7)));
-            assertEquals(extents, get(client.fiemap(7, 0, 0)));
+            assertEquals(new Reply.InodeInfo(new FileId(7, 1), "f", true), get(client.create("f", LockPolicy.ALIGNED_SHARED, 0644, true)));
+            assertEquals(List.of(new Reply.DirEntry("f", new FileId(7, 1))), get(client.list()));
+            assertEquals(14336L, get(client.write(new FileId(7, 1), 512, new byte[14336], 0)));
+            assertEquals(100, get(client.read(new FileId(7, 1), 0, 100, 0)).length);
+            assertEquals(stat, get(client.stat(new FileId(7, 1))));
+            assertEquals(extents, get(client.fiemap(new FileId(7, 1), 0, 0)));
             assertEquals(Map.of("write_shared", 3L), get(client.stats()));
             assertNull(get(client.unlink("g")));
-            assertNull(get(client.fsync(7)));
-            assertNull(get(client.fallocate(7, 0, 1 << 20, true)));
-            assertNull(get(client.punchHole(7, 0, 4096)));
-            assertNull(get(client.zeroRange(7, 0, 4096, true)));
-            assertNull(get(client.truncate(7, 0)));
-            assertNull(get(client.chmod(7, 04755)));
+            assertNull(get(client.fsync(new FileId(7, 1))));
+            assertNull(get(client.fallocate(new FileId(7, 1), 0, 1 << 20, true)));
+            assertNull(get(client.punchHole(new FileId(7, 1), 0, 4096)));
+            assertNull(get(client.zeroRange(new FileId(7, 1), 0, 4096, true)));
+            assertNull(get(client.truncate(new FileId(7, 1), 0)));
+            assertNull(get(client.chmod(new FileId(7, 1), 04755)));
         }
     }
 
     @Test
     void errorRepliesBecomeNodeExceptionsAndWrongTypesEbadmsg() throws Exception {
         try (FakeNode node = new FakeNode(); NodeClient client = node.connect(ClientOptions.defaults())) {
-            CompletionStage<byte[]> read = client.read(1, 0, 4096, 1);
+            CompletionStage<byte[]> read = client.read(new FileId(1, 1), 0, 4096, 1);
             node.reply(node.take().id(), new Reply.Error(Errno.EAGAIN, "would block"));
             NodeException e = failure(read);
             assertEquals(Errno.EAGAIN, e.errno());
@@ -135,7 +138,7 @@ class NodeClientTest {
             node.reply(node.take().id(), new Reply.Error(Errno.ENOENT, "no such file: missing"));
             assertEquals(Errno.ENOENT, failure(lookup).errno());
 
-            CompletionStage<Reply.FileStat> stat = client.stat(1);
+            CompletionStage<Reply.FileStat> stat = client.stat(new FileId(1, 1));
             node.reply(node.take().id(), new Reply.Done());
             NodeException wrong = failure(stat);
             assertEquals(Errno.EBADMSG, wrong.errno());
@@ -201,7 +204,7 @@ class NodeClientTest {
     @Test
     void nodeClosingFailsEveryOutstandingRequestWithEioAndLaterCallsFailAtOnce() throws Exception {
         try (FakeNode node = new FakeNode(); NodeClient client = node.connect(ClientOptions.defaults())) {
-            List<CompletionStage<?>> outstanding = List.of(client.lookup("a"), client.read(1, 0, 512, 0), client.fsync(1));
+            List<CompletionStage<?>> outstanding = List.of(client.lookup("a"), client.read(new FileId(1, 1), 0, 512, 0), client.fsync(new FileId(1, 1)));
             for (int i = 0; i < outstanding.size(); i++) {
                 node.take();
             }
@@ -224,13 +227,13 @@ class NodeClientTest {
     void closingTheClientFailsOutstandingRequests() throws Exception {
         try (FakeNode node = new FakeNode()) {
             NodeClient client = node.connect(ClientOptions.defaults());
-            CompletionStage<Void> sync = client.fsync(3);
+            CompletionStage<Void> sync = client.fsync(new FileId(3, 1));
             node.take();
             client.close();
             NodeException e = failure(sync);
             assertEquals(Errno.EIO, e.errno());
             assertTrue(e.getMessage().contains("closed by the client"), e.getMessage());
-            assertEquals(Errno.EIO, failure(client.stat(3)).errno());
+            assertEquals(Errno.EIO, failure(client.stat(new FileId(3, 1))).errno());
             client.close(); // idempotent
         }
     }
@@ -238,7 +241,7 @@ class NodeClientTest {
     private void assertBadReplyClosesWithEbadmsg(byte[] badFrame, String expectedInMessage) throws Exception {
         try (FakeNode node = new FakeNode(); NodeClient client = node.connect(ClientOptions.defaults())) {
             CompletionStage<Reply.InodeInfo> a = client.lookup("a");
-            CompletionStage<Void> b = client.fsync(1);
+            CompletionStage<Void> b = client.fsync(new FileId(1, 1));
             node.take();
             node.take();
             node.sendRaw(badFrame);
@@ -286,12 +289,12 @@ class NodeClientTest {
     @Test
     void messageTooBigFailsWithEinvalAndTheConnectionKeepsWorking() throws Exception {
         try (FakeNode node = new FakeNode(); NodeClient client = node.connect(ClientOptions.defaults().withMaxPayload(1024))) {
-            CompletableFuture<Long> big = client.write(1, 0, new byte[4096], 0).toCompletableFuture();
+            CompletableFuture<Long> big = client.write(new FileId(1, 1), 0, new byte[4096], 0).toCompletableFuture();
             assertTrue(big.isDone(), "refused before anything is sent");
             assertEquals(Errno.EINVAL, failure(big).errno());
             assertEquals(64, client.availableSlots());
 
-            CompletionStage<Long> small = client.write(1, 0, new byte[512], 0);
+            CompletionStage<Long> small = client.write(new FileId(1, 1), 0, new byte[512], 0);
             FakeNode.Received r = node.take();
             assertEquals(512, ((Request.Write) r.message()).data().length);
             node.reply(r.id(), new Reply.Written(512));
@@ -336,6 +339,7 @@ class NodeClientTest {
             CountDownLatch start = new CountDownLatch(1);
             for (int t = 0; t < threads; t++) {
                 long ino = t + 1;
+                FileId file = new FileId(ino, 0);
                 Thread caller = new Thread(() -> {
                     try {
                         start.await();
@@ -345,13 +349,13 @@ class NodeClientTest {
                             long offset = i;
                             if (i % 2 == 0) {
                                 int length = 16 + i % 50;
-                                checks.add(client.read(ino, offset, length, 0).toCompletableFuture()
+                                checks.add(client.read(file, offset, length, 0).toCompletableFuture()
                                         .thenApply(data -> java.util.Arrays.equals(data, readPayload(ino, offset, length))));
                             } else {
                                 ByteBuffer.wrap(reused).putLong(ino).putLong(offset).putInt(i * 7919);
                                 long expected = crc(reused) ^ offset << 32;
                                 // the array is reused at once: the client must have encoded it already
-                                checks.add(client.write(ino, offset, reused, 0).toCompletableFuture().thenApply(n -> n == expected));
+                                checks.add(client.write(file, offset, reused, 0).toCompletableFuture().thenApply(n -> n == expected));
                             }
                         }
                         for (int i = 0; i < perThread; i++) {

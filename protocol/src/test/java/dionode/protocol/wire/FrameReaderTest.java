@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dionode.protocol.FileId;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import java.io.ByteArrayInputStream;
@@ -47,7 +48,7 @@ class FrameReaderTest {
     void readsFramesWhetherTheyArriveTogetherOrByteByByte() throws Exception {
         byte[] data = new byte[300];
         Arrays.fill(data, (byte) 7);
-        List<Object> messages = List.of(new Request.Lookup("a"), new Request.Write(3, 512, data, 0), new Reply.Done());
+        List<Object> messages = List.of(new Request.Lookup("a"), new Request.Write(new FileId(3, 1), 512, data, 0), new Reply.Done());
         byte[] stream = concat(codec.encodeFrame(1, messages.get(0)), codec.encodeFrame(2, messages.get(1)),
                 codec.encodeFrame(3, messages.get(2)));
         for (int chunk : new int[] {1, 5, 13, 64 << 10}) {

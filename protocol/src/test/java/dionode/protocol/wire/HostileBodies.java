@@ -1,5 +1,6 @@
 package dionode.protocol.wire;
 
+import dionode.protocol.FileId;
 import dionode.protocol.message.Request;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -36,9 +37,9 @@ public final class HostileBodies {
         return body;
     }
 
-    /** {@code Stat(ino)} with its class written by name: Kryo's NAME id, name id 0, the ASCII class name, the record. */
-    public static byte[] statByName(long ino) {
-        byte[] byId = new KryoCodec().encodeFrame(1, new Request.Stat(ino));
+    /** {@code Stat(file)} with its class written by name: Kryo's NAME id, name id 0, the ASCII class name, the record. */
+    public static byte[] statByName(FileId file) {
+        byte[] byId = new KryoCodec().encodeFrame(1, new Request.Stat(file));
         byte[] name = Request.Stat.class.getName().getBytes(StandardCharsets.US_ASCII);
         name[name.length - 1] |= (byte) 0x80;
         ByteArrayOutputStream body = new ByteArrayOutputStream();

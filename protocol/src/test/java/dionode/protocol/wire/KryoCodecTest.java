@@ -13,6 +13,7 @@ import static dionode.protocol.wire.HostileBodies.statByName;
 import static dionode.protocol.wire.HostileBodies.writeDeclaring;
 
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
@@ -41,23 +42,23 @@ class KryoCodecTest {
                 new Request.Lookup("name with spaces"),
                 new Request.Unlink("x"),
                 new Request.ListFiles(),
-                new Request.Read(7, 4096, 8192, 1),
-                new Request.Fsync(3),
-                new Request.Fallocate(1, 0, 1 << 20, true),
-                new Request.PunchHole(1, 4096, 8192),
-                new Request.ZeroRange(1, 0, 512, true),
-                new Request.Truncate(1, 12345),
-                new Request.Stat(9),
-                new Request.Fiemap(9, 0, 0),
-                new Request.Chmod(9, 04000),
+                new Request.Read(new FileId(7, 4), 4096, 8192, 1),
+                new Request.Fsync(new FileId(3, 4)),
+                new Request.Fallocate(new FileId(1, 4), 0, 1 << 20, true),
+                new Request.PunchHole(new FileId(1, 4), 4096, 8192),
+                new Request.ZeroRange(new FileId(1, 4), 0, 512, true),
+                new Request.Truncate(new FileId(1, 4), 12345),
+                new Request.Stat(new FileId(9, 4)),
+                new Request.Fiemap(new FileId(9, 4), 0, 0),
+                new Request.Chmod(new FileId(9, 4), 04000),
                 new Request.GetStats(),
                 new Reply.Error(Errno.EFSCORRUPTED, "bad extent"),
                 new Reply.Done(),
-                new Reply.InodeInfo(5, "f", false),
-                new Reply.FileList(List.of(new Reply.DirEntry("a", 1), new Reply.DirEntry("b", 2))),
+                new Reply.InodeInfo(new FileId(5, -2), "f", false),
+                new Reply.FileList(List.of(new Reply.DirEntry("a", new FileId(1, 7)), new Reply.DirEntry("b", new FileId(2, 0)))),
                 new Reply.FileList(List.of()),
                 new Reply.Written(14336),
-                new Reply.FileStat(1, "f", 10, 8, 2, 4096, 0644, LockPolicy.ZEROING_AWARE, 1, 2, new Reply.Layout(3, 1, 1)),
+                new Reply.FileStat(new FileId(1, 9), "f", 10, 8, 2, 4096, 0644, LockPolicy.ZEROING_AWARE, 1, 2, new Reply.Layout(3, 1, 1)),
                 new Reply.FiemapReply(List.of(new Reply.FiemapExtent(0, 4096, 4096, Reply.FiemapExtent.UNWRITTEN))),
                 new Reply.Stats(Map.of("write_shared", 3L, "eagain", 0L)));
         long id = 1;
@@ -71,7 +72,7 @@ class KryoCodecTest {
         assertEquals(new Request.Create("f", null, 0644, false), roundTrip(1, new Request.Create("f", null, 0644, false)));
         byte[] data = new byte[14336];
         Arrays.fill(data, (byte) 0x5a);
-        Request.Write w = (Request.Write) roundTrip(2, new Request.Write(1, 512, data, 0));
+        Request.Write w = (Request.Write) roundTrip(2, new Request.Write(new FileId(1, 4), 512, data, 0));
         assertArrayEquals(data, w.data());
         assertEquals(512, w.offset());
         Reply.Data d = (Reply.Data) roundTrip(3, new Reply.Data(data));
@@ -79,8 +80,22 @@ class KryoCodecTest {
     }
 
     @Test
+    void recordsWithNullFieldsDecodeSoTheNodeMustJudgeThem() throws Exception {
+        Request.Write w = (Request.Write) roundTrip(1, new Request.Write(new FileId(1, 1), 0, null, 0));
+        assertEquals(null, w.data());
+        assertEquals(new Request.Lookup(null), roundTrip(2, new Request.Lookup(null)));
+        assertEquals(new Request.Stat(null), roundTrip(3, new Request.Stat(null)));
+    }
+
+    @Test
+    void fileIdHasTheAppendedRegistrationId() {
+        byte[] frame = codec.encodeFrame(1, new FileId(1, 1));
+        assertEquals(56 + 2, frame[Wire.HEADER_BYTES], "Kryo writes the class id + 2 as a varint");
+    }
+
+    @Test
     void mutableListsAreSentAsImmutable() throws Exception {
-        List<Reply.DirEntry> entries = new ArrayList<>(List.of(new Reply.DirEntry("a", 1)));
+        List<Reply.DirEntry> entries = new ArrayList<>(List.of(new Reply.DirEntry("a", new FileId(1, 1))));
         Reply.FileList decoded = (Reply.FileList) roundTrip(1, new Reply.FileList(entries));
         assertEquals(entries, decoded.entries());
     }
@@ -95,7 +110,7 @@ class KryoCodecTest {
 
     @Test
     void garbageAndTruncatedBodiesAreMalformed() {
-        byte[] frame = codec.encodeFrame(1, new Request.Read(7, 4096, 8192, 0));
+        byte[] frame = codec.encodeFrame(1, new Request.Read(new FileId(7, 4), 4096, 8192, 0));
         int bodyLength = frame.length - Wire.HEADER_BYTES;
         assertThrows(MalformedFrameException.class, () -> codec.decodeBody(frame, Wire.HEADER_BYTES, bodyLength - 2));
         byte[] trailing = Arrays.copyOf(frame, frame.length + 3);
@@ -110,7 +125,7 @@ class KryoCodecTest {
     @Test
     void oversizedMessagesAreRefusedBeforeSending() {
         KryoCodec small = new KryoCodec(1024);
-        assertThrows(IllegalArgumentException.class, () -> small.encodeFrame(1, new Request.Write(1, 0, new byte[4096], 0)));
+        assertThrows(IllegalArgumentException.class, () -> small.encodeFrame(1, new Request.Write(new FileId(1, 4), 0, new byte[4096], 0)));
     }
 
     @Test
@@ -140,7 +155,7 @@ class KryoCodecTest {
                 () -> codec.decodeBody(listInList, 0, listInList.length));
         assertTrue(e.getMessage().contains("only directory entries and extents"), e.getMessage());
         // FileList(entries = [Stat(9)]): a request inside a reply
-        byte[] stat = codec.encodeFrame(1, new Request.Stat(9));
+        byte[] stat = codec.encodeFrame(1, new Request.Stat(new FileId(9, 1)));
         byte[] requestInList = new byte[3 + stat.length - Wire.HEADER_BYTES];
         requestInList[0] = (byte) FILE_LIST;
         requestInList[1] = (byte) ARRAY_LIST;
@@ -154,7 +169,7 @@ class KryoCodecTest {
 
     @Test
     void aClassNamedOnTheWireIsRefusedEvenWhenRegistered() {
-        byte[] body = statByName(9);
+        byte[] body = statByName(new FileId(9, 1));
         MalformedFrameException e = assertThrows(MalformedFrameException.class, () -> codec.decodeBody(body, 0, body.length));
         assertTrue(e.getMessage().contains("class named on the wire"), e.getMessage());
         assertThrows(MalformedFrameException.class, () -> codec.decodeRequest(body, 0, body.length));
