@@ -47,8 +47,7 @@ public final class Journal implements AutoCloseable {
     public static final int MIN_BLOCKS = 8;
 
     private final JournalIO io;
-    private final JournalOptions options;
-    private final Clock clock;
+    private final long idlePollMillis;
     private final TxnLimits limits;
     private final JournalCounters counters = new JournalCounters();
 
@@ -72,8 +71,7 @@ public final class Journal implements AutoCloseable {
 
     private Journal(JournalIO io, long sequence, JournalOptions options, Clock clock) {
         this.io = io;
-        this.options = options;
-        this.clock = clock;
+        this.idlePollMillis = options.idlePoll().toMillis();
         this.limits = TxnLimits.of(options, io.length);
         this.requests = new JournalRequests(options.maxSpaceWaiters());
         this.checkpointer = new Checkpointer(io, counters, options.hook());
@@ -442,7 +440,7 @@ public final class Journal implements AutoCloseable {
                 // Running transaction holds no block: all the room there is.
                 return requests.takeSpaceWaiters();
             }
-            work.await(running.waitMillis(options.idlePoll().toMillis()), TimeUnit.MILLISECONDS);
+            work.await(running.waitMillis(idlePollMillis), TimeUnit.MILLISECONDS);
         }
     }
 
