@@ -14,14 +14,16 @@ import java.util.Objects;
 public final class Handle implements AutoCloseable {
 
     private final Journal journal;
+    private final RunningTxn running;
     private final Txn txn;
     private final Thread owner;
     private final int credits;
     private int used;
     private boolean closed;
 
-    Handle(Journal journal, Txn txn, int credits, Thread owner) {
+    Handle(Journal journal, RunningTxn running, Txn txn, int credits, Thread owner) {
         this.journal = journal;
+        this.running = running;
         this.txn = txn;
         this.credits = credits;
         this.owner = owner;
@@ -45,14 +47,14 @@ public final class Handle implements AutoCloseable {
                     + liveImage.length);
         }
         journal.checkHome(homeBlock);
-        Txn.Entry e = txn.blocks.get(homeBlock);
-        if (e != null) {
-            if (e.live != liveImage) {
+        Txn.Entry entry = txn.blocks.get(homeBlock);
+        if (entry != null) {
+            if (entry.live != liveImage) {
                 throw new IllegalStateException("block " + homeBlock
                         + " is already in transaction " + txn.tid + " with another live image");
             }
             if (sealer != null) {
-                e.sealer = sealer;
+                entry.sealer = sealer;
             }
             return liveImage;
         }
@@ -61,29 +63,29 @@ public final class Handle implements AutoCloseable {
                     + homeBlock + " as distinct block number " + (used + 1));
         }
         used++;
-        journal.addBlock(txn, homeBlock, new Txn.Entry(liveImage, sealer));
+        running.addBlock(txn, homeBlock, new Txn.Entry(liveImage, sealer));
         return liveImage;
     }
 
     /**
-     * Runs {@code r} on the journal thread once the transaction holding this handle is
+     * Runs {@code callback} on the journal thread once the transaction holding this handle is
      * durable, before the {@link Journal#commit()} futures of that commit complete. Never runs
      * if the journal aborts first.
      */
-    public void afterCommit(Runnable r) {
+    public void afterCommit(Runnable callback) {
         checkUsable();
-        journal.touch(txn);
-        txn.afterCommit.add(Objects.requireNonNull(r));
+        running.touch(txn);
+        txn.afterCommit.add(Objects.requireNonNull(callback));
     }
 
     /**
-     * Runs {@code r} on the journal thread after the transaction holding this handle is
+     * Runs {@code callback} on the journal thread after the transaction holding this handle is
      * durable and its blocks are checkpointed home (the log no longer holds them).
      */
-    public void afterCheckpoint(Runnable r) {
+    public void afterCheckpoint(Runnable callback) {
         checkUsable();
-        journal.touch(txn);
-        txn.afterCheckpoint.add(Objects.requireNonNull(r));
+        running.touch(txn);
+        txn.afterCheckpoint.add(Objects.requireNonNull(callback));
     }
 
     /**

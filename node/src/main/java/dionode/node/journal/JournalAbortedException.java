@@ -13,4 +13,9 @@ public class JournalAbortedException extends RuntimeException {
     public JournalAbortedException(String message, Throwable cause) {
         super(message, cause);
     }
+
+    /** What a journal that failed on {@code cause} throws at every later caller. */
+    static JournalAbortedException after(Throwable cause) {
+        return new JournalAbortedException("journal aborted after a device error: " + cause, cause);
+    }
 }

@@ -23,15 +23,18 @@ import java.util.zip.CRC32C;
  * order, then one commit block. Tids are consecutive from the superblock's sequence.
  * </pre>
  *
- * <p>Stateless (thread-safe). Decoders never throw on bad input: they return {@code null}
- * together with a reason, so that recovery can end the log at the first bad block.
+ * <p>Stateless (thread-safe). The log's decoders never throw on bad input: they return a
+ * {@link Rejected} with the reason, so that recovery can end the log at the first bad block.
  */
 final class JournalFormat {
 
     private JournalFormat() {
     }
 
-    /** Size of every journal block and of every journaled metadata block. */
+    /**
+     * Size of every journal block and of every journaled metadata block: node.journal's one
+     * definition of it (every class of the package reads it from here).
+     */
     static final int BLOCK_SIZE = 4096;
     /** Offset of the CRC32C (over bytes 0 .. 4091) in every block. */
     static final int CRC_OFFSET = BLOCK_SIZE - 4;
@@ -133,16 +136,16 @@ final class JournalFormat {
         return descriptorsFor(images) + images + 1;
     }
 
-    static int crc32c(byte[] a, int off, int len) {
-        CRC32C c = new CRC32C();
-        c.update(a, off, len);
-        return (int) c.getValue();
+    static int crc32c(byte[] bytes, int off, int len) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, off, len);
+        return (int) crc.getValue();
     }
 
-    static int crc32c(ByteBuffer b, int off, int len) {
-        CRC32C c = new CRC32C();
-        c.update(b.duplicate().limit(off + len).position(off));
-        return (int) c.getValue();
+    static int crc32c(ByteBuffer bytes, int off, int len) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes.duplicate().limit(off + len).position(off));
+        return (int) crc.getValue();
     }
 
     /** CRC32C of a whole image (all 4096 bytes). */
@@ -214,9 +217,9 @@ final class JournalFormat {
         if (version != VERSION) {
             throw new JournalCorruptException(where + ": unsupported version " + version + " (expected " + VERSION + ")");
         }
-        int bs = block.getInt(SB_BLOCK_SIZE);
-        if (bs != BLOCK_SIZE) {
-            throw new JournalCorruptException(where + ": block size " + bs + " (expected " + BLOCK_SIZE + ")");
+        int blockSize = block.getInt(SB_BLOCK_SIZE);
+        if (blockSize != BLOCK_SIZE) {
+            throw new JournalCorruptException(where + ": block size " + blockSize + " (expected " + BLOCK_SIZE + ")");
         }
         int flags = block.getInt(SB_FLAGS);
         if (flags != 0) {
@@ -231,11 +234,11 @@ final class JournalFormat {
         if (start != expectStart) {
             throw new JournalCorruptException(where + ": records start block " + start + " (superblock moved?)");
         }
-        long seq = block.getLong(SB_SEQUENCE);
-        if (seq <= 0) {
-            throw new JournalCorruptException(where + ": invalid sequence " + seq);
+        long sequence = block.getLong(SB_SEQUENCE);
+        if (sequence <= 0) {
+            throw new JournalCorruptException(where + ": invalid sequence " + sequence);
         }
-        return new Super(length, start, seq, flags);
+        return new Super(length, start, sequence, flags);
     }
 
     // ---------------------------------------------------------------------------------
@@ -250,56 +253,62 @@ final class JournalFormat {
         block.putInt(D_TAG_COUNT, count);
         block.putInt(D_INDEX, index);
         for (int i = 0; i < count; i++) {
-            int t = D_TAGS + i * TAG_SIZE;
-            block.putLong(t + TAG_HOME, homes[from + i]);
-            block.putInt(t + TAG_CRC, crcs[from + i]);
+            int tag = D_TAGS + i * TAG_SIZE;
+            block.putLong(tag + TAG_HOME, homes[from + i]);
+            block.putInt(tag + TAG_CRC, crcs[from + i]);
         }
         sealBlock(block);
     }
 
+    /** What {@link #decodeDescriptor} found. */
+    sealed interface DescriptorCheck permits Descriptor, Rejected {
+    }
+
+    /** What {@link #checkCommit} found. */
+    sealed interface CommitCheck permits Commit, Rejected {
+    }
+
+    /** Not the block the log should hold here, and why: recovery ends the log at it. Immutable. */
+    record Rejected(String reason) implements DescriptorCheck, CommitCheck {
+    }
+
     /** Decoded descriptor. Immutable after decode. */
-    record Descriptor(long tid, int index, boolean last, long[] homes, int[] crcs) {
+    record Descriptor(long tid, int index, boolean last, long[] homes, int[] crcs) implements DescriptorCheck {
     }
 
     /**
-     * Decodes a descriptor; returns null (with {@code why[0]} set) if the block is not a valid
-     * descriptor of {@code expectTid} with index {@code expectIndex}.
+     * Decodes a descriptor; a {@link Rejected} if the block is not a valid descriptor of
+     * {@code expectTid} with index {@code expectIndex}.
      */
-    static Descriptor decodeDescriptor(ByteBuffer block, long expectTid, int expectIndex, String[] why) {
+    static DescriptorCheck decodeDescriptor(ByteBuffer block, long expectTid, int expectIndex) {
         if (block.getInt(D_MAGIC) != DESC_MAGIC) {
-            why[0] = "no descriptor magic";
-            return null;
+            return new Rejected("no descriptor magic");
         }
         if (!blockCrcOk(block)) {
-            why[0] = "descriptor CRC mismatch";
-            return null;
+            return new Rejected("descriptor CRC mismatch");
         }
         long tid = block.getLong(D_TID);
         if (tid != expectTid) {
-            why[0] = "descriptor tid " + tid + ", expected " + expectTid;
-            return null;
+            return new Rejected("descriptor tid " + tid + ", expected " + expectTid);
         }
         int flags = block.getInt(D_FLAGS);
         if ((flags & ~D_FLAG_LAST) != 0) {
-            why[0] = "descriptor has unknown flags 0x" + Integer.toHexString(flags);
-            return null;
+            return new Rejected("descriptor has unknown flags 0x" + Integer.toHexString(flags));
         }
         int index = block.getInt(D_INDEX);
         if (index != expectIndex) {
-            why[0] = "descriptor index " + index + ", expected " + expectIndex;
-            return null;
+            return new Rejected("descriptor index " + index + ", expected " + expectIndex);
         }
-        int n = block.getInt(D_TAG_COUNT);
-        if (n < 1 || n > TAGS_PER_DESCRIPTOR) {
-            why[0] = "descriptor tag count " + n + " out of range 1.." + TAGS_PER_DESCRIPTOR;
-            return null;
+        int tagCount = block.getInt(D_TAG_COUNT);
+        if (tagCount < 1 || tagCount > TAGS_PER_DESCRIPTOR) {
+            return new Rejected("descriptor tag count " + tagCount + " out of range 1.." + TAGS_PER_DESCRIPTOR);
         }
-        long[] homes = new long[n];
-        int[] crcs = new int[n];
-        for (int i = 0; i < n; i++) {
-            int t = D_TAGS + i * TAG_SIZE;
-            homes[i] = block.getLong(t + TAG_HOME);
-            crcs[i] = block.getInt(t + TAG_CRC);
+        long[] homes = new long[tagCount];
+        int[] crcs = new int[tagCount];
+        for (int i = 0; i < tagCount; i++) {
+            int tag = D_TAGS + i * TAG_SIZE;
+            homes[i] = block.getLong(tag + TAG_HOME);
+            crcs[i] = block.getInt(tag + TAG_CRC);
         }
         return new Descriptor(tid, index, (flags & D_FLAG_LAST) != 0, homes, crcs);
     }
@@ -309,17 +318,17 @@ final class JournalFormat {
 
     /** CRC32C over the tag CRCs, each as 4 little-endian bytes, in log order. */
     static int dataCrc(int[] crcs, int count) {
-        CRC32C c = new CRC32C();
+        CRC32C crc = new CRC32C();
         byte[] four = new byte[4];
         for (int i = 0; i < count; i++) {
-            int v = crcs[i];
-            four[0] = (byte) v;
-            four[1] = (byte) (v >>> 8);
-            four[2] = (byte) (v >>> 16);
-            four[3] = (byte) (v >>> 24);
-            c.update(four, 0, 4);
+            int tagCrc = crcs[i];
+            four[0] = (byte) tagCrc;
+            four[1] = (byte) (tagCrc >>> 8);
+            four[2] = (byte) (tagCrc >>> 16);
+            four[3] = (byte) (tagCrc >>> 24);
+            crc.update(four, 0, 4);
         }
-        return (int) c.getValue();
+        return (int) crc.getValue();
     }
 
     static void encodeCommit(ByteBuffer block, long tid, int images, int descriptors, long timeMillis, int dataCrc) {
@@ -334,36 +343,34 @@ final class JournalFormat {
         sealBlock(block);
     }
 
+    /** A commit block that matches what its descriptors promised. Immutable. */
+    record Commit(long timeMillis) implements CommitCheck {
+    }
+
     /**
-     * Checks a commit block against what the descriptors promised; returns its commit time,
-     * or null (with {@code why[0]} set) if it does not match.
+     * Checks a commit block against what the descriptors promised; a {@link Rejected} if it
+     * does not match.
      */
-    static Long checkCommit(ByteBuffer block, long tid, int images, int descriptors, int dataCrc, String[] why) {
+    static CommitCheck checkCommit(ByteBuffer block, long tid, int images, int descriptors, int dataCrc) {
         if (block.getInt(C_MAGIC) != COMMIT_MAGIC) {
-            why[0] = "no commit block";
-            return null;
+            return new Rejected("no commit block");
         }
         if (!blockCrcOk(block)) {
-            why[0] = "commit block CRC mismatch";
-            return null;
+            return new Rejected("commit block CRC mismatch");
         }
         if (block.getLong(C_TID) != tid) {
-            why[0] = "commit tid " + block.getLong(C_TID) + ", expected " + tid;
-            return null;
+            return new Rejected("commit tid " + block.getLong(C_TID) + ", expected " + tid);
         }
         if (block.getInt(C_FLAGS) != 0) {
-            why[0] = "commit block has unknown flags";
-            return null;
+            return new Rejected("commit block has unknown flags");
         }
         if (block.getInt(C_BLOCK_COUNT) != images || block.getInt(C_DESC_COUNT) != descriptors) {
-            why[0] = "commit counts " + block.getInt(C_BLOCK_COUNT) + "/" + block.getInt(C_DESC_COUNT)
-                    + " do not match descriptors " + images + "/" + descriptors;
-            return null;
+            return new Rejected("commit counts " + block.getInt(C_BLOCK_COUNT) + "/" + block.getInt(C_DESC_COUNT)
+                    + " do not match descriptors " + images + "/" + descriptors);
         }
         if (block.getInt(C_DATA_CRC) != dataCrc) {
-            why[0] = "commit data CRC mismatch";
-            return null;
+            return new Rejected("commit data CRC mismatch");
         }
-        return block.getLong(C_TIME);
+        return new Commit(block.getLong(C_TIME));
     }
 }

@@ -19,7 +19,7 @@ public interface JournalHook {
         BEFORE_CHECKPOINT
     }
 
-    JournalHook NONE = (p, tid) -> { };
+    JournalHook NONE = (point, tid) -> { };
 
     void at(Point point, long tid);
 }

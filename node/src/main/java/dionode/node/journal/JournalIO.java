@@ -59,6 +59,22 @@ final class JournalIO {
         return block >= start && block < start + length;
     }
 
+    /**
+     * Refuses a home block a handle may never log: off the device or inside the journal area.
+     *
+     * @throws IllegalArgumentException naming the block and why
+     */
+    void checkHome(long home) {
+        if (home < 0 || home >= deviceBlocks) {
+            throw new IllegalArgumentException("home block " + home + " outside the device of " + deviceBlocks
+                    + " blocks");
+        }
+        if (inJournal(home)) {
+            throw new IllegalArgumentException("home block " + home + " is inside the journal area ["
+                    + start + ", " + (start + length) + ")");
+        }
+    }
+
     /** Reads {@code buf.remaining()} bytes from journal block {@code index}. */
     void readJournal(long index, ByteBuffer buf) throws IOException {
         dev.read((start + index) * BLOCK_SIZE, buf);
@@ -75,16 +91,16 @@ final class JournalIO {
 
     /** Reads and validates the journal superblock. */
     JournalFormat.Super readSuper() throws IOException {
-        ByteBuffer b = allocate(1);
-        readJournal(0, b);
-        return JournalFormat.decodeSuper(b, length, start);
+        ByteBuffer block = allocate(1);
+        readJournal(0, block);
+        return JournalFormat.decodeSuper(block, length, start);
     }
 
     /** Writes the journal superblock (no flush). */
     void writeSuper(long sequence) throws IOException {
-        ByteBuffer b = allocate(1);
-        JournalFormat.encodeSuper(b, length, start, sequence);
-        writeJournal(0, b);
+        ByteBuffer block = allocate(1);
+        JournalFormat.encodeSuper(block, length, start, sequence);
+        writeJournal(0, block);
     }
 
     /**
@@ -125,8 +141,8 @@ final class JournalIO {
         ByteBuffer zeros = allocate((int) Math.min(CHUNK_BLOCKS, length - 1));
         int chunk = zeros.capacity() / BLOCK_SIZE;
         for (long i = 1; i < length; i += chunk) {
-            int n = (int) Math.min(chunk, length - i);
-            writeJournal(i, zeros.duplicate().position(0).limit(n * BLOCK_SIZE));
+            int count = (int) Math.min(chunk, length - i);
+            writeJournal(i, zeros.duplicate().position(0).limit(count * BLOCK_SIZE));
         }
     }
 

@@ -39,27 +39,27 @@ public record JournalOptions(Duration commitInterval, int maxTxnBlocks, int comm
         return new JournalOptions(Duration.ofSeconds(1), 0, 0, 65536, Duration.ofMillis(100), JournalHook.NONE);
     }
 
-    public JournalOptions withCommitInterval(Duration d) {
-        return new JournalOptions(d, maxTxnBlocks, commitThreshold, maxSpaceWaiters, idlePoll, hook);
+    public JournalOptions withCommitInterval(Duration interval) {
+        return new JournalOptions(interval, maxTxnBlocks, commitThreshold, maxSpaceWaiters, idlePoll, hook);
     }
 
-    public JournalOptions withMaxTxnBlocks(int n) {
-        return new JournalOptions(commitInterval, n, commitThreshold, maxSpaceWaiters, idlePoll, hook);
+    public JournalOptions withMaxTxnBlocks(int blocks) {
+        return new JournalOptions(commitInterval, blocks, commitThreshold, maxSpaceWaiters, idlePoll, hook);
     }
 
-    public JournalOptions withCommitThreshold(int n) {
-        return new JournalOptions(commitInterval, maxTxnBlocks, n, maxSpaceWaiters, idlePoll, hook);
+    public JournalOptions withCommitThreshold(int blocks) {
+        return new JournalOptions(commitInterval, maxTxnBlocks, blocks, maxSpaceWaiters, idlePoll, hook);
     }
 
-    public JournalOptions withMaxSpaceWaiters(int n) {
-        return new JournalOptions(commitInterval, maxTxnBlocks, commitThreshold, n, idlePoll, hook);
+    public JournalOptions withMaxSpaceWaiters(int waiters) {
+        return new JournalOptions(commitInterval, maxTxnBlocks, commitThreshold, waiters, idlePoll, hook);
     }
 
-    public JournalOptions withIdlePoll(Duration d) {
-        return new JournalOptions(commitInterval, maxTxnBlocks, commitThreshold, maxSpaceWaiters, d, hook);
+    public JournalOptions withIdlePoll(Duration poll) {
+        return new JournalOptions(commitInterval, maxTxnBlocks, commitThreshold, maxSpaceWaiters, poll, hook);
     }
 
-    public JournalOptions withHook(JournalHook h) {
-        return new JournalOptions(commitInterval, maxTxnBlocks, commitThreshold, maxSpaceWaiters, idlePoll, h);
+    public JournalOptions withHook(JournalHook testHook) {
+        return new JournalOptions(commitInterval, maxTxnBlocks, commitThreshold, maxSpaceWaiters, idlePoll, testHook);
     }
 }

@@ -49,19 +49,18 @@ final class Txn {
      * sit on handle boundaries.
      */
     void snapshot() {
-        int n = blocks.size();
-        homes = new long[n];
-        images = new byte[n][];
-        int i = 0;
-        for (var e : blocks.entrySet()) {
-            long home = e.getKey();
-            Entry en = e.getValue();
-            if (en.sealer != null) {
-                en.sealer.seal(home, en.live);
+        homes = new long[blocks.size()];
+        images = new byte[blocks.size()][];
+        int index = 0;
+        for (var block : blocks.entrySet()) {
+            long home = block.getKey();
+            Entry entry = block.getValue();
+            if (entry.sealer != null) {
+                entry.sealer.seal(home, entry.live);
             }
-            homes[i] = home;
-            images[i] = en.live.clone();
-            i++;
+            homes[index] = home;
+            images[index] = entry.live.clone();
+            index++;
         }
     }
 }

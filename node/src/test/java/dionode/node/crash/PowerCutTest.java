@@ -80,7 +80,7 @@ class PowerCutTest {
      * write but not the data write (a volatile cache may do that). Replay must not then show the
      * blocks as written: they would expose whatever the disk held before (DESIGN §5: "a crash
      * never leaves a written-extent pointing at blocks whose data was not written"; jbd2 flushes
-     * the data before the commit block for this). Fails while Journal.writeTxn writes descriptor,
+     * the data before the commit block for this). Fails while LogWriter.write writes descriptor,
      * images and commit record in one pwrite with no flush before it.
      */
     @Test
