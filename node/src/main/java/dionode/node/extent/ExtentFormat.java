@@ -1,5 +1,7 @@
 package dionode.node.extent;
 
+import dionode.node.meta.InodeRecord;
+import dionode.node.meta.Layout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -7,8 +9,9 @@ import java.util.zip.CRC32C;
 
 /**
  * On-device format of extent tree nodes, ext4's {@code ext4_extent_header}/{@code ext4_extent}/
- * {@code ext4_extent_idx}, little-endian. The root lives inline in the inode (60 bytes, like ext4's
- * {@code i_block}); other nodes are whole blocks ending in a CRC32C. Stateless, thread-safe.
+ * {@code ext4_extent_idx}, little-endian. The root lives inline in the inode (the record's 60-byte
+ * {@link InodeRecord#ROOT_BYTES} field, like ext4's {@code i_block}); other nodes are whole fs
+ * blocks ({@link Layout#BLOCK_SIZE}) ending in a CRC32C. Stateless, thread-safe.
  *
  * <pre>
  * node header (12 bytes)
@@ -30,13 +33,11 @@ import java.util.zip.CRC32C;
  * </pre>
  */
 public final class ExtentFormat {
-    public static final int BLOCK_SIZE = 4096;
     public static final short MAGIC = (short) 0xF30A;
     public static final int HEADER_BYTES = 12;
     public static final int ENTRY_BYTES = 12;
-    public static final int ROOT_BYTES = 60;
-    public static final int ROOT_MAX = (ROOT_BYTES - HEADER_BYTES) / ENTRY_BYTES;
-    public static final int CRC_OFFSET = BLOCK_SIZE - 4;
+    public static final int ROOT_MAX = (InodeRecord.ROOT_BYTES - HEADER_BYTES) / ENTRY_BYTES;
+    public static final int CRC_OFFSET = Layout.BLOCK_SIZE - 4;
     public static final int BLOCK_MAX = (CRC_OFFSET - HEADER_BYTES) / ENTRY_BYTES;
     /** ext4's EXT4_MAX_EXTENT_DEPTH. */
     public static final int MAX_DEPTH = 5;

@@ -1,8 +1,8 @@
 package dionode.node.extent;
 
 import static dionode.node.extent.ExtentFormat.BLOCK_MAX;
-import static dionode.node.extent.ExtentFormat.ROOT_BYTES;
 import static dionode.node.extent.ExtentFormat.ROOT_MAX;
+import static dionode.node.meta.InodeRecord.ROOT_BYTES;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -8,6 +8,7 @@ import dionode.node.extent.ExtentTree;
 import dionode.node.extent.Mapping;
 import dionode.node.journal.Handle;
 import dionode.node.meta.InodeRecord;
+import dionode.node.meta.Layout;
 import dionode.protocol.LockPolicy;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +21,7 @@ import java.util.Map;
  */
 public final class Inode {
     /** Largest byte size a file can reach: 2^32 logical blocks, like ext4's s_maxbytes for extents. */
-    public static final long MAX_BYTES = (ExtentFormat.MAX_LBLK + 1) * 4096 - 4096;
+    public static final long MAX_BYTES = (ExtentFormat.MAX_LBLK + 1) * Layout.BLOCK_SIZE - Layout.BLOCK_SIZE;
 
     private final Volume vol;
     private final long ino;
@@ -187,7 +188,7 @@ public final class Inode {
     }
 
     private void restore(InodeRecord r) {
-        System.arraycopy(r.root(), 0, tree.root(), 0, ExtentFormat.ROOT_BYTES);
+        System.arraycopy(r.root(), 0, tree.root(), 0, InodeRecord.ROOT_BYTES);
         flags = r.flags();
         mode = r.mode();
         generation = r.generation();
@@ -357,7 +358,7 @@ public final class Inode {
                 throw new NoSpaceException("no free block for an extent node of inode " + ino);
             }
             step.newNodes.add(r.start());
-            vol.nodes().put(r.start(), new byte[ExtentFormat.BLOCK_SIZE]);
+            vol.nodes().put(r.start(), new byte[Layout.BLOCK_SIZE]);
             blocks++;
             return r.start();
         }
