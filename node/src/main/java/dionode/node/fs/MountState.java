@@ -61,7 +61,7 @@ final class MountState {
     static void checkReplay(BlockDevice dev, Superblock before) throws IOException {
         Superblock after;
         try {
-            after = Superblock.decode(Volume.readBlock(dev, 0), dev.size());
+            after = Superblock.decode(BlockIO.readBlock(dev, 0), dev.size());
         } catch (MetadataCorruptException e) {
             throw new MetadataCorruptException("after journal replay: " + e.getMessage());
         }
@@ -93,7 +93,7 @@ final class MountState {
     }
 
     private static void write(BlockDevice dev, Superblock sb) throws IOException {
-        Volume.writeBlock(dev, 0, sb.encode());
+        BlockIO.writeBlock(dev, 0, sb.encode());
         dev.flush();
     }
 }

@@ -63,7 +63,7 @@ class InodeStepTest {
     @Test
     void conversionsThatFindNoNodeBlockLeaveEverythingAsItWas() throws Exception {
         try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
-            Volume v = Volume.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
+            Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
             Inode inode = create(v, "f");
             step(v, inode, h -> inode.allocateUnwritten(h, 0, 2048, 64, new long[1]));
             assertTrue(v.allocator().reservation(inode.ino()) > 0, "fallocated space reserves its conversions' nodes");
@@ -111,7 +111,7 @@ class InodeStepTest {
     @Test
     void aPunchThatFindsNoNodeBlockLeavesEverythingAsItWas() throws Exception {
         try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
-            Volume v = Volume.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
+            Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
             Inode inode = create(v, "f");
             // four one-block extents fill the inline root; punching inside a fifth needs a node block
             for (int i = 0; i < 3; i++) {

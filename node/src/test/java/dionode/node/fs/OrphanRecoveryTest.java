@@ -42,7 +42,7 @@ class OrphanRecoveryTest {
     /** Leaves, after a clean unmount, an inode on the orphan list with {@code extents} one-block extents. */
     private long orphanWithExtents(int extents, boolean unlinked) throws Exception {
         try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
-            Volume v = Volume.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
+            Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
             long ino = v.inodes().allocate();
             Inode inode;
             try (Handle h = v.journal().tryStart(1)) {
@@ -71,7 +71,7 @@ class OrphanRecoveryTest {
     void extendingWriteOrphanWithExtentBlocksIsTrimmedAtMount() throws Exception {
         long ino = orphanWithExtents(400, false);
         try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
-            Volume v = Volume.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
+            Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
             Inode inode = v.open(ino);
             assertFalse(inode.orphan());
             List<Extent> left = inode.tree().extents(0, Long.MAX_VALUE >>> 20);
@@ -86,14 +86,14 @@ class OrphanRecoveryTest {
     void unlinkedOrphanWithExtentBlocksIsRemovedAtMount() throws Exception {
         long ino = orphanWithExtents(400, true);
         try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
-            Volume v = Volume.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
+            Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
             assertTrue(v.names().isEmpty());
             assertEquals(null, v.inodes().read(ino));
             v.close();
         }
         assertEquals(List.of(), Fixture.fsck(device));
         try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
-            Volume v = Volume.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), true);
+            Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), true);
             assertEquals(v.layout().dataBlocks(), v.allocator().freeBlocks(), "every block given back");
         }
     }
