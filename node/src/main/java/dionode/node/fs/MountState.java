@@ -30,13 +30,13 @@ final class MountState {
      * tree blocks; file data is never journaled but lives beside them). The superblock is written
      * directly, never through the journal, and the journal is never its own home.
      */
-    static HomeRegions journalHomes(Layout l) {
+    static HomeRegions journalHomes(Layout layout) {
         return new HomeRegions(List.of(
-                new Region("the superblock", 0, l.journalStart(), false),
-                new Region("the journal", l.journalStart(), l.inodeTableStart(), false),
-                new Region("the inode table", l.inodeTableStart(), l.bitmapStart(), true),
-                new Region("the allocation bitmaps", l.bitmapStart(), l.dataStart(), true),
-                new Region("the data area", l.dataStart(), l.totalBlocks(), true)));
+                new Region("the superblock", 0, layout.journalStart(), false),
+                new Region("the journal", layout.journalStart(), layout.inodeTableStart(), false),
+                new Region("the inode table", layout.inodeTableStart(), layout.bitmapStart(), true),
+                new Region("the allocation bitmaps", layout.bitmapStart(), layout.dataStart(), true),
+                new Region("the data area", layout.dataStart(), layout.totalBlocks(), true)));
     }
 
     /** Logs the unclean shutdown a superblock in state mounted means. */
@@ -68,8 +68,8 @@ final class MountState {
         if (!after.equals(before)) {
             throw new MetadataCorruptException("journal replay changed the superblock: " + before + " became " + after);
         }
-        Layout l = before.layout();
-        Journal.checkRecovered(dev, l.journalStart(), l.journalBlocks());
+        Layout layout = before.layout();
+        Journal.checkRecovered(dev, layout.journalStart(), layout.journalBlocks());
     }
 
     /**

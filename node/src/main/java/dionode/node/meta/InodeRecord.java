@@ -59,16 +59,16 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
     /** Writes this record into its slot of a table block image, CRC included. */
     public void encodeInto(byte[] block, int off) {
         java.util.Arrays.fill(block, off, off + Layout.INODE_BYTES, (byte) 0);
-        byte[] n = name.getBytes(StandardCharsets.UTF_8);
-        if (n.length > MAX_NAME_BYTES || root.length != ROOT_BYTES) {
-            throw new IllegalArgumentException("name of " + n.length + " bytes or bad root");
+        byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
+        if (utf8.length > MAX_NAME_BYTES || root.length != ROOT_BYTES) {
+            throw new IllegalArgumentException("name of " + utf8.length + " bytes or bad root");
         }
         Bytes.u16(block, off, MAGIC);
         Bytes.u16(block, off + 2, mode & MODE_MASK);
         Bytes.i32(block, off + 4, flags);
         Bytes.i32(block, off + OFF_GENERATION, generation);
         block[off + 12] = (byte) policy.ordinal();
-        block[off + 13] = (byte) n.length;
+        block[off + 13] = (byte) utf8.length;
         Bytes.i64(block, off + 16, size);
         Bytes.i64(block, off + 24, disksize);
         Bytes.i64(block, off + 32, blocks);
@@ -76,7 +76,7 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
         Bytes.i64(block, off + 48, ctimeNanos);
         Bytes.i64(block, off + 56, crtimeNanos);
         System.arraycopy(root, 0, block, off + OFF_ROOT, ROOT_BYTES);
-        System.arraycopy(n, 0, block, off + OFF_NAME, n.length);
+        System.arraycopy(utf8, 0, block, off + OFF_NAME, utf8.length);
         seal(block, off, ino);
     }
 
