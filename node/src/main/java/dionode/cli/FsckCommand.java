@@ -1,5 +1,6 @@
 package dionode.cli;
 
+import dionode.cli.common.Json;
 import dionode.node.device.BlockDevice;
 import dionode.node.device.DeviceInUseException;
 import dionode.node.device.JnaNativeIO;

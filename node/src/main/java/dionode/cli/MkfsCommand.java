@@ -1,5 +1,6 @@
 package dionode.cli;
 
+import dionode.cli.common.Sizes;
 import dionode.node.device.BlockDevice;
 import dionode.node.device.DeviceFiles;
 import dionode.node.device.JnaNativeIO;
