@@ -239,7 +239,7 @@ public final class Inode {
      * @return where to continue ({@code to} when done) and the blocks allocated
      * @throws NoSpaceException when the device has no free block
      */
-    public StepProgress allocateUnwritten(Handle handle, long from, long to, int maxRuns) {
+    public StepResult allocateUnwritten(Handle handle, long from, long to, int maxRuns) {
         long pos = from;
         long allocated = 0;
         int runs = 0;
@@ -261,7 +261,7 @@ public final class Inode {
             pos += run.len();
             runs++;
         }
-        return new StepProgress(pos, allocated);
+        return new StepResult(pos, allocated);
     }
 
     private long goal(long lblk) {
@@ -280,19 +280,19 @@ public final class Inode {
      *
      * @return where to continue and the blocks converted
      */
-    public StepProgress convertWritten(long from, long to, int maxExtents) {
+    public StepResult convertWritten(long from, long to, int maxExtents) {
         return convertState(from, to, false, maxExtents);
     }
 
     /** Like {@link #convertWritten} in either direction. */
-    public StepProgress convertState(long from, long to, boolean toUnwritten, int maxExtents) {
+    public StepResult convertState(long from, long to, boolean toUnwritten, int maxExtents) {
         long upTo = stepEnd(from, to, maxExtents);
         unwritten();
         converting = !toUnwritten;
         try {
             long converted = tree.convertState(from, upTo, toUnwritten);
             this.unwritten += toUnwritten ? converted : -converted;
-            return new StepProgress(upTo, converted);
+            return new StepResult(upTo, converted);
         } finally {
             converting = false;
         }

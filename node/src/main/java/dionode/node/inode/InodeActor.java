@@ -12,7 +12,7 @@ import dionode.node.extent.ExtentFormat;
 import dionode.node.extent.Mapping;
 import dionode.node.fs.Inode;
 import dionode.node.fs.NoSpaceException;
-import dionode.node.fs.StepProgress;
+import dionode.node.fs.StepResult;
 import dionode.node.fs.Volume;
 import dionode.node.journal.Handle;
 import dionode.node.journal.JournalAbortedException;
@@ -736,7 +736,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
                 inode.mtimeNanos = now;
                 inode.ctimeNanos = now;
                 if (allocPos < b1) {
-                    StepProgress step = inode.allocateUnwritten(h, allocPos, b1, n);
+                    StepResult step = inode.allocateUnwritten(h, allocPos, b1, n);
                     allocPos = step.next();
                     allocated[0] += step.blocks();
                 }
@@ -770,7 +770,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
             int n = inode.extentsPerStep();
             inHandle(inode.stepCredits(n), false, h -> {
                 if (convert) {
-                    StepProgress step = inode.convertWritten(convertPos, b1, n);
+                    StepResult step = inode.convertWritten(convertPos, b1, n);
                     convertPos = step.next();
                     converted[0] += step.blocks();
                 } else {
@@ -958,7 +958,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
             return;
         }
         int n = inode.extentsPerStep();
-        StepProgress[] done = {null};
+        StepResult[] done = {null};
         op.inHandle(inode.stepCredits(n), false, h -> done[0] = inode.allocateUnwritten(h, from, to, n), () -> {
             counters.add(ALLOCATED_BLOCKS, done[0].blocks());
             allocateBlocks(op, done[0].next(), to, next);
