@@ -1,10 +1,12 @@
 package dionode.cli;
 
+import dionode.cli.common.Json;
 import dionode.node.device.BlockDevice;
 import dionode.node.device.DeviceInUseException;
 import dionode.node.device.JnaNativeIO;
 import dionode.node.fs.Problem;
 import dionode.node.fs.Volume;
+import dionode.node.fs.VolumeLoader;
 import dionode.node.journal.JournalOptions;
 import dionode.node.meta.Superblock;
 import java.io.IOException;
@@ -37,7 +39,7 @@ public final class FsckCommand implements Callable<Integer> {
         Superblock sb = null;
         String fatal = null;
         try (BlockDevice dev = BlockDevice.open(device, new JnaNativeIO(), 0)) {
-            Volume v = Volume.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), true);
+            Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), true);
             problems = v.problems();
             files = v.names().size();
             sb = v.superblock();

@@ -1,10 +1,11 @@
 package dionode.cli;
 
+import dionode.cli.common.Sizes;
 import dionode.node.device.BlockDevice;
 import dionode.node.device.DeviceFiles;
 import dionode.node.device.JnaNativeIO;
 import dionode.node.device.NativeIO;
-import dionode.node.fs.Volume;
+import dionode.node.fs.Mkfs;
 import dionode.node.meta.Layout;
 import dionode.node.meta.Superblock;
 import dionode.protocol.LockPolicy;
@@ -53,7 +54,7 @@ public final class MkfsCommand implements Callable<Integer> {
             DeviceFiles.createFullyWritten(device, size, io);
         }
         try (BlockDevice dev = BlockDevice.open(device, io, 0)) {
-            Superblock sb = Volume.mkfs(dev, inodes, LockPolicy.parse(policy), Clock.systemUTC());
+            Superblock sb = Mkfs.format(dev, inodes, LockPolicy.parse(policy), Clock.systemUTC());
             Layout l = sb.layout();
             System.out.printf("%s: %d blocks of %d bytes, sector %d, %d inodes, journal %d blocks, data from block %d%n",
                     device, l.totalBlocks(), l.blockSize(), sb.sectorSize(), l.inodeCount(), l.journalBlocks(), l.dataStart());

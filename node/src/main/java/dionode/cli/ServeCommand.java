@@ -1,5 +1,6 @@
 package dionode.cli;
 
+import dionode.cli.common.Sizes;
 import dionode.node.device.JnaNativeIO;
 import dionode.node.nbd.NbdServer;
 import dionode.node.server.Listener;

@@ -1,6 +1,6 @@
 package dionode.cli.client;
 
-import dionode.cli.Sizes;
+import dionode.cli.common.Sizes;
 import dionode.protocol.client.NodeClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

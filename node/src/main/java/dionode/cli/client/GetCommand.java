@@ -1,6 +1,6 @@
 package dionode.cli.client;
 
-import dionode.cli.Sizes;
+import dionode.cli.common.Sizes;
 import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.client.NodeClient;

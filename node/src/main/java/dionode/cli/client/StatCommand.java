@@ -1,6 +1,6 @@
 package dionode.cli.client;
 
-import dionode.cli.Json;
+import dionode.cli.common.Json;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.message.Reply;
 import java.time.Instant;

@@ -1,6 +1,6 @@
 package dionode.cli.client;
 
-import dionode.cli.Json;
+import dionode.cli.common.Json;
 import dionode.protocol.client.NodeClient;
 import java.util.Map;
 import picocli.CommandLine.Command;

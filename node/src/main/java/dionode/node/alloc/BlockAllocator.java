@@ -54,18 +54,18 @@ public final class BlockAllocator {
         this.bitmaps = bitmaps;
         this.lock = metadataLock;
         this.inUse = new long[(int) ((layout.totalBlocks() + 63) >>> 6)];
-        long f = 0;
+        long freeCount = 0;
         for (long b = 0; b < layout.totalBlocks(); b++) {
             if (diskBit(b)) {
                 inUse[(int) (b >>> 6)] |= 1L << b;
             } else if (b >= layout.dataStart()) {
-                f++;
+                freeCount++;
             }
         }
         for (long b = 0; b < layout.dataStart(); b++) {
             inUse[(int) (b >>> 6)] |= 1L << b;
         }
-        this.free = f;
+        this.free = freeCount;
     }
 
     /** Fresh bitmap images for mkfs: every metadata block (everything before the data area) in use. */
@@ -167,19 +167,19 @@ public final class BlockAllocator {
      * The first free run at or after {@code goal} (wrapping round the data area), at most
      * {@code maxLen} blocks, marked in use in the handle's transaction; null when the device is full.
      */
-    public Run allocate(Handle h, long goal, long maxLen) {
+    public Run allocate(Handle handle, long goal, long maxLen) {
         long avail = free - reserved;
         if (avail <= 0) {
             return null;
         }
-        return take(h, goal, Math.min(maxLen, avail));
+        return take(handle, goal, Math.min(maxLen, avail));
     }
 
     /**
      * One block for an extent node of a conversion of {@code ino}'s unwritten space: an unreserved
      * block if there is one, else one of {@code ino}'s reservation; null when neither.
      */
-    public Run allocateNode(Handle h, long goal, long ino) {
+    public Run allocateNode(Handle handle, long goal, long ino) {
         if (free - reserved <= 0) {
             long mine = reservations.getOrDefault(ino, 0L);
             if (mine <= 0) {
@@ -187,19 +187,19 @@ public final class BlockAllocator {
             }
             reserve(ino, mine - 1, false);
         }
-        return take(h, goal, 1);
+        return take(handle, goal, 1);
     }
 
     /** Gives back a run {@link #allocate} returned in this same handle, before anything referred to it. */
-    public void unallocate(Handle h, Run r) {
-        mark(h, r, false);
-        for (long b = r.start(); b < r.end(); b++) {
+    public void unallocate(Handle handle, Run run) {
+        mark(handle, run, false);
+        for (long b = run.start(); b < run.end(); b++) {
             inUse[(int) (b >>> 6)] &= ~(1L << b);
         }
-        free += r.len();
+        free += run.len();
     }
 
-    private Run take(Handle h, long goal, long maxLen) {
+    private Run take(Handle handle, long goal, long maxLen) {
         long total = layout.totalBlocks();
         long start = goal < layout.dataStart() || goal >= total ? layout.dataStart() : goal;
         long found = nextFree(start, total);
@@ -213,40 +213,40 @@ public final class BlockAllocator {
         while (end < total && end - found < maxLen && !memBit(end)) {
             end++;
         }
-        Run r = new Run(found, end - found);
-        mark(h, r, true);
-        for (long b = r.start(); b < r.end(); b++) {
+        Run run = new Run(found, end - found);
+        mark(handle, run, true);
+        for (long b = run.start(); b < run.end(); b++) {
             inUse[(int) (b >>> 6)] |= 1L << b;
         }
-        free -= r.len();
-        return r;
+        free -= run.len();
+        return run;
     }
 
     /** Frees data blocks in the handle's transaction; they become allocatable once it commits. */
-    public void free(Handle h, Run r) {
-        mark(h, r, false);
-        h.afterCommit(() -> {
+    public void free(Handle handle, Run run) {
+        mark(handle, run, false);
+        handle.afterCommit(() -> {
             lock.lock();
             try {
-                releaseLocked(r);
-                releasing -= r.len();
+                releaseLocked(run);
+                releasing -= run.len();
             } finally {
                 lock.unlock();
             }
         });
         lock.lock();
         try {
-            releasing += r.len();
+            releasing += run.len();
         } finally {
             lock.unlock();
         }
     }
 
     /** Frees an extent-node block; reusable once the journal no longer holds images of it. */
-    public void freeMeta(Handle h, long blk) {
-        Run r = new Run(blk, 1);
-        mark(h, r, false);
-        h.afterCheckpoint(() -> release(r));
+    public void freeMeta(Handle handle, long blk) {
+        Run run = new Run(blk, 1);
+        mark(handle, run, false);
+        handle.afterCheckpoint(() -> release(run));
     }
 
     /** Marks blocks in use without a transaction: mount-time repair of blocks the bitmap lost. */
@@ -264,17 +264,17 @@ public final class BlockAllocator {
         }
     }
 
-    private void release(Run r) {
+    private void release(Run run) {
         lock.lock();
         try {
-            releaseLocked(r);
+            releaseLocked(run);
         } finally {
             lock.unlock();
         }
     }
 
-    private void releaseLocked(Run r) {
-        for (long b = r.start(); b < r.end(); b++) {
+    private void releaseLocked(Run run) {
+        for (long b = run.start(); b < run.end(); b++) {
             if (memBit(b) && !diskBit(b)) {
                 inUse[(int) (b >>> 6)] &= ~(1L << b);
                 free++;
@@ -282,47 +282,47 @@ public final class BlockAllocator {
         }
     }
 
-    private void mark(Handle h, Run r, boolean used) {
-        long b = r.start();
-        while (b < r.end()) {
-            int map = (int) (b / Layout.BITS_PER_BITMAP_BLOCK);
-            long mapEnd = Math.min(r.end(), (long) (map + 1) * Layout.BITS_PER_BITMAP_BLOCK);
-            h.getWriteAccess(layout.bitmapStart() + map, bitmaps[map], sealer);
-            for (; b < mapEnd; b++) {
-                if (diskBit(b) == used) {
-                    throw new IllegalStateException("block " + b + " already " + (used ? "allocated" : "free"));
+    private void mark(Handle handle, Run run, boolean used) {
+        long blk = run.start();
+        while (blk < run.end()) {
+            int map = (int) (blk / Layout.BITS_PER_BITMAP_BLOCK);
+            long mapEnd = Math.min(run.end(), (long) (map + 1) * Layout.BITS_PER_BITMAP_BLOCK);
+            handle.getWriteAccess(layout.bitmapStart() + map, bitmaps[map], sealer);
+            for (; blk < mapEnd; blk++) {
+                if (diskBit(blk) == used) {
+                    throw new IllegalStateException("block " + blk + " already " + (used ? "allocated" : "free"));
                 }
-                setBit(bitmaps, b, used);
+                setBit(bitmaps, blk, used);
             }
         }
     }
 
     private long nextFree(long from, long to) {
-        long b = from;
-        while (b < to) {
-            long word = ~inUse[(int) (b >>> 6)] & (-1L << (b & 63));
+        long blk = from;
+        while (blk < to) {
+            long word = ~inUse[(int) (blk >>> 6)] & (-1L << (blk & 63));
             if (word != 0) {
-                long hit = (b & ~63L) + Long.numberOfTrailingZeros(word);
+                long hit = (blk & ~63L) + Long.numberOfTrailingZeros(word);
                 return hit < to ? hit : -1;
             }
-            b = (b & ~63L) + 64;
+            blk = (blk & ~63L) + 64;
         }
         return -1;
     }
 
-    private boolean memBit(long b) {
-        return (inUse[(int) (b >>> 6)] & (1L << b)) != 0;
+    private boolean memBit(long blk) {
+        return (inUse[(int) (blk >>> 6)] & (1L << blk)) != 0;
     }
 
-    private boolean diskBit(long b) {
-        int map = (int) (b / Layout.BITS_PER_BITMAP_BLOCK);
-        int bit = (int) (b % Layout.BITS_PER_BITMAP_BLOCK);
+    private boolean diskBit(long blk) {
+        int map = (int) (blk / Layout.BITS_PER_BITMAP_BLOCK);
+        int bit = (int) (blk % Layout.BITS_PER_BITMAP_BLOCK);
         return (bitmaps[map][bit >>> 3] & (1 << (bit & 7))) != 0;
     }
 
-    private static void setBit(byte[][] maps, long b, boolean used) {
-        int map = (int) (b / Layout.BITS_PER_BITMAP_BLOCK);
-        int bit = (int) (b % Layout.BITS_PER_BITMAP_BLOCK);
+    private static void setBit(byte[][] maps, long blk, boolean used) {
+        int map = (int) (blk / Layout.BITS_PER_BITMAP_BLOCK);
+        int bit = (int) (blk % Layout.BITS_PER_BITMAP_BLOCK);
         if (used) {
             maps[map][bit >>> 3] |= (byte) (1 << (bit & 7));
         } else {

@@ -34,9 +34,9 @@ public record Extent(long lblk, int len, long pblk, boolean unwritten) {
 
     /** The part of this extent inside {@code [from, to)}; the caller guarantees they overlap. */
     public Extent slice(long from, long to) {
-        long s = Math.max(from, lblk);
-        long e = Math.min(to, end());
-        return new Extent(s, (int) (e - s), pblk + (s - lblk), unwritten);
+        long start = Math.max(from, lblk);
+        long stop = Math.min(to, end());
+        return new Extent(start, (int) (stop - start), pblk + (start - lblk), unwritten);
     }
 
     public Extent withState(boolean newUnwritten) {

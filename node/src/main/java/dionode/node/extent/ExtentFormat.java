@@ -1,5 +1,7 @@
 package dionode.node.extent;
 
+import dionode.node.meta.InodeRecord;
+import dionode.node.meta.Layout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -7,8 +9,9 @@ import java.util.zip.CRC32C;
 
 /**
  * On-device format of extent tree nodes, ext4's {@code ext4_extent_header}/{@code ext4_extent}/
- * {@code ext4_extent_idx}, little-endian. The root lives inline in the inode (60 bytes, like ext4's
- * {@code i_block}); other nodes are whole blocks ending in a CRC32C. Stateless, thread-safe.
+ * {@code ext4_extent_idx}, little-endian. The root lives inline in the inode (the record's 60-byte
+ * {@link InodeRecord#ROOT_BYTES} field, like ext4's {@code i_block}); other nodes are whole fs
+ * blocks ({@link Layout#BLOCK_SIZE}) ending in a CRC32C. Stateless, thread-safe.
  *
  * <pre>
  * node header (12 bytes)
@@ -30,13 +33,11 @@ import java.util.zip.CRC32C;
  * </pre>
  */
 public final class ExtentFormat {
-    public static final int BLOCK_SIZE = 4096;
     public static final short MAGIC = (short) 0xF30A;
     public static final int HEADER_BYTES = 12;
     public static final int ENTRY_BYTES = 12;
-    public static final int ROOT_BYTES = 60;
-    public static final int ROOT_MAX = (ROOT_BYTES - HEADER_BYTES) / ENTRY_BYTES;
-    public static final int CRC_OFFSET = BLOCK_SIZE - 4;
+    public static final int ROOT_MAX = (InodeRecord.ROOT_BYTES - HEADER_BYTES) / ENTRY_BYTES;
+    public static final int CRC_OFFSET = Layout.BLOCK_SIZE - 4;
     public static final int BLOCK_MAX = (CRC_OFFSET - HEADER_BYTES) / ENTRY_BYTES;
     /** ext4's EXT4_MAX_EXTENT_DEPTH. */
     public static final int MAX_DEPTH = 5;
@@ -56,103 +57,112 @@ public final class ExtentFormat {
     private ExtentFormat() {
     }
 
-    static int u16(byte[] b, int off) {
-        return Short.toUnsignedInt((short) U16.get(b, off));
+    /** A leaf entry's fields as stored, before the range checks of {@link Extent}: for validation. */
+    record RawLeaf(long lblk, int rawLen, long pblk) {
+        boolean unwritten() {
+            return rawLen > Extent.MAX_WRITTEN_LEN;
+        }
+
+        long len() {
+            return unwritten() ? rawLen - Extent.MAX_WRITTEN_LEN : rawLen;
+        }
     }
 
-    static void u16(byte[] b, int off, int v) {
-        U16.set(b, off, (short) v);
+    static int u16(byte[] image, int off) {
+        return Short.toUnsignedInt((short) U16.get(image, off));
     }
 
-    static long u32(byte[] b, int off) {
-        return Integer.toUnsignedLong((int) U32.get(b, off));
+    static void u16(byte[] image, int off, int value) {
+        U16.set(image, off, (short) value);
     }
 
-    static void u32(byte[] b, int off, long v) {
-        U32.set(b, off, (int) v);
+    static long u32(byte[] image, int off) {
+        return Integer.toUnsignedLong((int) U32.get(image, off));
     }
 
-    public static void initHeader(byte[] b, int base, int max, int depth) {
-        u16(b, base + OFF_MAGIC, MAGIC & 0xFFFF);
-        u16(b, base + OFF_ENTRIES, 0);
-        u16(b, base + OFF_MAX, max);
-        u16(b, base + OFF_DEPTH, depth);
-        u32(b, base + 8, 0);
+    static void u32(byte[] image, int off, long value) {
+        U32.set(image, off, (int) value);
     }
 
-    public static boolean magicOk(byte[] b, int base) {
-        return u16(b, base + OFF_MAGIC) == (MAGIC & 0xFFFF);
+    public static void initHeader(byte[] image, int base, int max, int depth) {
+        u16(image, base + OFF_MAGIC, MAGIC & 0xFFFF);
+        u16(image, base + OFF_ENTRIES, 0);
+        u16(image, base + OFF_MAX, max);
+        u16(image, base + OFF_DEPTH, depth);
+        u32(image, base + 8, 0);
     }
 
-    public static int entries(byte[] b, int base) {
-        return u16(b, base + OFF_ENTRIES);
+    public static boolean magicOk(byte[] image, int base) {
+        return u16(image, base + OFF_MAGIC) == (MAGIC & 0xFFFF);
     }
 
-    static void entries(byte[] b, int base, int n) {
-        u16(b, base + OFF_ENTRIES, n);
+    public static int entries(byte[] image, int base) {
+        return u16(image, base + OFF_ENTRIES);
     }
 
-    public static int max(byte[] b, int base) {
-        return u16(b, base + OFF_MAX);
+    static void entries(byte[] image, int base, int entries) {
+        u16(image, base + OFF_ENTRIES, entries);
     }
 
-    public static int depth(byte[] b, int base) {
-        return u16(b, base + OFF_DEPTH);
+    public static int max(byte[] image, int base) {
+        return u16(image, base + OFF_MAX);
     }
 
-    static void depth(byte[] b, int base, int d) {
-        u16(b, base + OFF_DEPTH, d);
+    public static int depth(byte[] image, int base) {
+        return u16(image, base + OFF_DEPTH);
+    }
+
+    static void depth(byte[] image, int base, int depth) {
+        u16(image, base + OFF_DEPTH, depth);
     }
 
     static int entryOffset(int base, int i) {
         return base + HEADER_BYTES + i * ENTRY_BYTES;
     }
 
-    public static long key(byte[] b, int base, int i) {
-        return u32(b, entryOffset(base, i));
+    public static long key(byte[] image, int base, int i) {
+        return u32(image, entryOffset(base, i));
     }
 
-    static void key(byte[] b, int base, int i, long lblk) {
-        u32(b, entryOffset(base, i), lblk);
+    static void key(byte[] image, int base, int i, long lblk) {
+        u32(image, entryOffset(base, i), lblk);
     }
 
     /** Decodes a leaf entry; structural sanity is the validator's job. */
-    public static Extent leaf(byte[] b, int base, int i) {
-        int o = entryOffset(base, i);
-        int rawLen = u16(b, o + 4);
-        boolean unwritten = rawLen > UNWRITTEN_BIAS;
-        int len = unwritten ? rawLen - UNWRITTEN_BIAS : rawLen;
-        long pblk = ((long) u16(b, o + 6) << 32) | u32(b, o + 8);
-        return new Extent(u32(b, o), len, pblk, unwritten);
+    public static Extent leaf(byte[] image, int base, int i) {
+        RawLeaf raw = rawLeaf(image, base, i);
+        boolean unwritten = raw.rawLen() > UNWRITTEN_BIAS;
+        int len = unwritten ? raw.rawLen() - UNWRITTEN_BIAS : raw.rawLen();
+        return new Extent(raw.lblk(), len, raw.pblk(), unwritten);
     }
 
     /** The raw fields of a leaf entry without the range checks of {@link Extent}, for validation. */
-    static long[] rawLeaf(byte[] b, int base, int i) {
-        int o = entryOffset(base, i);
-        int rawLen = u16(b, o + 4);
-        long pblk = ((long) u16(b, o + 6) << 32) | u32(b, o + 8);
-        return new long[] {u32(b, o), rawLen, pblk};
+    static RawLeaf rawLeaf(byte[] image, int base, int i) {
+        int off = entryOffset(base, i);
+        int rawLen = u16(image, off + 4);
+        long pblk = ((long) u16(image, off + 6) << 32) | u32(image, off + 8);
+        return new RawLeaf(u32(image, off), rawLen, pblk);
     }
 
-    static void leaf(byte[] b, int base, int i, Extent e) {
-        int o = entryOffset(base, i);
-        u32(b, o, e.lblk());
-        u16(b, o + 4, e.unwritten() ? e.len() + UNWRITTEN_BIAS : e.len());
-        u16(b, o + 6, (int) (e.pblk() >>> 32));
-        u32(b, o + 8, e.pblk());
+    static void leaf(byte[] image, int base, int i, Extent extent) {
+        int off = entryOffset(base, i);
+        u32(image, off, extent.lblk());
+        u16(image, off + 4, extent.unwritten() ? extent.len() + UNWRITTEN_BIAS : extent.len());
+        u16(image, off + 6, (int) (extent.pblk() >>> 32));
+        u32(image, off + 8, extent.pblk());
     }
 
-    public static long child(byte[] b, int base, int i) {
-        int o = entryOffset(base, i);
-        return ((long) u16(b, o + 8) << 32) | u32(b, o + 4);
+    public static long child(byte[] image, int base, int i) {
+        int off = entryOffset(base, i);
+        return ((long) u16(image, off + 8) << 32) | u32(image, off + 4);
     }
 
-    static void index(byte[] b, int base, int i, long lblk, long child) {
-        int o = entryOffset(base, i);
-        u32(b, o, lblk);
-        u32(b, o + 4, child);
-        u16(b, o + 8, (int) (child >>> 32));
-        u16(b, o + 10, 0);
+    static void index(byte[] image, int base, int i, long lblk, long child) {
+        int off = entryOffset(base, i);
+        u32(image, off, lblk);
+        u32(image, off + 4, child);
+        u16(image, off + 8, (int) (child >>> 32));
+        u16(image, off + 10, 0);
     }
 
     /** Writes the block's CRC32C; seeded with owner and location so a misdirected block fails too. */
@@ -165,12 +175,12 @@ public final class ExtentFormat {
     }
 
     private static int crc(long ino, long blk, byte[] image) {
-        CRC32C c = new CRC32C();
+        CRC32C crc = new CRC32C();
         byte[] seed = new byte[16];
         U64.set(seed, 0, ino);
         U64.set(seed, 8, blk);
-        c.update(seed);
-        c.update(image, 0, CRC_OFFSET);
-        return (int) c.getValue();
+        crc.update(seed);
+        crc.update(image, 0, CRC_OFFSET);
+        return (int) crc.getValue();
     }
 }

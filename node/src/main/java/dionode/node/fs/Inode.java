@@ -2,12 +2,14 @@ package dionode.node.fs;
 
 import dionode.node.alloc.BlockAllocator;
 import dionode.node.extent.Extent;
+import dionode.node.extent.ExtentCorruptionException;
 import dionode.node.extent.ExtentFormat;
 import dionode.node.extent.ExtentNodeStore;
 import dionode.node.extent.ExtentTree;
 import dionode.node.extent.Mapping;
 import dionode.node.journal.Handle;
 import dionode.node.meta.InodeRecord;
+import dionode.node.meta.Layout;
 import dionode.protocol.LockPolicy;
 import java.util.List;
 import java.util.Map;
@@ -20,15 +22,16 @@ import java.util.Map;
  */
 public final class Inode {
     /** Largest byte size a file can reach: 2^32 logical blocks, like ext4's s_maxbytes for extents. */
-    public static final long MAX_BYTES = (ExtentFormat.MAX_LBLK + 1) * 4096 - 4096;
+    public static final long MAX_BYTES = (ExtentFormat.MAX_LBLK + 1) * Layout.BLOCK_SIZE - Layout.BLOCK_SIZE;
 
     private final Volume vol;
     private final long ino;
     private final ExtentTree tree;
     private final Store store = new Store();
-    private Handle handle;
+    /** The running step's handle; null outside a step. */
+    private Handle stepHandle;
     /** The running step's undo log; null outside a step. */
-    private StepUndo step;
+    private StepUndo undo;
     /** Unwritten blocks, counted on first use and then kept; -1 until counted. */
     private long unwritten = -1;
     /** The running step converts to written: its node allocations may use the reservation. */
@@ -46,21 +49,11 @@ public final class Inode {
     public long crtimeNanos;
     public String name;
 
-    Inode(Volume vol, InodeRecord r) {
+    Inode(Volume vol, InodeRecord record) {
         this.vol = vol;
-        this.ino = r.ino();
-        this.tree = new ExtentTree(ino, r.root().clone(), store);
-        this.flags = r.flags();
-        this.mode = r.mode();
-        this.generation = r.generation();
-        this.policy = r.policy();
-        this.size = r.size();
-        this.disksize = r.disksize();
-        this.blocks = r.blocks();
-        this.mtimeNanos = r.mtimeNanos();
-        this.ctimeNanos = r.ctimeNanos();
-        this.crtimeNanos = r.crtimeNanos();
-        this.name = r.name();
+        this.ino = record.ino();
+        this.tree = new ExtentTree(ino, record.root().clone(), store);
+        restoreFields(record);
     }
 
     public long ino() {
@@ -100,19 +93,19 @@ public final class Inode {
     /** How many extents one step may touch so that it fits one transaction. */
     public int extentsPerStep() {
         int max = vol.journal().maxTxnBlocks();
-        int n = 1;
-        while (n < 64 && stepCredits(n * 2) <= max / 2) {
-            n *= 2;
+        int extents = 1;
+        while (extents < 64 && stepCredits(extents * 2) <= max / 2) {
+            extents *= 2;
         }
-        return n;
+        return extents;
     }
 
     /** Starts a handle for this inode's next step; null when the journal has no room now. */
     public Handle begin(int credits) {
-        Handle h = vol.journal().tryStart(Math.min(credits, vol.journal().maxTxnBlocks()));
-        handle = h;
-        step = h == null ? null : new StepUndo(record(), unwritten());
-        return h;
+        Handle handle = vol.journal().tryStart(Math.min(credits, vol.journal().maxTxnBlocks()));
+        stepHandle = handle;
+        undo = handle == null ? null : new StepUndo(record(), unwritten());
+        return handle;
     }
 
     /**
@@ -122,36 +115,34 @@ public final class Inode {
      *
      * @throws NoSpaceException when the step was undone for want of blocks to reserve
      */
-    public void commitStep(Handle h) {
-        StepUndo s = step;
+    public void commitStep(Handle handle) {
+        StepUndo done = undo;
         long need;
         try {
             need = tree.conversionReserve(unwritten());
         } catch (RuntimeException e) {
-            abortStep(h);
+            abortStep(handle);
             throw e;
         }
-        boolean promised = s != null && unwritten > s.unwrittenBefore;
+        boolean promised = done != null && unwritten > done.unwrittenBefore;
         if (!vol.allocator().reserve(ino, need, !promised)) {
-            abortStep(h);
+            abortStep(handle);
             throw new NoSpaceException("no free block to reserve " + need + " extent-node blocks for the unwritten blocks of inode "
                     + ino);
         }
         try {
-            if (s != null) {
-                for (long blk : s.freedNodes) {
-                    vol.allocator().freeMeta(h, blk);
+            if (done != null) {
+                for (long blk : done.freedNodes) {
+                    vol.allocator().freeMeta(handle, blk);
                     vol.nodes().remove(blk);
                 }
-                for (BlockAllocator.Run r : s.freedRuns) {
-                    vol.allocator().free(h, r);
+                for (BlockAllocator.Run run : done.freedRuns) {
+                    vol.allocator().free(handle, run);
                 }
             }
-            vol.inodes().write(h, record());
+            vol.inodes().write(handle, record());
         } finally {
-            handle = null;
-            step = null;
-            h.close();
+            endStep(handle);
         }
     }
 
@@ -160,53 +151,60 @@ public final class Inode {
      * allocator back as they were before it. Nodes the step allocated go back like freed nodes (after
      * a checkpoint: the running transaction holds their images), its data blocks at once.
      */
-    public void abortStep(Handle h) {
-        StepUndo s = step;
+    public void abortStep(Handle handle) {
+        StepUndo failed = undo;
         try {
-            if (s != null) {
-                for (Map.Entry<Long, byte[]> e : s.images.entrySet()) {
-                    byte[] live = vol.nodes().get(e.getKey());
-                    System.arraycopy(e.getValue(), 0, live, 0, live.length);
+            if (failed != null) {
+                for (Map.Entry<Long, byte[]> saved : failed.images.entrySet()) {
+                    byte[] live = vol.nodes().get(saved.getKey());
+                    System.arraycopy(saved.getValue(), 0, live, 0, live.length);
                 }
-                for (long blk : s.newNodes) {
-                    vol.allocator().freeMeta(h, blk);
+                for (long blk : failed.newNodes) {
+                    vol.allocator().freeMeta(handle, blk);
                     vol.nodes().remove(blk);
                 }
-                for (int i = s.newRuns.size() - 1; i >= 0; i--) {
-                    vol.allocator().unallocate(h, s.newRuns.get(i));
+                for (int i = failed.newRuns.size() - 1; i >= 0; i--) {
+                    vol.allocator().unallocate(handle, failed.newRuns.get(i));
                 }
-                restore(s.before);
-                unwritten = s.unwrittenBefore;
+                System.arraycopy(failed.before.root(), 0, tree.root(), 0, InodeRecord.ROOT_BYTES);
+                restoreFields(failed.before);
+                unwritten = failed.unwrittenBefore;
                 tree.forgetShape();
             }
         } finally {
-            handle = null;
-            step = null;
-            h.close();
+            endStep(handle);
         }
     }
 
-    private void restore(InodeRecord r) {
-        System.arraycopy(r.root(), 0, tree.root(), 0, ExtentFormat.ROOT_BYTES);
-        flags = r.flags();
-        mode = r.mode();
-        generation = r.generation();
-        policy = r.policy();
-        size = r.size();
-        disksize = r.disksize();
-        blocks = r.blocks();
-        mtimeNanos = r.mtimeNanos();
-        ctimeNanos = r.ctimeNanos();
-        crtimeNanos = r.crtimeNanos();
-        name = r.name();
+    private void endStep(Handle handle) {
+        stepHandle = null;
+        undo = null;
+        handle.close();
+    }
+
+    /** Every field of the record but the extent root, which the tree holds. */
+    private void restoreFields(InodeRecord record) {
+        flags = record.flags();
+        mode = record.mode();
+        generation = record.generation();
+        policy = record.policy();
+        size = record.size();
+        disksize = record.disksize();
+        blocks = record.blocks();
+        mtimeNanos = record.mtimeNanos();
+        ctimeNanos = record.ctimeNanos();
+        crtimeNanos = record.crtimeNanos();
+        name = record.name();
     }
 
     /** Unwritten blocks of the file. */
     public long unwritten() {
         if (unwritten < 0) {
-            long[] n = {0};
-            tree.forEach(0, ExtentFormat.MAX_LBLK + 1, e -> n[0] += e.unwritten() ? e.len() : 0);
-            unwritten = n[0];
+            long counted = 0;
+            for (Extent extent : tree.extents(0, ExtentFormat.MAX_LBLK + 1)) {
+                counted += extent.unwritten() ? extent.len() : 0;
+            }
+            unwritten = counted;
         }
         return unwritten;
     }
@@ -225,11 +223,11 @@ public final class Inode {
     public long holeBlocks(long from, long to) {
         long holes = 0;
         for (long pos = from; pos < to; ) {
-            Mapping m = tree.map(pos, to - pos);
-            if (!m.allocated()) {
-                holes += m.len();
+            Mapping mapping = tree.map(pos, to - pos);
+            if (!mapping.allocated()) {
+                holes += mapping.len();
             }
-            pos = m.end();
+            pos = mapping.end();
         }
         return holes;
     }
@@ -238,31 +236,32 @@ public final class Inode {
      * Allocates the holes of {@code [from, to)} as unwritten extents, contiguous where possible
      * (ext4_ext_find_goal: next to the extent before). At most {@code maxRuns} runs.
      *
-     * @return where to continue ({@code to} when done)
+     * @return where to continue ({@code to} when done) and the blocks allocated
      * @throws NoSpaceException when the device has no free block
      */
-    public long allocateUnwritten(Handle h, long from, long to, int maxRuns, long[] allocatedOut) {
+    public StepResult allocateUnwritten(Handle handle, long from, long to, int maxRuns) {
         long pos = from;
+        long allocated = 0;
         int runs = 0;
         while (pos < to && runs < maxRuns) {
-            Mapping m = tree.map(pos, to - pos);
-            if (m.allocated()) {
-                pos = m.end();
+            Mapping mapping = tree.map(pos, to - pos);
+            if (mapping.allocated()) {
+                pos = mapping.end();
                 continue;
             }
-            BlockAllocator.Run r = vol.allocator().allocate(h, goal(pos), Math.min(m.len(), Extent.MAX_UNWRITTEN_LEN));
-            if (r == null) {
+            BlockAllocator.Run run = vol.allocator().allocate(handle, goal(pos), Math.min(mapping.len(), Extent.MAX_UNWRITTEN_LEN));
+            if (run == null) {
                 throw new NoSpaceException("no free block for inode " + ino);
             }
-            step.newRuns.add(r);
-            tree.replace(pos, pos + r.len(), List.of(new Extent(pos, (int) r.len(), r.start(), true)));
-            blocks += r.len();
-            unwritten += r.len();
-            allocatedOut[0] += r.len();
-            pos += r.len();
+            undo.newRuns.add(run);
+            tree.replace(pos, pos + run.len(), List.of(new Extent(pos, (int) run.len(), run.start(), true)));
+            blocks += run.len();
+            unwritten += run.len();
+            allocated += run.len();
+            pos += run.len();
             runs++;
         }
-        return pos;
+        return new StepResult(pos, allocated);
     }
 
     private long goal(long lblk) {
@@ -279,36 +278,40 @@ public final class Inode {
      * Converts unwritten blocks of {@code [from, to)} to written, at most {@code maxExtents}
      * extents per step (ext4_convert_unwritten_extents).
      *
-     * @return where to continue
+     * @return where to continue and the blocks converted
      */
-    public long convertWritten(long from, long to, int maxExtents, long[] convertedOut) {
-        return convertState(from, to, false, maxExtents, convertedOut);
+    public StepResult convertWritten(long from, long to, int maxExtents) {
+        return convertState(from, to, false, maxExtents);
     }
 
     /** Like {@link #convertWritten} in either direction. */
-    public long convertState(long from, long to, boolean toUnwritten, int maxExtents, long[] convertedOut) {
-        List<Extent> first = tree.extents(from, to, maxExtents + 1);
-        long upTo = first.size() <= maxExtents ? to : Math.min(to, first.get(maxExtents - 1).end());
+    public StepResult convertState(long from, long to, boolean toUnwritten, int maxExtents) {
+        long upTo = stepEnd(from, to, maxExtents);
         unwritten();
         converting = !toUnwritten;
         try {
-            long n = tree.convertState(from, upTo, toUnwritten);
-            this.unwritten += toUnwritten ? n : -n;
-            convertedOut[0] += n;
+            long converted = tree.convertState(from, upTo, toUnwritten);
+            this.unwritten += toUnwritten ? converted : -converted;
+            return new StepResult(upTo, converted);
         } finally {
             converting = false;
         }
-        return upTo;
+    }
+
+    /** Where a step over {@code [from, to)} that touches at most {@code maxExtents} extents ends. */
+    private long stepEnd(long from, long to, int maxExtents) {
+        List<Extent> first = tree.extents(from, to, maxExtents + 1);
+        return first.size() <= maxExtents ? to : Math.min(to, first.get(maxExtents - 1).end());
     }
 
     /** Whether any block of {@code [from, to)} is unwritten (so completion has a conversion to do). */
     public boolean anyUnwritten(long from, long to) {
         for (long pos = from; pos < to; ) {
-            Mapping m = tree.map(pos, to - pos);
-            if (m.state() == Mapping.State.UNWRITTEN) {
+            Mapping mapping = tree.map(pos, to - pos);
+            if (mapping.state() == Mapping.State.UNWRITTEN) {
                 return true;
             }
-            pos = m.end();
+            pos = mapping.end();
         }
         return false;
     }
@@ -319,14 +322,13 @@ public final class Inode {
      *
      * @return where to continue
      */
-    public long removeBlocks(Handle h, long from, long to, int maxExtents) {
-        List<Extent> first = tree.extents(from, to, maxExtents + 1);
-        long upTo = first.size() <= maxExtents ? to : Math.min(to, first.get(maxExtents - 1).end());
+    public long removeBlocks(Handle handle, long from, long to, int maxExtents) {
+        long upTo = stepEnd(from, to, maxExtents);
         unwritten();
-        for (Extent e : tree.replace(from, upTo, List.of())) {
-            step.freedRuns.add(new BlockAllocator.Run(e.pblk(), e.len()));
-            blocks -= e.len();
-            unwritten -= e.unwritten() ? e.len() : 0;
+        for (Extent removed : tree.replace(from, upTo, List.of())) {
+            undo.freedRuns.add(new BlockAllocator.Run(removed.pblk(), removed.len()));
+            blocks -= removed.len();
+            unwritten -= removed.unwritten() ? removed.len() : 0;
         }
         return upTo;
     }
@@ -335,37 +337,37 @@ public final class Inode {
     private final class Store implements ExtentNodeStore {
         @Override
         public byte[] node(long blk) {
-            byte[] b = vol.nodes().get(blk);
-            if (b == null) {
-                throw new dionode.node.extent.ExtentCorruptionException("inode " + ino + ": extent node " + blk + " not loaded");
+            byte[] image = vol.nodes().get(blk);
+            if (image == null) {
+                throw new ExtentCorruptionException("inode " + ino + ": extent node " + blk + " not loaded");
             }
-            return b;
+            return image;
         }
 
         @Override
         public byte[] modify(long blk) {
             byte[] image = node(blk);
-            step.saveImage(blk, image);
-            return handle.getWriteAccess(blk, image, (home, img) -> ExtentFormat.seal(ino, home, img));
+            undo.saveImage(blk, image);
+            return stepHandle.getWriteAccess(blk, image, (home, sealed) -> ExtentFormat.seal(ino, home, sealed));
         }
 
         @Override
         public long allocateNode(long goal) {
-            BlockAllocator.Run r = converting ? vol.allocator().allocateNode(handle, goal, ino)
-                    : vol.allocator().allocate(handle, goal, 1);
-            if (r == null) {
+            BlockAllocator.Run run = converting ? vol.allocator().allocateNode(stepHandle, goal, ino)
+                    : vol.allocator().allocate(stepHandle, goal, 1);
+            if (run == null) {
                 throw new NoSpaceException("no free block for an extent node of inode " + ino);
             }
-            step.newNodes.add(r.start());
-            vol.nodes().put(r.start(), new byte[ExtentFormat.BLOCK_SIZE]);
+            undo.newNodes.add(run.start());
+            vol.nodes().put(run.start(), new byte[Layout.BLOCK_SIZE]);
             blocks++;
-            return r.start();
+            return run.start();
         }
 
         /** Given back when the step commits: an undone step still points to it. */
         @Override
         public void freeNode(long blk) {
-            step.freedNodes.add(blk);
+            undo.freedNodes.add(blk);
             blocks--;
         }
     }

@@ -30,13 +30,13 @@ final class MountState {
      * tree blocks; file data is never journaled but lives beside them). The superblock is written
      * directly, never through the journal, and the journal is never its own home.
      */
-    static HomeRegions journalHomes(Layout l) {
+    static HomeRegions journalHomes(Layout layout) {
         return new HomeRegions(List.of(
-                new Region("the superblock", 0, l.journalStart(), false),
-                new Region("the journal", l.journalStart(), l.inodeTableStart(), false),
-                new Region("the inode table", l.inodeTableStart(), l.bitmapStart(), true),
-                new Region("the allocation bitmaps", l.bitmapStart(), l.dataStart(), true),
-                new Region("the data area", l.dataStart(), l.totalBlocks(), true)));
+                new Region("the superblock", 0, layout.journalStart(), false),
+                new Region("the journal", layout.journalStart(), layout.inodeTableStart(), false),
+                new Region("the inode table", layout.inodeTableStart(), layout.bitmapStart(), true),
+                new Region("the allocation bitmaps", layout.bitmapStart(), layout.dataStart(), true),
+                new Region("the data area", layout.dataStart(), layout.totalBlocks(), true)));
     }
 
     /** Logs the unclean shutdown a superblock in state mounted means. */
@@ -61,15 +61,15 @@ final class MountState {
     static void checkReplay(BlockDevice dev, Superblock before) throws IOException {
         Superblock after;
         try {
-            after = Superblock.decode(Volume.readBlock(dev, 0), dev.size());
+            after = Superblock.decode(BlockIO.readBlock(dev, 0), dev.size());
         } catch (MetadataCorruptException e) {
             throw new MetadataCorruptException("after journal replay: " + e.getMessage());
         }
         if (!after.equals(before)) {
             throw new MetadataCorruptException("journal replay changed the superblock: " + before + " became " + after);
         }
-        Layout l = before.layout();
-        Journal.checkRecovered(dev, l.journalStart(), l.journalBlocks());
+        Layout layout = before.layout();
+        Journal.checkRecovered(dev, layout.journalStart(), layout.journalBlocks());
     }
 
     /**
@@ -93,7 +93,7 @@ final class MountState {
     }
 
     private static void write(BlockDevice dev, Superblock sb) throws IOException {
-        Volume.writeBlock(dev, 0, sb.encode());
+        BlockIO.writeBlock(dev, 0, sb.encode());
         dev.flush();
     }
 }

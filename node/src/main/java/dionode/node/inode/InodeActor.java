@@ -12,6 +12,7 @@ import dionode.node.extent.ExtentFormat;
 import dionode.node.extent.Mapping;
 import dionode.node.fs.Inode;
 import dionode.node.fs.NoSpaceException;
+import dionode.node.fs.StepResult;
 import dionode.node.fs.Volume;
 import dionode.node.journal.Handle;
 import dionode.node.journal.JournalAbortedException;
@@ -735,7 +736,9 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
                 inode.mtimeNanos = now;
                 inode.ctimeNanos = now;
                 if (allocPos < b1) {
-                    allocPos = inode.allocateUnwritten(h, allocPos, b1, n, allocated);
+                    StepResult step = inode.allocateUnwritten(h, allocPos, b1, n);
+                    allocPos = step.next();
+                    allocated[0] += step.blocks();
                 }
             }, this::metaStep);
         }
@@ -767,7 +770,9 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
             int n = inode.extentsPerStep();
             inHandle(inode.stepCredits(n), false, h -> {
                 if (convert) {
-                    convertPos = inode.convertWritten(convertPos, b1, n, converted);
+                    StepResult step = inode.convertWritten(convertPos, b1, n);
+                    convertPos = step.next();
+                    converted[0] += step.blocks();
                 } else {
                     convertPos = b1;
                 }
@@ -953,11 +958,10 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
             return;
         }
         int n = inode.extentsPerStep();
-        long[] pos = {from};
-        long[] got = {0};
-        op.inHandle(inode.stepCredits(n), false, h -> pos[0] = inode.allocateUnwritten(h, from, to, n, got), () -> {
-            counters.add(ALLOCATED_BLOCKS, got[0]);
-            allocateBlocks(op, pos[0], to, next);
+        StepResult[] done = {null};
+        op.inHandle(inode.stepCredits(n), false, h -> done[0] = inode.allocateUnwritten(h, from, to, n), () -> {
+            counters.add(ALLOCATED_BLOCKS, done[0].blocks());
+            allocateBlocks(op, done[0].next(), to, next);
         });
     }
 
@@ -1069,8 +1073,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         }
         int n = inode.extentsPerStep();
         long[] pos = {from};
-        long[] changed = {0};
-        op.inHandle(inode.stepCredits(n), false, h -> pos[0] = inode.convertState(from, to, true, n, changed),
+        op.inHandle(inode.stepCredits(n), false, h -> pos[0] = inode.convertState(from, to, true, n).next(),
                 () -> toUnwritten(op, pos[0], to, next));
     }
 

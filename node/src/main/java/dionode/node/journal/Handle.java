@@ -1,5 +1,6 @@
 package dionode.node.journal;
 
+import dionode.node.meta.BlockWriteAccess;
 import java.util.Objects;
 
 /**
@@ -11,7 +12,7 @@ import java.util.Objects;
  * and never wait for a commit while holding a handle (the journal thread needs the lock
  * to snapshot).
  */
-public final class Handle implements AutoCloseable {
+public final class Handle implements AutoCloseable, BlockWriteAccess {
 
     private final Journal journal;
     private final RunningTxn running;
@@ -94,6 +95,12 @@ public final class Handle implements AutoCloseable {
      */
     public long tid() {
         return txn.tid;
+    }
+
+    /** {@link #getWriteAccess(long, byte[], Sealer)} without a sealer, for node.meta's self-sealing records. */
+    @Override
+    public byte[] getWriteAccess(long homeBlock, byte[] liveImage) {
+        return getWriteAccess(homeBlock, liveImage, null);
     }
 
     /** Credits asked for at start. */

@@ -14,37 +14,37 @@ public final class Bytes {
     private Bytes() {
     }
 
-    public static int u16(byte[] b, int off) {
-        return Short.toUnsignedInt((short) U16.get(b, off));
+    public static int u16(byte[] image, int off) {
+        return Short.toUnsignedInt((short) U16.get(image, off));
     }
 
-    public static void u16(byte[] b, int off, int v) {
-        U16.set(b, off, (short) v);
+    public static void u16(byte[] image, int off, int value) {
+        U16.set(image, off, (short) value);
     }
 
-    public static int i32(byte[] b, int off) {
-        return (int) U32.get(b, off);
+    public static int i32(byte[] image, int off) {
+        return (int) U32.get(image, off);
     }
 
-    public static void i32(byte[] b, int off, int v) {
-        U32.set(b, off, v);
+    public static void i32(byte[] image, int off, int value) {
+        U32.set(image, off, value);
     }
 
-    public static long i64(byte[] b, int off) {
-        return (long) U64.get(b, off);
+    public static long i64(byte[] image, int off) {
+        return (long) U64.get(image, off);
     }
 
-    public static void i64(byte[] b, int off, long v) {
-        U64.set(b, off, v);
+    public static void i64(byte[] image, int off, long value) {
+        U64.set(image, off, value);
     }
 
-    /** CRC32C of {@code b[off, off+len)} seeded with {@code seed} (an inode or block number). */
-    public static int crc(long seed, byte[] b, int off, int len) {
-        CRC32C c = new CRC32C();
-        byte[] s = new byte[8];
-        U64.set(s, 0, seed);
-        c.update(s);
-        c.update(b, off, len);
-        return (int) c.getValue();
+    /** CRC32C of {@code image[off, off+len)} seeded with {@code seed} (an inode or block number). */
+    public static int crc(long seed, byte[] image, int off, int len) {
+        CRC32C crc = new CRC32C();
+        byte[] seedBytes = new byte[8];
+        U64.set(seedBytes, 0, seed);
+        crc.update(seedBytes);
+        crc.update(image, off, len);
+        return (int) crc.getValue();
     }
 }

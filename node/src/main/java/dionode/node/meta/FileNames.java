@@ -44,9 +44,9 @@ public final class FileNames {
         byte[] utf8;
         try {
             // String.getBytes would turn an unpaired surrogate into '?': two names, one stored name
-            ByteBuffer b = StandardCharsets.UTF_8.newEncoder().onMalformedInput(CodingErrorAction.REPORT)
+            ByteBuffer encoded = StandardCharsets.UTF_8.newEncoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).encode(CharBuffer.wrap(name));
-            utf8 = Arrays.copyOf(b.array(), b.limit());
+            utf8 = Arrays.copyOf(encoded.array(), encoded.limit());
         } catch (CharacterCodingException e) {
             return Fault.NOT_UTF8;
         }
@@ -54,53 +54,53 @@ public final class FileNames {
     }
 
     /** The fault of a stored name: {@code len} bytes at {@code off}, or null for a valid name. */
-    public static Fault check(byte[] b, int off, int len) {
+    public static Fault check(byte[] bytes, int off, int len) {
         if (len == 0) {
             return Fault.EMPTY;
         }
         if (len > InodeRecord.MAX_NAME_BYTES) {
             return Fault.TOO_LONG;
         }
-        if (len <= 2 && b[off] == '.' && (len == 1 || b[off + 1] == '.')) {
+        if (len <= 2 && bytes[off] == '.' && (len == 1 || bytes[off + 1] == '.')) {
             return Fault.DOT;
         }
         for (int i = off; i < off + len; i++) {
-            if (b[i] == '/') {
+            if (bytes[i] == '/') {
                 return Fault.SLASH;
             }
-            if (b[i] == 0) {
+            if (bytes[i] == 0) {
                 return Fault.NUL;
             }
         }
-        return decode(b, off, len) == null ? Fault.NOT_UTF8 : null;
+        return decode(bytes, off, len) == null ? Fault.NOT_UTF8 : null;
     }
 
     /** Stored name bytes for a report: printable ASCII as it is, every other byte as {@code \xNN}. */
-    public static String printable(byte[] b) {
-        StringBuilder s = new StringBuilder(b.length);
-        for (byte x : b) {
+    public static String printable(byte[] bytes) {
+        StringBuilder out = new StringBuilder(bytes.length);
+        for (byte x : bytes) {
             if (x >= 0x20 && x < 0x7f && x != '\\') {
-                s.append((char) x);
+                out.append((char) x);
             } else {
-                s.append(String.format("\\x%02x", x & 0xff));
+                out.append(String.format("\\x%02x", x & 0xff));
             }
         }
-        return s.toString();
+        return out.toString();
     }
 
     /**
      * The name of {@code len} bytes at {@code off} when they are UTF-8 that encodes back to the
      * same bytes (no malformed, overlong or surrogate sequences), else null.
      */
-    public static String decode(byte[] b, int off, int len) {
+    public static String decode(byte[] bytes, int off, int len) {
         String name;
         try {
             name = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b, off, len)).toString();
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes, off, len)).toString();
         } catch (CharacterCodingException e) {
             return null;
         }
         byte[] again = name.getBytes(StandardCharsets.UTF_8);
-        return Arrays.equals(again, 0, again.length, b, off, off + len) ? name : null;
+        return Arrays.equals(again, 0, again.length, bytes, off, off + len) ? name : null;
     }
 }

@@ -1,6 +1,5 @@
 package dionode.node.meta;
 
-import dionode.node.extent.ExtentFormat;
 import dionode.protocol.LockPolicy;
 import java.nio.charset.StandardCharsets;
 
@@ -30,6 +29,11 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
     /** Unlinked while its blocks were being freed: the whole inode goes at mount. */
     public static final int FLAG_UNLINKED = 1 << 1;
     public static final int MAX_NAME_BYTES = 128;
+    /**
+     * The extent root field (ext4's {@code i_block}): bytes this record stores as they are; their
+     * format is node.extent's, which takes its root size from here.
+     */
+    public static final int ROOT_BYTES = 60;
     /** Permission bits plus setuid (04000) and setgid (02000). */
     public static final int MODE_MASK = 07777;
     public static final int S_ISUID = 04000;
@@ -55,24 +59,24 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
     /** Writes this record into its slot of a table block image, CRC included. */
     public void encodeInto(byte[] block, int off) {
         java.util.Arrays.fill(block, off, off + Layout.INODE_BYTES, (byte) 0);
-        byte[] n = name.getBytes(StandardCharsets.UTF_8);
-        if (n.length > MAX_NAME_BYTES || root.length != ExtentFormat.ROOT_BYTES) {
-            throw new IllegalArgumentException("name of " + n.length + " bytes or bad root");
+        byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
+        if (utf8.length > MAX_NAME_BYTES || root.length != ROOT_BYTES) {
+            throw new IllegalArgumentException("name of " + utf8.length + " bytes or bad root");
         }
         Bytes.u16(block, off, MAGIC);
         Bytes.u16(block, off + 2, mode & MODE_MASK);
         Bytes.i32(block, off + 4, flags);
         Bytes.i32(block, off + OFF_GENERATION, generation);
         block[off + 12] = (byte) policy.ordinal();
-        block[off + 13] = (byte) n.length;
+        block[off + 13] = (byte) utf8.length;
         Bytes.i64(block, off + 16, size);
         Bytes.i64(block, off + 24, disksize);
         Bytes.i64(block, off + 32, blocks);
         Bytes.i64(block, off + 40, mtimeNanos);
         Bytes.i64(block, off + 48, ctimeNanos);
         Bytes.i64(block, off + 56, crtimeNanos);
-        System.arraycopy(root, 0, block, off + OFF_ROOT, ExtentFormat.ROOT_BYTES);
-        System.arraycopy(n, 0, block, off + OFF_NAME, n.length);
+        System.arraycopy(root, 0, block, off + OFF_ROOT, ROOT_BYTES);
+        System.arraycopy(utf8, 0, block, off + OFF_NAME, utf8.length);
         seal(block, off, ino);
     }
 
@@ -150,7 +154,7 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
             throw new MetadataCorruptException("inode " + ino + ": impossible fields (policy " + policy + ", name length "
                     + nameLen + ", size " + size + ", disksize " + disksize + ")");
         }
-        byte[] root = new byte[ExtentFormat.ROOT_BYTES];
+        byte[] root = new byte[ROOT_BYTES];
         System.arraycopy(block, off + OFF_ROOT, root, 0, root.length);
         String name = new String(block, off + OFF_NAME, nameLen, StandardCharsets.UTF_8);
         return new InodeRecord(ino, Bytes.i32(block, off + 4), Bytes.u16(block, off + 2), Bytes.i32(block, off + OFF_GENERATION),

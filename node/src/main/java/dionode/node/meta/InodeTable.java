@@ -1,6 +1,5 @@
 package dionode.node.meta;
 
-import dionode.node.journal.Handle;
 import java.util.BitSet;
 
 /**
@@ -22,12 +21,12 @@ public final class InodeTable {
 
     /** The sealed image of a fresh table block: every slot free. */
     public static byte[] emptyBlock(Layout layout, long tableBlockIndex) {
-        byte[] b = new byte[Layout.BLOCK_SIZE];
+        byte[] block = new byte[Layout.BLOCK_SIZE];
         long first = tableBlockIndex * Layout.INODES_PER_BLOCK + 1;
         for (int i = 0; i < Layout.INODES_PER_BLOCK; i++) {
-            InodeRecord.encodeFree(b, i * Layout.INODE_BYTES, first + i, 0);
+            InodeRecord.encodeFree(block, i * Layout.INODE_BYTES, first + i, 0);
         }
-        return b;
+        return block;
     }
 
     public Layout layout() {
@@ -48,24 +47,24 @@ public final class InodeTable {
         return InodeRecord.salvageName(image(ino), layout.inodeOffset(ino));
     }
 
-    /** Logs the record in the handle's transaction. Costs one credit. */
-    public void write(Handle h, InodeRecord r) {
-        long home = layout.inodeBlock(r.ino());
+    /** Logs the record in the update (a journal handle's transaction). Costs one credit. */
+    public void write(BlockWriteAccess update, InodeRecord record) {
+        long home = layout.inodeBlock(record.ino());
         // no sealer: each record is sealed when encoded, and a slot that failed validation at mount
         // must reach the disk as it is, not re-sealed around its corrupt bytes
-        byte[] img = h.getWriteAccess(home, image(r.ino()), null);
-        r.encodeInto(img, layout.inodeOffset(r.ino()));
+        byte[] image = update.getWriteAccess(home, image(record.ino()));
+        record.encodeInto(image, layout.inodeOffset(record.ino()));
     }
 
     /**
-     * Frees the slot in the handle's transaction, keeping its generation for the next file; the
-     * number is reusable after {@link #release}.
+     * Frees the slot in the update (a journal handle's transaction), keeping its generation for
+     * the next file; the number is reusable after {@link #release}.
      */
-    public void clear(Handle h, long ino) {
+    public void clear(BlockWriteAccess update, long ino) {
         long home = layout.inodeBlock(ino);
-        byte[] img = h.getWriteAccess(home, image(ino), null);
+        byte[] image = update.getWriteAccess(home, image(ino));
         int off = layout.inodeOffset(ino);
-        InodeRecord.encodeFree(img, off, ino, InodeRecord.generation(img, off));
+        InodeRecord.encodeFree(image, off, ino, InodeRecord.generation(image, off));
     }
 
     /**
@@ -92,12 +91,12 @@ public final class InodeTable {
 
     /** A free inode number, taken; 0 when the table is full. */
     public synchronized long allocate() {
-        long n = layout.inodeCount();
-        for (long i = 0; i < n; i++) {
-            long ino = (nextFree - 1 + i) % n + 1;
+        long count = layout.inodeCount();
+        for (long i = 0; i < count; i++) {
+            long ino = (nextFree - 1 + i) % count + 1;
             if (!used.get((int) ino)) {
                 used.set((int) ino);
-                nextFree = ino % n + 1;
+                nextFree = ino % count + 1;
                 return ino;
             }
         }

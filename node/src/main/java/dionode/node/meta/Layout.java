@@ -14,6 +14,10 @@ package dionode.node.meta;
 public record Layout(int blockSize, long totalBlocks, long journalStart, long journalBlocks, long inodeTableStart,
         long inodeCount, long bitmapStart, long bitmapBlocks, long dataStart) {
 
+    /**
+     * The fs block size, the one definition of it: every block of the layout, every journaled
+     * metadata image (node.journal) and every extent node (node.extent) is this long.
+     */
     public static final int BLOCK_SIZE = 4096;
     public static final int INODE_BYTES = 256;
     public static final int INODES_PER_BLOCK = BLOCK_SIZE / INODE_BYTES;

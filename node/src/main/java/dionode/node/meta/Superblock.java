@@ -67,27 +67,27 @@ public record Superblock(int version, int sectorSize, State state, Layout layout
     }
 
     public byte[] encode() {
-        byte[] b = new byte[Layout.BLOCK_SIZE];
-        System.arraycopy(MAGIC, 0, b, 0, 8);
-        Bytes.i32(b, 8, version);
-        Bytes.i32(b, 12, layout.blockSize());
-        Bytes.i32(b, 16, sectorSize);
-        Bytes.i32(b, 20, state.code);
-        Bytes.i64(b, 24, layout.totalBlocks());
-        Bytes.i64(b, 32, layout.journalStart());
-        Bytes.i64(b, 40, layout.journalBlocks());
-        Bytes.i64(b, 48, layout.inodeTableStart());
-        Bytes.i64(b, 56, layout.inodeCount());
-        Bytes.i64(b, 64, layout.bitmapStart());
-        Bytes.i64(b, 72, layout.bitmapBlocks());
-        Bytes.i64(b, 80, layout.dataStart());
-        Bytes.i64(b, 88, createdMillis);
-        b[96] = (byte) defaultPolicy.ordinal();
-        Bytes.i64(b, 104, lastMountMillis);
-        Bytes.i64(b, 112, mountCount);
-        Bytes.i64(b, 120, uncleanMounts);
-        Bytes.i32(b, CRC_OFFSET, Bytes.crc(0, b, 0, CRC_OFFSET));
-        return b;
+        byte[] image = new byte[Layout.BLOCK_SIZE];
+        System.arraycopy(MAGIC, 0, image, 0, 8);
+        Bytes.i32(image, 8, version);
+        Bytes.i32(image, 12, layout.blockSize());
+        Bytes.i32(image, 16, sectorSize);
+        Bytes.i32(image, 20, state.code);
+        Bytes.i64(image, 24, layout.totalBlocks());
+        Bytes.i64(image, 32, layout.journalStart());
+        Bytes.i64(image, 40, layout.journalBlocks());
+        Bytes.i64(image, 48, layout.inodeTableStart());
+        Bytes.i64(image, 56, layout.inodeCount());
+        Bytes.i64(image, 64, layout.bitmapStart());
+        Bytes.i64(image, 72, layout.bitmapBlocks());
+        Bytes.i64(image, 80, layout.dataStart());
+        Bytes.i64(image, 88, createdMillis);
+        image[96] = (byte) defaultPolicy.ordinal();
+        Bytes.i64(image, 104, lastMountMillis);
+        Bytes.i64(image, 112, mountCount);
+        Bytes.i64(image, 120, uncleanMounts);
+        Bytes.i32(image, CRC_OFFSET, Bytes.crc(0, image, 0, CRC_OFFSET));
+        return image;
     }
 
     /**
@@ -111,27 +111,27 @@ public record Superblock(int version, int sectorSize, State state, Layout layout
      *
      * @throws MetadataCorruptException naming what was found instead of a valid dionode superblock
      */
-    public static Superblock decode(byte[] b, long deviceBytes) throws MetadataCorruptException {
+    public static Superblock decode(byte[] image, long deviceBytes) throws MetadataCorruptException {
         for (int i = 0; i < 8; i++) {
-            if (b[i] != MAGIC[i]) {
-                throw new MetadataCorruptException("not a dionode device: block 0 starts with " + describe(b)
+            if (image[i] != MAGIC[i]) {
+                throw new MetadataCorruptException("not a dionode device: block 0 starts with " + describe(image)
                         + " instead of the magic DIONODE1 (format it with `dionode mkfs`)");
             }
         }
-        if (Bytes.i32(b, CRC_OFFSET) != Bytes.crc(0, b, 0, CRC_OFFSET)) {
+        if (Bytes.i32(image, CRC_OFFSET) != Bytes.crc(0, image, 0, CRC_OFFSET)) {
             throw new MetadataCorruptException("dionode superblock checksum mismatch");
         }
-        int version = Bytes.i32(b, 8);
+        int version = Bytes.i32(image, 8);
         if (version < MIN_VERSION || version > VERSION) {
             throw new MetadataCorruptException("dionode superblock version " + version + " (this node reads versions "
                     + MIN_VERSION + " to " + VERSION + ")");
         }
-        int policy = b[96];
-        int stateCode = Bytes.i32(b, 20);
+        int policy = image[96];
+        int stateCode = Bytes.i32(image, 20);
         State state = State.of(stateCode);
-        Layout l = new Layout(Bytes.i32(b, 12), Bytes.i64(b, 24), Bytes.i64(b, 32), Bytes.i64(b, 40), Bytes.i64(b, 48),
-                Bytes.i64(b, 56), Bytes.i64(b, 64), Bytes.i64(b, 72), Bytes.i64(b, 80));
-        String bad = checkLayout(l, deviceBytes);
+        Layout layout = new Layout(Bytes.i32(image, 12), Bytes.i64(image, 24), Bytes.i64(image, 32), Bytes.i64(image, 40),
+                Bytes.i64(image, 48), Bytes.i64(image, 56), Bytes.i64(image, 64), Bytes.i64(image, 72), Bytes.i64(image, 80));
+        String bad = checkLayout(layout, deviceBytes);
         if (bad != null || policy < 0 || policy >= LockPolicy.values().length) {
             throw new MetadataCorruptException("dionode superblock has an impossible layout: " + (bad != null ? bad : "policy " + policy));
         }
@@ -139,44 +139,45 @@ public record Superblock(int version, int sectorSize, State state, Layout layout
             throw new MetadataCorruptException("dionode superblock has an impossible state " + stateCode
                     + " (1 = clean, 0 = mounted)");
         }
-        return new Superblock(version, Bytes.i32(b, 16), state, l, Bytes.i64(b, 88),
-                LockPolicy.values()[policy], Bytes.i64(b, 104), Bytes.i64(b, 112), Bytes.i64(b, 120));
+        return new Superblock(version, Bytes.i32(image, 16), state, layout, Bytes.i64(image, 88),
+                LockPolicy.values()[policy], Bytes.i64(image, 104), Bytes.i64(image, 112), Bytes.i64(image, 120));
     }
 
-    private static String checkLayout(Layout l, long deviceBytes) {
-        if (l.blockSize() != Layout.BLOCK_SIZE) {
-            return "block size " + l.blockSize();
+    private static String checkLayout(Layout layout, long deviceBytes) {
+        if (layout.blockSize() != Layout.BLOCK_SIZE) {
+            return "block size " + layout.blockSize();
         }
         // division, not multiplication: 2^52 blocks of 4096 bytes would overflow to a device of 0 bytes
-        if (l.totalBlocks() < Layout.MIN_BLOCKS || l.totalBlocks() > deviceBytes / Layout.BLOCK_SIZE) {
-            return l.totalBlocks() + " blocks on a device of " + deviceBytes + " bytes";
+        if (layout.totalBlocks() < Layout.MIN_BLOCKS || layout.totalBlocks() > deviceBytes / Layout.BLOCK_SIZE) {
+            return layout.totalBlocks() + " blocks on a device of " + deviceBytes + " bytes";
         }
         // every region inside the device (so no sum below can wrap round) and in order
-        long total = l.totalBlocks();
-        if (l.journalStart() != 1 || l.journalBlocks() < 8 || l.journalBlocks() >= total
-                || l.inodeCount() <= 0 || l.inodeCount() % Layout.INODES_PER_BLOCK != 0
-                || l.inodeTableBlocks() >= total || l.bitmapBlocks() <= 0 || l.bitmapBlocks() >= total
-                || l.inodeTableStart() != l.journalStart() + l.journalBlocks()
-                || l.bitmapStart() != l.inodeTableStart() + l.inodeTableBlocks()
-                || l.bitmapBlocks() != (total + Layout.BITS_PER_BITMAP_BLOCK - 1) / Layout.BITS_PER_BITMAP_BLOCK
-                || l.dataStart() != l.bitmapStart() + l.bitmapBlocks() || l.dataStart() < 0 || l.dataStart() >= total) {
-            return "regions out of order or sizes inconsistent: " + l;
+        long total = layout.totalBlocks();
+        if (layout.journalStart() != 1 || layout.journalBlocks() < 8 || layout.journalBlocks() >= total
+                || layout.inodeCount() <= 0 || layout.inodeCount() % Layout.INODES_PER_BLOCK != 0
+                || layout.inodeTableBlocks() >= total || layout.bitmapBlocks() <= 0 || layout.bitmapBlocks() >= total
+                || layout.inodeTableStart() != layout.journalStart() + layout.journalBlocks()
+                || layout.bitmapStart() != layout.inodeTableStart() + layout.inodeTableBlocks()
+                || layout.bitmapBlocks() != (total + Layout.BITS_PER_BITMAP_BLOCK - 1) / Layout.BITS_PER_BITMAP_BLOCK
+                || layout.dataStart() != layout.bitmapStart() + layout.bitmapBlocks() || layout.dataStart() < 0
+                || layout.dataStart() >= total) {
+            return "regions out of order or sizes inconsistent: " + layout;
         }
         return null;
     }
 
-    private static String describe(byte[] b) {
+    private static String describe(byte[] image) {
         boolean zeros = true;
         for (int i = 0; i < 512; i++) {
-            zeros &= b[i] == 0;
+            zeros &= image[i] == 0;
         }
         if (zeros) {
             return "zeros (an unformatted device)";
         }
-        StringBuilder s = new StringBuilder("bytes ");
+        StringBuilder hex = new StringBuilder("bytes ");
         for (int i = 0; i < 8; i++) {
-            s.append(String.format("%02x", b[i]));
+            hex.append(String.format("%02x", image[i]));
         }
-        return s.toString();
+        return hex.toString();
     }
 }

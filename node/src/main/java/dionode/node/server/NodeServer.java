@@ -5,7 +5,9 @@ import dionode.node.device.BlockDevice;
 import dionode.node.device.DeviceFiles;
 import dionode.node.device.IoExecutor;
 import dionode.node.device.NativeIO;
+import dionode.node.fs.Mkfs;
 import dionode.node.fs.Volume;
+import dionode.node.fs.VolumeLoader;
 import dionode.node.inode.DataPath;
 import dionode.node.inode.DeviceDataPath;
 import dionode.node.inode.InodeContext;
@@ -91,9 +93,10 @@ public final class NodeServer implements AutoCloseable {
         try {
             Clock clock = Clock.systemUTC();
             if (fresh) {
-                Volume.mkfs(device, config.inodes(), config.policy(), clock);
+                Mkfs.format(device, config.inodes(), config.policy(), clock);
             }
-            volume = Volume.mount(device, JournalOptions.defaults().withCommitInterval(config.commitInterval()), clock, false);
+            volume = VolumeLoader.mount(device, JournalOptions.defaults().withCommitInterval(config.commitInterval()), clock,
+                    false);
             io = new IoExecutor(config.ioThreads(), config.ioQueue());
             NodeCounters counters = new NodeCounters();
             Volume v = volume;

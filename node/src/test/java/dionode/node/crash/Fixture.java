@@ -3,8 +3,10 @@ package dionode.node.crash;
 import dionode.node.device.BlockDevice;
 import dionode.node.device.JnaNativeIO;
 import dionode.node.device.NativeIO;
+import dionode.node.fs.Mkfs;
 import dionode.node.fs.Problem;
 import dionode.node.fs.Volume;
+import dionode.node.fs.VolumeLoader;
 import dionode.node.inode.DataPath;
 import dionode.node.journal.JournalOptions;
 import dionode.node.server.NodeConfig;
@@ -62,7 +64,7 @@ public final class Fixture {
         Path device = newDevice(name);
         dionode.node.device.DeviceFiles.createFullyWritten(device, size, JNA);
         try (BlockDevice dev = BlockDevice.open(device, JNA, 0)) {
-            Volume.mkfs(dev, 0, LockPolicy.ZEROING_AWARE, Clock.systemUTC());
+            Mkfs.format(dev, 0, LockPolicy.ZEROING_AWARE, Clock.systemUTC());
         }
         return device;
     }
@@ -127,7 +129,7 @@ public final class Fixture {
     public static List<Problem> fsck(Path device) throws IOException {
         try (BlockDevice dev = BlockDevice.open(device, JNA, 0)) {
             try {
-                Volume v = Volume.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), true);
+                Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), true);
                 return v.problems();
             } catch (IOException e) {
                 return List.of(new Problem(0, "unmountable", e.getMessage()));
@@ -138,7 +140,7 @@ public final class Fixture {
     /** Mounts read-write (replay and orphan processing) and unmounts cleanly: a restart without serving. */
     public static void mountAndUnmount(Path device) throws IOException {
         try (BlockDevice dev = BlockDevice.open(device, JNA, 0)) {
-            Volume v = Volume.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
+            Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
             v.close();
         }
     }
@@ -214,7 +216,7 @@ public final class Fixture {
             ch.force(true);
         }
         try (BlockDevice dev = BlockDevice.open(device, JNA, 0)) {
-            Volume.mkfs(dev, 0, LockPolicy.ZEROING_AWARE, Clock.systemUTC());
+            Mkfs.format(dev, 0, LockPolicy.ZEROING_AWARE, Clock.systemUTC());
         }
     }
 

@@ -197,7 +197,7 @@ class TornJournalTest {
                 }
             });
             try {
-                dionode.node.fs.Volume.mount(d, dionode.node.journal.JournalOptions.defaults(), java.time.Clock.systemUTC(), false);
+                dionode.node.fs.VolumeLoader.mount(d, dionode.node.journal.JournalOptions.defaults(), java.time.Clock.systemUTC(), false);
                 throw new AssertionError("the journal superblock write was made to fail");
             } catch (IOException expected) {
                 // the home blocks were written, the log still holds all five transactions

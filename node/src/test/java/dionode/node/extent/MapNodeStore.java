@@ -1,5 +1,6 @@
 package dionode.node.extent;
 
+import dionode.node.meta.Layout;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -35,7 +36,7 @@ final class MapNodeStore implements ExtentNodeStore {
     public long allocateNode(long goal) {
         long blk = next++;
         allocations++;
-        blocks.put(blk, new byte[ExtentFormat.BLOCK_SIZE]);
+        blocks.put(blk, new byte[Layout.BLOCK_SIZE]);
         return blk;
     }
 

@@ -147,7 +147,7 @@ class JournalHomeTest {
                 }
             });
             MetadataCorruptException e = assertThrows(MetadataCorruptException.class,
-                    () -> Volume.mount(d, JournalOptions.defaults(), Clock.systemUTC(), true));
+                    () -> VolumeLoader.mount(d, JournalOptions.defaults(), Clock.systemUTC(), true));
             assertTrue(e.getMessage().startsWith("after journal replay: not a dionode device: block 0 starts with zeros"),
                     e.getMessage());
         }

@@ -54,14 +54,14 @@ class MountStateTest {
         device = Fixture.newDevice("mount-state");
         dionode.node.device.DeviceFiles.createFullyWritten(device, SIZE, Fixture.JNA);
         try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
-            Volume.mkfs(dev, 0, LockPolicy.ZEROING_AWARE, at(1_000));
+            Mkfs.format(dev, 0, LockPolicy.ZEROING_AWARE, at(1_000));
         }
         Superblock fresh = onDisk(device);
         assertEquals(State.CLEAN, fresh.state());
         assertEquals(0, fresh.mountCount());
 
         try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
-            Volume v = Volume.mount(dev, JournalOptions.defaults(), at(2_000), false);
+            Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), at(2_000), false);
             Superblock live = onDisk(device);
             assertEquals(State.MOUNTED, live.state(), "on the device before mount returns, i.e. before serving");
             assertEquals(2_000, live.lastMountMillis());
@@ -75,7 +75,7 @@ class MountStateTest {
         // power lost while mounted: the clean unmount never reaches the device
         FaultyNativeIO io = new FaultyNativeIO(Fixture.JNA);
         try (BlockDevice dev = BlockDevice.open(device, io, 0)) {
-            Volume v = Volume.mount(dev, JournalOptions.defaults(), at(3_000), false);
+            Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), at(3_000), false);
             io.dropWritesAfter(0);
             v.close();
         }
@@ -85,13 +85,13 @@ class MountStateTest {
 
         // fsck reports it and writes nothing of its own to block 0
         try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
-            Volume v = Volume.mount(dev, JournalOptions.defaults(), at(4_000), true);
+            Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), at(4_000), true);
             assertEquals(crashed, v.superblock());
         }
         assertEquals(crashed, onDisk(device));
 
         try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
-            Volume v = Volume.mount(dev, JournalOptions.defaults(), at(5_000), false);
+            Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), at(5_000), false);
             assertEquals(1, v.superblock().uncleanMounts(), "this mount counted the unclean shutdown");
             assertEquals(3, v.superblock().mountCount());
             v.close();

@@ -42,7 +42,7 @@ class OrphanRecoveryTest {
     /** Leaves, after a clean unmount, an inode on the orphan list with {@code extents} one-block extents. */
     private long orphanWithExtents(int extents, boolean unlinked) throws Exception {
         try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
-            Volume v = Volume.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
+            Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
             long ino = v.inodes().allocate();
             Inode inode;
             try (Handle h = v.journal().tryStart(1)) {
@@ -50,13 +50,12 @@ class OrphanRecoveryTest {
             }
             for (int i = 0; i < extents; i++) {
                 Handle h = inode.begin(inode.stepCredits(1));
-                long[] got = {0};
                 // every other block: neither logically nor physically contiguous, nothing merges
-                inode.allocateUnwritten(h, 2L * i, 2L * i + 1, 1, got);
+                inode.allocateUnwritten(h, 2L * i, 2L * i + 1, 1);
                 inode.commitStep(h);
             }
             Handle h = inode.begin(inode.stepCredits(1));
-            inode.convertWritten(0, 1, 1, new long[1]);
+            inode.convertWritten(0, 1, 1);
             inode.size = 4096;
             inode.disksize = 4096;
             inode.flags |= InodeRecord.FLAG_ORPHAN | (unlinked ? InodeRecord.FLAG_UNLINKED : 0);
@@ -71,7 +70,7 @@ class OrphanRecoveryTest {
     void extendingWriteOrphanWithExtentBlocksIsTrimmedAtMount() throws Exception {
         long ino = orphanWithExtents(400, false);
         try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
-            Volume v = Volume.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
+            Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
             Inode inode = v.open(ino);
             assertFalse(inode.orphan());
             List<Extent> left = inode.tree().extents(0, Long.MAX_VALUE >>> 20);
@@ -86,14 +85,14 @@ class OrphanRecoveryTest {
     void unlinkedOrphanWithExtentBlocksIsRemovedAtMount() throws Exception {
         long ino = orphanWithExtents(400, true);
         try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
-            Volume v = Volume.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
+            Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
             assertTrue(v.names().isEmpty());
             assertEquals(null, v.inodes().read(ino));
             v.close();
         }
         assertEquals(List.of(), Fixture.fsck(device));
         try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
-            Volume v = Volume.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), true);
+            Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), true);
             assertEquals(v.layout().dataBlocks(), v.allocator().freeBlocks(), "every block given back");
         }
     }

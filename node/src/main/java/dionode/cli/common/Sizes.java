@@ -1,4 +1,4 @@
-package dionode.cli;
+package dionode.cli.common;
 
 import java.util.Locale;
 

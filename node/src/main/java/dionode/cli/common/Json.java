@@ -1,4 +1,4 @@
-package dionode.cli;
+package dionode.cli.common;
 
 /** Minimal JSON string quoting for the CLI's one-line outputs. Stateless. */
 public final class Json {
