@@ -41,8 +41,6 @@ public final class Journal implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
 
-    /** Size of a journal block and of every journaled metadata block. */
-    public static final int BLOCK_SIZE_BYTES = BLOCK_SIZE;
     /** Smallest journal area accepted: superblock + a log of 7 blocks. */
     public static final int MIN_BLOCKS = 8;
 

@@ -1,5 +1,6 @@
 package dionode.node.journal;
 
+import dionode.node.meta.Layout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.zip.CRC32C;
@@ -35,7 +36,7 @@ final class JournalFormat {
      * Size of every journal block and of every journaled metadata block: node.journal's one
      * definition of it (every class of the package reads it from here).
      */
-    static final int BLOCK_SIZE = 4096;
+    static final int BLOCK_SIZE = Layout.BLOCK_SIZE;
     /** Offset of the CRC32C (over bytes 0 .. 4091) in every block. */
     static final int CRC_OFFSET = BLOCK_SIZE - 4;
 
