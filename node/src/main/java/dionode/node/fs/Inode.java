@@ -238,11 +238,12 @@ public final class Inode {
      * Allocates the holes of {@code [from, to)} as unwritten extents, contiguous where possible
      * (ext4_ext_find_goal: next to the extent before). At most {@code maxRuns} runs.
      *
-     * @return where to continue ({@code to} when done)
+     * @return where to continue ({@code to} when done) and how many blocks were allocated
      * @throws NoSpaceException when the device has no free block
      */
-    public long allocateUnwritten(Handle h, long from, long to, int maxRuns, long[] allocatedOut) {
+    public StepResult allocateUnwritten(Handle h, long from, long to, int maxRuns) {
         long pos = from;
+        long allocated = 0;
         int runs = 0;
         while (pos < to && runs < maxRuns) {
             Mapping m = tree.map(pos, to - pos);
@@ -258,11 +259,11 @@ public final class Inode {
             tree.replace(pos, pos + r.len(), List.of(new Extent(pos, (int) r.len(), r.start(), true)));
             blocks += r.len();
             unwritten += r.len();
-            allocatedOut[0] += r.len();
+            allocated += r.len();
             pos += r.len();
             runs++;
         }
-        return pos;
+        return new StepResult(pos, allocated);
     }
 
     private long goal(long lblk) {
@@ -279,26 +280,26 @@ public final class Inode {
      * Converts unwritten blocks of {@code [from, to)} to written, at most {@code maxExtents}
      * extents per step (ext4_convert_unwritten_extents).
      *
-     * @return where to continue
+     * @return where to continue and how many blocks were converted
      */
-    public long convertWritten(long from, long to, int maxExtents, long[] convertedOut) {
-        return convertState(from, to, false, maxExtents, convertedOut);
+    public StepResult convertWritten(long from, long to, int maxExtents) {
+        return convertState(from, to, false, maxExtents);
     }
 
     /** Like {@link #convertWritten} in either direction. */
-    public long convertState(long from, long to, boolean toUnwritten, int maxExtents, long[] convertedOut) {
+    public StepResult convertState(long from, long to, boolean toUnwritten, int maxExtents) {
         List<Extent> first = tree.extents(from, to, maxExtents + 1);
         long upTo = first.size() <= maxExtents ? to : Math.min(to, first.get(maxExtents - 1).end());
         unwritten();
         converting = !toUnwritten;
+        long converted;
         try {
-            long n = tree.convertState(from, upTo, toUnwritten);
-            this.unwritten += toUnwritten ? n : -n;
-            convertedOut[0] += n;
+            converted = tree.convertState(from, upTo, toUnwritten);
+            this.unwritten += toUnwritten ? converted : -converted;
         } finally {
             converting = false;
         }
-        return upTo;
+        return new StepResult(upTo, converted);
     }
 
     /** Whether any block of {@code [from, to)} is unwritten (so completion has a conversion to do). */

@@ -367,19 +367,8 @@ public final class Volume implements AutoCloseable {
     }
 
     private void truncateBlocks(Inode inode, long fromLblk) {
-        long pos = fromLblk;
-        long end = ExtentFormat.MAX_LBLK + 1;
-        while (pos < end) {
-            int n = inode.extentsPerStep();
-            Handle h = startBlocking(inode, inode.stepCredits(n));
-            try {
-                pos = inode.removeBlocks(h, pos, end, n);
-            } catch (RuntimeException e) {
-                inode.abortStep(h);
-                throw e;
-            }
-            inode.commitStep(h);
-        }
+        ExtentSteps.runBlocking(inode, ExtentSteps.Kind.REMOVE, fromLblk, ExtentFormat.MAX_LBLK + 1,
+                credits -> startBlocking(inode, credits));
     }
 
     /**

@@ -65,7 +65,7 @@ class InodeStepTest {
         try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
             Volume v = Volume.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
             Inode inode = create(v, "f");
-            step(v, inode, h -> inode.allocateUnwritten(h, 0, 2048, 64, new long[1]));
+            step(v, inode, h -> inode.allocateUnwritten(h, 0, 2048, 64));
             assertTrue(v.allocator().reservation(inode.ino()) > 0, "fallocated space reserves its conversions' nodes");
             // the allocator refuses every node: nothing free, and the file's reservation taken away
             v.allocator().reserve(inode.ino(), 0, true);
@@ -79,7 +79,7 @@ class InodeStepTest {
                 State before = State.of(v, inode);
                 Handle h = inode.begin(inode.stepCredits(inode.extentsPerStep()));
                 try {
-                    inode.convertWritten(b, b + 1, inode.extentsPerStep(), new long[1]);
+                    inode.convertWritten(b, b + 1, inode.extentsPerStep());
                     inode.commitStep(h);
                 } catch (NoSpaceException e) {
                     inode.abortStep(h);
@@ -94,7 +94,7 @@ class InodeStepTest {
             giveBack(v, filler);
             for (long b = 0; b < 2048; b += 3) {
                 long at = b;
-                step(v, inode, h -> inode.convertWritten(at, at + 1, inode.extentsPerStep(), new long[1]));
+                step(v, inode, h -> inode.convertWritten(at, at + 1, inode.extentsPerStep()));
             }
             assertTrue(inode.tree().depth() > 0, "the conversions spilled into extent blocks");
             assertConsistent(v, inode);
@@ -116,9 +116,9 @@ class InodeStepTest {
             // four one-block extents fill the inline root; punching inside a fifth needs a node block
             for (int i = 0; i < 3; i++) {
                 long at = 2L * i;
-                step(v, inode, h -> inode.allocateUnwritten(h, at, at + 1, 1, new long[1]));
+                step(v, inode, h -> inode.allocateUnwritten(h, at, at + 1, 1));
             }
-            step(v, inode, h -> inode.allocateUnwritten(h, 10, 20, 1, new long[1]));
+            step(v, inode, h -> inode.allocateUnwritten(h, 10, 20, 1));
             List<BlockAllocator.Run> filler = takeEveryFreeBlock(v);
             State before = State.of(v, inode);
             Handle h = inode.begin(inode.stepCredits(inode.extentsPerStep()));

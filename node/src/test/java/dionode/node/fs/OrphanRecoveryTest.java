@@ -50,13 +50,12 @@ class OrphanRecoveryTest {
             }
             for (int i = 0; i < extents; i++) {
                 Handle h = inode.begin(inode.stepCredits(1));
-                long[] got = {0};
                 // every other block: neither logically nor physically contiguous, nothing merges
-                inode.allocateUnwritten(h, 2L * i, 2L * i + 1, 1, got);
+                inode.allocateUnwritten(h, 2L * i, 2L * i + 1, 1);
                 inode.commitStep(h);
             }
             Handle h = inode.begin(inode.stepCredits(1));
-            inode.convertWritten(0, 1, 1, new long[1]);
+            inode.convertWritten(0, 1, 1);
             inode.size = 4096;
             inode.disksize = 4096;
             inode.flags |= InodeRecord.FLAG_ORPHAN | (unlinked ? InodeRecord.FLAG_UNLINKED : 0);
