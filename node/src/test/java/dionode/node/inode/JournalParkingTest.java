@@ -8,10 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dionode.node.crash.Fixture;
 import dionode.node.device.BlockDevice;
 import dionode.node.device.DeviceFiles;
+import dionode.node.journal.CommitHold;
 import dionode.node.journal.Handle;
 import dionode.node.journal.Journal;
 import dionode.node.journal.JournalAbortedException;
-import dionode.node.journal.JournalHook;
 import dionode.node.journal.JournalOptions;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -21,7 +21,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,9 +36,7 @@ class JournalParkingTest {
     private static final long J_BLOCKS = 64;
 
     private final BlockingQueue<Runnable> mailbox = new LinkedBlockingQueue<>();
-    private final AtomicBoolean holdCommits = new AtomicBoolean();
-    private final CountDownLatch commitHeld = new CountDownLatch(1);
-    private final CountDownLatch letCommitGo = new CountDownLatch(1);
+    private final CommitHold hold = new CommitHold();
     private Path device;
     private BlockDevice dev;
     private Journal journal;
@@ -51,23 +48,13 @@ class JournalParkingTest {
         dev = BlockDevice.open(device, Fixture.JNA, 0);
         Journal.format(dev, J_START, J_BLOCKS);
         Journal.recover(dev, J_START, J_BLOCKS);
-        JournalHook hold = (point, tid) -> {
-            if (point == JournalHook.Point.BEFORE_LOG_WRITE && holdCommits.get()) {
-                commitHeld.countDown();
-                try {
-                    letCommitGo.await(20, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        };
         journal = Journal.open(dev, J_START, J_BLOCKS, JournalOptions.defaults().withMaxSpaceWaiters(1).withHook(hold),
                 Clock.systemUTC());
     }
 
     @AfterEach
     void close() throws Exception {
-        letCommitGo.countDown();
+        hold.release();
         if (journal != null) {
             journal.close();
         }
@@ -80,12 +67,12 @@ class JournalParkingTest {
     @Test
     void aRefusedWakeUpParksNothingSoTheFailedStepNeverRunsLater() throws Exception {
         // the journal thread is held inside a commit, so the one wake-up slot stays taken
-        holdCommits.set(true);
+        hold.arm();
         try (Handle handle = journal.tryStart(1)) {
             handle.getWriteAccess(200, new byte[4096], (home, image) -> { });
         }
         journal.commit();
-        assertTrue(commitHeld.await(10, TimeUnit.SECONDS));
+        assertTrue(hold.awaitHeld());
         CountDownLatch otherWoken = new CountDownLatch(1);
         journal.onSpace(otherWoken::countDown);
 
@@ -94,8 +81,7 @@ class JournalParkingTest {
         assertThrows(JournalAbortedException.class, () -> parking.park(() -> ran.add("refused")));
         assertEquals(0, parking.size(), "a step whose wake-up was refused is not parked");
 
-        holdCommits.set(false);
-        letCommitGo.countDown();
+        hold.release();
         assertTrue(otherWoken.await(10, TimeUnit.SECONDS));
         assertTrue(parking.park(() -> ran.add("parked")));
         assertEquals(1, parking.size());

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dionode.node.crash.Fixture;
 import dionode.node.device.BlockDevice;
 import dionode.node.fs.Volume;
+import dionode.node.journal.CommitHold;
 import dionode.node.journal.Handle;
-import dionode.node.journal.JournalHook;
 import dionode.node.journal.JournalOptions;
 import dionode.protocol.Errno;
 import dionode.protocol.LockPolicy;
@@ -16,9 +16,7 @@ import dionode.protocol.message.Request;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterEach;
@@ -35,9 +33,7 @@ import org.junit.jupiter.api.Timeout;
 class NamespaceJournalTest {
     private static final int MAX_TXN_BLOCKS = 8;
 
-    private final AtomicBoolean holdCommits = new AtomicBoolean();
-    private final CountDownLatch commitHeld = new CountDownLatch(1);
-    private final CountDownLatch letCommitGo = new CountDownLatch(1);
+    private final CommitHold hold = new CommitHold();
     private ActorTestKit kit;
     private Path device;
     private BlockDevice dev;
@@ -47,16 +43,6 @@ class NamespaceJournalTest {
     void mount() throws Exception {
         device = Fixture.formattedDevice("namespace-journal", 16 * Fixture.MIB);
         dev = BlockDevice.open(device, Fixture.JNA, 0);
-        JournalHook hold = (point, tid) -> {
-            if (point == JournalHook.Point.BEFORE_LOG_WRITE && holdCommits.get()) {
-                commitHeld.countDown();
-                try {
-                    letCommitGo.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        };
         JournalOptions options = JournalOptions.defaults().withMaxTxnBlocks(MAX_TXN_BLOCKS).withMaxSpaceWaiters(1).withHook(hold);
         volume = Volume.mount(dev, options, Clock.systemUTC(), false);
         kit = ActorTestKit.create();
@@ -64,7 +50,7 @@ class NamespaceJournalTest {
 
     @AfterEach
     void unmount() throws Exception {
-        letCommitGo.countDown();
+        hold.release();
         if (kit != null) {
             kit.shutdownTestKit();
         }
@@ -84,11 +70,11 @@ class NamespaceJournalTest {
         assertTrue(ask(namespace, new Request.Create("before", null, 0644, true)) instanceof Reply.InodeInfo);
 
         // hold the journal thread inside a commit, then fill the running transaction
-        holdCommits.set(true);
+        hold.arm();
         long data = volume.layout().dataStart();
         write(data, 1);
         volume.journal().commit();
-        assertTrue(commitHeld.await(10, TimeUnit.SECONDS));
+        assertTrue(hold.awaitHeld());
         write(data + 1, MAX_TXN_BLOCKS);
         // and take the only wake-up the journal gives
         volume.journal().onSpace(() -> { });
