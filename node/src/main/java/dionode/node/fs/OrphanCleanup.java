@@ -66,19 +66,8 @@ final class OrphanCleanup {
     }
 
     private void truncateBlocks(Inode inode, long fromLblk) {
-        long pos = fromLblk;
-        long end = ExtentFormat.MAX_LBLK + 1;
-        while (pos < end) {
-            int n = inode.extentsPerStep();
-            Handle h = startBlocking(inode, inode.stepCredits(n));
-            try {
-                pos = inode.removeBlocks(h, pos, end, n);
-            } catch (RuntimeException e) {
-                inode.abortStep(h);
-                throw e;
-            }
-            inode.commitStep(h);
-        }
+        ExtentSteps.runBlocking(inode, ExtentSteps.Kind.REMOVE, fromLblk, ExtentFormat.MAX_LBLK + 1,
+                credits -> startBlocking(inode, credits));
     }
 
     /**
@@ -87,9 +76,9 @@ final class OrphanCleanup {
      */
     private Handle startBlocking(Inode inode, int credits) {
         while (true) {
-            Handle h = inode.begin(credits);
-            if (h != null) {
-                return h;
+            Handle handle = inode.begin(credits);
+            if (handle != null) {
+                return handle;
             }
             journal.commit().join();
         }

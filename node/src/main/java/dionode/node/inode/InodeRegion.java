@@ -35,7 +35,14 @@ public final class InodeRegion extends AbstractBehavior<InodeRegion.Command> {
     public record CountChildren(java.util.concurrent.CompletableFuture<Integer> reply) implements Command {
     }
 
-    private record Child(ActorRef<InodeCommand> ref, long[] forwarded) {
+    /** A live child and how many messages it was forwarded (what its Idle report must match). */
+    private static final class Child {
+        final ActorRef<InodeCommand> ref;
+        long forwarded;
+
+        Child(ActorRef<InodeCommand> ref) {
+            this.ref = ref;
+        }
     }
 
     private final InodeContext ctx;
@@ -43,7 +50,7 @@ public final class InodeRegion extends AbstractBehavior<InodeRegion.Command> {
     private long incarnation;
 
     public static Behavior<Command> create(InodeContext ctx) {
-        return Behaviors.setup(c -> new InodeRegion(c, ctx));
+        return Behaviors.setup(context -> new InodeRegion(context, ctx));
     }
 
     /** The addressing interface over a region actor. */
@@ -62,40 +69,40 @@ public final class InodeRegion extends AbstractBehavior<InodeRegion.Command> {
                 .onMessage(Forward.class, this::onForward)
                 .onMessage(Idle.class, this::onIdle)
                 .onMessage(ChildStopped.class, this::onChildStopped)
-                .onMessage(CountChildren.class, m -> {
-                    m.reply().complete(children.size());
+                .onMessage(CountChildren.class, count -> {
+                    count.reply().complete(children.size());
                     return this;
                 })
                 .build();
     }
 
-    private Behavior<Command> onForward(Forward f) {
-        Child c = children.get(f.ino());
-        if (c == null) {
-            ActorRef<InodeCommand> ref = getContext().spawn(InodeActor.create(f.ino(), ctx, getContext().getSelf()),
-                    "inode-" + f.ino() + "-" + (incarnation++));
-            getContext().watchWith(ref, new ChildStopped(f.ino(), ref));
-            c = new Child(ref, new long[1]);
-            children.put(f.ino(), c);
+    private Behavior<Command> onForward(Forward forward) {
+        Child child = children.get(forward.ino());
+        if (child == null) {
+            ActorRef<InodeCommand> ref = getContext().spawn(InodeActor.create(forward.ino(), ctx, getContext().getSelf()),
+                    "inode-" + forward.ino() + "-" + (incarnation++));
+            getContext().watchWith(ref, new ChildStopped(forward.ino(), ref));
+            child = new Child(ref);
+            children.put(forward.ino(), child);
         }
-        c.forwarded()[0]++;
-        c.ref().tell(f.command());
+        child.forwarded++;
+        child.ref.tell(forward.command());
         return this;
     }
 
-    private Behavior<Command> onIdle(Idle m) {
-        Child c = children.get(m.ino());
-        if (c != null && c.ref().equals(m.child()) && c.forwarded()[0] == m.received()) {
-            children.remove(m.ino());
-            getContext().stop(c.ref());
+    private Behavior<Command> onIdle(Idle idle) {
+        Child child = children.get(idle.ino());
+        if (child != null && child.ref.equals(idle.child()) && child.forwarded == idle.received()) {
+            children.remove(idle.ino());
+            getContext().stop(child.ref);
         }
         return this;
     }
 
-    private Behavior<Command> onChildStopped(ChildStopped m) {
-        Child c = children.get(m.ino());
-        if (c != null && c.ref().equals(m.child())) {
-            children.remove(m.ino());
+    private Behavior<Command> onChildStopped(ChildStopped stopped) {
+        Child child = children.get(stopped.ino());
+        if (child != null && child.ref.equals(stopped.child())) {
+            children.remove(stopped.ino());
         }
         return this;
     }

@@ -46,7 +46,7 @@ public final class NodeCounters {
     }
 
     public void add(String name, long delta) {
-        adders.computeIfAbsent(name, k -> new LongAdder()).add(delta);
+        adders.computeIfAbsent(name, key -> new LongAdder()).add(delta);
     }
 
     public void inc(String name) {
@@ -54,12 +54,12 @@ public final class NodeCounters {
     }
 
     public long get(String name) {
-        LongSupplier g = gauges.get(name);
-        if (g != null) {
-            return g.getAsLong();
+        LongSupplier gauge = gauges.get(name);
+        if (gauge != null) {
+            return gauge.getAsLong();
         }
-        LongAdder a = adders.get(name);
-        return a == null ? 0 : a.sum();
+        LongAdder adder = adders.get(name);
+        return adder == null ? 0 : adder.sum();
     }
 
     /** A value computed when stats are read (free blocks, journal figures). */
@@ -69,8 +69,8 @@ public final class NodeCounters {
 
     public Map<String, Long> snapshot() {
         Map<String, Long> out = new TreeMap<>();
-        adders.forEach((k, v) -> out.put(k, v.sum()));
-        gauges.forEach((k, v) -> out.put(k, v.getAsLong()));
+        adders.forEach((name, adder) -> out.put(name, adder.sum()));
+        gauges.forEach((name, gauge) -> out.put(name, gauge.getAsLong()));
         return out;
     }
 }

@@ -4,14 +4,15 @@ import dionode.node.fs.Inode;
 import dionode.node.fs.Volume;
 import dionode.node.inode.InodeCommand;
 import dionode.node.inode.InodeRefs;
+import dionode.node.inode.JournalParking;
 import dionode.node.journal.Handle;
+import dionode.node.journal.JournalAbortedException;
 import dionode.node.meta.FileNames;
 import dionode.protocol.Errno;
 import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -48,11 +49,10 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
     private final InodeRefs inodes;
     private final LockPolicy defaultPolicy;
     private final Map<String, FileId> names;
-    private final ArrayDeque<Runnable> journalWaiters = new ArrayDeque<>();
-    private boolean spaceRequested;
+    private final JournalParking parking;
 
     public static Behavior<Command> create(Volume vol, InodeRefs inodes, LockPolicy defaultPolicy) {
-        return Behaviors.setup(c -> new NamespaceActor(c, vol, inodes, defaultPolicy));
+        return Behaviors.setup(context -> new NamespaceActor(context, vol, inodes, defaultPolicy));
     }
 
     private NamespaceActor(ActorContext<Command> context, Volume vol, InodeRefs inodes, LockPolicy defaultPolicy) {
@@ -61,37 +61,39 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
         this.inodes = inodes;
         this.defaultPolicy = defaultPolicy;
         this.names = new HashMap<>(vol.names());
+        ActorRef<Command> self = context.getSelf();
+        this.parking = new JournalParking(vol.journal(), MAX_PARKED, step -> self.tell(new Resume(step)));
     }
 
     @Override
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Op.class, this::onOp)
-                .onMessage(Resume.class, r -> {
-                    r.action().run();
+                .onMessage(Resume.class, resume -> {
+                    resume.action().run();
                     return this;
                 })
                 .build();
     }
 
     private Behavior<Command> onOp(Op op) {
-        Request.NamespaceRequest r = op.request();
-        CompletableFuture<Reply> f = op.reply();
-        Reply.Error bad = badName(r);
+        Request.NamespaceRequest request = op.request();
+        CompletableFuture<Reply> reply = op.reply();
+        Reply.Error bad = badName(request);
         if (bad != null) {
-            f.complete(bad);
-        } else if (r instanceof Request.Create c) {
-            create(c, f);
-        } else if (r instanceof Request.Lookup l) {
-            FileId file = names.get(l.name());
-            f.complete(file == null ? noEntry(l.name()) : new Reply.InodeInfo(file, l.name(), false));
-        } else if (r instanceof Request.Unlink u) {
-            unlink(u.name(), f);
-        } else if (r instanceof Request.ListFiles) {
+            reply.complete(bad);
+        } else if (request instanceof Request.Create create) {
+            create(create, reply);
+        } else if (request instanceof Request.Lookup lookup) {
+            FileId file = names.get(lookup.name());
+            reply.complete(file == null ? noEntry(lookup.name()) : new Reply.InodeInfo(file, lookup.name(), false));
+        } else if (request instanceof Request.Unlink unlink) {
+            unlink(unlink.name(), reply);
+        } else if (request instanceof Request.ListFiles) {
             List<Reply.DirEntry> entries = new ArrayList<>();
             names.entrySet().stream().sorted(Map.Entry.comparingByKey())
-                    .forEach(e -> entries.add(new Reply.DirEntry(e.getKey(), e.getValue())));
-            f.complete(new Reply.FileList(entries));
+                    .forEach(entry -> entries.add(new Reply.DirEntry(entry.getKey(), entry.getValue())));
+            reply.complete(new Reply.FileList(entries));
         }
         return this;
     }
@@ -104,9 +106,10 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
      * The refusal of a request whose name no file can have (none is stored, so lookup and unlink
      * of it are refused as create is, not answered ENOENT), or null.
      */
-    private static Reply.Error badName(Request.NamespaceRequest r) {
-        String name = r instanceof Request.Create c ? c.name() : r instanceof Request.Lookup l ? l.name()
-                : r instanceof Request.Unlink u ? u.name() : null;
+    private static Reply.Error badName(Request.NamespaceRequest request) {
+        String name = request instanceof Request.Create create ? create.name()
+                : request instanceof Request.Lookup lookup ? lookup.name()
+                : request instanceof Request.Unlink unlink ? unlink.name() : null;
         FileNames.Fault fault = name == null ? null : FileNames.check(name);
         if (fault == null) {
             return null;
@@ -114,22 +117,22 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
         return new Reply.Error(fault == FileNames.Fault.TOO_LONG ? Errno.ENAMETOOLONG : Errno.EINVAL, fault.message());
     }
 
-    private void create(Request.Create c, CompletableFuture<Reply> f) {
-        FileId existing = names.get(c.name());
+    private void create(Request.Create create, CompletableFuture<Reply> reply) {
+        FileId existing = names.get(create.name());
         if (existing != null) {
-            f.complete(c.exclusive() ? new Reply.Error(Errno.EEXIST, "'" + c.name() + "' exists")
-                    : new Reply.InodeInfo(existing, c.name(), false));
+            reply.complete(create.exclusive() ? new Reply.Error(Errno.EEXIST, "'" + create.name() + "' exists")
+                    : new Reply.InodeInfo(existing, create.name(), false));
             return;
         }
-        Handle h;
+        Handle handle;
         try {
-            h = vol.journal().tryStart(1);
-        } catch (RuntimeException e) {
-            f.complete(new Reply.Error(Errno.EROFS, "journal unavailable: " + e.getMessage()));
+            handle = vol.journal().tryStart(1);
+        } catch (RuntimeException unavailable) {
+            reply.complete(new Reply.Error(Errno.EROFS, "journal unavailable: " + unavailable.getMessage()));
             return;
         }
-        if (h == null) {
-            park(() -> create(c, f), f);
+        if (handle == null) {
+            park(() -> create(create, reply), reply);
             return;
         }
         long ino;
@@ -137,55 +140,51 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
         try {
             ino = vol.inodes().allocate();
             if (ino != 0) {
-                created = vol.create(h, ino, c.name(), c.mode(), c.policy() != null ? c.policy() : defaultPolicy);
+                created = vol.create(handle, ino, create.name(), create.mode(),
+                        create.policy() != null ? create.policy() : defaultPolicy);
             }
         } finally {
-            h.close();
+            handle.close();
         }
         if (created == null) {
-            f.complete(new Reply.Error(Errno.ENOSPC, "inode table full (" + vol.layout().inodeCount() + " inodes)"));
+            reply.complete(new Reply.Error(Errno.ENOSPC, "inode table full (" + vol.layout().inodeCount() + " inodes)"));
             return;
         }
         FileId file = new FileId(ino, created.generation);
-        names.put(c.name(), file);
-        f.complete(new Reply.InodeInfo(file, c.name(), true));
+        names.put(create.name(), file);
+        reply.complete(new Reply.InodeInfo(file, create.name(), true));
     }
 
-    private void unlink(String name, CompletableFuture<Reply> f) {
+    private void unlink(String name, CompletableFuture<Reply> reply) {
         FileId file = names.remove(name);
         if (file == null) {
-            f.complete(noEntry(name));
+            reply.complete(noEntry(name));
             return;
         }
         CompletableFuture<Reply> done = new CompletableFuture<>();
         inodes.tell(file.ino(), new InodeCommand.Delete(done));
         ActorRef<Command> self = getContext().getSelf();
-        done.whenComplete((r, e) -> self.tell(new Resume(() -> {
-            if (r instanceof Reply.Done) {
-                f.complete(r);
+        done.whenComplete((answer, thrown) -> self.tell(new Resume(() -> {
+            if (answer instanceof Reply.Done) {
+                reply.complete(answer);
             } else {
                 names.putIfAbsent(name, file);
-                f.complete(r != null ? r : new Reply.Error(Errno.EIO, String.valueOf(e)));
+                reply.complete(answer != null ? answer : new Reply.Error(Errno.EIO, String.valueOf(thrown)));
             }
         })));
     }
 
-    private void park(Runnable retry, CompletableFuture<Reply> f) {
-        if (journalWaiters.size() >= MAX_PARKED) {
-            f.complete(new Reply.Error(Errno.EAGAIN, "namespace busy: journal full"));
-            return;
-        }
-        journalWaiters.add(retry);
-        if (!spaceRequested) {
-            spaceRequested = true;
-            ActorRef<Command> self = getContext().getSelf();
-            vol.journal().onSpace(() -> self.tell(new Resume(() -> {
-                spaceRequested = false;
-                int n = journalWaiters.size();
-                for (int i = 0; i < n && !journalWaiters.isEmpty(); i++) {
-                    journalWaiters.poll().run();
-                }
-            })));
+    /**
+     * Retries {@code retry} when the journal has room (the same parking as an inode's steps);
+     * answers {@code reply} at once when it cannot wait.
+     */
+    private void park(Runnable retry, CompletableFuture<Reply> reply) {
+        try {
+            if (!parking.park(retry)) {
+                reply.complete(new Reply.Error(Errno.EAGAIN, "namespace busy: journal full"));
+            }
+        } catch (JournalAbortedException refused) {
+            reply.complete(new Reply.Error(Errno.EROFS, "journal unavailable: " + refused.getMessage()));
         }
     }
 }

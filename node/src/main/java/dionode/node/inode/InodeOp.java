@@ -1,0 +1,230 @@
+package dionode.node.inode;
+
+import dionode.node.alloc.BlockAllocator;
+import dionode.node.fs.ExtentSteps;
+import dionode.node.fs.Inode;
+import dionode.node.journal.Handle;
+import dionode.node.lock.LockMode;
+import dionode.protocol.Errno;
+import dionode.protocol.message.Reply;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import java.util.function.LongConsumer;
+
+/**
+ * A request inside an inode actor: its reply, the {@code i_rwsem} hold it has or waits for, and
+ * how it continues: in journal steps (each in its own handle, parking while the journal is full),
+ * after futures (device I/O, commits), and when the lock is handed to it ({@link #granted}).
+ * Answered exactly once, and the lock goes back when it is. Confined to its inode actor.
+ */
+abstract class InodeOp {
+    /** The inode actor's state this request runs against. */
+    final InodeState state;
+    private final CompletableFuture<Reply> reply;
+    private LockMode held;
+    private LockMode wanted;
+    private boolean finished;
+
+    InodeOp(InodeState state, CompletableFuture<Reply> reply) {
+        this.state = state;
+        this.reply = reply;
+        state.admit(this);
+    }
+
+    /** The lock was handed over (or taken at once). */
+    abstract void granted();
+
+    /** The file's metadata (null once the file is unlinked). */
+    final Inode inode() {
+        return state.inode();
+    }
+
+    // ------------------------------------------------------------------ i_rwsem
+
+    /** Takes the lock at once or parks; NOWAIT requests get EAGAIN instead of parking. */
+    final void acquire(LockMode mode, boolean nowait) {
+        wanted = mode;
+        if (state.rwsem.tryLock(mode)) {
+            held = mode;
+            granted();
+        } else if (nowait) {
+            fail(new Reply.Error(Errno.EAGAIN, "i_rwsem is not available (" + mode + ")"));
+        } else if (state.rwsem.enqueue(this, mode)) {
+            state.counters.inc(NodeCounters.LOCK_WAITS);
+        } else {
+            fail(new Reply.Error(Errno.EAGAIN, "too many requests waiting for inode " + state.ino));
+        }
+    }
+
+    /** Trades a shared hold for exclusive when this request is the only holder and nobody waits. */
+    final boolean tryUpgrade() {
+        if (state.rwsem.tryUpgrade()) {
+            held = LockMode.EXCLUSIVE;
+            return true;
+        }
+        return false;
+    }
+
+    final LockMode held() {
+        return held;
+    }
+
+    /** Gives the lock back; the requests it is handed to run from the actor's grant loop. */
+    final void releaseLock() {
+        if (held != null) {
+            LockMode mode = held;
+            held = null;
+            for (InodeOp waiter : state.rwsem.unlock(mode)) {
+                waiter.held = waiter.wanted;
+                state.handOver(waiter);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ the answer
+
+    final void succeed(Reply answer) {
+        finish(answer);
+    }
+
+    final void fail(Reply.Error error) {
+        finish(error);
+    }
+
+    void fail(Throwable thrown) {
+        finish(state.failure(thrown));
+    }
+
+    private void finish(Reply answer) {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        state.answered(this);
+        releaseLock();
+        state.reply(reply, answer);
+    }
+
+    // ------------------------------------------------------------------ continuations
+
+    /** Continues with {@code next} as this request's step, after the step that is running returns. */
+    final void continueWith(Runnable next) {
+        state.steps.continueWith(this, next);
+    }
+
+    /** Continues with {@code next} in the actor once {@code future} completes; failures go to {@code onError}. */
+    final <T> void await(CompletableFuture<T> future, Runnable next, Consumer<Throwable> onError) {
+        future.whenComplete((value, thrown) -> state.self.tell(new InodeCommand.Resume(() -> {
+            try {
+                if (thrown != null) {
+                    onError.accept(thrown);
+                } else {
+                    next.run();
+                }
+            } catch (RuntimeException failure) {
+                fail(failure);
+            }
+        })));
+    }
+
+    /**
+     * A handle for this request's next step, or null when there is none now: the journal had no
+     * room and {@code retry} was parked until it has, or this request was answered (NOWAIT: EAGAIN).
+     */
+    final Handle handleOrPark(int credits, boolean nowait, Runnable retry) {
+        Handle handle;
+        try {
+            handle = inode().begin(credits);
+        } catch (RuntimeException failure) {
+            fail(failure);
+            return null;
+        }
+        if (handle == null) {
+            if (nowait) {
+                fail(new Reply.Error(Errno.EAGAIN, "journal has no room for a handle"));
+            } else {
+                state.counters.inc(NodeCounters.JOURNAL_WAITS);
+                try {
+                    state.parkForJournal(retry);
+                } catch (RuntimeException failure) {
+                    fail(failure);
+                }
+            }
+        }
+        return handle;
+    }
+
+    /** Runs {@code work} as one journaled step of the inode, then {@code next}; a failed step is undone. */
+    final void inHandle(int credits, boolean nowait, Consumer<Handle> work, Runnable next) {
+        Handle handle = handleOrPark(credits, nowait, () -> inHandle(credits, false, work, next));
+        if (handle == null) {
+            return;
+        }
+        try {
+            work.accept(handle);
+        } catch (RuntimeException failure) {
+            inode().abortStep(handle);
+            fail(failure);
+            return;
+        }
+        if (closeStep(handle)) {
+            continueWith(next);
+        }
+    }
+
+    private boolean closeStep(Handle handle) {
+        try {
+            inode().commitStep(handle);
+            return true;
+        } catch (RuntimeException failure) {
+            fail(failure);
+            return false;
+        }
+    }
+
+    /**
+     * Runs the steps of {@code kind} over {@code [from, to)}, each in its own handle, then
+     * {@code next}; {@code committed} learns what each committed step did.
+     */
+    final void runSteps(ExtentSteps.Kind kind, long from, long to, LongConsumer committed, Runnable next) {
+        runSteps(new ExtentSteps(inode(), kind, from, to), committed, next);
+    }
+
+    private void runSteps(ExtentSteps steps, LongConsumer committed, Runnable next) {
+        if (!steps.remaining()) {
+            next.run();
+            return;
+        }
+        inHandle(steps.nextCredits(), false, steps::step, () -> {
+            committed.accept(steps.lastStep().blocks());
+            runSteps(steps, committed, next);
+        });
+    }
+
+    /** Removes the extents of {@code [from, to)} and frees their blocks (ext4_ext_remove_space), then {@code next}. */
+    final void removeBlocks(long from, long to, Runnable next) {
+        runSteps(ExtentSteps.Kind.REMOVE, from, to, blocks -> { }, next);
+    }
+
+    /**
+     * ENOSPC unless {@code needed} blocks are free and not reserved (data blocks plus the growth
+     * of the file's node reservation); when blocks freed by uncommitted transactions would make up
+     * the difference, commits them and looks once more (ext4_should_retry_alloc), so that space
+     * given back by an unlink or punch is there for the next request.
+     */
+    final void ensureSpace(long needed, String what, Runnable next) {
+        ensureSpace(needed, what, false, next);
+    }
+
+    private void ensureSpace(long needed, String what, boolean retried, Runnable next) {
+        BlockAllocator allocator = state.volume.allocator();
+        if (needed <= allocator.availableBlocks()) {
+            next.run();
+        } else if (!retried && needed <= allocator.availableBlocks() + allocator.releasingBlocks()) {
+            state.counters.inc(NodeCounters.ENOSPC_RETRIES);
+            await(state.volume.journal().commit(), () -> ensureSpace(needed, what, true, next), this::fail);
+        } else {
+            fail(new Reply.Error(Errno.ENOSPC, what + " needs " + needed + " blocks, " + allocator.availableBlocks() + " free"));
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package dionode.node.inode;
+
+import dionode.node.extent.ExtentCorruptionException;
+import dionode.node.fs.Inode;
+import dionode.node.fs.NoSpaceException;
+import dionode.node.fs.Volume;
+import dionode.node.lock.InodeRwsem;
+import dionode.node.meta.Layout;
+import dionode.protocol.Errno;
+import dionode.protocol.message.Reply;
+import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * One inode actor's state, the part its rooms share: the file's metadata and whether it is there
+ * at all, {@code i_rwsem} and the requests it handed the lock to, the count of direct I/O in
+ * flight, the steps waiting for the journal, and every request not yet answered. The
+ * {@link InodeActor} owns it and hands it to each {@link InodeOp}; nothing else holds it.
+ * Confined to its inode actor: every method runs on the actor's thread.
+ */
+final class InodeState {
+    /** The file system block size, defined once for node.inode. */
+    static final int B = Layout.BLOCK_SIZE;
+    static final int BLOCK_BITS = Integer.numberOfTrailingZeros(B);
+
+    final long ino;
+    final Volume volume;
+    final DataPath data;
+    final NodeCounters counters;
+    final int sectorSize;
+    final ActorRef<InodeCommand> self;
+    final InodeRwsem<InodeOp> rwsem;
+    final StepTrampoline steps = new StepTrampoline();
+    final DioCount dio;
+    final JournalParking parking;
+    /** Lock hand-offs to run, trampolined by the actor so a chain of grants never deepens the stack. */
+    private final ArrayDeque<InodeOp> granted = new ArrayDeque<>();
+    /** Every request admitted and not yet answered, so that none is left unanswered if the actor stops. */
+    private final Set<InodeOp> live = new HashSet<>();
+    private Inode inode;
+    private String corrupt;
+    /** No file at this number (never created, or unlinked). */
+    private boolean deleted;
+    /** This actor unlinked the file, so the number is given back when it stops. */
+    private boolean unlinkedHere;
+
+    InodeState(long ino, InodeContext ctx, ActorRef<InodeCommand> self) {
+        this.ino = ino;
+        this.volume = ctx.volume();
+        this.data = ctx.data();
+        this.counters = ctx.counters();
+        this.sectorSize = volume.device().sectorSize();
+        this.self = self;
+        this.rwsem = new InodeRwsem<>(ctx.maxWaiters());
+        this.dio = new DioCount(counters, steps);
+        this.parking = new JournalParking(volume.journal(), ctx.maxWaiters(),
+                step -> self.tell(new InodeCommand.Resume(step)));
+    }
+
+    /** Loads the inode's metadata (already in memory since mount: no I/O). */
+    void open() {
+        deleted = false;
+        try {
+            if (!volume.inodes().validIno(ino)) {
+                deleted = true;
+            } else {
+                inode = volume.open(ino);
+            }
+        } catch (ExtentCorruptionException corruption) {
+            corrupt = corruption.getMessage();
+        } catch (IllegalArgumentException notInUse) {
+            deleted = true;
+        }
+    }
+
+    /** The file's metadata; null once it is unlinked or when it was never there. */
+    Inode inode() {
+        return inode;
+    }
+
+    boolean deleted() {
+        return deleted;
+    }
+
+    /** Why the file is bad, or null. */
+    String corrupt() {
+        return corrupt;
+    }
+
+    boolean unlinkedHere() {
+        return unlinkedHere;
+    }
+
+    /** The file's slot was cleared: every later request answers ENOENT, and the number goes back when the actor stops. */
+    void markUnlinked() {
+        inode = null;
+        deleted = true;
+        unlinkedHere = true;
+    }
+
+    /** Completes {@code reply}, counting errors for {@code dionode stats}. */
+    void reply(CompletableFuture<Reply> reply, Reply answer) {
+        if (answer instanceof Reply.Error error) {
+            counters.inc(error.errno() == Errno.EAGAIN ? NodeCounters.EAGAIN : NodeCounters.ERRORS);
+        }
+        reply.complete(answer);
+    }
+
+    /** The error a failed step answers; corruption also marks the file bad. */
+    Reply.Error failure(Throwable thrown) {
+        Reply.Error error = Errnos.of(ino, thrown);
+        if (error.errno() == Errno.EFSCORRUPTED) {
+            corrupt = error.message();
+        }
+        return error;
+    }
+
+    /** jbd2_journal_start sleeping: {@code step} runs again when the journal may have room. */
+    void parkForJournal(Runnable step) {
+        if (!parking.park(step)) {
+            throw new NoSpaceException("journal wait queue of inode " + ino + " is full");
+        }
+    }
+
+    void admit(InodeOp op) {
+        live.add(op);
+    }
+
+    void answered(InodeOp op) {
+        live.remove(op);
+    }
+
+    /** Requests admitted and not yet answered. */
+    List<InodeOp> live() {
+        return List.copyOf(live);
+    }
+
+    int liveCount() {
+        return live.size();
+    }
+
+    /** {@code op} was handed the lock; it runs from the actor's grant loop. */
+    void handOver(InodeOp op) {
+        granted.add(op);
+    }
+
+    /** The next request handed the lock, or null. */
+    InodeOp nextGranted() {
+        return granted.poll();
+    }
+
+    /** Nothing held, waiting, in flight or parked: the actor may be passivated. */
+    boolean quiet() {
+        return live.isEmpty() && rwsem.idle() && dio.inFlight() == 0 && parking.size() == 0 && dio.drainWaiters() == 0
+                && granted.isEmpty();
+    }
+
+    InodeCommand.LockSnapshot snapshot() {
+        return new InodeCommand.LockSnapshot(rwsem.readers(), rwsem.writerHeld(), rwsem.waiting(), dio.inFlight(),
+                dio.drainWaiters(), parking.size(), live.size(), inode == null ? -1 : inode.size,
+                inode == null ? -1 : inode.disksize, inode == null ? 0 : inode.mode, inode != null && inode.orphan());
+    }
+}

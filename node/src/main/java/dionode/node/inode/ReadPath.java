@@ -1,0 +1,67 @@
+package dionode.node.inode;
+
+import static dionode.node.inode.InodeState.B;
+
+import dionode.node.lock.LockMode;
+import dionode.protocol.Errno;
+import dionode.protocol.IoFlags;
+import dionode.protocol.message.Reply;
+import dionode.protocol.message.Request;
+import dionode.protocol.wire.Wire;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Reads: ext4_dio_read_iter, under the shared lock; holes and unwritten blocks read as zeros, and
+ * a read past EOF is short. Confined to its inode actor.
+ */
+final class ReadPath {
+
+    private ReadPath() {
+    }
+
+    static void start(InodeState state, Request.Read read, CompletableFuture<Reply> reply) {
+        boolean buffered = IoFlags.has(read.flags(), IoFlags.BUFFERED);
+        Reply.Error bad = RangeChecks.badRange(read.offset(), read.length(), !buffered, state.sectorSize);
+        if (bad != null) {
+            state.reply(reply, bad);
+        } else if (read.length() > Wire.MAX_IO_BYTES) {
+            state.reply(reply, new Reply.Error(Errno.EINVAL, "read of " + read.length() + " bytes exceeds the maximum of "
+                    + Wire.MAX_IO_BYTES));
+        } else {
+            new ReadOp(state, reply, read.offset(), read.length()).acquire(LockMode.SHARED, IoFlags.has(read.flags(), IoFlags.NOWAIT));
+        }
+    }
+
+    /** One read, once it holds the shared lock. */
+    private static final class ReadOp extends InodeOp {
+        private final long offset;
+        private final int length;
+
+        ReadOp(InodeState state, CompletableFuture<Reply> reply, long offset, int length) {
+            super(state, reply);
+            this.offset = offset;
+            this.length = length;
+        }
+
+        @Override
+        void granted() {
+            int count = (int) Math.max(0, Math.min(length, inode().size - offset));
+            byte[] dst = new byte[count];
+            state.counters.inc(NodeCounters.READS);
+            state.counters.add(NodeCounters.BYTES_READ, count);
+            List<DataPath.ReadSeg> segs = count == 0 ? List.of() : IoPlan.read(inode()::map, offset, dst, count, B, state.sectorSize);
+            if (segs.isEmpty()) {
+                succeed(new Reply.Data(dst));
+                return;
+            }
+            await(state.dio.begin(() -> state.data.read(segs)), () -> {
+                state.dio.end();
+                succeed(new Reply.Data(dst));
+            }, thrown -> {
+                state.dio.end();
+                fail(thrown);
+            });
+        }
+    }
+}

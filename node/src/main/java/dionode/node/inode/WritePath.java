@@ -1,0 +1,306 @@
+package dionode.node.inode;
+
+import static dionode.node.inode.InodeState.B;
+import static dionode.node.inode.InodeState.BLOCK_BITS;
+
+import dionode.node.extent.ExtentFormat;
+import dionode.node.fs.Inode;
+import dionode.node.fs.StepResult;
+import dionode.node.lock.DioWriteChecks;
+import dionode.node.lock.LockDecision;
+import dionode.node.lock.LockMode;
+import dionode.node.meta.InodeRecord;
+import dionode.protocol.Errno;
+import dionode.protocol.IoFlags;
+import dionode.protocol.message.Reply;
+import dionode.protocol.message.Request;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Writes: ext4_dio_write_iter for direct writes (the lock decision of ext4_dio_write_checks,
+ * allocation as unwritten in ext4_iomap_begin, the device write, conversion and the size update
+ * in ext4_dio_write_end_io), and ext4_buffered_write_iter for buffered ones (exclusive, draining
+ * direct I/O first since patch 2), which become a read-modify-write of whole blocks; and fsync.
+ * Each write is one {@link WriteOp}. Confined to its inode actor.
+ */
+final class WritePath {
+    /** kiocb_modified: timestamps are logged at most this often when a write needs no handle anyway. */
+    private static final long TIMESTAMP_GRANULARITY_NANOS = 1_000_000_000L;
+
+    private WritePath() {
+    }
+
+    static void start(InodeState state, Request.Write write, CompletableFuture<Reply> reply) {
+        boolean buffered = IoFlags.has(write.flags(), IoFlags.BUFFERED);
+        Reply.Error bad = RangeChecks.badRange(write.offset(), write.data().length, !buffered, state.sectorSize);
+        if (bad != null) {
+            state.reply(reply, bad);
+        } else if (write.data().length == 0) {
+            state.reply(reply, new Reply.Written(0));
+        } else if (buffered && IoFlags.has(write.flags(), IoFlags.NOWAIT)) {
+            state.reply(reply, new Reply.Error(Errno.EOPNOTSUPP, "buffered writes cannot be NOWAIT"));
+        } else {
+            new WriteOp(state, reply, write.offset(), write.data(), write.flags()).start();
+        }
+    }
+
+    /** ext4_sync_file: commits the journal; takes no lock. */
+    static void fsync(InodeState state, CompletableFuture<Reply> reply) {
+        state.counters.inc(NodeCounters.DURABLE_COMMITS);
+        InodeOp op = new InodeOp(state, reply) {
+            @Override
+            void granted() {
+            }
+        };
+        op.await(state.volume.journal().commit(), () -> op.succeed(new Reply.Done()), op::fail);
+    }
+
+    /** One write, from the lock decision to its answer. */
+    private static final class WriteOp extends InodeOp {
+        private long offset;
+        private byte[] data;
+        private final int length;
+        private final long end;
+        private final boolean nowait;
+        private final boolean async;
+        private final boolean durable;
+        private final boolean buffered;
+        private LockDecision decision;
+        /** First block of the write, and the block after its last. */
+        private long firstBlock;
+        private long endBlock;
+        private long allocatePosition;
+        private long convertPosition;
+        private boolean orphanSet;
+        /** Between inode_dio_begin and _end: however the write ends, its I/O must stop counting as in flight. */
+        private boolean inDio;
+        private long allocated;
+        private long converted;
+
+        WriteOp(InodeState state, CompletableFuture<Reply> reply, long offset, byte[] data, int flags) {
+            super(state, reply);
+            this.offset = offset;
+            this.data = data;
+            this.length = data.length;
+            this.end = offset + data.length;
+            this.nowait = IoFlags.has(flags, IoFlags.NOWAIT);
+            this.async = IoFlags.has(flags, IoFlags.ASYNC);
+            this.durable = IoFlags.has(flags, IoFlags.DURABLE);
+            this.buffered = IoFlags.has(flags, IoFlags.BUFFERED);
+        }
+
+        /** ext4_dio_write_checks on the inode as it is now. */
+        private LockDecision decide() {
+            Inode inode = inode();
+            return DioWriteChecks.decide(offset, length, nowait, inode.size, inode.disksize, inode.nosec(), BLOCK_BITS, inode::map,
+                    inode.policy);
+        }
+
+        void start() {
+            if (buffered) {
+                state.counters.inc(NodeCounters.BUFFERED_WRITES);
+                acquire(LockMode.EXCLUSIVE, false);
+                return;
+            }
+            decision = decide();
+            if (decision.eagain()) {
+                fail(new Reply.Error(Errno.EAGAIN, "NOWAIT write needs the exclusive lock (" + decision.rule() + ")"));
+                return;
+            }
+            acquire(decision.mode(), nowait);
+        }
+
+        @Override
+        void granted() {
+            if (buffered) {
+                state.dio.await(this, this::readModify);
+                return;
+            }
+            // ext4_dio_write_checks runs again under the lock: the file may have changed while we waited
+            LockDecision now = decide();
+            if (now.exclusive() && held() == LockMode.SHARED) {
+                if (nowait) {
+                    fail(new Reply.Error(Errno.EAGAIN, "NOWAIT write needs the exclusive lock (" + now.rule() + ")"));
+                    return;
+                }
+                if (!tryUpgrade()) {
+                    state.counters.inc(NodeCounters.LOCK_UPGRADES);
+                    releaseLock();
+                    acquire(LockMode.EXCLUSIVE, false);
+                    return;
+                }
+            }
+            decision = now;
+            if (now.inodeDioWait()) {
+                state.dio.await(this, this::mapAndAllocate);
+            } else {
+                mapAndAllocate();
+            }
+        }
+
+        /** Buffered write: read the partial end blocks that hold data, merge, and write whole blocks. */
+        private void readModify() {
+            Inode inode = inode();
+            long readFirst = offset / B;
+            long readEnd = (end + B - 1) / B;
+            byte[] merged = new byte[(int) ((readEnd - readFirst) * B)];
+            List<DataPath.ReadSeg> reads = new ArrayList<>();
+            if (offset % B != 0) {
+                reads.addAll(IoPlan.read(inode::map, readFirst * B, merged, B, B, state.sectorSize));
+            }
+            if (end % B != 0 && (readEnd - 1 > readFirst || offset % B == 0)) {
+                int tailAt = (int) ((readEnd - 1 - readFirst) * B);
+                reads.addAll(IoPlan.read(inode::map, (readEnd - 1) * B, merged, B, B, state.sectorSize).stream()
+                        .map(seg -> new DataPath.ReadSeg(seg.deviceOffset(), seg.length(), merged, seg.dstOffset() + tailAt,
+                                seg.skip(), seg.copyLength()))
+                        .toList());
+            }
+            Runnable merge = () -> {
+                System.arraycopy(data, 0, merged, (int) (offset - readFirst * B), length);
+                offset = readFirst * B;
+                data = merged;
+                decision = LockDecision.buffered(DioWriteChecks.extendingIo(end - length, length, inode().size, inode().disksize));
+                mapAndAllocate();
+            };
+            if (reads.isEmpty()) {
+                merge.run();
+            } else {
+                await(state.data.read(reads), merge, this::fail);
+            }
+        }
+
+        /** ext4_iomap_begin: NOWAIT refusals first (nothing changed yet), then allocation as unwritten. */
+        private void mapAndAllocate() {
+            firstBlock = offset / B;
+            endBlock = (offset + data.length + B - 1) / B;
+            long holes = inode().holeBlocks(firstBlock, endBlock);
+            if (nowait && holes > 0) {
+                fail(new Reply.Error(Errno.EAGAIN, "NOWAIT write would allocate " + holes + " blocks"));
+                return;
+            }
+            ensureSpace(holes + inode().reserveGrowth(holes), "write", () -> {
+                allocatePosition = holes == 0 ? endBlock : firstBlock;
+                metaStep();
+            });
+        }
+
+        private boolean extending() {
+            return decision.extending();
+        }
+
+        /** The metadata before the I/O: privileges, orphan entry, timestamps, allocation; as many steps as it takes. */
+        private void metaStep() {
+            Inode inode = inode();
+            boolean timestamps = state.volume.nowNanos() - inode.mtimeNanos >= TIMESTAMP_GRANULARITY_NANOS;
+            if (allocatePosition >= endBlock && (!extending() || orphanSet) && inode.nosec() && !timestamps) {
+                submit();
+                return;
+            }
+            int maxExtents = inode.extentsPerStep();
+            inHandle(inode.stepCredits(maxExtents), nowait, handle -> {
+                long now = state.volume.nowNanos();
+                if (!inode.nosec()) {
+                    inode.mode &= ~(InodeRecord.S_ISUID | InodeRecord.S_ISGID);
+                }
+                if (extending() && !orphanSet) {
+                    inode.flags |= InodeRecord.FLAG_ORPHAN;
+                    orphanSet = true;
+                }
+                inode.mtimeNanos = now;
+                inode.ctimeNanos = now;
+                if (allocatePosition < endBlock) {
+                    StepResult step = inode.allocateUnwritten(handle, allocatePosition, endBlock, maxExtents);
+                    allocatePosition = step.next();
+                    allocated += step.blocks();
+                }
+            }, this::metaStep);
+        }
+
+        /** The device write (iomap_dio_rw); an async write lets a shared lock go once it is submitted. */
+        private void submit() {
+            IoPlan.Write plan = IoPlan.write(inode()::map, offset, data, data.length, B);
+            state.counters.add(NodeCounters.ZEROED_BLOCKS, plan.zeroedBlocks());
+            state.counters.add(NodeCounters.ALLOCATED_BLOCKS, allocated);
+            state.counters.inc(NodeCounters.WRITES);
+            state.counters.add(NodeCounters.BYTES_WRITTEN, length);
+            state.counters.inc(held() == LockMode.EXCLUSIVE ? NodeCounters.WRITE_EXCLUSIVE : NodeCounters.WRITE_SHARED);
+            inDio = true;
+            CompletableFuture<Void> io = state.dio.begin(() -> state.data.write(plan.segs()));
+            if (async && !decision.forceWait()) {
+                releaseLock();
+            }
+            convertPosition = firstBlock;
+            await(io, this::convertStep, this::fail);
+        }
+
+        /** ext4_dio_write_end_io: unwritten to written, then i_size/i_disksize for an extending write. */
+        private void convertStep() {
+            Inode inode = inode();
+            boolean convert = convertPosition < endBlock && inode.anyUnwritten(convertPosition, endBlock);
+            if (!convert && !(extending() && orphanSet)) {
+                completed();
+                return;
+            }
+            int maxExtents = inode.extentsPerStep();
+            inHandle(inode.stepCredits(maxExtents), false, handle -> {
+                if (convert) {
+                    StepResult step = inode.convertWritten(convertPosition, endBlock, maxExtents);
+                    convertPosition = step.next();
+                    converted += step.blocks();
+                } else {
+                    convertPosition = endBlock;
+                }
+                if (convertPosition >= endBlock && extending()) {
+                    inode.size = Math.max(inode.size, end);
+                    inode.disksize = Math.max(inode.disksize, end);
+                    inode.flags &= ~InodeRecord.FLAG_ORPHAN;
+                    orphanSet = false;
+                }
+            }, this::convertStep);
+        }
+
+        private void completed() {
+            state.counters.add(NodeCounters.CONVERTED_BLOCKS, converted);
+            endDio();
+            if (durable) {
+                state.counters.inc(NodeCounters.DURABLE_COMMITS);
+                await(state.volume.journal().commit(), () -> succeed(new Reply.Written(length)), this::fail);
+            } else {
+                succeed(new Reply.Written(length));
+            }
+        }
+
+        private void endDio() {
+            if (inDio) {
+                inDio = false;
+                state.dio.end();
+            }
+        }
+
+        /**
+         * A failed write (its data did not reach the device, or a conversion after it failed)
+         * stops counting as direct I/O in flight, or every later inode_dio_wait (truncate, unlink)
+         * would wait for it forever. A failed extending write first gives back the blocks it
+         * allocated past i_size and leaves the orphan list (ext4_truncate_failed_write); a failure
+         * of that cleanup leaves it to mount.
+         */
+        @Override
+        void fail(Throwable thrown) {
+            Reply.Error error = state.failure(thrown);
+            if (!orphanSet || inode() == null) {
+                endDio();
+                fail(error);
+                return;
+            }
+            orphanSet = false;
+            long keep = (inode().size + B - 1) / B;
+            removeBlocks(keep, ExtentFormat.MAX_LBLK + 1, () -> inHandle(inode().stepCredits(0), false,
+                    handle -> inode().flags &= ~InodeRecord.FLAG_ORPHAN, () -> {
+                        endDio();
+                        fail(error);
+                    }));
+        }
+    }
+}
