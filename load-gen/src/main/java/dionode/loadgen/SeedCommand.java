@@ -94,7 +94,7 @@ public final class SeedCommand implements Callable<Integer> {
         };
         List<LockPolicy> pols = policies.stream().map(LockPolicy::parse).distinct().toList();
         nodeOptions.check();
-        if (duration < 1 || iodepth < 1 || warmup < 0 || jobs.isEmpty() || jobs.stream().anyMatch(j -> j < 1)) {
+        if (duration < 1 || iodepth < 1 || warmup < 0 || jobs.isEmpty() || jobs.stream().anyMatch(count -> count < 1)) {
             throw new IllegalArgumentException("--duration, --iodepth and --jobs must be positive");
         }
         long maxFile = (maxFileMib != null ? maxFileMib
@@ -162,7 +162,7 @@ public final class SeedCommand implements Callable<Integer> {
         if (png != null) {
             Report.writePng(png, rows);
         }
-        return rows.stream().anyMatch(r -> r.errors() > 0) ? 1 : 0;
+        return rows.stream().anyMatch(row -> row.errors() > 0) ? 1 : 0;
     }
 
     /** Rows in table order: test, jobs, then policies as given, then the baseline. */
