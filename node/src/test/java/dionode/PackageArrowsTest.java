@@ -33,7 +33,7 @@ class PackageArrowsTest {
             "dionode.node.alloc", "dionode.node.journal", "dionode.node.meta");
     /** protocol's packages from the top down: each may import those below it, and nothing else. */
     private static final List<String> PROTOCOL_LAYERS = List.of("dionode.protocol.client", "dionode.protocol.wire",
-            "dionode.protocol.message", "dionode.protocol");
+            "dionode.protocol.message", "dionode.protocol", "dionode.protocol.util");
     /** Where actors and streams live; everything else stays plain Java, testable without an ActorSystem. */
     private static final Set<String> MAY_USE_PEKKO = Set.of("dionode.cli", "dionode.node.nbd", "dionode.node.server",
             "dionode.node.namespace", "dionode.node.inode");
@@ -59,12 +59,13 @@ class PackageArrowsTest {
         // the native I/O interface knows nothing above it, not even the wire's errno
         allowed.put("dionode.node.device", Set.of());
         Set<String> loadGen = new TreeSet<>(protocol);
-        // only for --embedded: a node in the same JVM
-        loadGen.addAll(List.of("dionode.node.server", "dionode.node.device"));
+        // only for --embedded (a node in the same JVM) and the baseline; cli.option for its options
+        loadGen.addAll(List.of("dionode.node.server", "dionode.node.device", "dionode.cli.option"));
         allowed.put("dionode.loadgen", loadGen);
         allowed.put("dionode.cli.common", Set.of());
+        allowed.put("dionode.cli.option", Set.of("dionode.protocol.util"));
         Set<String> client = new TreeSet<>(protocol);
-        client.add("dionode.cli.common");
+        client.addAll(List.of("dionode.cli.common", "dionode.cli.option"));
         allowed.put("dionode.cli.client", client);
         Set<String> cli = new TreeSet<>(allowed.keySet());
         cli.add("dionode.cli.client");

@@ -1,8 +1,10 @@
 package dionode.loadgen;
 
+import dionode.cli.option.SizeConverter;
 import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
+import dionode.protocol.util.Sizes;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -16,6 +18,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -28,23 +31,20 @@ import picocli.CommandLine.Option;
             "jobs, iodepth, duration, target layout; closed loop, or open loop with --rate (latency counted from the",
             "scheduled send time, so back-pressure shows as latency instead of being hidden)."})
 public final class RunCommand implements Callable<Integer> {
-    @Option(names = "--target", paramLabel = "HOST:PORT", description = "node to load (default: --embedded)")
-    String target;
-
-    @Option(names = "--embedded", description = "start a node in this JVM on a temporary device in --dir (the default)")
-    boolean embedded;
+    @Mixin
+    NodeOptions nodeOptions;
 
     @Option(names = "--pattern", paramLabel = "seq|random", description = "offsets within each job's region (default: ${DEFAULT-VALUE})")
     String pattern = "seq";
 
-    @Option(names = "--bs", paramLabel = "BYTES", converter = Sizes.class, description = "request size, e.g. 8k, 14336 (default: 8k)")
+    @Option(names = "--bs", paramLabel = "BYTES", converter = SizeConverter.class, description = "request size, e.g. 8k, 14336 (default: 8k)")
     long bs = 8192;
 
-    @Option(names = "--stride", paramLabel = "BYTES", converter = Sizes.class,
+    @Option(names = "--stride", paramLabel = "BYTES", converter = SizeConverter.class,
             description = "distance between request slots, e.g. 16k with --bs 14336 for the seed's Test 2 (default: --bs)")
     Long stride;
 
-    @Option(names = "--align-offset", paramLabel = "BYTES", converter = Sizes.class,
+    @Option(names = "--align-offset", paramLabel = "BYTES", converter = SizeConverter.class,
             description = "added to every offset, e.g. 512 for unaligned direct I/O (default: 0)")
     long alignOffset;
 
@@ -107,14 +107,9 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--node-pid", paramLabel = "PID", description = "a node process to sample (VmRSS from /proc) in the timeline")
     Long nodePid;
 
-    @Option(names = "--dir", paramLabel = "DIR", description = "where an embedded node's device goes (default: .)")
-    Path dir = Path.of(".");
-
     @Override
     public Integer call() throws Exception {
-        if (target != null && embedded) {
-            throw new IllegalArgumentException("give --target or --embedded, not both");
-        }
+        nodeOptions.check();
         if (jobs < 1 || iodepth < 1 || duration < 1 || regionMib < 1 || bs < 1 || bs > (16 << 20) || alignOffset < 0
                 || (stride != null && (stride < bs || stride > (1L << 30)))) {
             throw new IllegalArgumentException("--jobs, --iodepth, --duration, --region-mib, --bs must be positive");
@@ -125,22 +120,19 @@ public final class RunCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--pattern wants seq or random");
         };
         LoadEngine.Phase[] phases = parsePhases(rate, duration);
-        double[] rates = new double[phases.length];
-        for (int i = 0; i < phases.length; i++) {
-            rates[i] = phases[i].rate();
-        }
+        boolean openLoop = phases.length > 0;
         boolean retry = switch (eagain) {
             case "retry" -> true;
             case "count" -> false;
             default -> throw new IllegalArgumentException("--eagain wants retry or count");
         };
-        boolean asyncFlag = async != null ? async : iodepth > 1 || rates.length > 0;
+        boolean asyncFlag = async != null ? async : iodepth > 1 || openLoop;
         LockPolicy pol = LockPolicy.parse(policy);
         long region = (long) regionMib << 20;
         long fileBytes = region * jobs;
         String name = file != null ? file : "load-gen-run-" + ProcessHandle.current().pid();
         PrintStream out = System.out;
-        try (Target node = target != null ? Target.remote(target) : Target.embedded(dir, fileBytes);
+        try (Target node = nodeOptions.open(fileBytes);
                 NodeClient control = NodeClient.connect(node.host(), node.port())) {
             long t0 = System.nanoTime();
             FileId file = prepare(node, control, name, pol, fileBytes);
@@ -151,13 +143,13 @@ public final class RunCommand implements Callable<Integer> {
             int step = stride != null ? stride.intValue() : bytes;
             long lag = maxLag == null ? Long.MAX_VALUE : (long) (maxLag * 1e9);
             LoadEngine.Spec spec = new LoadEngine.Spec(file, jobs, iodepth, asyncFlag, TimeUnit.SECONDS.toNanos(duration), phases, lag, bytes,
-                    readPct, nowaitPct, retry, rates.length > 0 ? maxInFlight : iodepth + 2,
+                    readPct, nowaitPct, retry, openLoop ? maxInFlight : iodepth + 2,
                     job -> OffsetSource.slots(job * region, region, step, bytes, align, random, 0x10ad + job));
             LoadEngine engine = new LoadEngine(spec);
             out.printf(Locale.ROOT, "load-gen run: %s, file %s (%s, %s, %d MiB per job), layout %.2f s%n", node, name, pol, layout,
                     regionMib, layoutS);
             out.printf(Locale.ROOT, "  %d job(s), %s, %s %d bytes at +%d, %d%% reads, %d%% NOWAIT (EAGAIN: %s)%n", jobs,
-                    rates.length > 0 ? "open loop " + describe(phases) + (maxLag != null ? ", max lag " + maxLag + " s" : "")
+                    openLoop ? "open loop " + describe(phases) + (maxLag != null ? ", max lag " + maxLag + " s" : "")
                             : (iodepth == 1 && !asyncFlag ? "sync (1 in flight)" : iodepth + " in flight") + " for " + duration + " s",
                     pattern, bytes, align, readPct, nowaitPct, eagain);
             Thread sampler = timeline ? startTimeline(engine, control, out) : null;
@@ -183,8 +175,8 @@ public final class RunCommand implements Callable<Integer> {
         Layouts.awaitFreeBlocks(control, (fileBytes + fileBytes / 32) / SeedTest.BLOCK, 10_000);
         switch (layout) {
             case "test1", "test2" -> {
-                SeedTest t = SeedTest.of(layout.charAt(4) - '0');
-                return Layouts.buildVerified(node.host(), node.port(), control, name, pol, t, fileBytes);
+                SeedTest test = SeedTest.of(layout.charAt(4) - '0');
+                return Layouts.buildVerified(node.host(), node.port(), control, name, pol, test, fileBytes);
             }
             case "written", "unwritten", "hole" -> {
                 FileId file = control.create(name, pol, 0644, true).toCompletableFuture().join().file();
@@ -209,32 +201,43 @@ public final class RunCommand implements Callable<Integer> {
         }
         LoadEngine.Phase[] out = new LoadEngine.Phase[items.size()];
         for (int i = 0; i < out.length; i++) {
-            String s = items.get(i).trim();
-            double secs = defaultSeconds;
-            int at = s.indexOf('@');
-            if (at >= 0) {
-                String d = s.substring(at + 1);
-                secs = Double.parseDouble(d.endsWith("s") ? d.substring(0, d.length() - 1) : d);
-                s = s.substring(0, at);
-            }
-            if (s.endsWith("/s")) {
-                s = s.substring(0, s.length() - 2);
-            }
-            out[i] = new LoadEngine.Phase(Sizes.parse(s), (long) (secs * 1e9));
+            out[i] = parsePhase(items.get(i), defaultSeconds);
         }
         return out;
     }
 
-    private static String describe(LoadEngine.Phase[] phases) {
-        List<String> s = new ArrayList<>();
-        for (LoadEngine.Phase p : phases) {
-            s.add(String.format(Locale.ROOT, "%.0f/s for %.0f s", p.rate(), p.nanos() / 1e9));
+    /** One {@code N[/s][@S]} item; N may have a k/m/g suffix like a size ({@link Sizes}). */
+    private static LoadEngine.Phase parsePhase(String text, int defaultSeconds) {
+        String item = text.trim();
+        double secs = defaultSeconds;
+        long perSecond;
+        try {
+            int at = item.indexOf('@');
+            if (at >= 0) {
+                String seconds = item.substring(at + 1);
+                secs = Double.parseDouble(seconds.endsWith("s") ? seconds.substring(0, seconds.length() - 1) : seconds);
+                item = item.substring(0, at);
+            }
+            if (item.endsWith("/s")) {
+                item = item.substring(0, item.length() - 2);
+            }
+            perSecond = Sizes.parse(item);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--rate wants N[/s][@S] (e.g. 20000/s@10), got '" + text + "'");
         }
-        return String.join(" then ", s);
+        return new LoadEngine.Phase(perSecond, (long) (secs * 1e9));
+    }
+
+    private static String describe(LoadEngine.Phase[] phases) {
+        List<String> described = new ArrayList<>();
+        for (LoadEngine.Phase p : phases) {
+            described.add(String.format(Locale.ROOT, "%.0f/s for %.0f s", p.rate(), p.nanos() / 1e9));
+        }
+        return String.join(" then ", described);
     }
 
     private Thread startTimeline(LoadEngine engine, NodeClient control, PrintStream out) {
-        Thread t = new Thread(() -> {
+        Thread sampler = new Thread(() -> {
             out.println("  timeline:");
             out.printf("  %5s %9s %9s %9s %9s %9s %8s %8s %8s %s%n", "t_s", "sent/s", "done/s", "in_flight", "p50_us", "p99_us", "eagain",
                     "errors", "dropped", nodePid != null ? "node_rss_MiB node_dio_in_flight" : "node_dio_in_flight");
@@ -252,8 +255,8 @@ public final class RunCommand implements Callable<Integer> {
                     continue;
                 }
                 sec++;
-                LoadEngine.Counts c = engine.snapshot();
-                Histogram h = engine.intervalLatency();
+                LoadEngine.Counts now = engine.snapshot();
+                Histogram latency = engine.intervalLatency();
                 String node;
                 try {
                     Long dio = control.stats().toCompletableFuture().get(1, TimeUnit.SECONDS).get("dio_in_flight");
@@ -264,25 +267,25 @@ public final class RunCommand implements Callable<Integer> {
                 if (nodePid != null) {
                     node = rssMib(nodePid) + " " + node;
                 }
-                out.printf(Locale.ROOT, "  %5d %9d %9d %9d %9.0f %9.0f %8d %8d %8d %s%n", sec, c.sent() - prev.sent(),
-                        c.ok() + c.errors() - prev.ok() - prev.errors(), c.inFlight(),
-                        h.getTotalCount() == 0 ? 0.0 : h.getValueAtPercentile(50) / 1e3,
-                        h.getTotalCount() == 0 ? 0.0 : h.getValueAtPercentile(99) / 1e3, c.eagain() - prev.eagain(),
-                        c.errors() - prev.errors(), c.dropped() - prev.dropped(), node);
+                out.printf(Locale.ROOT, "  %5d %9d %9d %9d %9.0f %9.0f %8d %8d %8d %s%n", sec, now.sent() - prev.sent(),
+                        now.ok() + now.errors() - prev.ok() - prev.errors(), now.inFlight(),
+                        latency.getTotalCount() == 0 ? 0.0 : latency.getValueAtPercentile(50) / 1e3,
+                        latency.getTotalCount() == 0 ? 0.0 : latency.getValueAtPercentile(99) / 1e3, now.eagain() - prev.eagain(),
+                        now.errors() - prev.errors(), now.dropped() - prev.dropped(), node);
                 out.flush();
-                prev = c;
+                prev = now;
             }
         }, "load-gen-timeline");
-        t.setDaemon(true);
-        t.start();
-        return t;
+        sampler.setDaemon(true);
+        sampler.start();
+        return sampler;
     }
 
     static String rssMib(long pid) {
         try {
-            for (String l : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-                if (l.startsWith("VmRSS:")) {
-                    return Long.toString(Long.parseLong(l.replaceAll("[^0-9]", "")) >> 10);
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.toString(Long.parseLong(line.replaceAll("[^0-9]", "")) >> 10);
                 }
             }
         } catch (IOException | RuntimeException ignored) {
@@ -315,21 +318,22 @@ public final class RunCommand implements Callable<Integer> {
         out.println("node stats (before -> after, delta):");
         Map<String, Long> keys = new TreeMap<>(after);
         before.forEach(keys::putIfAbsent);
-        for (String k : keys.keySet()) {
-            long b = before.getOrDefault(k, 0L);
-            long a = after.getOrDefault(k, 0L);
-            out.printf(Locale.ROOT, "  %-22s %14d -> %14d  %+d%n", k, b, a, a - b);
+        for (String key : keys.keySet()) {
+            long was = before.getOrDefault(key, 0L);
+            long is = after.getOrDefault(key, 0L);
+            out.printf(Locale.ROOT, "  %-22s %14d -> %14d  %+d%n", key, was, is, is - was);
         }
         out.flush();
     }
 
-    static void percentiles(PrintStream out, String label, Histogram h) {
-        if (h.getTotalCount() == 0) {
+    static void percentiles(PrintStream out, String label, Histogram latency) {
+        if (latency.getTotalCount() == 0) {
             out.printf("  %s: no samples%n", label);
             return;
         }
         out.printf(Locale.ROOT, "  %s us: p50 %.0f  p90 %.0f  p99 %.0f  p99.9 %.0f  max %.0f  (mean %.0f, n=%d)%n", label,
-                h.getValueAtPercentile(50) / 1e3, h.getValueAtPercentile(90) / 1e3, h.getValueAtPercentile(99) / 1e3,
-                h.getValueAtPercentile(99.9) / 1e3, h.getMaxValue() / 1e3, h.getMean() / 1e3, h.getTotalCount());
+                latency.getValueAtPercentile(50) / 1e3, latency.getValueAtPercentile(90) / 1e3,
+                latency.getValueAtPercentile(99) / 1e3, latency.getValueAtPercentile(99.9) / 1e3, latency.getMaxValue() / 1e3,
+                latency.getMean() / 1e3, latency.getTotalCount());
     }
 }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
@@ -15,6 +16,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -28,11 +30,8 @@ import picocli.CommandLine.Option;
             "sequentially with its own connection. The layout is rebuilt (new file) and checked with fiemap before",
             "every run. Without --target, a node is started in this JVM on a temporary device file in --dir."})
 public final class SeedCommand implements Callable<Integer> {
-    @Option(names = "--target", paramLabel = "HOST:PORT", description = "node to test (default: --embedded)")
-    String target;
-
-    @Option(names = "--embedded", description = "start a node in this JVM on a temporary device in --dir (the default)")
-    boolean embedded;
+    @Mixin
+    NodeOptions nodeOptions;
 
     @Option(names = "--test", paramLabel = "1|2|all", description = "which test (default: ${DEFAULT-VALUE})")
     String test = "all";
@@ -73,10 +72,6 @@ public final class SeedCommand implements Callable<Integer> {
     @Option(names = "--png", paramLabel = "FILE", description = "draw IOPS against jobs, a line per policy")
     Path png;
 
-    @Option(names = "--dir", paramLabel = "DIR",
-            description = "where the temporary device and baseline files go; must allow O_DIRECT (default: .)")
-    Path dir = Path.of(".");
-
     @Option(names = "--no-progress", description = "no progress bar on stderr")
     boolean noProgress;
 
@@ -98,10 +93,8 @@ public final class SeedCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--test wants 1, 2 or all, got " + test);
         };
         List<LockPolicy> pols = policies.stream().map(LockPolicy::parse).distinct().toList();
-        if (target != null && embedded) {
-            throw new IllegalArgumentException("give --target or --embedded, not both");
-        }
-        if (duration < 1 || iodepth < 1 || warmup < 0 || jobs.isEmpty() || jobs.stream().anyMatch(j -> j < 1)) {
+        nodeOptions.check();
+        if (duration < 1 || iodepth < 1 || warmup < 0 || jobs.isEmpty() || jobs.stream().anyMatch(count -> count < 1)) {
             throw new IllegalArgumentException("--duration, --iodepth and --jobs must be positive");
         }
         long maxFile = (maxFileMib != null ? maxFileMib
@@ -113,11 +106,11 @@ public final class SeedCommand implements Callable<Integer> {
         }
         List<Report.Row> measured = new ArrayList<>();
         int steps = tests.size() * jobs.size() * (pols.size() + (baseline ? 1 : 0));
-        try (Target node = target != null ? Target.remote(target) : startEmbedded(largest);
-                Baseline raw = baseline ? Baseline.create(dir, Math.min(BASELINE_FILE_BYTES, largest)) : null;
+        try (Target node = nodeOptions.remote() ? nodeOptions.open(largest) : startEmbedded(largest);
+                Baseline raw = baseline ? Baseline.create(nodeOptions.dir(), Math.min(BASELINE_FILE_BYTES, largest)) : null;
                 NodeClient control = NodeClient.connect(node.host(), node.port());
                 ProgressBar bar = progress(steps)) {
-            if (target != null) {
+            if (nodeOptions.remote()) {
                 checkRemoteSpace(control, largest);
             }
             if (warmup > 0) {
@@ -128,33 +121,34 @@ public final class SeedCommand implements Callable<Integer> {
                 for (int j : jobs) {
                     long used = 0;
                     for (LockPolicy p : pols) {
-                        long r = planner.region(t, p.cliName(), j, measured);
+                        long region = planner.region(t, p.cliName(), j, measured);
                         Report.Row row = null;
                         for (int attempt = 0; ; attempt++) {
                             message(bar, "test " + t.number() + " " + p.cliName() + " j" + j + (attempt > 0 ? " (again)" : ""));
-                            row = nodeRun(node, control, t, p, j, r, bar);
-                            long bigger = planner.grow(t, r, j, row.iops());
+                            row = nodeRun(node, control, t, p, j, region, bar);
+                            long bigger = planner.grow(t, region, j, row.iops());
                             if (row.exhaustedJobs() == 0 || bigger < 0 || attempt == MAX_RETRIES) {
                                 if (row.exhaustedJobs() > 0) {
                                     System.err.printf("%nload-gen: warning: test %d %s jobs=%d: %d job(s) reached the end of their"
                                             + " %d MiB region before %d s; raise --max-file-mib%n", t.number(), p.cliName(), j,
-                                            row.exhaustedJobs(), r >> 20, duration);
+                                            row.exhaustedJobs(), region >> 20, duration);
                                 }
                                 break;
                             }
                             System.err.printf("%nload-gen: test %d %s jobs=%d reached the end of its %d MiB regions at %,.0f IOPS;"
-                                    + " again with %d MiB%n", t.number(), p.cliName(), j, r >> 20, row.iops(), bigger >> 20);
-                            r = bigger;
+                                    + " again with %d MiB%n", t.number(), p.cliName(), j, region >> 20, row.iops(), bigger >> 20);
+                            region = bigger;
                         }
                         measured.add(row);
-                        used = Math.max(used, r);
+                        used = Math.max(used, region);
                         step(bar);
                     }
                     if (raw != null) {
                         message(bar, "test " + t.number() + " baseline j" + j);
-                        long r = Math.min(used > 0 ? used : planner.max(j), raw.bytes() / j / RegionPlanner.MIB * RegionPlanner.MIB);
-                        LoadEngine.Result res = raw.run(t, j, r, TimeUnit.SECONDS.toNanos(duration));
-                        measured.add(row(t, Report.BASELINE, j, res, 0, r));
+                        long region = Math.min(used > 0 ? used : planner.max(j),
+                                raw.bytes() / j / RegionPlanner.MIB * RegionPlanner.MIB);
+                        LoadEngine.Result res = raw.run(t, j, region, TimeUnit.SECONDS.toNanos(duration));
+                        measured.add(row(t, Report.BASELINE, j, res, 0, region));
                         step(bar);
                     }
                 }
@@ -168,7 +162,7 @@ public final class SeedCommand implements Callable<Integer> {
         if (png != null) {
             Report.writePng(png, rows);
         }
-        return rows.stream().anyMatch(r -> r.errors() > 0) ? 1 : 0;
+        return rows.stream().anyMatch(row -> row.errors() > 0) ? 1 : 0;
     }
 
     /** Rows in table order: test, jobs, then policies as given, then the baseline. */
@@ -177,26 +171,30 @@ public final class SeedCommand implements Callable<Integer> {
         for (SeedTest t : tests) {
             for (int j : jobs.stream().distinct().toList()) {
                 for (LockPolicy p : pols) {
-                    rows.stream().filter(r -> r.test() == t.number() && r.jobs() == j && r.policy().equals(p.cliName()))
-                            .reduce((a, b) -> b).ifPresent(out::add);
+                    lastOf(rows, t, j, p.cliName()).ifPresent(out::add);
                 }
-                rows.stream().filter(r -> r.test() == t.number() && r.jobs() == j && r.policy().equals(Report.BASELINE))
-                        .reduce((a, b) -> b).ifPresent(out::add);
+                lastOf(rows, t, j, Report.BASELINE).ifPresent(out::add);
             }
         }
         return out;
     }
 
+    /** The last row measured for a test, job count and column (a run repeated with a bigger region counts once). */
+    private static Optional<Report.Row> lastOf(List<Report.Row> rows, SeedTest test, int jobs, String column) {
+        return rows.stream().filter(row -> row.test() == test.number() && row.jobs() == jobs && row.policy().equals(column))
+                .reduce((earlier, later) -> later);
+    }
+
     /** A little unmeasured load of both tests so the first measured run does not pay for JIT compilation. */
     private void warmUp(Target node, NodeClient control) throws IOException, InterruptedException {
         for (SeedTest t : SeedTest.values()) {
-            int j = 2;
+            int warmJobs = 2;
             long region = 16 * RegionPlanner.MIB;
             String name = "load-gen-warmup-t" + t.number() + "-" + ProcessHandle.current().pid();
             Layouts.removeQuietly(control, name);
             Layouts.awaitFreeBlocks(control, (2 * region + region / 16) / SeedTest.BLOCK, 10_000);
-            FileId file = Layouts.buildVerified(node.host(), node.port(), control, name, LockPolicy.ZEROING_AWARE, t, region * j);
-            LoadEngine.Spec spec = LoadEngine.Spec.closed(file, j, 1, false, TimeUnit.MILLISECONDS.toNanos(warmup * 500L),
+            FileId file = Layouts.buildVerified(node.host(), node.port(), control, name, LockPolicy.ZEROING_AWARE, t, region * warmJobs);
+            LoadEngine.Spec spec = LoadEngine.Spec.closed(file, warmJobs, 1, false, TimeUnit.MILLISECONDS.toNanos(warmup * 500L),
                     t.writeBytes(), 0, 0, true, 4, job -> OffsetSource.seed(t, job * region, region));
             new LoadEngine(spec).run(node.host(), node.port(), TimeUnit.SECONDS.toNanos(30));
             Layouts.remove(control, name);
@@ -205,8 +203,8 @@ public final class SeedCommand implements Callable<Integer> {
 
     private Target startEmbedded(long largestFile) throws IOException {
         System.err.printf("load-gen: starting an embedded node on a %d MiB device in %s (largest file %d MiB)%n",
-                Target.deviceBytesFor(largestFile) >> 20, dir.toAbsolutePath().normalize(), largestFile >> 20);
-        return Target.embedded(dir, largestFile);
+                Target.deviceBytesFor(largestFile) >> 20, nodeOptions.dir().toAbsolutePath().normalize(), largestFile >> 20);
+        return nodeOptions.open(largestFile);
     }
 
     private static void checkRemoteSpace(NodeClient control, long largest) {
@@ -217,19 +215,19 @@ public final class SeedCommand implements Callable<Integer> {
         }
     }
 
-    private Report.Row nodeRun(Target node, NodeClient control, SeedTest t, LockPolicy p, int jobs, long region, ProgressBar bar)
-            throws IOException, InterruptedException {
-        String name = "load-gen-seed-t" + t.number() + "-" + p.cliName() + "-j" + jobs + "-" + ProcessHandle.current().pid();
+    private Report.Row nodeRun(Target node, NodeClient control, SeedTest test, LockPolicy policy, int jobs, long region,
+            ProgressBar bar) throws IOException, InterruptedException {
+        String name = "load-gen-seed-t" + test.number() + "-" + policy.cliName() + "-j" + jobs + "-" + ProcessHandle.current().pid();
         long fileBytes = region * jobs;
         Layouts.removeQuietly(control, name);
         long t0 = System.nanoTime();
         Layouts.awaitFreeBlocks(control, (fileBytes + fileBytes / 32) / SeedTest.BLOCK, 10_000);
         long t1 = System.nanoTime();
-        FileId file = Layouts.buildVerified(node.host(), node.port(), control, name, p, t, fileBytes);
+        FileId file = Layouts.buildVerified(node.host(), node.port(), control, name, policy, test, fileBytes);
         double layoutS = (System.nanoTime() - t0) / 1e9;
-        message(bar, "test " + t.number() + " " + p.cliName() + " j" + jobs + " (run)");
+        message(bar, "test " + test.number() + " " + policy.cliName() + " j" + jobs + " (run)");
         LoadEngine.Spec spec = LoadEngine.Spec.closed(file, jobs, iodepth, iodepth > 1, TimeUnit.SECONDS.toNanos(duration),
-                t.writeBytes(), 0, 0, true, iodepth + 2, job -> OffsetSource.seed(t, job * region, region));
+                test.writeBytes(), 0, 0, true, iodepth + 2, job -> OffsetSource.seed(test, job * region, region));
         LoadEngine.Result res = new LoadEngine(spec).run(node.host(), node.port(), TimeUnit.SECONDS.toNanos(60));
         long t2 = System.nanoTime();
         Layouts.remove(control, name);
@@ -238,17 +236,17 @@ public final class SeedCommand implements Callable<Integer> {
                     (t1 - t0) / 1e9, layoutS - (t1 - t0) / 1e9, res.wallNanos() / 1e9, (System.nanoTime() - t2) / 1e9);
         }
         if (res.errors() > 0) {
-            System.err.printf("%nload-gen: test %d %s jobs=%d: %d errors, first: %s%n", t.number(), p.cliName(), jobs, res.errors(),
-                    res.firstError());
+            System.err.printf("%nload-gen: test %d %s jobs=%d: %d errors, first: %s%n", test.number(), policy.cliName(), jobs,
+                    res.errors(), res.firstError());
         }
-        return row(t, p.cliName(), jobs, res, layoutS, region);
+        return row(test, policy.cliName(), jobs, res, layoutS, region);
     }
 
-    static Report.Row row(SeedTest t, String policy, int jobs, LoadEngine.Result res, double layoutS, long region) {
-        Histogram h = res.latencyNanos();
-        double p50 = h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(50) / 1e3;
-        double p99 = h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(99) / 1e3;
-        return new Report.Row(t.number(), policy, jobs, res.iops(), p50, p99, res.errors(), res.eagain(), res.wallNanos() / 1e9,
+    static Report.Row row(SeedTest test, String policy, int jobs, LoadEngine.Result res, double layoutS, long region) {
+        Histogram latency = res.latencyNanos();
+        double p50 = latency.getTotalCount() == 0 ? 0 : latency.getValueAtPercentile(50) / 1e3;
+        double p99 = latency.getTotalCount() == 0 ? 0 : latency.getValueAtPercentile(99) / 1e3;
+        return new Report.Row(test.number(), policy, jobs, res.iops(), p50, p99, res.errors(), res.eagain(), res.wallNanos() / 1e9,
                 layoutS, region, res.exhaustedJobs());
     }
 
@@ -262,9 +260,9 @@ public final class SeedCommand implements Callable<Integer> {
                 .setUpdateIntervalMillis(tty ? 500 : 10_000).build();
     }
 
-    private static void message(ProgressBar bar, String m) {
+    private static void message(ProgressBar bar, String text) {
         if (bar != null) {
-            bar.setExtraMessage(m);
+            bar.setExtraMessage(text);
         }
     }
 

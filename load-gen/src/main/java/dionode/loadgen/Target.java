@@ -3,6 +3,7 @@ package dionode.loadgen;
 import dionode.node.device.JnaNativeIO;
 import dionode.node.server.NodeConfig;
 import dionode.node.server.NodeServer;
+import dionode.protocol.util.HostPort;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,27 +17,21 @@ public final class Target implements AutoCloseable {
     /** Device space the node needs beside file data: journal, inode table, bitmaps, extent blocks. */
     static final long DEVICE_OVERHEAD_BYTES = 96L << 20;
 
-    private final String host;
-    private final int port;
+    private final HostPort address;
     private final NodeServer server;
     private final Path device;
     private final Thread cleanup;
 
-    private Target(String host, int port, NodeServer server, Path device, Thread cleanup) {
-        this.host = host;
-        this.port = port;
+    private Target(HostPort address, NodeServer server, Path device, Thread cleanup) {
+        this.address = address;
         this.server = server;
         this.device = device;
         this.cleanup = cleanup;
     }
 
-    /** Parses {@code HOST:PORT}. */
-    public static Target remote(String hostPort) {
-        int i = hostPort.lastIndexOf(':');
-        if (i <= 0 || i == hostPort.length() - 1) {
-            throw new IllegalArgumentException("--target wants HOST:PORT, got '" + hostPort + "'");
-        }
-        return new Target(hostPort.substring(0, i), Integer.parseInt(hostPort.substring(i + 1)), null, null, null);
+    /** A node running elsewhere, at {@code address}. */
+    public static Target remote(HostPort address) {
+        return new Target(address, null, null, null);
     }
 
     /**
@@ -52,7 +47,7 @@ public final class Target implements AutoCloseable {
         try {
             NodeConfig config = NodeConfig.defaults().withDevice(device, size, true).withAddress("127.0.0.1", 0);
             NodeServer server = NodeServer.start(config, new JnaNativeIO());
-            return new Target("127.0.0.1", server.address().getPort(), server, device, cleanup);
+            return new Target(new HostPort("127.0.0.1", server.address().getPort()), server, device, cleanup);
         } catch (IOException | RuntimeException e) {
             deleteQuietly(device);
             Runtime.getRuntime().removeShutdownHook(cleanup);
@@ -67,11 +62,11 @@ public final class Target implements AutoCloseable {
     }
 
     public String host() {
-        return host;
+        return address.host();
     }
 
     public int port() {
-        return port;
+        return address.port();
     }
 
     public boolean isEmbedded() {
@@ -85,7 +80,7 @@ public final class Target implements AutoCloseable {
 
     @Override
     public String toString() {
-        return isEmbedded() ? "embedded node on " + device + " (127.0.0.1:" + port + ")" : host + ":" + port;
+        return isEmbedded() ? "embedded node on " + device + " (" + address + ")" : address.toString();
     }
 
     @Override
@@ -101,9 +96,9 @@ public final class Target implements AutoCloseable {
         }
     }
 
-    static void deleteQuietly(Path p) {
+    static void deleteQuietly(Path file) {
         try {
-            Files.deleteIfExists(p);
+            Files.deleteIfExists(file);
         } catch (IOException ignored) {
             // best effort
         }

@@ -3,6 +3,7 @@ package dionode.loadgen;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dionode.cli.TestJson;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -42,7 +43,7 @@ class CommandsTest {
         List<String> rows = out.lines().filter(l -> l.matches("1\\s+[\\d,]+\\s+[\\d,]+\\s+[\\d,]+\\s+\\d+\\.\\d\\dx\\s+[\\d,]+")).toList();
         assertEquals(2, rows.size(), out);
         assertTrue(out.lines().anyMatch(l -> l.matches("JOBS\\s+overwrite-check\\s+aligned-shared\\s+zeroing-aware\\s+speedup\\s+baseline")));
-        Map<?, ?> top = (Map<?, ?>) Json.parse(Files.readString(json));
+        Map<?, ?> top = (Map<?, ?>) TestJson.parse(Files.readString(json));
         List<?> results = (List<?>) top.get("results");
         assertEquals(8, results.size(), "2 tests x (3 policies + baseline)");
         for (Object o : results) {

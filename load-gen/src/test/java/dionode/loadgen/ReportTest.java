@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dionode.cli.TestJson;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -29,7 +30,7 @@ class ReportTest {
 
     @Test
     void jsonHasExactlyTheContractFields() {
-        Object parsed = Json.parse(Report.json(ROWS));
+        Object parsed = TestJson.parse(Report.json(ROWS));
         Map<?, ?> top = assertInstanceOf(Map.class, parsed);
         assertEquals(Set.of("results"), top.keySet());
         List<?> results = assertInstanceOf(List.class, top.get("results"));

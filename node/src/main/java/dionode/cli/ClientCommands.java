@@ -19,11 +19,11 @@ public final class ClientCommands {
     private ClientCommands() {
     }
 
-    public static void register(CommandLine cl) {
+    public static void register(CommandLine commandLine) {
         for (Object command : new Object[] {new PutCommand(), new GetCommand(), new StatCommand(), new FiemapCommand(),
             new LsCommand(), new RmCommand(), new TruncateCommand(), new FallocateCommand(), new PunchCommand(),
             new SyncCommand(), new ChmodCommand(), new StatsCommand()}) {
-            cl.addSubcommand(command);
+            commandLine.addSubcommand(command);
         }
     }
 }

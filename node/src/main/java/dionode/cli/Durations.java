@@ -1,5 +1,6 @@
 package dionode.cli;
 
+import dionode.cli.option.UsageErrors;
 import java.time.Duration;
 import java.util.Locale;
 
@@ -8,36 +9,36 @@ public final class Durations {
     private Durations() {
     }
 
-    public static Duration parse(String s) {
-        String t = s.trim().toLowerCase(Locale.ROOT);
-        int i = 0;
-        while (i < t.length() && Character.isDigit(t.charAt(i))) {
-            i++;
+    public static Duration parse(String text) {
+        String spec = text.trim().toLowerCase(Locale.ROOT);
+        int digitsEnd = 0;
+        while (digitsEnd < spec.length() && Character.isDigit(spec.charAt(digitsEnd))) {
+            digitsEnd++;
         }
-        String unit = t.substring(i).trim();
+        String unit = spec.substring(digitsEnd).trim();
         try {
-            long v = Long.parseLong(t.substring(0, i));
-            Duration d = switch (unit) {
-                case "ms" -> Duration.ofMillis(v);
-                case "", "s" -> Duration.ofSeconds(v);
-                case "m", "min" -> Duration.ofMinutes(v);
-                case "h" -> Duration.ofHours(v);
+            long amount = Long.parseLong(spec.substring(0, digitsEnd));
+            Duration duration = switch (unit) {
+                case "ms" -> Duration.ofMillis(amount);
+                case "", "s" -> Duration.ofSeconds(amount);
+                case "m", "min" -> Duration.ofMinutes(amount);
+                case "h" -> Duration.ofHours(amount);
                 default -> null;
             };
-            if (d != null && !d.isZero()) {
-                return d;
+            if (duration != null && !duration.isZero()) {
+                return duration;
             }
         } catch (NumberFormatException | ArithmeticException e) {
             // said below
         }
-        throw new IllegalArgumentException("not a duration: '" + s + "' (examples: 30s, 500ms, 2m)");
+        throw new IllegalArgumentException("not a duration: '" + text + "' (examples: 30s, 500ms, 2m)");
     }
 
-    /** picocli converter. */
+    /** picocli converter: a bad duration is a usage error. */
     public static final class Converter implements picocli.CommandLine.ITypeConverter<Duration> {
         @Override
         public Duration convert(String value) {
-            return parse(value);
+            return UsageErrors.parse(value, Durations::parse);
         }
     }
 }

@@ -36,13 +36,13 @@ public final class FsckCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         List<Problem> problems;
         long files;
-        Superblock sb = null;
+        Superblock superblock = null;
         String fatal = null;
         try (BlockDevice dev = BlockDevice.open(device, new JnaNativeIO(), 0)) {
-            Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), true);
-            problems = v.problems();
-            files = v.names().size();
-            sb = v.superblock();
+            Volume volume = VolumeLoader.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), true);
+            problems = volume.problems();
+            files = volume.names().size();
+            superblock = volume.superblock();
         } catch (DeviceInUseException e) {
             // not a finding about the device: the one-line error and exit 1 of every command
             throw e;
@@ -52,30 +52,31 @@ public final class FsckCommand implements Callable<Integer> {
             fatal = e.getMessage();
         }
         if (json) {
-            StringBuilder s = new StringBuilder("{\"device\":").append(Json.str(device.toString()))
+            StringBuilder report = new StringBuilder("{\"device\":").append(Json.str(device.toString()))
                     .append(",\"clean\":").append(problems.isEmpty())
                     .append(",\"files\":").append(files)
-                    .append(",\"state\":").append(sb == null ? "null" : Json.str(sb.state().label()))
-                    .append(",\"last_mount\":").append(sb == null || sb.lastMountMillis() == 0 ? "null"
-                            : Json.str(Instant.ofEpochMilli(sb.lastMountMillis()).toString()))
-                    .append(",\"mounts\":").append(sb == null ? "null" : Long.toString(sb.mountCount()))
-                    .append(",\"unclean_mounts\":").append(sb == null ? "null" : Long.toString(sb.uncleanMounts()))
+                    .append(",\"state\":").append(superblock == null ? "null" : Json.str(superblock.state().label()))
+                    .append(",\"last_mount\":").append(superblock == null || superblock.lastMountMillis() == 0 ? "null"
+                            : Json.str(Instant.ofEpochMilli(superblock.lastMountMillis()).toString()))
+                    .append(",\"mounts\":").append(superblock == null ? "null" : Long.toString(superblock.mountCount()))
+                    .append(",\"unclean_mounts\":").append(superblock == null ? "null" : Long.toString(superblock.uncleanMounts()))
                     .append(",\"problems\":[");
             for (int i = 0; i < problems.size(); i++) {
-                Problem p = problems.get(i);
-                s.append(i > 0 ? "," : "").append("{\"ino\":").append(p.ino()).append(",\"kind\":").append(Json.str(p.kind()))
-                        .append(",\"detail\":").append(Json.str(p.detail())).append('}');
+                Problem problem = problems.get(i);
+                report.append(i > 0 ? "," : "").append("{\"ino\":").append(problem.ino())
+                        .append(",\"kind\":").append(Json.str(problem.kind()))
+                        .append(",\"detail\":").append(Json.str(problem.detail())).append('}');
             }
-            System.out.println(s.append("]}"));
+            System.out.println(report.append("]}"));
         } else {
-            for (Problem p : problems) {
-                System.out.println(p);
+            for (Problem problem : problems) {
+                System.out.println(problem);
             }
-            if (sb != null) {
-                System.out.println(device + ": state " + sb.state().label() + (sb.state() == Superblock.State.MOUNTED
-                        ? " (not cleanly unmounted)" : "") + ", " + sb.mountCount() + " mounts, " + sb.uncleanMounts()
-                        + " unclean" + (sb.lastMountMillis() == 0 ? ""
-                        : ", last mounted at " + Instant.ofEpochMilli(sb.lastMountMillis())));
+            if (superblock != null) {
+                System.out.println(device + ": state " + superblock.state().label() + (superblock.state() == Superblock.State.MOUNTED
+                        ? " (not cleanly unmounted)" : "") + ", " + superblock.mountCount() + " mounts, " + superblock.uncleanMounts()
+                        + " unclean" + (superblock.lastMountMillis() == 0 ? ""
+                        : ", last mounted at " + Instant.ofEpochMilli(superblock.lastMountMillis())));
             }
             System.out.println(device + ": " + (problems.isEmpty() ? "clean" : problems.size() + " problems") + ", " + files + " files");
         }

@@ -10,10 +10,10 @@ import picocli.CommandLine.Command;
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
-        CommandLine cl = new CommandLine(new Main());
-        ClientCommands.register(cl);
-        cl.setExecutionExceptionHandler(Main::failed);
-        int code = cl.execute(args);
+        CommandLine commandLine = new CommandLine(new Main());
+        ClientCommands.register(commandLine);
+        commandLine.setExecutionExceptionHandler(Main::failed);
+        int code = commandLine.execute(args);
         System.exit(code);
     }
 

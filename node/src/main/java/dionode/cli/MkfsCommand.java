@@ -1,6 +1,6 @@
 package dionode.cli;
 
-import dionode.cli.common.Sizes;
+import dionode.cli.option.SizeConverter;
 import dionode.node.device.BlockDevice;
 import dionode.node.device.DeviceFiles;
 import dionode.node.device.JnaNativeIO;
@@ -23,7 +23,7 @@ public final class MkfsCommand implements Callable<Integer> {
     @Option(names = "--device", required = true, description = "device file or block device")
     Path device;
 
-    @Option(names = "--size", converter = Sizes.Converter.class,
+    @Option(names = "--size", converter = SizeConverter.class,
             description = "size of a device file to create (required when it does not exist)")
     Long size;
 
@@ -54,10 +54,11 @@ public final class MkfsCommand implements Callable<Integer> {
             DeviceFiles.createFullyWritten(device, size, io);
         }
         try (BlockDevice dev = BlockDevice.open(device, io, 0)) {
-            Superblock sb = Mkfs.format(dev, inodes, LockPolicy.parse(policy), Clock.systemUTC());
-            Layout l = sb.layout();
+            Superblock superblock = Mkfs.format(dev, inodes, LockPolicy.parse(policy), Clock.systemUTC());
+            Layout layout = superblock.layout();
             System.out.printf("%s: %d blocks of %d bytes, sector %d, %d inodes, journal %d blocks, data from block %d%n",
-                    device, l.totalBlocks(), l.blockSize(), sb.sectorSize(), l.inodeCount(), l.journalBlocks(), l.dataStart());
+                    device, layout.totalBlocks(), layout.blockSize(), superblock.sectorSize(), layout.inodeCount(),
+                    layout.journalBlocks(), layout.dataStart());
         }
         return 0;
     }

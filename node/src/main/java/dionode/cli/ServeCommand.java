@@ -1,13 +1,15 @@
 package dionode.cli;
 
-import dionode.cli.common.Sizes;
+import dionode.cli.option.SizeConverter;
 import dionode.node.device.JnaNativeIO;
+import dionode.node.nbd.Nbd;
 import dionode.node.nbd.NbdServer;
 import dionode.node.server.Listener;
 import dionode.node.server.NodeConfig;
 import dionode.node.server.NodeServer;
 import dionode.node.server.WireLimits;
 import dionode.protocol.LockPolicy;
+import dionode.protocol.util.HostPort;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -31,7 +33,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--device", description = "device file or block device (default: ${DEFAULT-VALUE})")
     Path device = NodeConfig.DEFAULT_DEVICE;
 
-    @Option(names = "--size", converter = Sizes.Converter.class,
+    @Option(names = "--size", converter = SizeConverter.class,
             description = "size of the device file when it is created (default 1G)")
     Long size;
 
@@ -59,12 +61,12 @@ public final class ServeCommand implements Callable<Integer> {
                     + "500ms (default 30s)")
     Duration frameTimeout = WireLimits.DEFAULT_FRAME_TIMEOUT;
 
-    @Option(names = "--wire-buffer", converter = Sizes.Converter.class, paramLabel = "SIZE",
+    @Option(names = "--wire-buffer", converter = SizeConverter.class, paramLabel = "SIZE",
             description = "bytes of frames, requests and unsent replies the node holds over all connections; a connection "
                     + "that needs more stops being read until there is room (default: a quarter of the heap)")
     Long wireBuffer;
 
-    @Option(names = "--connection-buffer", converter = Sizes.Converter.class, paramLabel = "SIZE",
+    @Option(names = "--connection-buffer", converter = SizeConverter.class, paramLabel = "SIZE",
             description = "the same bytes for one connection: a client that does not read its replies stops being read "
                     + "(default 32M)")
     Long connectionBuffer;
@@ -92,7 +94,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .withPolicy(LockPolicy.parse(policy))
                 .withTuning(parallelism, ioThreads, sectorSize)
                 .withWire(wire);
-        NbdServer.Address nbdAddress = nbd == null ? null : NbdServer.parseAddress(nbd, host);
+        HostPort nbdAddress = nbd == null ? null : HostPort.parseListen(nbd, host, Nbd.DEFAULT_PORT, "NBD address");
         NodeServer node = NodeServer.start(config, new JnaNativeIO());
         Tcp.ServerBinding nbdBinding = null;
         if (nbdAddress != null) {
@@ -111,7 +113,7 @@ public final class ServeCommand implements Callable<Integer> {
         CountDownLatch stop = new CountDownLatch(1);
         // SIGTERM/SIGINT end the wait below, so the clean shutdown runs on the main thread and the exit status is 0
         for (String sig : new String[] {"TERM", "INT"}) {
-            sun.misc.Signal.handle(new sun.misc.Signal(sig), s -> stop.countDown());
+            sun.misc.Signal.handle(new sun.misc.Signal(sig), signal -> stop.countDown());
         }
         System.out.println("listening on " + node.address().getHostString() + ":" + node.address().getPort());
         if (nbdBinding != null) {

@@ -3,6 +3,7 @@ package dionode.cli.client;
 import dionode.protocol.client.NodeClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.TypeConversionException;
 
@@ -11,15 +12,15 @@ import picocli.CommandLine.TypeConversionException;
         description = {"Set file NAME's permission and setuid/setgid bits to octal MODE (e.g. 0644, 4755). "
             + "A setuid/setgid file takes the exclusive lock for every direct write (not IS_NOSEC)."})
 public final class ChmodCommand extends ClientCommand {
-    @Parameters(index = "0", paramLabel = "NAME", description = "file name")
-    String name;
+    @Mixin
+    FileName fileName;
 
     @Parameters(index = "1", paramLabel = "MODE", converter = OctalMode.class, description = "octal mode, at most 7777")
     int mode;
 
     @Override
     protected int run(NodeClient client) {
-        await(client.chmod(resolve(client, name), mode));
+        await(client.chmod(resolve(client, fileName.name), mode));
         return 0;
     }
 
@@ -28,9 +29,9 @@ public final class ChmodCommand extends ClientCommand {
         @Override
         public Integer convert(String value) {
             try {
-                int m = Integer.parseInt(value, 8);
-                if (m >= 0 && m <= 07777 && !value.startsWith("-") && !value.startsWith("+")) {
-                    return m;
+                int mode = Integer.parseInt(value, 8);
+                if (mode >= 0 && mode <= 07777 && !value.startsWith("-") && !value.startsWith("+")) {
+                    return mode;
                 }
             } catch (NumberFormatException e) {
                 // below

@@ -1,10 +1,12 @@
 package dionode.cli.client;
 
+import dionode.cli.option.HostPortConverter;
 import dionode.protocol.Errno;
 import dionode.protocol.FileId;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.client.NodeException;
 import dionode.protocol.message.Reply;
+import dionode.protocol.util.HostPort;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
@@ -29,9 +31,12 @@ public abstract class ClientCommand implements Callable<Integer> {
     /** Requests of put/get in flight at once. */
     static final int DEPTH = 8;
 
-    @Option(names = "--target", paramLabel = "HOST:PORT", defaultValue = Target.DEFAULT, converter = Target.Converter.class,
+    /** The node a client command talks to unless told otherwise: the one {@code dionode serve} starts. */
+    static final String DEFAULT_TARGET = "127.0.0.1:7070";
+
+    @Option(names = "--target", paramLabel = "HOST:PORT", defaultValue = DEFAULT_TARGET, converter = HostPortConverter.class,
             description = "the node (default: ${DEFAULT-VALUE})")
-    Target target;
+    HostPort target;
 
     @Spec
     CommandSpec spec;
@@ -75,8 +80,8 @@ public abstract class ClientCommand implements Callable<Integer> {
         try {
             return stage.toCompletableFuture().join();
         } catch (CompletionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
             }
             throw e;
         }

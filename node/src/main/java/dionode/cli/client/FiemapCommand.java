@@ -7,8 +7,8 @@ import dionode.protocol.message.Reply.FiemapExtent;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code dionode fiemap NAME}: every extent of a file, like {@code filefrag -v}. */
 @Command(name = "fiemap", mixinStandardHelpOptions = true,
@@ -17,44 +17,45 @@ import picocli.CommandLine.Parameters;
             "[{\"logical\":B,\"physical\":B,\"length\":B,",
             "  \"flags\":[\"last\",\"unwritten\",\"merged\"]},...]"})
 public final class FiemapCommand extends ClientCommand {
-    @Parameters(index = "0", paramLabel = "NAME", description = "file name")
-    String name;
+    @Mixin
+    FileName fileName;
 
     @Option(names = "--json", description = "print one JSON list")
     boolean json;
 
     @Override
     protected int run(NodeClient client) {
-        FileId file = resolve(client, name);
+        FileId file = resolve(client, fileName.name);
         List<FiemapExtent> extents = client.fiemapAll(file);
         if (json) {
-            StringBuilder b = new StringBuilder("[");
+            StringBuilder list = new StringBuilder("[");
             for (int i = 0; i < extents.size(); i++) {
-                FiemapExtent e = extents.get(i);
-                b.append(i > 0 ? "," : "").append("{\"logical\":").append(e.logical()).append(",\"physical\":").append(e.physical())
-                        .append(",\"length\":").append(e.length()).append(",\"flags\":[");
-                List<String> flags = flags(e.flags());
+                FiemapExtent extent = extents.get(i);
+                list.append(i > 0 ? "," : "").append("{\"logical\":").append(extent.logical())
+                        .append(",\"physical\":").append(extent.physical())
+                        .append(",\"length\":").append(extent.length()).append(",\"flags\":[");
+                List<String> flags = flags(extent.flags());
                 for (int k = 0; k < flags.size(); k++) {
-                    b.append(k > 0 ? "," : "").append('"').append(flags.get(k)).append('"');
+                    list.append(k > 0 ? "," : "").append('"').append(flags.get(k)).append('"');
                 }
-                b.append("]}");
+                list.append("]}");
             }
-            System.out.println(b.append(']'));
+            System.out.println(list.append(']'));
         } else {
-            Reply.FileStat s = await(client.stat(file));
-            long bs = s.blockSize();
-            System.out.printf("File size of %s is %d (%d block%s of %d bytes)%n", s.name(), s.size(), s.blocks(),
-                    s.blocks() == 1 ? "" : "s", bs);
+            Reply.FileStat stat = await(client.stat(file));
+            long blockSize = stat.blockSize();
+            System.out.printf("File size of %s is %d (%d block%s of %d bytes)%n", stat.name(), stat.size(), stat.blocks(),
+                    stat.blocks() == 1 ? "" : "s", blockSize);
             System.out.println(" ext:     logical_offset:        physical_offset: length: flags:");
             for (int i = 0; i < extents.size(); i++) {
-                FiemapExtent e = extents.get(i);
-                long l = e.logical() / bs;
-                long p = e.physical() / bs;
-                long n = e.length() / bs;
-                System.out.printf("%4d: %10d..%10d: %10d..%10d: %6d: %s%n", i, l, l + n - 1, p, p + n - 1, n,
-                        String.join(",", flags(e.flags())));
+                FiemapExtent extent = extents.get(i);
+                long logical = extent.logical() / blockSize;
+                long physical = extent.physical() / blockSize;
+                long blocks = extent.length() / blockSize;
+                System.out.printf("%4d: %10d..%10d: %10d..%10d: %6d: %s%n", i, logical, logical + blocks - 1, physical,
+                        physical + blocks - 1, blocks, String.join(",", flags(extent.flags())));
             }
-            System.out.printf("%s: %d extent%s found%n", s.name(), extents.size(), extents.size() == 1 ? "" : "s");
+            System.out.printf("%s: %d extent%s found%n", stat.name(), extents.size(), extents.size() == 1 ? "" : "s");
         }
         System.out.flush();
         return 0;

@@ -1,14 +1,14 @@
 package dionode.cli.client;
 
-import dionode.cli.common.Sizes;
+import dionode.cli.option.SizeConverter;
 import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.client.NodeClient;
 import java.io.IOException;
 import java.io.PrintStream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code dionode get NAME}: a file (or a range of it) to stdout, in pipelined reads of at most 1 MiB. */
 @Command(name = "get", mixinStandardHelpOptions = true,
@@ -17,14 +17,14 @@ import picocli.CommandLine.Parameters;
             + "direct (an unaligned end is read up to the sector boundary and trimmed); a read starting at an "
             + "unaligned offset is buffered up to the next sector boundary. Stops early at the end of the file."})
 public final class GetCommand extends ClientCommand {
-    @Parameters(index = "0", paramLabel = "NAME", description = "file name")
-    String name;
+    @Mixin
+    FileName fileName;
 
-    @Option(names = "--offset", paramLabel = "N", converter = Sizes.Converter.class, defaultValue = "0",
+    @Option(names = "--offset", paramLabel = "N", converter = SizeConverter.class, defaultValue = "0",
             description = "file offset of the first byte (default: ${DEFAULT-VALUE})")
     long offset;
 
-    @Option(names = "--length", paramLabel = "N", converter = Sizes.Converter.class,
+    @Option(names = "--length", paramLabel = "N", converter = SizeConverter.class,
             description = "bytes to copy (default: to the end of the file)")
     Long length;
 
@@ -36,29 +36,29 @@ public final class GetCommand extends ClientCommand {
 
     @Override
     protected int run(NodeClient client) throws IOException {
-        FileId file = resolve(client, name);
+        FileId file = resolve(client, fileName.name);
         long end = length != null ? offset + length : Math.max(offset, await(client.stat(file)).size());
         PrintStream out = System.out;
         Pipeline<Piece> window = new Pipeline<>(DEPTH, piece -> emit(out, piece));
         long pos = offset;
         while (pos < end && !eof && !outputFailed) {
             int misalign = (int) (pos % SECTOR);
-            int n;
+            int want;
             int ask;
             int flags = nowait ? IoFlags.NOWAIT : 0;
             if (misalign != 0) {
-                n = (int) Math.min(end - pos, SECTOR - misalign);
-                ask = n;
+                want = (int) Math.min(end - pos, SECTOR - misalign);
+                ask = want;
                 flags |= IoFlags.BUFFERED;
             } else {
-                n = (int) Math.min(end - pos, CHUNK);
-                ask = (n + SECTOR - 1) & -SECTOR;
+                want = (int) Math.min(end - pos, CHUNK);
+                ask = (want + SECTOR - 1) & -SECTOR;
             }
             long at = pos;
-            int want = n;
-            int f = flags;
-            window.submit(() -> client.read(file, at, ask, f).thenApply(d -> new Piece(d, want)));
-            pos += n;
+            int wanted = want;
+            int readFlags = flags;
+            window.submit(() -> client.read(file, at, ask, readFlags).thenApply(data -> new Piece(data, wanted)));
+            pos += want;
         }
         window.drain();
         out.flush();
@@ -73,10 +73,10 @@ public final class GetCommand extends ClientCommand {
         if (eof || outputFailed) {
             return;
         }
-        int n = Math.min(piece.data.length, piece.want);
-        out.write(piece.data, 0, n);
+        int got = Math.min(piece.data.length, piece.want);
+        out.write(piece.data, 0, got);
         outputFailed = out.checkError();
-        eof = n < piece.want;
+        eof = got < piece.want;
     }
 
     /** One read's reply and how many of its bytes were wanted. */

@@ -7,6 +7,7 @@ import dionode.protocol.message.Reply;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.CompletionException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -23,17 +24,17 @@ public final class LsCommand extends ClientCommand {
         List<Reply.DirEntry> entries = new ArrayList<>(await(client.list()));
         entries.sort(Comparator.comparing(Reply.DirEntry::name));
         if (!long_) {
-            for (Reply.DirEntry e : entries) {
-                System.out.println(e.name());
+            for (Reply.DirEntry entry : entries) {
+                System.out.println(entry.name());
             }
         } else {
-            Pipeline<Reply.FileStat> window = new Pipeline<>(DEPTH * 8, s -> {
-                if (s != null) {
-                    System.out.printf("%10d %14d %s%n", s.file().ino(), s.size(), s.name());
+            Pipeline<Reply.FileStat> window = new Pipeline<>(DEPTH * 8, stat -> {
+                if (stat != null) {
+                    System.out.printf("%10d %14d %s%n", stat.file().ino(), stat.size(), stat.name());
                 }
             });
-            for (Reply.DirEntry e : entries) {
-                window.submit(() -> client.stat(e.file()).exceptionally(LsCommand::gone));
+            for (Reply.DirEntry entry : entries) {
+                window.submit(() -> client.stat(entry.file()).exceptionally(LsCommand::gone));
             }
             window.drain();
         }
@@ -42,11 +43,11 @@ public final class LsCommand extends ClientCommand {
     }
 
     /** A file unlinked since the listing (its number maybe reused: ESTALE) is skipped; any other failure stands. */
-    private static Reply.FileStat gone(Throwable t) {
-        Throwable c = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
-        if (c instanceof NodeException n && (n.errno() == Errno.ENOENT || n.errno() == Errno.ESTALE)) {
+    private static Reply.FileStat gone(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (cause instanceof NodeException refused && (refused.errno() == Errno.ENOENT || refused.errno() == Errno.ESTALE)) {
             return null;
         }
-        throw c instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(c);
+        throw cause instanceof RuntimeException runtime ? runtime : new CompletionException(cause);
     }
 }

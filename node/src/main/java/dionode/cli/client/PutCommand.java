@@ -1,6 +1,7 @@
 package dionode.cli.client;
 
-import dionode.cli.common.Sizes;
+import dionode.cli.option.SizeConverter;
+import dionode.cli.option.UsageErrors;
 import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.LockPolicy;
@@ -11,10 +12,9 @@ import java.io.InputStream;
 import java.util.Arrays;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.TypeConversionException;
 
 /** {@code dionode put NAME}: stdin into a file, created if missing, streamed in pipelined 1 MiB writes. */
 @Command(name = "put", mixinStandardHelpOptions = true,
@@ -24,15 +24,15 @@ import picocli.CommandLine.TypeConversionException;
             + "buffered, so any length works. --nowait applies to the direct writes (the node refuses buffered "
             + "NOWAIT writes). Prints nothing on success."})
 public final class PutCommand extends ClientCommand {
-    @Parameters(index = "0", paramLabel = "NAME", description = "file name")
-    String name;
+    @Mixin
+    FileName fileName;
 
     @Option(names = "--policy", paramLabel = "P", converter = PolicyConverter.class,
             description = "lock policy when put creates the file: overwrite-check, aligned-shared or zeroing-aware "
                     + "(default: the node's)")
     LockPolicy policy;
 
-    @Option(names = "--offset", paramLabel = "N", converter = Sizes.Converter.class, defaultValue = "0",
+    @Option(names = "--offset", paramLabel = "N", converter = SizeConverter.class, defaultValue = "0",
             description = "file offset of the first byte (default: ${DEFAULT-VALUE})")
     long offset;
 
@@ -62,11 +62,11 @@ public final class PutCommand extends ClientCommand {
 
     @Override
     protected int run(NodeClient client) throws IOException {
-        Reply.InodeInfo info = await(client.create(name, policy, 0644, false));
+        Reply.InodeInfo info = await(client.create(fileName.name, policy, 0644, false));
         FileId file = info.file();
         int direct = (nowait ? IoFlags.NOWAIT : 0) | (sync ? IoFlags.DURABLE : 0);
         int slow = IoFlags.BUFFERED | (sync ? IoFlags.DURABLE : 0);
-        Pipeline<Long> window = new Pipeline<>(DEPTH, n -> bytes += n);
+        Pipeline<Long> window = new Pipeline<>(DEPTH, written -> bytes += written);
         InputStream in = System.in;
         byte[] buf = new byte[CHUNK];
         long pos = offset;
@@ -100,7 +100,7 @@ public final class PutCommand extends ClientCommand {
             await(client.fsync(file));
         }
         if (verbose) {
-            System.err.printf("%s: %d bytes at offset %d in %d writes (%d buffered), ino %d%s%n", name, bytes, offset,
+            System.err.printf("%s: %d bytes at offset %d in %d writes (%d buffered), ino %d%s%n", fileName.name, bytes, offset,
                     writes, bufferedWrites, file.ino(), info.created() ? ", created" : "");
         }
         return 0;
@@ -119,11 +119,7 @@ public final class PutCommand extends ClientCommand {
     public static final class PolicyConverter implements ITypeConverter<LockPolicy> {
         @Override
         public LockPolicy convert(String value) {
-            try {
-                return LockPolicy.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new TypeConversionException(e.getMessage());
-            }
+            return UsageErrors.parse(value, LockPolicy::parse);
         }
     }
 }

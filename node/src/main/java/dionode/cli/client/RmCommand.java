@@ -2,17 +2,17 @@ package dionode.cli.client;
 
 import dionode.protocol.client.NodeClient;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 /** {@code dionode rm NAME}: unlink a file. */
 @Command(name = "rm", mixinStandardHelpOptions = true, description = "Remove file NAME (its blocks are freed).")
 public final class RmCommand extends ClientCommand {
-    @Parameters(index = "0", paramLabel = "NAME", description = "file name")
-    String name;
+    @Mixin
+    FileName fileName;
 
     @Override
     protected int run(NodeClient client) {
-        await(client.unlink(name));
+        await(client.unlink(fileName.name));
         return 0;
     }
 }

@@ -5,8 +5,8 @@ import dionode.protocol.client.NodeClient;
 import dionode.protocol.message.Reply;
 import java.time.Instant;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code dionode stat NAME}: a file's inode attributes and layout. */
 @Command(name = "stat", mixinStandardHelpOptions = true,
@@ -16,16 +16,16 @@ import picocli.CommandLine.Parameters;
             " \"mode\":\"0644\",\"policy\":\"zeroing-aware\",\"mtime_ns\":N,\"ctime_ns\":N,",
             " \"layout\":{\"extents\":N,\"written_blocks\":N,\"unwritten_blocks\":N}}"})
 public final class StatCommand extends ClientCommand {
-    @Parameters(index = "0", paramLabel = "NAME", description = "file name")
-    String name;
+    @Mixin
+    FileName fileName;
 
     @Option(names = "--json", description = "print one JSON object")
     boolean json;
 
     @Override
     protected int run(NodeClient client) {
-        Reply.FileStat s = await(client.stat(resolve(client, name)));
-        System.out.println(json ? json(s) : human(s));
+        Reply.FileStat stat = await(client.stat(resolve(client, fileName.name)));
+        System.out.println(json ? json(stat) : human(stat));
         System.out.flush();
         return 0;
     }
@@ -35,23 +35,25 @@ public final class StatCommand extends ClientCommand {
         return String.format("%04o", mode & 07777);
     }
 
-    static String json(Reply.FileStat s) {
-        Reply.Layout l = s.layout();
-        return "{\"ino\":" + s.file().ino() + ",\"generation\":" + Integer.toUnsignedString(s.file().generation())
-                + ",\"name\":" + Json.str(s.name()) + ",\"size\":" + s.size()
-                + ",\"disksize\":" + s.disksize() + ",\"blocks\":" + s.blocks() + ",\"block_size\":" + s.blockSize()
-                + ",\"mode\":" + Json.str(mode(s.mode())) + ",\"policy\":" + (s.policy() == null ? "null" : Json.str(s.policy().cliName()))
-                + ",\"mtime_ns\":" + s.mtimeNanos() + ",\"ctime_ns\":" + s.ctimeNanos()
-                + ",\"layout\":{\"extents\":" + l.extents() + ",\"written_blocks\":" + l.writtenBlocks()
-                + ",\"unwritten_blocks\":" + l.unwrittenBlocks() + "}}";
+    static String json(Reply.FileStat stat) {
+        Reply.Layout layout = stat.layout();
+        return "{\"ino\":" + stat.file().ino() + ",\"generation\":" + Integer.toUnsignedString(stat.file().generation())
+                + ",\"name\":" + Json.str(stat.name()) + ",\"size\":" + stat.size()
+                + ",\"disksize\":" + stat.disksize() + ",\"blocks\":" + stat.blocks() + ",\"block_size\":" + stat.blockSize()
+                + ",\"mode\":" + Json.str(mode(stat.mode()))
+                + ",\"policy\":" + (stat.policy() == null ? "null" : Json.str(stat.policy().cliName()))
+                + ",\"mtime_ns\":" + stat.mtimeNanos() + ",\"ctime_ns\":" + stat.ctimeNanos()
+                + ",\"layout\":{\"extents\":" + layout.extents() + ",\"written_blocks\":" + layout.writtenBlocks()
+                + ",\"unwritten_blocks\":" + layout.unwrittenBlocks() + "}}";
     }
 
-    static String human(Reply.FileStat s) {
-        Reply.Layout l = s.layout();
+    static String human(Reply.FileStat stat) {
+        Reply.Layout layout = stat.layout();
         return String.format("  File: %s%n Inode: %-12d Policy: %s%n  Size: %-12d Disksize: %-12d Blocks: %d (of %d bytes)%n"
                         + "  Mode: %s%nLayout: %d extents, %d written blocks, %d unwritten blocks%nModify: %s%nChange: %s",
-                s.name(), s.file().ino(), s.policy(), s.size(), s.disksize(), s.blocks(), s.blockSize(), mode(s.mode()),
-                l.extents(), l.writtenBlocks(), l.unwrittenBlocks(), time(s.mtimeNanos()), time(s.ctimeNanos()));
+                stat.name(), stat.file().ino(), stat.policy(), stat.size(), stat.disksize(), stat.blocks(), stat.blockSize(),
+                mode(stat.mode()), layout.extents(), layout.writtenBlocks(), layout.unwrittenBlocks(), time(stat.mtimeNanos()),
+                time(stat.ctimeNanos()));
     }
 
     private static String time(long nanos) {

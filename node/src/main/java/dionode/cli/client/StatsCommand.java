@@ -13,11 +13,11 @@ public final class StatsCommand extends ClientCommand {
     @Override
     protected int run(NodeClient client) {
         Map<String, Long> counters = await(client.stats());
-        StringBuilder b = new StringBuilder("{");
-        for (Map.Entry<String, Long> e : counters.entrySet()) {
-            b.append(b.length() > 1 ? "," : "").append(Json.str(e.getKey())).append(':').append(e.getValue());
+        StringBuilder object = new StringBuilder("{");
+        for (Map.Entry<String, Long> counter : counters.entrySet()) {
+            object.append(object.length() > 1 ? "," : "").append(Json.str(counter.getKey())).append(':').append(counter.getValue());
         }
-        System.out.println(b.append('}'));
+        System.out.println(object.append('}'));
         System.out.flush();
         return 0;
     }

@@ -5,24 +5,24 @@ public final class Json {
     private Json() {
     }
 
-    public static String str(String s) {
-        StringBuilder b = new StringBuilder(s.length() + 2).append('"');
-        for (char c : s.toCharArray()) {
+    public static String str(String text) {
+        StringBuilder quoted = new StringBuilder(text.length() + 2).append('"');
+        for (char c : text.toCharArray()) {
             switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
+                case '"' -> quoted.append("\\\"");
+                case '\\' -> quoted.append("\\\\");
+                case '\n' -> quoted.append("\\n");
+                case '\r' -> quoted.append("\\r");
+                case '\t' -> quoted.append("\\t");
                 default -> {
                     if (c < 0x20) {
-                        b.append(String.format("\\u%04x", (int) c));
+                        quoted.append(String.format("\\u%04x", (int) c));
                     } else {
-                        b.append(c);
+                        quoted.append(c);
                     }
                 }
             }
         }
-        return b.append('"').toString();
+        return quoted.append('"').toString();
     }
 }

@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
  * The node's one narrow native I/O interface (after Apache BookKeeper's
  * {@code NativeIO}): everything that needs libc goes through here, so that
  * everything above it can be tested against a fault-injecting twin
- * ({@link FaultyNativeIO}).
+ * ({@code FaultyNativeIO} and {@code PowerCutIO}, in the tests).
  *
  * <p>Calls map one to one onto Linux system calls and fail with a
  * {@link NativeIOException} carrying the errno. Flag and ioctl values are the

@@ -1,7 +1,7 @@
 /**
  * Direct (O_DIRECT) I/O on the node's device: the one narrow native interface
- * ({@link dionode.node.device.NativeIO}), its JNA implementation and its
- * fault-injecting twin, the positional {@link dionode.node.device.BlockDevice},
+ * ({@link dionode.node.device.NativeIO}) and its JNA implementation (its
+ * fault-injecting twins are in the tests), the positional {@link dionode.node.device.BlockDevice},
  * creation of fully written device files, aligned buffers and the bounded
  * device I/O pool.
  *

@@ -43,14 +43,6 @@ public final class NbdServer {
     private record Out(ByteString bytes, boolean last, long cost) {
     }
 
-    /** Where {@code --nbd [H:]P} says to listen. */
-    public record Address(String host, int port) {
-        @Override
-        public String toString() {
-            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
-        }
-    }
-
     private final Function<Request, CompletionStage<Reply>> node;
     private final int sectorSize;
     private final int parallelism;
@@ -146,63 +138,5 @@ public final class NbdServer {
             LOG.debug("closing NBD connection: {}", end.reason());
         }
         return replies.last(new Out(last, true, 0));
-    }
-
-    /**
-     * Parses {@code [H:]P}: {@code "10809"}, {@code "0.0.0.0:10809"}, {@code "[::1]:10809"}, a host
-     * alone ({@code "nbdhost"}, {@code "nbdhost:"}) or nothing for the default port 10809; the
-     * host defaults to {@code defaultHost}. Port 0 picks a free port.
-     */
-    public static Address parseAddress(String spec, String defaultHost) {
-        String s = spec == null ? "" : spec.trim();
-        String host = defaultHost;
-        String port;
-        if (s.startsWith("[")) {
-            int close = s.indexOf(']');
-            if (close < 0) {
-                throw new IllegalArgumentException("unclosed '[' in NBD address '" + spec + "'");
-            }
-            host = s.substring(1, close);
-            String rest = s.substring(close + 1);
-            if (!rest.isEmpty() && !rest.startsWith(":")) {
-                throw new IllegalArgumentException("expected ':' after ']' in NBD address '" + spec + "'");
-            }
-            port = rest.isEmpty() ? "" : rest.substring(1);
-        } else {
-            int colon = s.lastIndexOf(':');
-            if (colon >= 0 && s.indexOf(':') != colon) {
-                throw new IllegalArgumentException("write an IPv6 host in brackets: [" + s + "]:PORT");
-            }
-            if (colon >= 0) {
-                host = s.substring(0, colon);
-                port = s.substring(colon + 1);
-            } else if (!s.isEmpty() && s.chars().allMatch(Character::isDigit)) {
-                port = s;
-            } else {
-                host = s.isEmpty() ? defaultHost : s;
-                port = "";
-            }
-        }
-        if (host.isEmpty()) {
-            host = defaultHost;
-        }
-        if (port.isEmpty()) {
-            return new Address(host, Nbd.DEFAULT_PORT);
-        }
-        int p;
-        try {
-            p = Integer.parseInt(port);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("bad port '" + port + "' in NBD address '" + spec + "'");
-        }
-        if (p < 0 || p > 65535) {
-            throw new IllegalArgumentException("port " + p + " out of range in NBD address '" + spec + "'");
-        }
-        return new Address(host, p);
-    }
-
-    /** {@link #parseAddress(String, String)} with host 127.0.0.1. */
-    public static Address parseAddress(String spec) {
-        return parseAddress(spec, "127.0.0.1");
     }
 }

@@ -1,5 +1,6 @@
 package dionode.node.server;
 
+import dionode.protocol.util.HostPort;
 import java.io.IOException;
 import java.net.SocketException;
 import java.nio.channels.UnresolvedAddressException;
@@ -56,7 +57,7 @@ public final class Listener {
 
     /** {@code host:port}, an IPv6 host in brackets. */
     public static String address(String host, int port) {
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        return new HostPort(host, port).toString();
     }
 
     /** The operating system's reason (e.g. "address already in use"), found under Pekko's wrapper exception. */

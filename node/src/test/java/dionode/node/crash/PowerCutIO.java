@@ -1,6 +1,7 @@
 package dionode.node.crash;
 
 import dionode.node.device.AlignedBuffers;
+import dionode.node.device.ForwardingNativeIO;
 import dionode.node.device.NativeIO;
 import dionode.node.device.NativeIOException;
 import java.nio.ByteBuffer;
@@ -17,12 +18,13 @@ import java.util.Random;
  * such sector ends up holding any one of its versions (the one before the first unflushed write,
  * or any written since), chosen at random and independently, which is what a disk that may
  * persist its cache in any order, sector by sector, allows; from then on every write and flush
- * is silently dropped. A flush makes everything before it durable. Thread-safe (one lock around
- * every write and flush: slow, but the order is total).
+ * is silently dropped. A flush makes everything before it durable. Opens, closes, reads,
+ * fallocate, flock (a lock is no write: it reaches the kernel even after the cut, as the file's fd
+ * does) and the size queries pass straight through ({@link ForwardingNativeIO}). Thread-safe (one
+ * lock around every write and flush: slow, but the order is total).
  */
-public final class PowerCutIO implements NativeIO {
+public final class PowerCutIO extends ForwardingNativeIO {
     private static final int SECTOR = 512;
-    private final NativeIO delegate;
     /** fd -> (sector byte offset -> versions, the first one being the content before). */
     private final Map<Integer, Map<Long, List<byte[]>>> dirty = new HashMap<>();
     private boolean dead;
@@ -30,7 +32,7 @@ public final class PowerCutIO implements NativeIO {
     private final Map<Long, List<Long>> writers = new HashMap<>();
     private long writeNo;
     private boolean wholeWrites;
-    private final List<long[]> writeRanges = new ArrayList<>();
+    private final List<WriteRange> writeRanges = new ArrayList<>();
     /** Decides, in whole-writes mode, which unflushed writes the cut keeps; null = a coin per write. */
     private WriteFilter keep;
 
@@ -39,27 +41,16 @@ public final class PowerCutIO implements NativeIO {
     public interface WriteFilter {
         boolean keep(long offset, long count);
     }
+
+    /** The bytes one unflushed pwrite covered. */
+    private record WriteRange(long offset, long count) {
+    }
     private long flushes;
     private long sectorsRolledBack;
     private long sectorsDirtyAtCut;
 
     public PowerCutIO(NativeIO delegate) {
-        this.delegate = delegate;
-    }
-
-    @Override
-    public int open(String path, int flags, int mode) throws NativeIOException {
-        return delegate.open(path, flags, mode);
-    }
-
-    @Override
-    public void close(int fd) throws NativeIOException {
-        delegate.close(fd);
-    }
-
-    @Override
-    public long pread(int fd, ByteBuffer directBuf, int count, long offset) throws NativeIOException {
-        return delegate.pread(fd, directBuf, count, offset);
+        super(delegate);
     }
 
     @Override
@@ -73,7 +64,7 @@ public final class PowerCutIO implements NativeIO {
         ByteBuffer pre = AlignedBuffers.allocateAligned(count);
         pre.limit(count);
         long got = delegate.pread(fd, pre, count, offset);
-        Map<Long, List<byte[]>> sectors = dirty.computeIfAbsent(fd, k -> new HashMap<>());
+        Map<Long, List<byte[]>> sectors = dirty.computeIfAbsent(fd, newFd -> new HashMap<>());
         for (int i = 0; i < count / SECTOR; i++) {
             long at = offset + (long) i * SECTOR;
             List<byte[]> versions = sectors.get(at);
@@ -89,9 +80,9 @@ public final class PowerCutIO implements NativeIO {
                 sectors.put(at, versions);
             }
             versions.add(now);
-            writers.computeIfAbsent(at, k -> new ArrayList<>(2)).add(writeNo);
+            writers.computeIfAbsent(at, newSector -> new ArrayList<>(2)).add(writeNo);
         }
-        writeRanges.add(new long[] {offset, count});
+        writeRanges.add(new WriteRange(offset, count));
         writeNo++;
         return delegate.pwrite(fd, directBuf, count, offset);
     }
@@ -127,9 +118,9 @@ public final class PowerCutIO implements NativeIO {
         }
         delegate.fdatasync(fd);
         flushes++;
-        Map<Long, List<byte[]>> m = dirty.get(fd);
-        if (m != null) {
-            m.clear();
+        Map<Long, List<byte[]>> sectors = dirty.get(fd);
+        if (sectors != null) {
+            sectors.clear();
         }
         writers.clear();
         writeRanges.clear();
@@ -147,23 +138,23 @@ public final class PowerCutIO implements NativeIO {
         dead = true;
         java.util.Set<Long> kept = new java.util.HashSet<>();
         for (long w = 0; w < writeNo; w++) {
-            long[] r = writeRanges.get((int) w);
-            if (keep != null ? keep.keep(r[0], r[1]) : rnd.nextBoolean()) {
+            WriteRange range = writeRanges.get((int) w);
+            if (keep != null ? keep.keep(range.offset(), range.count()) : rnd.nextBoolean()) {
                 kept.add(w);
             }
         }
         ByteBuffer buf = AlignedBuffers.allocateAligned(4096);
-        for (Map.Entry<Integer, Map<Long, List<byte[]>>> f : dirty.entrySet()) {
-            for (Map.Entry<Long, List<byte[]>> s : f.getValue().entrySet()) {
-                List<byte[]> versions = s.getValue();
+        for (Map.Entry<Integer, Map<Long, List<byte[]>>> file : dirty.entrySet()) {
+            for (Map.Entry<Long, List<byte[]>> sector : file.getValue().entrySet()) {
+                List<byte[]> versions = sector.getValue();
                 sectorsDirtyAtCut++;
                 int pick;
                 if (wholeWrites) {
                     // the latest version whose write was kept; the content before if none was
-                    List<Long> by = writers.get(s.getKey());
+                    List<Long> writes = writers.get(sector.getKey());
                     pick = 0;
-                    for (int v = by.size() - 1; v >= 0; v--) {
-                        if (kept.contains(by.get(v))) {
+                    for (int v = writes.size() - 1; v >= 0; v--) {
+                        if (kept.contains(writes.get(v))) {
                             pick = v + 1;
                             break;
                         }
@@ -177,9 +168,9 @@ public final class PowerCutIO implements NativeIO {
                 sectorsRolledBack++;
                 buf.clear().limit(SECTOR);
                 buf.put(0, versions.get(pick));
-                delegate.pwrite(f.getKey(), buf, SECTOR, s.getKey());
+                delegate.pwrite(file.getKey(), buf, SECTOR, sector.getKey());
             }
-            delegate.fdatasync(f.getKey());
+            delegate.fdatasync(file.getKey());
         }
         dirty.clear();
         writers.clear();
@@ -216,29 +207,4 @@ public final class PowerCutIO implements NativeIO {
         return flushes;
     }
 
-    @Override
-    public void fallocate(int fd, int mode, long offset, long length) throws NativeIOException {
-        delegate.fallocate(fd, mode, offset, length);
-    }
-
-    @Override
-    public long blockDeviceSize(int fd) throws NativeIOException {
-        return delegate.blockDeviceSize(fd);
-    }
-
-    @Override
-    public int blockDeviceSectorSize(int fd) throws NativeIOException {
-        return delegate.blockDeviceSectorSize(fd);
-    }
-
-    @Override
-    public void flock(int fd, int operation) throws NativeIOException {
-        // a lock is no write: it reaches the kernel even after the cut, as the file's fd does
-        delegate.flock(fd, operation);
-    }
-
-    @Override
-    public FileStat fstat(int fd) throws NativeIOException {
-        return delegate.fstat(fd);
-    }
 }

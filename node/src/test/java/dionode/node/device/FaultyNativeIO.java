@@ -1,7 +1,6 @@
 package dionode.node.device;
 
 import java.nio.ByteBuffer;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -32,7 +31,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * <p>Thread-safe: faults are armed, consumed and cleared atomically, so tests may
  * (re)configure from any thread while I/O threads are running.
  */
-public final class FaultyNativeIO implements NativeIO {
+public final class FaultyNativeIO extends ForwardingNativeIO {
 
     /** The injectable operations. */
     public enum Op { OPEN, PREAD, PWRITE, FDATASYNC, FALLOCATE, FLOCK }
@@ -48,7 +47,6 @@ public final class FaultyNativeIO implements NativeIO {
 
     private static final int OPS = Op.values().length;
 
-    private final NativeIO delegate;
     private final ConcurrentHashMap<Integer, String> paths = new ConcurrentHashMap<>();
     private final AtomicReferenceArray<Countdown> countdowns = new AtomicReferenceArray<>(OPS);
     private final AtomicReferenceArray<RangeFault> ranges = new AtomicReferenceArray<>(OPS);
@@ -60,12 +58,7 @@ public final class FaultyNativeIO implements NativeIO {
     private final AtomicLong dropped = new AtomicLong();
 
     public FaultyNativeIO(NativeIO delegate) {
-        this.delegate = Objects.requireNonNull(delegate, "delegate");
-    }
-
-    /** The wrapped implementation. */
-    public NativeIO delegate() {
-        return delegate;
+        super(delegate);
     }
 
     // ---- arming faults ------------------------------------------------------------------
@@ -169,7 +162,7 @@ public final class FaultyNativeIO implements NativeIO {
         return dropped.get();
     }
 
-    // ---- NativeIO -----------------------------------------------------------------------
+    // ---- NativeIO: the intercepted calls (the others pass through ForwardingNativeIO) -------
 
     @Override
     public int open(String path, int flags, int mode) throws NativeIOException {
@@ -188,11 +181,11 @@ public final class FaultyNativeIO implements NativeIO {
     @Override
     public long pread(int fd, ByteBuffer directBuf, int count, long offset) throws NativeIOException {
         before(Op.PREAD, null, fd, offset, count);
-        int n = limited(Op.PREAD, count);
-        if (n == 0 && count > 0) {
+        int allowed = limited(Op.PREAD, count);
+        if (allowed == 0 && count > 0) {
             return 0;
         }
-        return delegate.pread(fd, directBuf, n, offset);
+        return delegate.pread(fd, directBuf, allowed, offset);
     }
 
     @Override
@@ -204,11 +197,11 @@ public final class FaultyNativeIO implements NativeIO {
             dropped.incrementAndGet();
             return count;
         }
-        int n = limited(Op.PWRITE, count);
-        if (n == 0 && count > 0) {
+        int allowed = limited(Op.PWRITE, count);
+        if (allowed == 0 && count > 0) {
             return 0;
         }
-        return delegate.pwrite(fd, directBuf, n, offset);
+        return delegate.pwrite(fd, directBuf, allowed, offset);
     }
 
     @Override
@@ -233,40 +226,25 @@ public final class FaultyNativeIO implements NativeIO {
         delegate.flock(fd, operation);
     }
 
-    @Override
-    public long blockDeviceSize(int fd) throws NativeIOException {
-        return delegate.blockDeviceSize(fd);
-    }
-
-    @Override
-    public int blockDeviceSectorSize(int fd) throws NativeIOException {
-        return delegate.blockDeviceSectorSize(fd);
-    }
-
-    @Override
-    public FileStat fstat(int fd) throws NativeIOException {
-        return delegate.fstat(fd);
-    }
-
     // ---- internals ----------------------------------------------------------------------
 
     private void before(Op op, String path, int fd, long offset, int count) throws NativeIOException {
-        int i = op.ordinal();
-        calls.incrementAndGet(i);
-        Hook h = hook.get();
-        if (h != null) {
-            h.beforeCall(op, fd, offset, count);
+        int slot = op.ordinal();
+        calls.incrementAndGet(slot);
+        Hook installed = hook.get();
+        if (installed != null) {
+            installed.beforeCall(op, fd, offset, count);
         }
-        Countdown c = countdowns.get(i);
-        if (c != null && c.hit()) {
-            if (!c.sticky) {
-                countdowns.compareAndSet(i, c, null);
+        Countdown countdown = countdowns.get(slot);
+        if (countdown != null && countdown.hit()) {
+            if (!countdown.sticky) {
+                countdowns.compareAndSet(slot, countdown, null);
             }
-            throw injectedError(op, path, fd, c.errno, offset, count);
+            throw injectedError(op, path, fd, countdown.errno, offset, count);
         }
-        RangeFault r = ranges.get(i);
-        if (r != null && count > 0 && offset < r.to && offset + count > r.from) {
-            throw injectedError(op, path, fd, r.errno, offset, count);
+        RangeFault range = ranges.get(slot);
+        if (range != null && count > 0 && offset < range.to && offset + count > range.from) {
+            throw injectedError(op, path, fd, range.errno, offset, count);
         }
     }
 
@@ -277,7 +255,7 @@ public final class FaultyNativeIO implements NativeIO {
 
     private NativeIOException injectedError(Op op, String path, int fd, int errno, long offset, int count) {
         injected.incrementAndGet();
-        String p = path != null ? path : paths.get(fd);
+        String file = path != null ? path : paths.get(fd);
         String detail;
         if (op == Op.OPEN) {
             detail = "[injected]";
@@ -286,7 +264,7 @@ public final class FaultyNativeIO implements NativeIO {
         } else {
             detail = "fd=" + fd + ", count=" + count + ", offset=" + offset + " [injected]";
         }
-        return new NativeIOException(syscall(op), p, errno, detail);
+        return new NativeIOException(syscall(op), file, errno, detail);
     }
 
     private static String syscall(Op op) {
@@ -324,7 +302,7 @@ public final class FaultyNativeIO implements NativeIO {
 
         boolean hit() {
             // Floors at -1: exactly one caller sees 0, later ones see -1.
-            long before = remaining.getAndUpdate(r -> r >= 0 ? r - 1 : r);
+            long before = remaining.getAndUpdate(left -> left >= 0 ? left - 1 : left);
             return before == 0 || (before < 0 && sticky);
         }
 

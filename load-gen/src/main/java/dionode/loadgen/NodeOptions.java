@@ -1,0 +1,46 @@
+package dionode.loadgen;
+
+import dionode.cli.option.HostPortConverter;
+import dionode.protocol.util.HostPort;
+import java.io.IOException;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/**
+ * Which node a command loads, a picocli {@code @Mixin} of {@code seed} and {@code run}: a remote
+ * one ({@code --target HOST:PORT}), or one started in this JVM on a temporary device file in
+ * {@code --dir} ({@code --embedded}, the default). Not thread-safe: picocli fills it once.
+ */
+public final class NodeOptions {
+    @Option(names = "--target", paramLabel = "HOST:PORT", converter = HostPortConverter.class,
+            description = "node to load (default: --embedded)")
+    HostPort target;
+
+    @Option(names = "--embedded", description = "start a node in this JVM on a temporary device in --dir (the default)")
+    boolean embedded;
+
+    @Option(names = "--dir", paramLabel = "DIR",
+            description = "where an embedded node's device (and seed's baseline file) goes; must allow O_DIRECT (default: .)")
+    Path dir = Path.of(".");
+
+    /** Refuses {@code --target} together with {@code --embedded}. */
+    void check() {
+        if (target != null && embedded) {
+            throw new IllegalArgumentException("give --target or --embedded, not both");
+        }
+    }
+
+    boolean remote() {
+        return target != null;
+    }
+
+    /** The directory for temporary device and baseline files. */
+    Path dir() {
+        return dir;
+    }
+
+    /** The node: the remote one, or a new embedded one with room for files of {@code maxFileBytes}. */
+    Target open(long maxFileBytes) throws IOException {
+        return remote() ? Target.remote(target) : Target.embedded(dir, maxFileBytes);
+    }
+}

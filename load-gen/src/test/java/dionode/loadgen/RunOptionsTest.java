@@ -1,0 +1,50 @@
+package dionode.loadgen;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The options of {@code run} and {@code seed} that are parsed before any node is started or reached. */
+class RunOptionsTest {
+    @Test
+    void ratesAreCountsPerSecondWithOptionalSeconds() {
+        LoadEngine.Phase[] phases = RunCommand.parsePhases(List.of("20000/s@10", "1k", " 500/s@2.5s "), 5);
+        assertEquals(new LoadEngine.Phase(20000, 10_000_000_000L), phases[0]);
+        assertEquals(new LoadEngine.Phase(1024, 5_000_000_000L), phases[1]);
+        assertEquals(new LoadEngine.Phase(500, 2_500_000_000L), phases[2]);
+    }
+
+    /** A bad rate names the option and the item (it was Long.parseLong's "For input string", then "not a size"). */
+    @Test
+    void aBadRateIsNamedAsARate() {
+        for (String bad : List.of("1x", "500/s@soon", "/s")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> RunCommand.parsePhases(List.of(bad), 5), bad);
+            assertEquals("--rate wants N[/s][@S] (e.g. 20000/s@10), got '" + bad + "'", e.getMessage());
+        }
+    }
+
+    @Test
+    void targetAndEmbeddedAreRefusedTogetherAndABadTargetIsAUsageError() {
+        for (String command : List.of("run", "seed")) {
+            assertEquals(List.of("load-gen " + command + ": give --target or --embedded, not both"),
+                    failure(2, command, "--target", "127.0.0.1:1", "--embedded"));
+            assertEquals("Invalid value for option '--target': expected HOST:PORT, got 'nohostport'",
+                    failure(2, command, "--target", "nohostport").get(0));
+        }
+    }
+
+    /** Runs load-gen as its main does; returns the non-empty lines of stderr after checking the exit status. */
+    private static List<String> failure(int status, String... args) {
+        StringWriter err = new StringWriter();
+        int rc = new CommandLine(new LoadGen()).setExecutionExceptionHandler(LoadGen::failed).setErr(new PrintWriter(err, true))
+                .execute(args);
+        assertEquals(status, rc, err::toString);
+        return err.toString().lines().filter(line -> !line.isEmpty()).toList();
+    }
+}
