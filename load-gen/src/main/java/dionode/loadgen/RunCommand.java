@@ -5,7 +5,6 @@ import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -279,16 +278,8 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     static String rssMib(long pid) {
-        try {
-            for (String l : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-                if (l.startsWith("VmRSS:")) {
-                    return Long.toString(Long.parseLong(l.replaceAll("[^0-9]", "")) >> 10);
-                }
-            }
-        } catch (IOException | RuntimeException ignored) {
-            // gone
-        }
-        return "?";
+        long kib = ProcStatus.vmRssKib(pid);
+        return kib < 0 ? "?" : Long.toString(kib >> 10);
     }
 
     private void report(PrintStream out, LoadEngine.Result res, LoadEngine.Phase[] phases, Map<String, Long> before,
