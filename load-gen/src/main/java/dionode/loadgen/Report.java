@@ -183,7 +183,7 @@ public final class Report {
         return String.format(Locale.ROOT, "%.1f", d);
     }
 
-    static String escape(String s) {
+    public static String escape(String s) {
         StringBuilder sb = new StringBuilder();
         for (char c : s.toCharArray()) {
             if (c == '"' || c == '\\') {
