@@ -124,7 +124,7 @@ final class FuzzExchange {
      * Whether the node, reading these bytes as it does (frame after frame until one is malformed),
      * could only change the fuzz file: every complete frame that decodes is judged.
      */
-    private boolean harmless(byte[] bytes) {
+    boolean harmless(byte[] bytes) {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         while (b.remaining() >= Wire.HEADER_BYTES) {
             long declared = Integer.toUnsignedLong(b.getInt(b.position()));

@@ -51,6 +51,7 @@ final class Sampler {
 
     private void loop() {
         long t0 = System.nanoTime();
+        long nextProgress = 60;
         try (NodeClient c = ctx.connect()) {
             while (!stopped) {
                 long second = (System.nanoTime() - t0) / 1_000_000_000L;
@@ -61,6 +62,10 @@ final class Sampler {
                     return;
                 }
                 sampleRss(second);
+                if (second >= nextProgress) {
+                    progress(second);
+                    nextProgress += 60;
+                }
                 Answer<Map<String, Long>> st = Answer.await(c.stats(), ctx.replyTimeout());
                 samples++;
                 if (!st.ok()) {
@@ -81,6 +86,16 @@ final class Sampler {
         } catch (IOException e) {
             ctx.fail("the sampler could not connect to the node: " + e);
         }
+    }
+
+    /** A line a minute on stderr, so a long soak shows it is alive (stdout carries only the summary). */
+    private void progress(long second) {
+        System.err.printf(java.util.Locale.ROOT, "soak: %d s, node RSS %s (max %s), min free blocks %d, failures %d%n", second,
+                mib(ProcStatus.vmRssKib(pid)), mib(maxRssKib), minFreeBlocks(), ctx.tally().failureCount());
+    }
+
+    private static String mib(long kib) {
+        return kib < 0 ? "-" : (kib >> 10) + " MiB";
     }
 
     private synchronized void sampleRss(long second) {
