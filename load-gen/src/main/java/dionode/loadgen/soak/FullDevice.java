@@ -15,14 +15,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * 4 KiB), then scattered aligned and unaligned writes into the fallocated range, which must all
  * succeed, and read it all back; hold the device full for a while (everyone else meets ENOSPC),
  * then free it (unlink the filler and the previous cycle's file) and let the others run before
- * the next cycle. Every acknowledged byte of the files that remain is modelled and read back at
- * the end. Confined to its thread ({@link VerifiedIo} judges the answers).
+ * the next cycle. The last full device stays to the end of the traffic, so that its filler's and
+ * fallocated file's every acknowledged byte is read back after the restart. Confined to its thread ({@link VerifiedIo} judges the answers).
  */
 final class FullDevice implements Activity {
     private static final int[] CHUNKS = {1 << 20, 64 << 10, 4 << 10};
     private static final int DEPTH = 4;
     private static final long HOLD_FULL_MILLIS = 3_000;
     private static final long FREE_MILLIS = 8_000;
+    /** Time left below which a full device is kept to the end rather than freed for one more cycle. */
+    private static final double LAST_CYCLE_SECONDS = 25;
 
     private final long preallocBytes;
 
@@ -65,8 +67,9 @@ final class FullDevice implements Activity {
                 }
                 ctx.tally().event("enospc_cycles");
                 scatter(ctx, rnd, new VerifiedIo(ctx, c, pm, "full.prealloc", DEPTH), fio);
-                if (!ctx.pause(HOLD_FULL_MILLIS)) {
-                    break; // the last cycle's files stay, to be read back after the restart
+                if (!ctx.pause(HOLD_FULL_MILLIS) || ctx.secondsLeft() < LAST_CYCLE_SECONDS) {
+                    ctx.awaitEnd(); // the last full device stays to the end, to be read back after the restart
+                    break;
                 }
                 unlink(ctx, c, filler);
                 while (kept.size() > 1) {

@@ -114,6 +114,13 @@ final class SoakContext {
         return false;
     }
 
+    /** Sleeps until the traffic ends. */
+    void awaitEnd() throws InterruptedException {
+        while (running()) {
+            Thread.sleep(100);
+        }
+    }
+
     NodeClient connect() throws IOException {
         return connect(port);
     }

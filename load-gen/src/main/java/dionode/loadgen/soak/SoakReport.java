@@ -139,9 +139,10 @@ final class SoakReport {
             }
             coverage(tally, r);
             if (tally.failureCount() > 0) {
-                r.add(tally.failureCount() + " failure(s) during the soak" + (tally.failureCount() > Tally.KEPT_FAILURES
-                        ? " (the first " + Tally.KEPT_FAILURES + " below)" : "") + ":");
-                tally.failures().forEach(f -> r.add("  " + f));
+                List<Tally.Failure> groups = tally.failures();
+                r.add(tally.failureCount() + " failure(s) during the soak, " + groups.size() + (groups.size() == Tally.KEPT_FAILURES
+                        ? " kinds or more (the first " + Tally.KEPT_FAILURES + ")" : " kind(s)") + ", the first of each:");
+                groups.forEach(f -> r.add("  " + f));
             }
             return new SoakReport(this, tally, List.copyOf(r));
         }

@@ -1,6 +1,6 @@
 package dionode.loadgen.soak;
 
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -10,8 +10,10 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * What a soak counted: requests by kind and outcome ({@code ok}, an errno name, {@code timeout},
  * {@code lost}), fuzzed connections by case and ending, named events (ENOSPC cycles, unlink
- * rounds, ...), and the failures that make it FAIL (every one counted, the first
- * {@value #KEPT_FAILURES} kept word for word). Thread-safe: any activity thread counts at any time.
+ * rounds, ...), and the failures that make it FAIL: every one counted, grouped by their text with
+ * the numbers left out (so one bug met a thousand times is one line with its count), the first
+ * message of the first {@value #KEPT_FAILURES} groups kept. Thread-safe: any activity thread
+ * counts at any time.
  */
 final class Tally {
     static final int KEPT_FAILURES = 40;
@@ -21,8 +23,17 @@ final class Tally {
     private final Map<String, LongAdder> events = new ConcurrentHashMap<>();
     /** The first message of each kind and outcome other than ok: what an errno was about. */
     private final Map<String, String> examples = new ConcurrentHashMap<>();
-    private final List<String> failures = new ArrayList<>();
+    /** Failure text without its numbers to the first such failure's text and how many there were. */
+    private final Map<String, Failure> failures = new LinkedHashMap<>();
     private long failureCount;
+
+    /** A group of failures: the first one's text, and how many. */
+    record Failure(String first, long count) {
+        @Override
+        public String toString() {
+            return count == 1 ? first : count + "x " + first;
+        }
+    }
 
     /** Counts the answer's outcome, and keeps its message if it is the first of its kind and outcome. */
     void request(String kind, Answer<?> a) {
@@ -57,8 +68,12 @@ final class Tally {
     /** Something the node must not do (or the soak could not check): the run FAILs. */
     synchronized void fail(String reason) {
         failureCount++;
-        if (failures.size() < KEPT_FAILURES) {
-            failures.add(reason);
+        String key = reason.replaceAll("\\d+", "#");
+        Failure f = failures.get(key);
+        if (f != null) {
+            failures.put(key, new Failure(f.first(), f.count() + 1));
+        } else if (failures.size() < KEPT_FAILURES) {
+            failures.put(key, new Failure(reason, 1));
         }
     }
 
@@ -66,8 +81,9 @@ final class Tally {
         return failureCount;
     }
 
-    synchronized List<String> failures() {
-        return List.copyOf(failures);
+    /** The groups in the order their first failure came. */
+    synchronized List<Failure> failures() {
+        return List.copyOf(failures.values());
     }
 
     Map<String, Map<String, Long>> requests() {
