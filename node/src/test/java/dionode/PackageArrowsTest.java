@@ -60,7 +60,14 @@ class PackageArrowsTest {
         allowed.put("dionode.node.device", Set.of());
         Set<String> loadGen = new TreeSet<>(protocol);
         // only for --embedded (a node in the same JVM) and the baseline; cli.option for its options
-        loadGen.addAll(List.of("dionode.node.server", "dionode.node.device", "dionode.cli.option"));
+        loadGen.addAll(List.of("dionode.node.server", "dionode.node.device", "dionode.cli.option", "dionode.cli.common",
+                "dionode.loadgen.proc"));
+        allowed.put("dionode.loadgen.proc", Set.of());
+        // the soak runs the node's CLI (dionode.cli.Main) in a JVM of its own
+        Set<String> soak = new TreeSet<>(loadGen);
+        soak.add("dionode.cli");
+        allowed.put("dionode.loadgen.soak", soak);
+        loadGen.add("dionode.loadgen.soak");
         allowed.put("dionode.loadgen", loadGen);
         allowed.put("dionode.cli.common", Set.of());
         allowed.put("dionode.cli.option", Set.of("dionode.protocol.util"));

@@ -1,14 +1,16 @@
 package dionode.loadgen;
 
+import dionode.loadgen.soak.SoakCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** {@code load-gen}: the seed's benchmarks ({@code seed}) and custom load ({@code run}) against a dionode node. */
+/** {@code load-gen}: the seed's benchmarks ({@code seed}), custom load ({@code run}) and the soak ({@code soak}) against a dionode node. */
 @Command(name = "load-gen", mixinStandardHelpOptions = true, version = "dionode load-gen 0.1.0",
-        subcommands = {SeedCommand.class, RunCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {SeedCommand.class, RunCommand.class, SoakCommand.class, CommandLine.HelpCommand.class},
         description = {"Benchmark and experiment driver for dionode.",
             "  seed  the seed's Test 1 and Test 2 tables for the three lock policies (and the raw device)",
-            "  run   custom load: pattern, block size, alignment, read/write mix, NOWAIT share, open-loop rate"})
+            "  run   custom load: pattern, block size, alignment, read/write mix, NOWAIT share, open-loop rate",
+            "  soak  verified traffic, unlink churn, full device and fuzzed frames at once; fsck and read-back after"})
 public final class LoadGen implements Runnable {
     @Override
     public void run() {

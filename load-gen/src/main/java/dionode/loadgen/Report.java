@@ -1,5 +1,6 @@
 package dionode.loadgen;
 
+import dionode.cli.common.Json;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -164,7 +165,7 @@ public final class Report {
                 sb.append(',');
             }
             sb.append("\n  {\"test\":").append(r.test())
-                    .append(",\"policy\":\"").append(escape(r.policy())).append('"')
+                    .append(",\"policy\":").append(Json.str(r.policy()))
                     .append(",\"jobs\":").append(r.jobs())
                     .append(",\"iops\":").append(num(r.iops()))
                     .append(",\"p50_us\":").append(num(r.p50us()))
@@ -181,20 +182,6 @@ public final class Report {
             return "0";
         }
         return String.format(Locale.ROOT, "%.1f", d);
-    }
-
-    static String escape(String s) {
-        StringBuilder sb = new StringBuilder();
-        for (char c : s.toCharArray()) {
-            if (c == '"' || c == '\\') {
-                sb.append('\\').append(c);
-            } else if (c < 0x20) {
-                sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.toString();
     }
 
     public static void writeJson(Path file, List<Row> rows) throws IOException {

@@ -1,5 +1,6 @@
 package dionode.loadgen;
 
+import dionode.loadgen.proc.ProcStatus;
 import dionode.cli.option.SizeConverter;
 import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
@@ -7,7 +8,6 @@ import dionode.protocol.client.NodeClient;
 import dionode.protocol.util.Sizes;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -282,16 +282,8 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     static String rssMib(long pid) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-                if (line.startsWith("VmRSS:")) {
-                    return Long.toString(Long.parseLong(line.replaceAll("[^0-9]", "")) >> 10);
-                }
-            }
-        } catch (IOException | RuntimeException ignored) {
-            // gone
-        }
-        return "?";
+        long kib = ProcStatus.vmRssKib(pid);
+        return kib < 0 ? "?" : Long.toString(kib >> 10);
     }
 
     private void report(PrintStream out, LoadEngine.Result res, LoadEngine.Phase[] phases, Map<String, Long> before,
