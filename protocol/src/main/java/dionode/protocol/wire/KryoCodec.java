@@ -188,6 +188,9 @@ public final class KryoCodec {
         if (type == Errno.class) {
             return new ErrnoSerializer();
         }
+        if (type == LockPolicy.class) {
+            return new LockPolicySerializer();
+        }
         if (List.class.isAssignableFrom(type)) {
             return new ListSerializer();
         }
@@ -207,6 +210,36 @@ public final class KryoCodec {
         @Override
         public Errno read(Kryo kryo, Input input, Class<? extends Errno> type) {
             return Errno.fromCode(input.readVarInt(true));
+        }
+    }
+
+    /**
+     * A lock policy in Kryo's enum format (0 for null, else ordinal + 1), whose refusal of an
+     * unknown value names a lock policy, not the enum's class.
+     */
+    private static final class LockPolicySerializer extends Serializer<LockPolicy> {
+        private static final LockPolicy[] POLICIES = LockPolicy.values();
+
+        LockPolicySerializer() {
+            setAcceptsNull(true);
+            setImmutable(true);
+        }
+
+        @Override
+        public void write(Kryo kryo, Output output, LockPolicy policy) {
+            output.writeVarInt(policy == null ? 0 : policy.ordinal() + 1, true);
+        }
+
+        @Override
+        public LockPolicy read(Kryo kryo, Input input, Class<? extends LockPolicy> type) {
+            int code = input.readVarInt(true);
+            if (code == 0) {
+                return null;
+            }
+            if (code < 0 || code > POLICIES.length) {
+                throw new KryoException("unknown lock policy code " + code + " (the node knows 1 to " + POLICIES.length + ")");
+            }
+            return POLICIES[code - 1];
         }
     }
 

@@ -2,6 +2,7 @@ package dionode.protocol.wire;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static dionode.protocol.wire.HostileBodies.ARRAY_LIST;
@@ -77,6 +78,21 @@ class KryoCodecTest {
         assertEquals(512, w.offset());
         Reply.Data d = (Reply.Data) roundTrip(3, new Reply.Data(data));
         assertArrayEquals(data, d.data());
+    }
+
+    @Test
+    void anUnknownLockPolicyIsRefusedInTheUsersTerms() throws Exception {
+        byte[] overwrite = codec.encodeFrame(1, new Request.Create("f", LockPolicy.OVERWRITE_CHECK, 0644, true));
+        byte[] zeroing = codec.encodeFrame(1, new Request.Create("f", LockPolicy.ZEROING_AWARE, 0644, true));
+        int at = 0;
+        while (overwrite[at] == zeroing[at]) {
+            at++;
+        }
+        byte[] body = Arrays.copyOfRange(zeroing, Wire.HEADER_BYTES, zeroing.length);
+        body[at - Wire.HEADER_BYTES] = 107;
+        MalformedFrameException e = assertThrows(MalformedFrameException.class, () -> codec.decodeBody(body, 0, body.length));
+        assertTrue(e.getMessage().contains("unknown lock policy code 107"), e.getMessage());
+        assertFalse(e.getMessage().contains("dionode."), "no class name in the message: " + e.getMessage());
     }
 
     @Test
