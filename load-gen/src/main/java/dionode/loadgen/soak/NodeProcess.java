@@ -1,6 +1,7 @@
 package dionode.loadgen.soak;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -8,10 +9,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
+import java.util.stream.Collectors;
 
 /**
  * {@code dionode serve} (and {@code dionode fsck}) in a JVM of its own: the node's command line
@@ -76,13 +79,23 @@ final class NodeProcess {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(javaOpts);
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(mainClassPath());
         cmd.add(dionode.cli.Main.class.getName());
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().put("DIONODE_LOG_LEVEL", "INFO"); // the worst-case memory line is INFO
         pb.redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
         return pb.start();
+    }
+
+    /**
+     * This JVM's class path without test classes and test jars: under a test runner they hold the
+     * tests' logback configuration (WARN only), and the node must run as {@code ./dionode} runs it.
+     */
+    private static String mainClassPath() {
+        return Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(entry -> !entry.endsWith("-tests.jar") && !entry.endsWith("test-classes"))
+                .collect(Collectors.joining(File.pathSeparator));
     }
 
     private static void pump(Process p, Path log, CompletableFuture<Integer> listening) {

@@ -226,7 +226,7 @@ final class SoakReport {
     String json() {
         StringBuilder s = new StringBuilder("{");
         s.append("\"result\":").append(Json.str(pass() ? "PASS" : "FAIL"));
-        s.append(",\"reasons\":[").append(reasons.stream().map(SoakReport::str).collect(Collectors.joining(","))).append(']');
+        s.append(",\"reasons\":[").append(reasons.stream().map(Json::str).collect(Collectors.joining(","))).append(']');
         s.append(",\"node\":").append(Json.str(b.node));
         s.append(",\"seed\":").append(b.seed).append(",\"writers\":").append(b.writers).append(",\"duration_s\":").append(b.duration);
         s.append(",\"traffic_s\":").append(String.format(Locale.ROOT, "%.1f", b.trafficSeconds));
@@ -248,7 +248,7 @@ final class SoakReport {
                 + b.readBack.compared() + ",\"bytes_acknowledged\":" + b.readBack.acknowledged() + ",\"files_differing\":"
                 + b.readBack.mismatchingFiles() + "}");
         s.append(",\"failures\":").append(tally.failureCount());
-        s.append(",\"node_log_warnings\":[").append(b.warnings.stream().map(SoakReport::str).collect(Collectors.joining(","))).append(']');
+        s.append(",\"node_log_warnings\":[").append(b.warnings.stream().map(Json::str).collect(Collectors.joining(","))).append(']');
         return s.append("}\n").toString();
     }
 

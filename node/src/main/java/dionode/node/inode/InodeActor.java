@@ -67,9 +67,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
     private Behavior<InodeCommand> onOp(InodeCommand.Op op) {
         received++;
         stall.progress();
-        if (state.deleted() && !state.unlinkedHere()) {
-            state.open();
-        }
+        reopenIfDeleted();
         if (state.deleted()) {
             state.reply(op.reply(), noInode());
         } else if (state.corrupt() != null) {
@@ -117,6 +115,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
     private Behavior<InodeCommand> onDelete(InodeCommand.Delete delete) {
         received++;
         stall.progress();
+        reopenIfDeleted();
         if (state.deleted()) {
             state.reply(delete.reply(), noInode());
         } else if (state.corrupt() != null) {
@@ -198,10 +197,14 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
                 op.fail(new Reply.Error(Errno.EIO, "inode " + state.ino + " stopped before this request finished"));
             }
         }
-        if (state.unlinkedHere()) {
-            state.volume.inodes().release(state.ino);
-        }
         return this;
+    }
+
+    /** A number with no file when this actor last looked may have been given to a new file since. */
+    private void reopenIfDeleted() {
+        if (state.deleted()) {
+            state.open();
+        }
     }
 
     private Reply.Error noInode() {

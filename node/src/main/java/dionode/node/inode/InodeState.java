@@ -43,10 +43,8 @@ final class InodeState {
     private final Set<InodeOp> live = new HashSet<>();
     private Inode inode;
     private String corrupt;
-    /** No file at this number (never created, or unlinked). */
+    /** No file at this number (never created, or unlinked): {@link #open} looks again. */
     private boolean deleted;
-    /** This actor unlinked the file, so the number is given back when it stops. */
-    private boolean unlinkedHere;
 
     InodeState(long ino, InodeContext ctx, ActorRef<InodeCommand> self) {
         this.ino = ino;
@@ -91,15 +89,16 @@ final class InodeState {
         return corrupt;
     }
 
-    boolean unlinkedHere() {
-        return unlinkedHere;
-    }
-
-    /** The file's slot was cleared: every later request answers ENOENT, and the number goes back when the actor stops. */
+    /**
+     * The file's slot was cleared: its number goes back to the free set at once, as ext4_free_inode
+     * clears the inode bitmap bit when the last reference goes, so a create may reuse it (with the
+     * next generation: handles to this file answer ESTALE then). Until then every request answers
+     * ENOENT; once a create has reused the number, the next request finds the new file.
+     */
     void markUnlinked() {
         inode = null;
         deleted = true;
-        unlinkedHere = true;
+        volume.inodes().release(ino);
     }
 
     /** Completes {@code reply}, counting errors for {@code dionode stats}. */

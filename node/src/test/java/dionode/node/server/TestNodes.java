@@ -60,35 +60,34 @@ public final class TestNodes {
     }
 
     /**
-     * Creates {@code name} at the inode number {@code ino}, which an unlink freed: fills every
-     * other free number with a file {@code filler-K} (keep the inode table small), then retries
-     * while the unlinked file's actor has not yet given the number back (it does when it stops,
-     * after the idle timeout). Fails unless the new file really got {@code ino}.
+     * Creates {@code name} at the inode number {@code ino}, which an unlink freed (keep the inode
+     * table small): fills every free number with a file {@code filler-K}, unlinks the filler that
+     * got {@code ino}, so it is the one free number, and creates {@code name} there. Fails unless
+     * the new file really got {@code ino}.
      */
     public static FileId createAt(NodeClient c, long ino, String name) throws Exception {
+        String holder = null;
         for (int k = 0; ; k++) {
             Reply r = c.send(new Request.Create("filler-" + k, null, 0644, true)).toCompletableFuture()
                     .get(10, TimeUnit.SECONDS);
-            if (r instanceof Reply.Error e) {
-                if (e.errno() != Errno.ENOSPC) {
-                    throw new AssertionError("filler create: " + e);
-                }
-                break;
-            }
-        }
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (true) {
-            Reply r = c.send(new Request.Create(name, null, 0644, true)).toCompletableFuture().get(10, TimeUnit.SECONDS);
             if (r instanceof Reply.InodeInfo info) {
-                if (info.file().ino() != ino) {
-                    throw new AssertionError(name + " got " + info.file() + ", not inode " + ino);
+                if (info.file().ino() == ino) {
+                    holder = info.name();
                 }
-                return info.file();
+            } else if (r instanceof Reply.Error e && e.errno() == Errno.ENOSPC) {
+                break;
+            } else {
+                throw new AssertionError("filler create: " + r);
             }
-            if (!(r instanceof Reply.Error e && e.errno() == Errno.ENOSPC) || System.nanoTime() > deadline) {
-                throw new AssertionError("inode " + ino + " was never given back: " + r);
-            }
-            Thread.sleep(20);
         }
+        if (holder == null) {
+            throw new AssertionError("inode " + ino + " was not free");
+        }
+        c.unlink(holder).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        FileId file = c.create(name, null, 0644, true).toCompletableFuture().get(10, TimeUnit.SECONDS).file();
+        if (file.ino() != ino) {
+            throw new AssertionError(name + " got " + file + ", not inode " + ino);
+        }
+        return file;
     }
 }
