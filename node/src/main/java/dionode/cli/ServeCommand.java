@@ -1,5 +1,7 @@
 package dionode.cli;
 
+import dionode.node.server.Binding;
+import dionode.node.server.TransportKind;
 import dionode.cli.option.SizeConverter;
 import dionode.node.device.JnaNativeIO;
 import dionode.node.nbd.Nbd;
@@ -15,7 +17,6 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.stream.javadsl.Tcp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -75,6 +76,11 @@ public final class ServeCommand implements Callable<Integer> {
             description = "connections served at once per listener; more wait to be accepted (default: ${DEFAULT-VALUE})")
     int maxConnections = WireLimits.DEFAULT_MAX_CONNECTIONS;
 
+    @Option(names = "--transport", paramLabel = "nio|pekko",
+            description = "what carries the listeners' bytes under their stream flows: a reader thread per connection with "
+                    + "replies written from the stream (nio), or Pekko's Tcp (default: ${DEFAULT-VALUE})")
+    String transport = TransportKind.NIO.cliName();
+
     @Option(names = "--nbd", arity = "0..1", paramLabel = "[H:]P", fallbackValue = "",
             description = "also serve NBD (every file is an export) on this address; port 10809 and --host when "
                     + "left out")
@@ -93,10 +99,11 @@ public final class ServeCommand implements Callable<Integer> {
                 .withAddress(host, port)
                 .withPolicy(LockPolicy.parse(policy))
                 .withTuning(parallelism, ioThreads, sectorSize)
-                .withWire(wire);
+                .withWire(wire)
+                .withTransport(TransportKind.parse(transport));
         HostPort nbdAddress = nbd == null ? null : HostPort.parseListen(nbd, host, Nbd.DEFAULT_PORT, "NBD address");
         NodeServer node = NodeServer.start(config, new JnaNativeIO());
-        Tcp.ServerBinding nbdBinding = null;
+        Binding nbdBinding = null;
         if (nbdAddress != null) {
             try {
                 nbdBinding = Listener.await(new NbdServer(node.dispatcher(), node.volume().device().sectorSize(), parallelism,

@@ -1,5 +1,7 @@
 package dionode.node.nbd;
 
+import dionode.node.server.Binding;
+import dionode.node.server.TransportKind;
 import dionode.node.inode.NodeCounters;
 import dionode.node.server.Allowance;
 import dionode.node.server.ConnectionReplies;
@@ -17,7 +19,6 @@ import java.util.function.Function;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.stream.javadsl.Flow;
-import org.apache.pekko.stream.javadsl.Tcp;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,7 +78,7 @@ public final class NbdServer {
 
     /** A server of its own (tests): default wire limits and a budget not shared with a node's. */
     public NbdServer(Function<Request, CompletionStage<Reply>> node, int sectorSize, int parallelism, long budgetBytes) {
-        this(node, sectorSize, parallelism, budgetBytes, Transport.of(WireLimits.defaults(), new NodeCounters()));
+        this(node, sectorSize, parallelism, budgetBytes, Transport.of(WireLimits.defaults(), new NodeCounters(), TransportKind.NIO));
     }
 
     public NbdServer(Dispatcher dispatcher, int sectorSize, int parallelism, Transport transport) {
@@ -89,14 +90,14 @@ public final class NbdServer {
     }
 
     /** Binds with the native protocol's default of 64 requests per connection in the node. */
-    public static CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, Dispatcher dispatcher, int sectorSize,
+    public static CompletionStage<Binding> bind(ActorSystem<?> system, Dispatcher dispatcher, int sectorSize,
             String host, int port) {
         return new NbdServer(dispatcher, sectorSize, 64).bind(system, host, port);
     }
 
     /** Binds and serves until the binding is unbound; at most the transport's connection limit at once. */
-    public CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, String host, int port) {
-        return Listener.bind(system, host, port, transport.limits().maxConnections(), this::connectionFlow)
+    public CompletionStage<Binding> bind(ActorSystem<?> system, String host, int port) {
+        return Listener.bind(system, transport.kind(), host, port, transport.limits().maxConnections(), this::connectionFlow)
                 .thenApply(b -> {
                     LOG.info("NBD on {}:{}", b.localAddress().getHostString(), b.localAddress().getPort());
                     return b;

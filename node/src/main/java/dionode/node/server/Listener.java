@@ -2,6 +2,7 @@ package dionode.node.server;
 
 import dionode.protocol.util.HostPort;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.nio.channels.UnresolvedAddressException;
 import java.util.concurrent.CompletionStage;
@@ -12,6 +13,7 @@ import java.util.function.Supplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -19,11 +21,11 @@ import org.apache.pekko.stream.javadsl.Tcp;
 import org.apache.pekko.util.ByteString;
 
 /**
- * A TCP listener of the node. It serves at most {@code maxConnections} connections at once: while
- * that many are open it accepts no more, and further clients wait in the kernel's accept backlog
- * until one closes (backpressure on accept, as on everything else). A failure to bind is said in
- * the user's terms: {@code cannot listen on 127.0.0.1:7070: address already in use}. Stateless;
- * thread-safe.
+ * A TCP listener of the node, on either transport ({@link TransportKind}). It serves at most
+ * {@code maxConnections} connections at once: while that many are open it accepts no more, and
+ * further clients wait in the kernel's accept backlog until one closes (backpressure on accept, as
+ * on everything else). A failure to bind is said in the user's terms: {@code cannot listen on
+ * 127.0.0.1:7070: address already in use}. Stateless; thread-safe.
  */
 public final class Listener {
     private Listener() {
@@ -33,18 +35,35 @@ public final class Listener {
      * Binds {@code host:port} and serves each connection with a flow from {@code flows} (one per
      * connection) until the binding is unbound.
      */
-    public static CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, String host, int port, int maxConnections,
+    public static CompletionStage<Binding> bind(ActorSystem<?> system, TransportKind kind, String host, int port, int maxConnections,
             Supplier<Flow<ByteString, ByteString, NotUsed>> flows) {
+        if (kind == TransportKind.NIO) {
+            return NioListener.bind(host, port, maxConnections, flows, Materializer.matFromSystem(system));
+        }
         return Tcp.get(system).bind(host, port)
                 .mapAsyncUnordered(maxConnections, conn -> conn.handleWith(flows.get().watchTermination(Keep.right()), system)
                         // a connection that fails frees its slot like one that ends; it must not end the listener
                         .handle((done, failure) -> Done.done()))
                 .to(Sink.ignore())
-                .run(system);
+                .run(system)
+                .thenApply(PekkoBinding::new);
+    }
+
+    /** Pekko's binding as a {@link Binding}. */
+    private record PekkoBinding(Tcp.ServerBinding binding) implements Binding {
+        @Override
+        public InetSocketAddress localAddress() {
+            return binding.localAddress();
+        }
+
+        @Override
+        public CompletionStage<Void> unbind() {
+            return binding.unbind().thenApply(unit -> null);
+        }
     }
 
     /** Waits for a binding: the bound listener, or an IOException naming the address and the reason. */
-    public static Tcp.ServerBinding await(CompletionStage<Tcp.ServerBinding> binding, String host, int port)
+    public static Binding await(CompletionStage<Binding> binding, String host, int port)
             throws IOException, InterruptedException {
         try {
             return binding.toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -27,7 +27,6 @@ import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.stream.javadsl.Tcp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,12 +47,12 @@ public final class NodeServer implements AutoCloseable {
     private final Dispatcher dispatcher;
     private final NodeCounters counters;
     private final ActorRef<InodeRegion.Command> region;
-    private final Tcp.ServerBinding binding;
+    private final Binding binding;
     private final Transport transport;
     private volatile boolean closed;
 
     private NodeServer(NodeConfig config, BlockDevice device, Volume volume, IoExecutor io, ActorSystem<Void> system,
-            Dispatcher dispatcher, NodeCounters counters, ActorRef<InodeRegion.Command> region, Tcp.ServerBinding binding,
+            Dispatcher dispatcher, NodeCounters counters, ActorRef<InodeRegion.Command> region, Binding binding,
             Transport transport) {
         this.config = config;
         this.device = device;
@@ -122,12 +121,12 @@ public final class NodeServer implements AutoCloseable {
             ActorRef<InodeRegion.Command> region = regionRef.get(30, TimeUnit.SECONDS);
             Dispatcher dispatcher = new Dispatcher(nsRef.get(30, TimeUnit.SECONDS), InodeRegion.refs(region), counters,
                     volume.layout().inodeCount());
-            Transport transport = Transport.of(config.wire(), counters);
+            Transport transport = Transport.of(config.wire(), counters, config.transport());
             counters.gauge("wire_bytes", () -> transport.budget().heldBytes());
             counters.gauge("wire_waits", () -> transport.budget().waits());
-            logWorstCase(config);
+            logWorstCase(config, streamThreads(system.settings().config()));
             TcpServer tcp = new TcpServer(dispatcher, new KryoCodec(config.maxPayload()), config.parallelism(), transport);
-            Tcp.ServerBinding binding = Listener.await(tcp.bind(system, config.host(), config.port()), config.host(), config.port());
+            Binding binding = Listener.await(tcp.bind(system, config.host(), config.port()), config.host(), config.port());
             LOG.info("node on {} ({}), policy {}", config.device(), device.isBlockDevice() ? "block device" : "device file",
                     config.policy());
             return new NodeServer(config, device, volume, io, system, dispatcher, counters, region, binding, transport);
@@ -153,14 +152,14 @@ public final class NodeServer implements AutoCloseable {
     }
 
     /**
-     * DESIGN §6's worst case for the wire, with both listeners (native and NBD) and one stream thread
-     * per core (Pekko's default dispatcher as application.conf sizes it): said at start, and warned
-     * about when the heap cannot hold it.
+     * DESIGN §6's worst case for the wire, with both listeners (native and NBD) and as many stream
+     * threads as Pekko's default dispatcher runs (application.conf sizes it): said at start, and
+     * warned about when the heap cannot hold it.
      */
-    private static void logWorstCase(NodeConfig config) {
+    private static void logWorstCase(NodeConfig config, int streamThreads) {
         WireLimits w = config.wire();
         long heap = Runtime.getRuntime().maxMemory();
-        long worst = w.worstCaseBytes(2, config.maxPayload(), Math.max(2, Runtime.getRuntime().availableProcessors()));
+        long worst = w.worstCaseBytes(2, config.maxPayload(), streamThreads);
         String line = "wire: frame timeout {} ms, wire buffer {} MiB, connection buffer {} MiB, {} connections per listener: "
                 + "at most {} MiB of the {} MiB heap";
         Object[] args = {w.frameTimeout().toMillis(), w.nodeBytes() >> 20, w.connectionBytes() >> 20, w.maxConnections(), worst >> 20,
@@ -170,6 +169,13 @@ public final class NodeServer implements AutoCloseable {
         } else {
             LOG.info(line, args);
         }
+    }
+
+    /** How many threads Pekko's default dispatcher runs here: its fork-join pool's parallelism, as Pekko computes it. */
+    private static int streamThreads(com.typesafe.config.Config config) {
+        com.typesafe.config.Config pool = config.getConfig("pekko.actor.default-dispatcher.fork-join-executor");
+        int wanted = (int) Math.ceil(Runtime.getRuntime().availableProcessors() * pool.getDouble("parallelism-factor"));
+        return Math.min(Math.max(wanted, pool.getInt("parallelism-min")), pool.getInt("parallelism-max"));
     }
 
     /** The address actually bound (port 0 picks a free one). */

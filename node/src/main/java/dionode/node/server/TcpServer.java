@@ -10,7 +10,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.stream.javadsl.Flow;
-import org.apache.pekko.stream.javadsl.Tcp;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -112,7 +111,7 @@ public final class TcpServer {
     }
 
     /** Binds and serves until the binding is unbound; at most {@link WireLimits#maxConnections} connections at once. */
-    public CompletionStage<Tcp.ServerBinding> bind(ActorSystem<?> system, String host, int port) {
-        return Listener.bind(system, host, port, transport.limits().maxConnections(), this::connectionFlow);
+    public CompletionStage<Binding> bind(ActorSystem<?> system, String host, int port) {
+        return Listener.bind(system, transport.kind(), host, port, transport.limits().maxConnections(), this::connectionFlow);
     }
 }

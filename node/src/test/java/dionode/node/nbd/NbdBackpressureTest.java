@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dionode.node.inode.NodeCounters;
+import dionode.node.server.Binding;
 import dionode.node.server.NodeServer;
 import dionode.node.server.TestNodes;
 import dionode.node.server.WireLimits;
@@ -18,7 +19,6 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.stream.javadsl.Tcp;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 class NbdBackpressureTest {
     static Path device;
     static NodeServer node;
-    static Tcp.ServerBinding binding;
+    static Binding binding;
     static int port;
     static NodeClient nativeClient;
     static FileId diskIno;

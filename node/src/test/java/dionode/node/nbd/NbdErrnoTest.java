@@ -3,6 +3,7 @@ package dionode.node.nbd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dionode.node.server.Binding;
 import dionode.protocol.Errno;
 import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
@@ -19,7 +20,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.stream.javadsl.Tcp;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,7 +32,7 @@ class NbdErrnoTest {
     static final FileId INO = new FileId(7, 2);
     static final long SIZE = 64L << 20;
     static ActorSystem<Void> system;
-    static Tcp.ServerBinding binding;
+    static Binding binding;
     static int port;
     /** Node errno to answer for a request at offset {@code k * 4096}. */
     static final Map<Long, Errno> failAt = new ConcurrentHashMap<>();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dionode.node.server.Binding;
 import dionode.node.server.NodeServer;
 import dionode.node.server.TestNodes;
 import dionode.protocol.FileId;
@@ -20,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.stream.javadsl.Tcp;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,7 +35,7 @@ class NbdInteropTest {
     static Path device;
     static Path scratch;
     static NodeServer node;
-    static Tcp.ServerBinding binding;
+    static Binding binding;
     static String base;
 
     @BeforeAll

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dionode.node.server.Binding;
 import dionode.node.server.NodeServer;
 import dionode.node.server.TestNodes;
 import dionode.protocol.FileId;
@@ -21,7 +22,6 @@ import java.util.HashSet;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.stream.javadsl.Tcp;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,7 +31,7 @@ class NbdProtocolTest {
     static final long DISK = 16 << 20;
     static Path device;
     static NodeServer node;
-    static Tcp.ServerBinding binding;
+    static Binding binding;
     static int port;
     static FileId diskIno;
 

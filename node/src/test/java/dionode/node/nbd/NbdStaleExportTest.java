@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dionode.node.crash.Fixture;
+import dionode.node.server.Binding;
 import dionode.node.server.NodeServer;
 import dionode.node.server.TestNodes;
 import dionode.protocol.FileId;
@@ -15,7 +16,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.stream.javadsl.Tcp;
 import org.junit.jupiter.api.Test;
 
 /** An NBD export opened before its file was unlinked never writes into the file that reused the number. */
@@ -26,7 +26,7 @@ class NbdStaleExportTest {
         Path device = TestNodes.newDevicePath();
         NodeServer node = NodeServer.start(TestNodes.config(device, 64 << 20, LockPolicy.ZEROING_AWARE).withInodes(16)
                 .withTimes(Duration.ofMillis(200), Duration.ofMillis(50)), Fixture.JNA);
-        Tcp.ServerBinding binding = NbdServer.bind(node.system(), node.dispatcher(), node.volume().device().sectorSize(),
+        Binding binding = NbdServer.bind(node.system(), node.dispatcher(), node.volume().device().sectorSize(),
                 "127.0.0.1", 0).toCompletableFuture().get(30, TimeUnit.SECONDS);
         try (NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
             FileId disk = join(c.create("disk", null, 0644, true)).file();

@@ -35,12 +35,14 @@ import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * What a connection may make the node hold, through the real TCP server: a frame begun and not
  * finished is closed after the frame timeout; many such frames stay within the node's wire
  * budget; a client that does not read its replies stops being read, while others are served.
+ * Each case runs on both transports ({@link TransportKind}).
  */
 class WireBackpressureTest {
     private final KryoCodec codec = new KryoCodec();
@@ -53,9 +55,9 @@ class WireBackpressureTest {
         return node;
     }
 
-    private NodeConfig config() throws Exception {
+    private NodeConfig config(TransportKind transport) throws Exception {
         device = TestNodes.newDevicePath();
-        return TestNodes.config(device, 64 << 20, LockPolicy.ZEROING_AWARE);
+        return TestNodes.config(device, 64 << 20, LockPolicy.ZEROING_AWARE).withTransport(transport);
     }
 
     @AfterEach
@@ -82,9 +84,10 @@ class WireBackpressureTest {
         return c;
     }
 
-    @Test
-    void aFrameNotFinishedWithinTheFrameTimeoutClosesItsConnectionAndIsCounted() throws Exception {
-        start(config().withWire(WireLimits.defaults().withFrameTimeout(Duration.ofMillis(300))));
+    @ParameterizedTest
+    @EnumSource(TransportKind.class)
+    void aFrameNotFinishedWithinTheFrameTimeoutClosesItsConnectionAndIsCounted(TransportKind transport) throws Exception {
+        start(config(transport).withWire(WireLimits.defaults().withFrameTimeout(Duration.ofMillis(300))));
         Socket halfFrame = connect();
         OutputStream out = halfFrame.getOutputStream();
         out.write(ByteBuffer.allocate(Wire.HEADER_BYTES + 20).putInt(Wire.ID_BYTES + 1000).putLong(21).array());
@@ -116,12 +119,13 @@ class WireBackpressureTest {
         assertEquals(2, node.counters().get(NodeCounters.FRAME_TIMEOUTS));
     }
 
-    @Test
-    void halfFramesOfManyStalledConnectionsStayWithinTheWireBudget() throws Exception {
+    @ParameterizedTest
+    @EnumSource(TransportKind.class)
+    void halfFramesOfManyStalledConnectionsStayWithinTheWireBudget(TransportKind transport) throws Exception {
         int maxPayload = 4 << 20;
         long nodeBytes = 8 << 20;
         int attackers = 24;
-        start(config().withMaxPayload(maxPayload)
+        start(config(transport).withMaxPayload(maxPayload)
                 .withWire(WireLimits.defaults().withBytes(nodeBytes, WireLimits.minConnectionBytes(maxPayload))));
         NodeClient bystander = client();
         FileId ino = bystander.create("f", null, 0644, true).toCompletableFuture().join().file();
@@ -197,9 +201,10 @@ class WireBackpressureTest {
         return sent;
     }
 
-    @Test
-    void aClientThatDoesNotReadItsRepliesStopsBeingReadWhileOthersAreServed() throws Exception {
-        start(config());
+    @ParameterizedTest
+    @EnumSource(TransportKind.class)
+    void aClientThatDoesNotReadItsRepliesStopsBeingReadWhileOthersAreServed(TransportKind transport) throws Exception {
+        start(config(transport));
         NodeClient bystander = client();
         FileId big = bystander.create("big", null, 0644, true).toCompletableFuture().join().file();
         byte[] pattern = new byte[Wire.MAX_IO_BYTES];
@@ -249,9 +254,10 @@ class WireBackpressureTest {
         assertTrue(bystander.lookup("behind-unread-replies").toCompletableFuture().join().file().ino() > 0);
     }
 
-    @Test
-    void connectionsBeyondTheLimitWaitToBeAcceptedUntilOneCloses() throws Exception {
-        start(config().withWire(WireLimits.defaults().withMaxConnections(2)));
+    @ParameterizedTest
+    @EnumSource(TransportKind.class)
+    void connectionsBeyondTheLimitWaitToBeAcceptedUntilOneCloses(TransportKind transport) throws Exception {
+        start(config(transport).withWire(WireLimits.defaults().withMaxConnections(2)));
         NodeClient first = client();
         client().stats().toCompletableFuture().join();
         first.stats().toCompletableFuture().join();

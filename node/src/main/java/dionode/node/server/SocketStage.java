@@ -1,0 +1,359 @@
+package dionode.node.server;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.FlowShape;
+import org.apache.pekko.stream.Inlet;
+import org.apache.pekko.stream.Outlet;
+import org.apache.pekko.stream.stage.AbstractInHandler;
+import org.apache.pekko.stream.stage.AbstractOutHandler;
+import org.apache.pekko.stream.stage.AsyncCallback;
+import org.apache.pekko.stream.stage.GraphStage;
+import org.apache.pekko.stream.stage.GraphStageLogic;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One accepted socket as a Pekko Streams stage: its outlet emits what the peer sent, its inlet
+ * takes what to send ({@link TransportKind#NIO}). Joined with a connection flow it is the whole
+ * connection.
+ *
+ * <p>Reading: a thread of the connection's own ({@code dionode-conn-PORT}) waits in epoll on this
+ * socket alone, reads what has arrived (up to {@link WireLimits#READ_BYTES} a read) and hands it
+ * to the stage. It reads only while it holds one of two permits: one chunk being handled
+ * downstream and one read ahead. A permit comes back when the stage pushes its chunk, so while
+ * the flow keeps up the reader never waits for one (no wake-up beyond the one the data causes);
+ * when the flow backpressures, reading stops and TCP holds the peer back.
+ *
+ * <p>Writing: from the stage itself, non-blocking. A reply the socket cannot take whole waits for
+ * the reader thread to see the socket writable; nothing more is pulled meanwhile, so a peer that
+ * does not read its replies stops its requests from being taken. The next element is pulled only
+ * once the last one is wholly in the kernel, which is what {@link ReleaseOnPull} counts on.
+ *
+ * <p>The socket closes when the flow has finished sending (or fails); a peer's end of input
+ * completes the outlet. Each materialization is confined to its stage, apart from the reader
+ * thread, which shares only the permits, the selection key (under a lock) and the callbacks.
+ */
+public final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
+    private static final Logger LOG = LoggerFactory.getLogger(SocketStage.class);
+    private static final int READ_AHEAD_CHUNKS = 2;
+
+    private final Inlet<ByteString> toSend = Inlet.create("SocketStage.toSend");
+    private final Outlet<ByteString> received = Outlet.create("SocketStage.received");
+    private final FlowShape<ByteString, ByteString> shape = FlowShape.of(toSend, received);
+    private final SocketChannel channel;
+    private final Runnable onClosed;
+
+    /**
+     * @param channel  a connected socket in non-blocking mode, owned by the stage from now on
+     * @param onClosed runs once when the socket is closed (a listener's connection slot)
+     */
+    public SocketStage(SocketChannel channel, Runnable onClosed) {
+        this.channel = channel;
+        this.onClosed = onClosed;
+    }
+
+    @Override
+    public FlowShape<ByteString, ByteString> shape() {
+        return shape;
+    }
+
+    @Override
+    public GraphStageLogic createLogic(Attributes inheritedAttributes) {
+        return new Logic();
+    }
+
+    /** What the reader thread hands over: bytes, the end of input, or a read that failed. */
+    private sealed interface Arrival {
+    }
+
+    private record Chunk(ByteString bytes) implements Arrival {
+    }
+
+    private record EndOfInput() implements Arrival {
+    }
+
+    private record ReadFailed(IOException failure) implements Arrival {
+    }
+
+    private final class Logic extends GraphStageLogic {
+        private final Semaphore permits = new Semaphore(READ_AHEAD_CHUNKS);
+        /**
+         * Set by the reader once it has stopped reading for want of a permit; whoever clears it
+         * (the reader seeing a permit come back, or the stage giving one back) turns reading on
+         * again, so a permit returned while the reader stops is never lost.
+         */
+        private final AtomicBoolean starved = new AtomicBoolean();
+        private Selector selector;
+        private SelectionKey key;
+        private AsyncCallback<Arrival> arrived;
+        private AsyncCallback<Boolean> writable;
+        private volatile boolean closing;
+        /** Reader thread only: the peer's end of input was read. */
+        private boolean sawEnd;
+        /** Chunks that arrived while downstream had not pulled: at most {@link #READ_AHEAD_CHUNKS}, one per permit. */
+        private final ArrayDeque<ByteString> waiting = new ArrayDeque<>(READ_AHEAD_CHUNKS);
+        private boolean inputEnded;
+        /** What is left of the element being written, or null. */
+        private ByteBuffer unsent;
+        private boolean closed;
+
+        Logic() {
+            super(shape);
+            setHandler(received, new AbstractOutHandler() {
+                @Override
+                public void onPull() {
+                    ByteString chunk = waiting.poll();
+                    if (chunk != null) {
+                        deliver(chunk);
+                    } else if (inputEnded) {
+                        complete(received);
+                    }
+                }
+
+                @Override
+                public void onDownstreamFinish(Throwable cause) {
+                    // the flow reads no more (a connection that is closing): replies may still be leaving
+                    interest(0, SelectionKey.OP_READ);
+                }
+            });
+            setHandler(toSend, new AbstractInHandler() {
+                @Override
+                public void onPush() {
+                    ByteString bytes = grab(toSend);
+                    unsent = bytes.asByteBuffer();
+                    writeSome();
+                }
+
+                @Override
+                public void onUpstreamFinish() {
+                    if (unsent == null) {
+                        close();
+                    }
+                }
+
+                @Override
+                public void onUpstreamFailure(Throwable failure) {
+                    LOG.debug("connection {} fails: {}", describe(), failure.toString());
+                    closeSocket();
+                    failStage(failure);
+                }
+            });
+        }
+
+        @Override
+        public void preStart() {
+            arrived = createAsyncCallback(this::onArrival);
+            writable = createAsyncCallback(ready -> writeSome());
+            try {
+                selector = Selector.open();
+                key = channel.register(selector, SelectionKey.OP_READ);
+            } catch (IOException e) {
+                closeSocket();
+                failStage(e);
+                return;
+            }
+            Thread reader = new Thread(this::readLoop, "dionode-conn-" + describe());
+            reader.setDaemon(true);
+            reader.start();
+            pull(toSend);
+        }
+
+        @Override
+        public void postStop() {
+            closeSocket();
+        }
+
+        private void onArrival(Arrival arrival) {
+            if (arrival instanceof Chunk chunk) {
+                if (isAvailable(received) && waiting.isEmpty()) {
+                    deliver(chunk.bytes());
+                } else {
+                    waiting.add(chunk.bytes());
+                }
+            } else if (arrival instanceof EndOfInput) {
+                inputEnded = true;
+                if (waiting.isEmpty() && !isClosed(received)) {
+                    complete(received);
+                }
+            } else if (arrival instanceof ReadFailed failed) {
+                LOG.debug("connection {}: read failed: {}", describe(), failed.failure().toString());
+                closeSocket();
+                failStage(failed.failure());
+            }
+        }
+
+        /** Pushes a chunk and gives its permit back; a reader that ran out of permits reads again. */
+        private void deliver(ByteString chunk) {
+            push(received, chunk);
+            permits.release();
+            if (starved.compareAndSet(true, false)) {
+                interest(SelectionKey.OP_READ, 0);
+            }
+        }
+
+        private void writeSome() {
+            if (unsent == null || closed) {
+                return;
+            }
+            try {
+                while (unsent.hasRemaining()) {
+                    if (channel.write(unsent) == 0) {
+                        interest(SelectionKey.OP_WRITE, 0);
+                        return;
+                    }
+                }
+            } catch (IOException e) {
+                LOG.debug("connection {}: write failed: {}", describe(), e.toString());
+                closeSocket();
+                failStage(e);
+                return;
+            }
+            unsent = null;
+            if (isClosed(toSend)) {
+                close();
+            } else {
+                pull(toSend);
+            }
+        }
+
+        /** From the stage: adds and removes interest in readiness, and wakes the reader's select so it takes effect now. */
+        private void interest(int add, int remove) {
+            if (readerInterest(add, remove)) {
+                selector.wakeup();
+            }
+        }
+
+        /** From either thread; the reader's own changes need no wake-up (it selects next). False once the key is gone. */
+        private boolean readerInterest(int add, int remove) {
+            synchronized (this) {
+                try {
+                    key.interestOps((key.interestOps() | add) & ~remove);
+                    return true;
+                } catch (CancelledKeyException gone) {
+                    return false;
+                }
+            }
+        }
+
+        /** Everything sent: the connection ends. */
+        private void close() {
+            closeSocket();
+            completeStage();
+        }
+
+        /** Closes the socket once, stops the reader thread and gives the connection's slot back. */
+        private void closeSocket() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            closing = true;
+            try {
+                channel.close();
+            } catch (IOException e) {
+                LOG.debug("connection {}: close: {}", describe(), e.toString());
+            }
+            if (selector != null) {
+                selector.wakeup();
+            }
+            onClosed.run();
+        }
+
+        /** The reader thread: waits in epoll for this socket and hands over what it reads. */
+        private void readLoop() {
+            ByteBuffer buffer = ByteBuffer.allocateDirect((int) WireLimits.READ_BYTES);
+            try {
+                while (!closing) {
+                    selector.select();
+                    if (closing || !key.isValid()) {
+                        break;
+                    }
+                    if (!selector.selectedKeys().remove(key)) {
+                        continue; // woken to take a change of interest
+                    }
+                    int ready = key.readyOps();
+                    if ((ready & SelectionKey.OP_WRITE) != 0) {
+                        readerInterest(0, SelectionKey.OP_WRITE);
+                        writable.invoke(Boolean.TRUE);
+                    }
+                    if ((ready & SelectionKey.OP_READ) != 0 && !readAvailable(buffer)) {
+                        break;
+                    }
+                }
+            } catch (IOException | ClosedSelectorException | CancelledKeyException e) {
+                if (!closing) {
+                    LOG.debug("connection {}: reader stops: {}", describe(), e.toString());
+                }
+            } finally {
+                try {
+                    selector.close();
+                } catch (IOException e) {
+                    LOG.debug("connection {}: selector close: {}", describe(), e.toString());
+                }
+            }
+        }
+
+        /** Reads while there are bytes and permits; false when a read failed (the stage then closes). */
+        private boolean readAvailable(ByteBuffer buffer) {
+            if (sawEnd) {
+                readerInterest(0, SelectionKey.OP_READ);
+                return true;
+            }
+            while (permits.tryAcquire()) {
+                int n;
+                try {
+                    buffer.clear();
+                    n = channel.read(buffer);
+                } catch (IOException e) {
+                    permits.release();
+                    if (!closing) {
+                        arrived.invoke(new ReadFailed(e));
+                    }
+                    return false;
+                }
+                if (n < 0) {
+                    // the peer sent all it will; its replies may still be leaving, so keep selecting for writes
+                    permits.release();
+                    sawEnd = true;
+                    readerInterest(0, SelectionKey.OP_READ);
+                    arrived.invoke(new EndOfInput());
+                    return true;
+                }
+                if (n == 0) {
+                    permits.release();
+                    return true;
+                }
+                byte[] bytes = new byte[n];
+                buffer.flip().get(bytes);
+                arrived.invoke(new Chunk(ByteString.fromArrayUnsafe(bytes)));
+            }
+            // both chunks are downstream: stop asking for reads until one is taken (deliver asks again);
+            // interest goes off before the flag goes up, so a stage that clears the flag turns it on after
+            readerInterest(0, SelectionKey.OP_READ);
+            starved.set(true);
+            if (permits.availablePermits() > 0 && starved.compareAndSet(true, false)) {
+                readerInterest(SelectionKey.OP_READ, 0);
+            }
+            return true;
+        }
+
+        private String describe() {
+            try {
+                return String.valueOf(channel.getRemoteAddress());
+            } catch (IOException e) {
+                return "(closed)";
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package dionode.node.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dionode.node.device.JnaNativeIO;
+import dionode.protocol.FileId;
+import dionode.protocol.LockPolicy;
+import dionode.protocol.client.NodeClient;
+import dionode.protocol.message.Reply;
+import dionode.protocol.message.Request;
+import dionode.protocol.wire.FrameReader;
+import dionode.protocol.wire.KryoCodec;
+import dionode.protocol.wire.Wire;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * What a socket's transport must do beyond carrying bytes, on both transports: answer every
+ * request a peer sent before it closed its sending side, and deliver a reply larger than the
+ * socket's buffers to a peer that reads it slowly (the stage's partial writes) byte for byte.
+ */
+class SocketStageTest {
+    private static final int B = 4096;
+    private final KryoCodec codec = new KryoCodec();
+    private Path device;
+    private NodeServer node;
+
+    @BeforeEach
+    void device() throws Exception {
+        device = TestNodes.newDevicePath();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (node != null) {
+            node.close();
+        }
+        Files.deleteIfExists(device);
+    }
+
+    private FileId start(TransportKind transport, byte[] content) throws Exception {
+        return start(TestNodes.config(device, 64 << 20, LockPolicy.ZEROING_AWARE).withTransport(transport), content);
+    }
+
+    private FileId start(NodeConfig config, byte[] content) throws Exception {
+        node = NodeServer.start(config, new JnaNativeIO());
+        try (NodeClient client = NodeClient.connect("127.0.0.1", node.address().getPort())) {
+            FileId file = client.create("f", null, 0644, true).toCompletableFuture().join().file();
+            client.write(file, 0, content, 0).toCompletableFuture().join();
+            return file;
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TransportKind.class)
+    void everyRequestSentBeforeThePeerClosedItsSideIsAnswered(TransportKind transport) throws Exception {
+        byte[] content = new byte[4 * B];
+        new Random(7).nextBytes(content);
+        FileId file = start(transport, content);
+        try (Socket socket = new Socket("127.0.0.1", node.address().getPort())) {
+            socket.setSoTimeout(10_000);
+            ByteArrayOutputStream frames = new ByteArrayOutputStream();
+            for (long id = 1; id <= 40; id++) {
+                frames.write(codec.encodeFrame(id, id % 2 == 0 ? new Request.Stat(file) : new Request.Read(file, 0, 4 * B, 0)));
+            }
+            socket.getOutputStream().write(frames.toByteArray());
+            socket.shutdownOutput();
+            FrameReader reader = new FrameReader(socket.getInputStream(), Wire.DEFAULT_MAX_PAYLOAD);
+            Set<Long> answered = new HashSet<>();
+            while (reader.next()) {
+                Object reply = codec.decodeBody(reader.body(), reader.bodyOffset(), reader.bodyLength());
+                if (reader.requestId() % 2 == 0) {
+                    assertEquals(4L * B, ((Reply.FileStat) reply).size());
+                } else {
+                    assertArrayEquals(content, ((Reply.Data) reply).data());
+                }
+                assertTrue(answered.add(reader.requestId()), "answered twice: " + reader.requestId());
+            }
+            assertEquals(40, answered.size(), "every request answered before the node closed: " + answered);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(TransportKind.class)
+    void aReplyLargerThanTheSocketBuffersReachesASlowReaderWhole(TransportKind transport) throws Exception {
+        byte[] content = new byte[Wire.MAX_IO_BYTES];
+        new Random(11).nextBytes(content);
+        FileId file = start(transport, content);
+        try (Socket socket = new Socket("127.0.0.1", node.address().getPort())) {
+            socket.setReceiveBufferSize(16 << 10);
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(codec.encodeFrame(5, new Request.Read(file, 0, content.length, 0)));
+            DataInputStream slow = new DataInputStream(socket.getInputStream());
+            int length = slow.readInt();
+            byte[] frame = new byte[Wire.LENGTH_BYTES + length];
+            ByteBuffer.wrap(frame).putInt(length);
+            int got = Wire.LENGTH_BYTES;
+            int reads = 0;
+            while (got < frame.length) {
+                int n = slow.read(frame, got, Math.min(64 << 10, frame.length - got));
+                assertTrue(n > 0, "the connection ended after " + got + " of " + frame.length + " bytes");
+                got += n;
+                if (++reads % 16 == 0) {
+                    Thread.sleep(5); // let the node's socket buffer fill, so its writes come back partial
+                }
+            }
+            FrameReader reader = new FrameReader(new ByteArrayInputStream(frame), Wire.DEFAULT_MAX_PAYLOAD);
+            assertTrue(reader.next(), "a whole frame arrived");
+            assertEquals(5, reader.requestId());
+            assertArrayEquals(content, ((Reply.Data) codec.decodeBody(reader.body(), reader.bodyOffset(), reader.bodyLength())).data());
+        }
+    }
+
+    /** With one request in the node at a time the flow lags the socket, so chunks pile up in the stage: none may be lost. */
+    @ParameterizedTest
+    @EnumSource(TransportKind.class)
+    void framesArrivingFasterThanTheFlowTakesThemAreAllServedInOrder(TransportKind transport) throws Exception {
+        byte[] content = new byte[4 * B];
+        FileId file = start(TestNodes.config(device, 64 << 20, LockPolicy.ZEROING_AWARE).withTransport(transport)
+                .withTuning(1, 4, 0), content);
+        int requests = 3000;
+        try (Socket socket = new Socket("127.0.0.1", node.address().getPort())) {
+            socket.setSoTimeout(20_000);
+            Thread sender = new Thread(() -> {
+                try {
+                    for (long id = 1; id <= requests; id++) {
+                        byte[] data = new byte[B];
+                        java.util.Arrays.fill(data, (byte) id);
+                        socket.getOutputStream().write(codec.encodeFrame(id, new Request.Write(file, (id % 4) * B, data, 0)));
+                    }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            sender.start();
+            FrameReader reader = new FrameReader(socket.getInputStream(), Wire.DEFAULT_MAX_PAYLOAD);
+            for (long id = 1; id <= requests; id++) {
+                assertTrue(reader.next(), "reply " + id + " of " + requests);
+                assertEquals(id, reader.requestId(), "one request in the node at a time: replies in order");
+                assertEquals(new Reply.Written(B), codec.decodeBody(reader.body(), reader.bodyOffset(), reader.bodyLength()));
+            }
+            sender.join();
+        }
+    }
+}
