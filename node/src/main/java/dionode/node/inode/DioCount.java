@@ -3,6 +3,7 @@ package dionode.node.inode;
 import static dionode.node.inode.NodeCounters.DIO_DRAINS;
 import static dionode.node.inode.NodeCounters.DIO_IN_FLIGHT;
 
+import dionode.node.trace.Stage;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
@@ -53,7 +54,11 @@ final class DioCount {
             then.run();
         } else {
             counters.inc(DIO_DRAINS);
-            drainWaiters.add(new StepTrampoline.Step(op, then));
+            op.trace.enter(Stage.LOCK);
+            drainWaiters.add(new StepTrampoline.Step(op, () -> {
+                op.trace.enter(Stage.ACTOR);
+                then.run();
+            }));
         }
     }
 

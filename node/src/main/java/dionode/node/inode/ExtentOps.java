@@ -9,6 +9,7 @@ import dionode.node.fs.Inode;
 import dionode.node.journal.Handle;
 import dionode.node.lock.LockMode;
 import dionode.node.meta.InodeRecord;
+import dionode.node.trace.Stage;
 import dionode.protocol.Errno;
 import dionode.protocol.message.Reply;
 import java.util.Arrays;
@@ -205,10 +206,10 @@ final class ExtentOps {
         byte[] block = new byte[B];
         DataPath data = op.state.data;
         CompletableFuture<Void> read = data.read(List.of(new DataPath.ReadSeg(mapping.pblk() * B, B, block, 0, 0, B)));
-        op.await(read, () -> {
+        op.await(read, Stage.DEVICE, () -> {
             Arrays.fill(block, (int) (from - blk * B), (int) (to - blk * B), (byte) 0);
             CompletableFuture<Void> write = data.write(List.of(new DataPath.WriteSeg(mapping.pblk() * B, B, block, 0, 0, B)));
-            op.await(write, next, op::fail);
+            op.await(write, Stage.DEVICE, next, op::fail);
         }, op::fail);
     }
 

@@ -5,6 +5,9 @@ import dionode.node.fs.ExtentSteps;
 import dionode.node.fs.Inode;
 import dionode.node.journal.Handle;
 import dionode.node.lock.LockMode;
+import dionode.node.trace.OpTrace;
+import dionode.node.trace.Stage;
+import dionode.node.trace.TracedReply;
 import dionode.protocol.Errno;
 import dionode.protocol.message.Reply;
 import java.util.concurrent.CompletableFuture;
@@ -21,6 +24,8 @@ abstract class InodeOp {
     /** The inode actor's state this request runs against. */
     final InodeState state;
     private final CompletableFuture<Reply> reply;
+    /** Where this request's time goes (DESIGN §6): moved on at each wait below. */
+    final OpTrace trace;
     private LockMode held;
     private LockMode wanted;
     private boolean finished;
@@ -28,6 +33,8 @@ abstract class InodeOp {
     InodeOp(InodeState state, CompletableFuture<Reply> reply) {
         this.state = state;
         this.reply = reply;
+        this.trace = TracedReply.of(reply);
+        trace.enter(Stage.ACTOR);
         state.admit(this);
     }
 
@@ -50,6 +57,7 @@ abstract class InodeOp {
         } else if (nowait) {
             fail(new Reply.Error(Errno.EAGAIN, "i_rwsem is not available (" + mode + ")"));
         } else if (state.rwsem.enqueue(this, mode)) {
+            trace.enter(Stage.LOCK);
             state.counters.inc(NodeCounters.LOCK_WAITS);
         } else {
             fail(new Reply.Error(Errno.EAGAIN, "too many requests waiting for inode " + state.ino));
@@ -76,6 +84,7 @@ abstract class InodeOp {
             held = null;
             for (InodeOp waiter : state.rwsem.unlock(mode)) {
                 waiter.held = waiter.wanted;
+                waiter.trace.enter(Stage.ACTOR);
                 state.handOver(waiter);
             }
         }
@@ -100,6 +109,7 @@ abstract class InodeOp {
             return;
         }
         finished = true;
+        trace.enter(Stage.REPLY);
         state.answered(this);
         releaseLock();
         state.reply(reply, answer);
@@ -112,19 +122,26 @@ abstract class InodeOp {
         state.steps.continueWith(this, next);
     }
 
-    /** Continues with {@code next} in the actor once {@code future} completes; failures go to {@code onError}. */
-    final <T> void await(CompletableFuture<T> future, Runnable next, Consumer<Throwable> onError) {
-        future.whenComplete((value, thrown) -> state.self.tell(new InodeCommand.Resume(() -> {
-            try {
-                if (thrown != null) {
-                    onError.accept(thrown);
-                } else {
-                    next.run();
+    /**
+     * Continues with {@code next} in the actor once {@code future} completes, the time until then
+     * spent in {@code waiting} (the device, or the journal's commit); failures go to {@code onError}.
+     */
+    final <T> void await(CompletableFuture<T> future, Stage waiting, Runnable next, Consumer<Throwable> onError) {
+        trace.enter(waiting);
+        future.whenComplete((value, thrown) -> {
+            trace.enter(Stage.ACTOR);
+            state.self.tell(new InodeCommand.Resume(() -> {
+                try {
+                    if (thrown != null) {
+                        onError.accept(thrown);
+                    } else {
+                        next.run();
+                    }
+                } catch (RuntimeException failure) {
+                    fail(failure);
                 }
-            } catch (RuntimeException failure) {
-                fail(failure);
-            }
-        })));
+            }));
+        });
     }
 
     /**
@@ -144,6 +161,7 @@ abstract class InodeOp {
                 fail(new Reply.Error(Errno.EAGAIN, "journal has no room for a handle"));
             } else {
                 state.counters.inc(NodeCounters.JOURNAL_WAITS);
+                trace.enter(Stage.JOURNAL);
                 try {
                     state.parkForJournal(retry);
                 } catch (RuntimeException failure) {
@@ -160,6 +178,7 @@ abstract class InodeOp {
         if (handle == null) {
             return;
         }
+        trace.enter(Stage.JOURNAL);
         try {
             work.accept(handle);
         } catch (RuntimeException failure) {
@@ -168,6 +187,7 @@ abstract class InodeOp {
             return;
         }
         if (closeStep(handle)) {
+            trace.enter(Stage.ACTOR);
             continueWith(next);
         }
     }
@@ -222,7 +242,7 @@ abstract class InodeOp {
             next.run();
         } else if (!retried && needed <= allocator.availableBlocks() + allocator.releasingBlocks()) {
             state.counters.inc(NodeCounters.ENOSPC_RETRIES);
-            await(state.volume.journal().commit(), () -> ensureSpace(needed, what, true, next), this::fail);
+            await(state.volume.journal().commit(), Stage.JOURNAL, () -> ensureSpace(needed, what, true, next), this::fail);
         } else {
             fail(new Reply.Error(Errno.ENOSPC, what + " needs " + needed + " blocks, " + allocator.availableBlocks() + " free"));
         }

@@ -3,6 +3,7 @@ package dionode.node.inode;
 import static dionode.node.inode.InodeState.B;
 
 import dionode.node.lock.LockMode;
+import dionode.node.trace.Stage;
 import dionode.protocol.Errno;
 import dionode.protocol.IoFlags;
 import dionode.protocol.message.Reply;
@@ -55,7 +56,7 @@ final class ReadPath {
                 succeed(new Reply.Data(dst));
                 return;
             }
-            await(state.dio.begin(() -> state.data.read(segs)), () -> {
+            await(state.dio.begin(() -> state.data.read(segs)), Stage.DEVICE, () -> {
                 state.dio.end();
                 succeed(new Reply.Data(dst));
             }, thrown -> {

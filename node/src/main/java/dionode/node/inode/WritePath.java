@@ -10,6 +10,7 @@ import dionode.node.lock.DioWriteChecks;
 import dionode.node.lock.LockDecision;
 import dionode.node.lock.LockMode;
 import dionode.node.meta.InodeRecord;
+import dionode.node.trace.Stage;
 import dionode.protocol.Errno;
 import dionode.protocol.IoFlags;
 import dionode.protocol.message.Reply;
@@ -54,7 +55,7 @@ final class WritePath {
             void granted() {
             }
         };
-        op.await(state.volume.journal().commit(), () -> op.succeed(new Reply.Done()), op::fail);
+        op.await(state.volume.journal().commit(), Stage.JOURNAL, () -> op.succeed(new Reply.Done()), op::fail);
     }
 
     /** One write, from the lock decision to its answer. */
@@ -167,7 +168,7 @@ final class WritePath {
             if (reads.isEmpty()) {
                 merge.run();
             } else {
-                await(state.data.read(reads), merge, this::fail);
+                await(state.data.read(reads), Stage.DEVICE, merge, this::fail);
             }
         }
 
@@ -232,7 +233,7 @@ final class WritePath {
                 releaseLock();
             }
             convertPosition = firstBlock;
-            await(io, this::convertStep, this::fail);
+            await(io, Stage.DEVICE, this::convertStep, this::fail);
         }
 
         /** ext4_dio_write_end_io: unwritten to written, then i_size/i_disksize for an extending write. */
@@ -266,7 +267,7 @@ final class WritePath {
             endDio();
             if (durable) {
                 state.counters.inc(NodeCounters.DURABLE_COMMITS);
-                await(state.volume.journal().commit(), () -> succeed(new Reply.Written(length)), this::fail);
+                await(state.volume.journal().commit(), Stage.JOURNAL, () -> succeed(new Reply.Written(length)), this::fail);
             } else {
                 succeed(new Reply.Written(length));
             }

@@ -4,6 +4,9 @@ import dionode.node.inode.InodeCommand;
 import dionode.node.inode.InodeRefs;
 import dionode.node.inode.NodeCounters;
 import dionode.node.namespace.NamespaceActor;
+import dionode.node.trace.OpTrace;
+import dionode.node.trace.StageLatencies;
+import dionode.node.trace.TracedReply;
 import dionode.protocol.Errno;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
@@ -30,13 +33,32 @@ public final class Dispatcher {
     private final InodeRefs inodes;
     private final NodeCounters counters;
     private final long maxIno;
+    private final StageLatencies latencies;
     private final AtomicLong inFlight = new AtomicLong();
 
-    public Dispatcher(ActorRef<NamespaceActor.Command> namespace, InodeRefs inodes, NodeCounters counters, long maxIno) {
+    public Dispatcher(ActorRef<NamespaceActor.Command> namespace, InodeRefs inodes, NodeCounters counters, long maxIno,
+            StageLatencies latencies) {
         this.namespace = namespace;
         this.inodes = inodes;
         this.counters = counters;
         this.maxIno = maxIno;
+        this.latencies = latencies;
+    }
+
+    /** A trace for a request just decoded: inode requests are traced, the others are not (DESIGN §6). */
+    public OpTrace trace(Request request) {
+        return request instanceof Request.InodeRequest ? latencies.begin() : OpTrace.NONE;
+    }
+
+    /**
+     * {@link #dispatch(Request, OpTrace)} for a front-end that does not see its replies reach the
+     * socket (NBD): the trace ends when the reply is ready.
+     */
+    public CompletionStage<Reply> dispatch(Request request) {
+        OpTrace trace = trace(request);
+        CompletionStage<Reply> reply = dispatch(request, trace);
+        reply.whenComplete((r, e) -> trace.replied());
+        return reply;
     }
 
     /** Requests dispatched and not yet answered (clean shutdown waits for 0). */
@@ -44,8 +66,9 @@ public final class Dispatcher {
         return inFlight.get();
     }
 
-    public CompletionStage<Reply> dispatch(Request request) {
-        CompletableFuture<Reply> reply = new CompletableFuture<>();
+    /** Routes {@code request}; {@code trace} travels with it (the caller ends it once the reply is sent). */
+    public CompletionStage<Reply> dispatch(Request request, OpTrace trace) {
+        CompletableFuture<Reply> reply = new TracedReply(trace);
         inFlight.incrementAndGet();
         reply.whenComplete((r, e) -> inFlight.decrementAndGet());
         try {

@@ -16,6 +16,7 @@ import dionode.node.inode.InodeRegion;
 import dionode.node.inode.NodeCounters;
 import dionode.node.journal.JournalOptions;
 import dionode.node.namespace.NamespaceActor;
+import dionode.node.trace.StageLatencies;
 import dionode.protocol.wire.KryoCodec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -119,8 +120,11 @@ public final class NodeServer implements AutoCloseable {
                 return Behaviors.empty();
             }), "dionode");
             ActorRef<InodeRegion.Command> region = regionRef.get(30, TimeUnit.SECONDS);
+            StageLatencies latencies = StageLatencies.started();
+            system.getWhenTerminated().thenRun(latencies::close);
+            latencies.registerGauges(counters::gauge);
             Dispatcher dispatcher = new Dispatcher(nsRef.get(30, TimeUnit.SECONDS), InodeRegion.refs(region), counters,
-                    volume.layout().inodeCount());
+                    volume.layout().inodeCount(), latencies);
             Transport transport = Transport.of(config.wire(), counters, config.transport());
             counters.gauge("wire_bytes", () -> transport.budget().heldBytes());
             counters.gauge("wire_waits", () -> transport.budget().waits());

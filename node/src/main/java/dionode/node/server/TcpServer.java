@@ -1,5 +1,6 @@
 package dionode.node.server;
 
+import dionode.node.trace.OpTrace;
 import dionode.protocol.Errno;
 import dionode.protocol.message.Reply;
 import dionode.protocol.wire.KryoCodec;
@@ -27,7 +28,7 @@ import org.slf4j.LoggerFactory;
 public final class TcpServer {
     private static final Logger LOG = LoggerFactory.getLogger(TcpServer.class);
 
-    private record Out(long requestId, Reply reply, boolean last, long cost) {
+    private record Out(long requestId, Reply reply, boolean last, long cost, OpTrace trace) {
     }
 
     private final Dispatcher dispatcher;
@@ -89,6 +90,7 @@ public final class TcpServer {
         } catch (IllegalArgumentException e) {
             frame = codec.encodeFrame(o.requestId(), new Reply.Error(Errno.EINVAL, "reply too large for a frame: " + e.getMessage()));
         }
+        o.trace().replied();
         long cost = o.cost();
         if (frame.length > cost) {
             allowance.occupy(frame.length - cost);
@@ -101,13 +103,14 @@ public final class TcpServer {
     private CompletionStage<ConnectionReplies.Tracked<Out>> track(ConnectionReplies<Out> replies, AtomicBoolean closing, Step s) {
         if (closing.get()) {
             // frames that arrived behind the one that closes the connection are neither run nor answered
-            return replies.now(new Out(-1, null, false, s.cost()));
+            return replies.now(new Out(-1, null, false, s.cost(), OpTrace.NONE));
         }
         if (s.request() == null) {
             closing.set(true);
-            return replies.last(new Out(s.requestId(), s.refusal(), true, s.cost()));
+            return replies.last(new Out(s.requestId(), s.refusal(), true, s.cost(), OpTrace.NONE));
         }
-        return replies.track(dispatcher.dispatch(s.request()).thenApply(r -> new Out(s.requestId(), r, false, s.cost())));
+        OpTrace trace = dispatcher.trace(s.request());
+        return replies.track(dispatcher.dispatch(s.request(), trace).thenApply(r -> new Out(s.requestId(), r, false, s.cost(), trace)));
     }
 
     /** Binds and serves until the binding is unbound; at most {@link WireLimits#maxConnections} connections at once. */
