@@ -301,14 +301,14 @@ public final class LoadEngine {
                 boolean nw = nowait();
                 Throwable err = null;
                 try {
-                    send(rd, off, nw).join();
+                    client.sync(() -> send(rd, off, nw)); // this thread reads its own reply: no hand-over from the reader
                 } catch (CompletionException e) {
                     err = e.getCause();
                     if (nw && isEagain(err)) {
                         eagain.increment();
                         if (spec.retryEagain()) {
                             try {
-                                send(rd, off, false).join();
+                                client.sync(() -> send(rd, off, false));
                                 err = null;
                             } catch (CompletionException e2) {
                                 err = e2.getCause();

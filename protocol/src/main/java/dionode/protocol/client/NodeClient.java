@@ -5,13 +5,11 @@ import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
-import dionode.protocol.wire.FrameReader;
 import dionode.protocol.wire.KryoCodec;
 import dionode.protocol.wire.MalformedFrameException;
 import dionode.protocol.wire.Wire;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -27,6 +25,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The asynchronous client of one dionode node over one TCP connection (DESIGN §6).
@@ -66,7 +65,9 @@ import java.util.function.Function;
  * The calling thread encodes its request and writes the frame (writes are serialized by a lock; a
  * writer flushes unless another writer is already queued behind it, which then flushes for both, so
  * concurrent callers batch into fewer packets). One daemon reader thread per connection, named
- * {@code dionode-client-reader-host:port}, decodes replies and completes the futures. <b>Dependent
+ * {@code dionode-client-reader-host:port}, decodes replies and completes the futures, except
+ * while a caller waits in {@link #sync}: that caller reads the replies itself ({@link ReplyReader}).
+ * <b>Dependent
  * stages ({@code thenApply}, {@code thenAccept}, ...) therefore run on the reader thread</b> (or on
  * the caller's thread if the stage is already complete): keep them short and non-blocking, or use
  * the {@code ...Async(fn, executor)} variants with an executor of your own. The slot of a request is
@@ -88,7 +89,6 @@ public final class NodeClient implements AutoCloseable {
     private final KryoCodec codec;
     private final Socket socket;
     private final OutputStream out;
-    private final InputStream in;
     /** Serializes frame writes and guards {@link #nextId}. */
     private final ReentrantLock writeLock = new ReentrantLock();
     private final Semaphore slots;
@@ -96,7 +96,7 @@ public final class NodeClient implements AutoCloseable {
     private final AtomicReferenceArray<Call<?>> table;
     private final int mask;
     private final AtomicReference<NodeException> closeCause = new AtomicReference<>();
-    private final Thread reader;
+    private final ReplyReader reader;
     private long nextId = 1;
 
     private NodeClient(String endpoint, ClientOptions options, Socket socket) throws IOException {
@@ -105,13 +105,26 @@ public final class NodeClient implements AutoCloseable {
         this.codec = new KryoCodec(options.maxPayload());
         this.socket = socket;
         this.out = new BufferedOutputStream(socket.getOutputStream(), OUTPUT_BUFFER_BYTES);
-        this.in = socket.getInputStream();
         this.slots = new Semaphore(options.maxInFlight());
         int size = Integer.highestOneBit(options.maxInFlight() * 4 - 1); // power of two >= 2 * maxInFlight
         this.table = new AtomicReferenceArray<>(size);
         this.mask = size - 1;
-        this.reader = new Thread(this::readLoop, "dionode-client-reader-" + endpoint);
-        this.reader.setDaemon(true);
+        this.reader = new ReplyReader(endpoint, socket.getInputStream(), options.maxPayload(), codec, new ReplyReader.Sink() {
+            @Override
+            public void reply(long requestId, Object message) throws MalformedFrameException {
+                dispatch(requestId, message);
+            }
+
+            @Override
+            public boolean outstanding() {
+                return slots.availablePermits() < options.maxInFlight();
+            }
+
+            @Override
+            public void closed(NodeException cause) {
+                closeWith(cause);
+            }
+        });
     }
 
     /** Connects with {@link ClientOptions#defaults()}. */
@@ -255,6 +268,26 @@ public final class NodeClient implements AutoCloseable {
         return submit(request, RAW, true);
     }
 
+    /**
+     * Makes {@code call} (calls of this client) and waits for the stage it returns, reading this
+     * connection's replies in the calling thread meanwhile instead of being woken by the reader
+     * thread: one thread hand-over less per request, for callers that wait for each reply anyway.
+     * Failures throw as {@code join()} does ({@link java.util.concurrent.CompletionException}
+     * carrying the {@link NodeException}). Reply callbacks of other calls may run on this thread
+     * while it waits. Do not call it from a reply callback.
+     */
+    public <T> T sync(Supplier<? extends CompletionStage<T>> call) {
+        reader.enter();
+        CompletableFuture<T> stage;
+        try {
+            stage = call.get().toCompletableFuture();
+        } catch (RuntimeException | Error e) {
+            reader.leave();
+            throw e;
+        }
+        return reader.await(stage);
+    }
+
     // ---------------------------------------------------------------- state
 
     /** Requests currently holding a slot (sent or being sent, not yet answered). */
@@ -292,12 +325,10 @@ public final class NodeClient implements AutoCloseable {
     @Override
     public void close() {
         closeWith(new NodeException(Errno.EIO, "connection to " + endpoint + " closed by the client", null, false));
-        if (Thread.currentThread() != reader) {
-            try {
-                reader.join(1000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        try {
+            reader.join(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -363,6 +394,7 @@ public final class NodeClient implements AutoCloseable {
             } catch (IOException e) {
                 closeWith(new NodeException(Errno.EIO, "connection to " + endpoint + " lost: " + e, e, false));
             }
+            reader.sent();
             return call;
         } finally {
             writeLock.unlock();
@@ -371,7 +403,7 @@ public final class NodeClient implements AutoCloseable {
 
     /** Takes an in-flight slot, blocking while there is none; null on success. */
     private NodeException acquireSlot() {
-        if (Thread.currentThread() == reader) {
+        if (reader.isReaderThread()) {
             return slots.tryAcquire() ? null : new NodeException(Errno.EAGAIN,
                     "all " + options.maxInFlight() + " in-flight slots are taken and this call runs on the reader thread of "
                             + endpoint + " (blocking would deadlock it): send from an executor");
@@ -390,6 +422,7 @@ public final class NodeClient implements AutoCloseable {
         if (!closeCause.compareAndSet(null, cause)) {
             return;
         }
+        reader.stop();
         try {
             socket.close();
         } catch (IOException ignored) {
@@ -405,24 +438,6 @@ public final class NodeClient implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- receiving
-
-    private void readLoop() {
-        FrameReader frames = new FrameReader(in, options.maxPayload());
-        try {
-            while (frames.next()) {
-                Object message = codec.decodeBody(frames.body(), frames.bodyOffset(), frames.bodyLength());
-                dispatch(frames.requestId(), message);
-            }
-            closeWith(NodeException.stackless(Errno.EIO, "connection to " + endpoint + " closed by the node"));
-        } catch (MalformedFrameException e) {
-            closeWith(new NodeException(Errno.EBADMSG, "connection to " + endpoint + " closed: malformed reply: " + e.getMessage(), e, false));
-        } catch (IOException e) {
-            closeWith(new NodeException(Errno.EIO, "connection to " + endpoint + " lost: " + e, e, false));
-        } catch (RuntimeException | Error e) {
-            closeWith(new NodeException(Errno.EIO, "connection to " + endpoint + " lost: reader failed: " + e, e, false));
-            throw e;
-        }
-    }
 
     private void dispatch(long id, Object message) throws MalformedFrameException {
         int slot = (int) id & mask;
