@@ -29,7 +29,8 @@ final class RunJson {
         s.append(",\"latency_us\":").append(latency(res.latencyNanos()));
         if (cpu != null) {
             s.append(",\"node_cpu\":{").append(perRequest(cpu.total(), requests)).append(",\"source\":").append(Json.str(cpu.source()))
-                    .append(",\"pid\":").append(cpu.pid()).append(",\"ended_threads\":").append(cpu.endedThreads()).append('}');
+                    .append(",\"pid\":").append(cpu.pid()).append(",\"threads_us\":").append(cpu.groupsCpuUs())
+                    .append(",\"ended_threads\":").append(cpu.endedThreads()).append('}');
             s.append(",\"node_cpu_threads\":{");
             String sep = "";
             for (Map.Entry<NodeThreads.Group, NodeCpu.Usage> e : new TreeMap<>(cpu.groups()).entrySet()) {

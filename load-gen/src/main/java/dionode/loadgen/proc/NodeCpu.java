@@ -11,7 +11,10 @@ import java.util.Map;
  *        (the node's threads in load-gen's JVM only)
  * @param pid the process measured (load-gen's own when embedded)
  * @param total the node's CPU and context switches over the interval
- * @param groups per thread group ({@link NodeThreads.Group#JVM} only for a process of its own)
+ * @param groups per thread group ({@link NodeThreads.Group#JVM} only for a process of its own); for
+ *        a process of its own, they sum to less than the total by what threads that started and
+ *        ended between two samples spent (the JVM's JIT compiler threads come and go), and by the
+ *        last second of those that ended ({@code endedThreads})
  * @param endedThreads threads of these figures that ended during the interval: their last second
  *        (since the previous once-a-second sample) is missing from the groups, and from the total
  *        when embedded
@@ -32,6 +35,11 @@ public record NodeCpu(String source, long pid, Usage total, Map<NodeThreads.Grou
         public Usage plus(Usage o) {
             return new Usage(userUs + o.userUs, sysUs + o.sysUs, voluntary + o.voluntary, involuntary + o.involuntary, threads + o.threads);
         }
+    }
+
+    /** What the groups sum to (the total, when embedded). */
+    public long groupsCpuUs() {
+        return groups.values().stream().mapToLong(Usage::cpuUs).sum();
     }
 
     /**
