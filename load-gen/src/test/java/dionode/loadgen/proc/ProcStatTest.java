@@ -48,18 +48,19 @@ class ProcStatTest {
         Process child = new ProcessBuilder(program.toAbsolutePath().toString(), "30").start();
         try {
             Path proc = Path.of("/proc", Long.toString(child.pid()));
-            ProcStat.Line line = ProcStat.read(proc.resolve("stat"));
-            for (int i = 0; i < 500 && !line.comm().equals("a) (b c"); i++) { // until the fork has exec'ed
-                Thread.sleep(10);
-                line = ProcStat.read(proc.resolve("stat"));
-            }
-            assertEquals("a) (b c", line.comm());
-            assertTrue(line.startTicks() >= ProcStat.read(Path.of("/proc/self/stat")).startTicks(), line.toString());
             List<TaskSample> tasks = TaskSample.all(proc);
+            for (int i = 0; i < 500 && !(tasks.get(0).comm().equals("a) (b c") && tasks.get(0).voluntary() > 0); i++) {
+                Thread.sleep(10); // until the fork has exec'ed and gone to sleep
+                tasks = TaskSample.all(proc);
+            }
             assertEquals(1, tasks.size(), tasks.toString());
             assertEquals(child.pid(), tasks.get(0).tid());
             assertEquals("a) (b c", tasks.get(0).comm());
-            assertTrue(tasks.get(0).voluntary() >= 1, "it slept: " + tasks);
+            assertTrue(tasks.get(0).voluntary() >= 1, "it sleeps: " + tasks);
+            ProcStat.Line line = ProcStat.read(proc.resolve("stat"));
+            assertEquals("a) (b c", line.comm());
+            assertEquals(tasks.get(0).startTicks(), line.startTicks());
+            assertTrue(line.startTicks() >= ProcStat.read(Path.of("/proc/self/stat")).startTicks(), line.toString());
         } finally {
             child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
