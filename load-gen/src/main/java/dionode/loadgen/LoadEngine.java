@@ -97,6 +97,16 @@ public final class LoadEngine {
         }
     }
 
+    /**
+     * What a caller measures over exactly the measured run: {@code begin} runs once every job is
+     * connected, just before they start (and before the start time the IOPS count from); {@code end}
+     * once the last job ended and its replies drained, before the connections close (so the node's
+     * threads serving them are still there to be measured). Both on the thread calling {@link #run}.
+     */
+    public record Bracket(Runnable begin, Runnable end) {
+        public static final Bracket NONE = new Bracket(() -> { }, () -> { });
+    }
+
     /** Counters of a run, or of a moment of it. */
     public record Counts(long sent, long ok, long errors, long eagain, long bytes, long inFlight, long dropped) {
     }
@@ -112,6 +122,7 @@ public final class LoadEngine {
     }
 
     private final Spec spec;
+    private final Bracket bracket;
     private final Recorder all = new Recorder(3);
     private final Recorder timeline = new Recorder(3);
     /** Time to an EAGAIN answer of a NOWAIT request that is not retried (how fast "fail fast" is). */
@@ -129,7 +140,12 @@ public final class LoadEngine {
     private volatile long startNanos;
 
     public LoadEngine(Spec spec) {
+        this(spec, Bracket.NONE);
+    }
+
+    public LoadEngine(Spec spec, Bracket bracket) {
         this.spec = spec;
+        this.bracket = bracket;
         this.phase = new Recorder[spec.phaseCount()];
         this.phaseOk = new LongAdder[spec.phaseCount()];
         for (int i = 0; i < phase.length; i++) {
@@ -207,12 +223,14 @@ public final class LoadEngine {
                 threads[j].start();
             }
             ready.await();
+            bracket.begin().run();
             startNanos = System.nanoTime();
             go.countDown();
             for (Thread t : threads) {
                 t.join();
             }
             long wall = System.nanoTime() - startNanos;
+            bracket.end().run();
             long maxRuntime = 0;
             int ex = 0;
             long unf = 0;

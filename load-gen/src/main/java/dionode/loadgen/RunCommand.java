@@ -1,5 +1,6 @@
 package dionode.loadgen;
 
+import dionode.loadgen.proc.CpuMeter;
 import dionode.loadgen.proc.ProcStatus;
 import dionode.cli.option.SizeConverter;
 import dionode.protocol.FileId;
@@ -8,6 +9,8 @@ import dionode.protocol.client.NodeClient;
 import dionode.protocol.util.Sizes;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +27,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code load-gen run}: custom load against one file of a node. Closed loop (sync or async with
  * an iodepth) or open loop ({@code --rate}); reports throughput, HdrHistogram percentiles, EAGAIN
- * and error counts and the node's counters before and after (and their difference).
+ * and error counts, the node's counters before and after (and their difference) and, for a node in
+ * this JVM or given by {@code --node-pid}, its CPU time and context switches per request.
  */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Custom load against one file: pattern, block size, alignment, read/write mix, NOWAIT share,",
@@ -104,8 +108,14 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--timeline", description = "print one line per second: sent, completed, in flight, p50/p99, EAGAIN, node RSS")
     boolean timeline;
 
-    @Option(names = "--node-pid", paramLabel = "PID", description = "a node process to sample (VmRSS from /proc) in the timeline")
+    @Option(names = "--node-pid", paramLabel = "PID",
+            description = {"the node's process on this machine: its CPU time and context switches per request (from /proc) are",
+                "reported, and its VmRSS in the timeline; an embedded node is measured without it (its own threads only),",
+                "a remote one cannot be"})
     Long nodePid;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "also write the result as JSON (with node_cpu when the node is measured)")
+    Path json;
 
     @Override
     public Integer call() throws Exception {
@@ -132,6 +142,7 @@ public final class RunCommand implements Callable<Integer> {
         long fileBytes = region * jobs;
         String name = file != null ? file : "load-gen-run-" + ProcessHandle.current().pid();
         PrintStream out = System.out;
+        CpuMeter pidMeter = nodePid == null ? null : RunCpu.ofProcess(nodePid);
         try (Target node = nodeOptions.open(fileBytes);
                 NodeClient control = NodeClient.connect(node.host(), node.port())) {
             long t0 = System.nanoTime();
@@ -145,7 +156,8 @@ public final class RunCommand implements Callable<Integer> {
             LoadEngine.Spec spec = new LoadEngine.Spec(file, jobs, iodepth, asyncFlag, TimeUnit.SECONDS.toNanos(duration), phases, lag, bytes,
                     readPct, nowaitPct, retry, openLoop ? maxInFlight : iodepth + 2,
                     job -> OffsetSource.slots(job * region, region, step, bytes, align, random, 0x10ad + job));
-            LoadEngine engine = new LoadEngine(spec);
+            CpuMeter cpu = pidMeter != null ? pidMeter : node.isEmbedded() ? CpuMeter.ofThisJvm() : null;
+            LoadEngine engine = new LoadEngine(spec, cpu == null ? LoadEngine.Bracket.NONE : new LoadEngine.Bracket(cpu::begin, cpu::end));
             out.printf(Locale.ROOT, "load-gen run: %s, file %s (%s, %s, %d MiB per job), layout %.2f s%n", node, name, pol, layout,
                     regionMib, layoutS);
             out.printf(Locale.ROOT, "  %d job(s), %s, %s %d bytes at +%d, %d%% reads, %d%% NOWAIT (EAGAIN: %s)%n", jobs,
@@ -159,7 +171,11 @@ public final class RunCommand implements Callable<Integer> {
                 sampler.join();
             }
             Map<String, Long> after = control.stats().toCompletableFuture().join();
-            report(out, res, phases, before, after);
+            long completed = res.ios() + res.errors() + (retry ? 0 : res.eagain()); // what the node answered
+            report(out, res, phases, cpu, completed, before, after);
+            if (json != null) {
+                Files.writeString(json, RunJson.of(res, completed, RunCpu.reading(cpu)), StandardCharsets.UTF_8);
+            }
             if (!keep && !"existing".equals(layout)) {
                 Layouts.remove(control, name);
             }
@@ -286,8 +302,8 @@ public final class RunCommand implements Callable<Integer> {
         return kib < 0 ? "?" : Long.toString(kib >> 10);
     }
 
-    private void report(PrintStream out, LoadEngine.Result res, LoadEngine.Phase[] phases, Map<String, Long> before,
-            Map<String, Long> after) {
+    private void report(PrintStream out, LoadEngine.Result res, LoadEngine.Phase[] phases, CpuMeter cpu, long completed,
+            Map<String, Long> before, Map<String, Long> after) {
         double secs = res.maxJobRuntimeNanos() / 1e9;
         out.printf(Locale.ROOT, "result: %,d requests ok in %.2f s: %,.0f req/s, %.1f MiB/s; errors %d, EAGAIN %d, unfinished %d%s%n",
                 res.ios(), secs, res.iops(), res.bytes() / Math.max(secs, 1e-9) / (1 << 20), res.errors(), res.eagain(),
@@ -306,6 +322,9 @@ public final class RunCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "  phase %d (%.0f/s offered for %.0f s): %,d ok among the requests scheduled in it (%,.0f/s)%n",
                     i + 1, phases[i].rate(), phases[i].nanos() / 1e9, res.phaseOk()[i], res.phaseOk()[i] / (phases[i].nanos() / 1e9));
             percentiles(out, "    latency from schedule", res.phaseLatencyNanos()[i]);
+        }
+        if (cpu != null) {
+            RunCpu.print(out, cpu, completed);
         }
         out.println("node stats (before -> after, delta):");
         Map<String, Long> keys = new TreeMap<>(after);

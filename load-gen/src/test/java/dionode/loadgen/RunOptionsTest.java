@@ -39,6 +39,13 @@ class RunOptionsTest {
         }
     }
 
+    /** Checked before any node is started or reached: a node that cannot be measured is a usage error. */
+    @Test
+    void aNodePidWithNoProcessIsRefused() {
+        assertEquals(List.of("load-gen run: --node-pid 999999999: no such process on this machine (cannot read /proc/999999999/stat)"),
+                failure(2, "run", "--target", "127.0.0.1:1", "--node-pid", "999999999"));
+    }
+
     /** Runs load-gen as its main does; returns the non-empty lines of stderr after checking the exit status. */
     private static List<String> failure(int status, String... args) {
         StringWriter err = new StringWriter();

@@ -1,0 +1,43 @@
+package dionode.loadgen;
+
+import dionode.loadgen.proc.CpuMeter;
+import dionode.loadgen.proc.NodeCpu;
+import java.io.IOException;
+import java.io.PrintStream;
+
+/** {@code load-gen run}'s measure of the node's CPU: the meter for {@code --node-pid} and the report's lines. Stateless. */
+final class RunCpu {
+    private RunCpu() {
+    }
+
+    /** The meter of {@code --node-pid}; refused as a bad argument when there is no such process to read. */
+    static CpuMeter ofProcess(long pid) {
+        try {
+            return CpuMeter.ofProcess(pid);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--node-pid " + pid + ": no such process on this machine (cannot read /proc/" + pid + "/stat)");
+        }
+    }
+
+    /** The node's figures; null when it was not measured, or its process ended during the run. */
+    static NodeCpu reading(CpuMeter cpu) {
+        try {
+            return cpu == null ? null : cpu.reading();
+        } catch (IOException ended) {
+            return null;
+        }
+    }
+
+    /** The node cpu line (and its note), or why there is none; nothing for a node that cannot be measured. */
+    static void print(PrintStream out, CpuMeter cpu, long completed) {
+        try {
+            NodeCpu figures = cpu.reading();
+            out.println(figures.line(completed));
+            if (figures.note() != null) {
+                out.println(figures.note());
+            }
+        } catch (IOException e) {
+            out.println("node cpu: not measured: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package dionode.loadgen;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dionode.cli.TestJson;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code load-gen run} against an embedded node for 2 s: its node cpu line and the JSON's node_cpu, node_cpu_threads. */
+class RunNodeCpuTest {
+    /** The report's line, the contract: {@code node cpu: N µs/request (user U µs, sys S µs), V voluntary + I involuntary ...}. */
+    static final Pattern LINE = Pattern.compile("node cpu: (\\d+\\.\\d) µs/request \\(user (\\d+\\.\\d) µs, sys (\\d+\\.\\d) µs\\), "
+            + "(\\d+\\.\\d\\d) voluntary \\+ (\\d+\\.\\d\\d) involuntary context switches/request \\((pid \\d+|embedded)\\)");
+
+    @Test
+    void anEmbeddedNodesCpuPerRequestIsReportedAndWrittenAsJson(@TempDir Path tmp) throws Exception {
+        Path json = tmp.resolve("run.json");
+        String out = CommandsTest.runCli("run", "--embedded", "--dir", "target", "--duration", "2", "--jobs", "2", "--region-mib", "8",
+                "--json", json.toString());
+        Matcher m = LINE.matcher(out);
+        assertTrue(m.find(), out);
+        assertEquals("embedded", m.group(6), out);
+        assertTrue(Double.parseDouble(m.group(1)) > 0, out);
+        assertTrue(Double.parseDouble(m.group(4)) > 0, "a sync request waits somewhere in the node: " + out);
+
+        Map<String, Object> top = TestJson.object(Files.readString(json));
+        long requests = (Long) top.get("requests_completed");
+        assertEquals(top.get("requests_ok"), requests, out);
+        assertTrue(requests > 0, out);
+        Map<?, ?> cpu = (Map<?, ?>) top.get("node_cpu");
+        assertEquals("embedded", cpu.get("source"));
+        assertEquals(ProcessHandle.current().pid(), cpu.get("pid"));
+        double perRequest = num(cpu, "us_per_request");
+        assertTrue(perRequest > 0, cpu.toString());
+        assertEquals(Double.parseDouble(m.group(1)), perRequest, 0.051, "the line and the JSON say the same");
+        assertEquals(num(cpu, "user_us_per_request") + num(cpu, "sys_us_per_request"), perRequest, 0.002, cpu.toString());
+        assertEquals(num(cpu, "us") / requests, perRequest, 0.001, cpu.toString());
+
+        Map<?, ?> threads = (Map<?, ?>) top.get("node_cpu_threads");
+        assertEquals(List.of("io", "dispatcher", "conn", "journal", "other"), List.copyOf(threads.keySet()), threads.toString());
+        assertFalse(threads.containsKey("jvm"), "the JVM's threads are load-gen's too: not counted when embedded");
+        long sum = threads.values().stream().mapToLong(g -> ((Number) ((Map<?, ?>) g).get("us")).longValue()).sum();
+        assertEquals(((Number) cpu.get("us")).longValue(), sum, "embedded: the node's CPU is its threads' " + threads);
+        assertEquals(cpu.get("us"), cpu.get("threads_us"), cpu.toString());
+        for (String g : List.of("io", "conn")) {
+            Map<?, ?> group = (Map<?, ?>) threads.get(g);
+            assertTrue(num(group, "vcsw_per_request") > 0.5, "each request wakes a " + g + " thread: " + group);
+        }
+    }
+
+    static double num(Map<?, ?> m, String key) {
+        return ((Number) m.get(key)).doubleValue();
+    }
+}
