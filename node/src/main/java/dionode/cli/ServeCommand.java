@@ -81,10 +81,23 @@ public final class ServeCommand implements Callable<Integer> {
                     + "replies written from the stream (nio), or Pekko's Tcp (default: ${DEFAULT-VALUE})")
     String transport = TransportKind.NIO.cliName();
 
+    @Option(names = "--io-engine", paramLabel = "aio|threads",
+            description = "how data reads and writes reach the device: kernel AIO started from the inode actor, with one "
+                    + "completion thread (aio), or a blocking call on an I/O thread each (threads) (default: ${DEFAULT-VALUE})")
+    String ioEngine = "aio";
+
     @Option(names = "--nbd", arity = "0..1", paramLabel = "[H:]P", fallbackValue = "",
             description = "also serve NBD (every file is an export) on this address; port 10809 and --host when "
                     + "left out")
     String nbd;
+
+    private static boolean kernelAio(String engine) {
+        return switch (engine) {
+            case "aio" -> true;
+            case "threads" -> false;
+            default -> throw new IllegalArgumentException("unknown I/O engine '" + engine + "' (expected aio or threads)");
+        };
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -100,7 +113,8 @@ public final class ServeCommand implements Callable<Integer> {
                 .withPolicy(LockPolicy.parse(policy))
                 .withTuning(parallelism, ioThreads, sectorSize)
                 .withWire(wire)
-                .withTransport(TransportKind.parse(transport));
+                .withTransport(TransportKind.parse(transport))
+                .withKernelAio(kernelAio(ioEngine));
         HostPort nbdAddress = nbd == null ? null : HostPort.parseListen(nbd, host, Nbd.DEFAULT_PORT, "NBD address");
         NodeServer node = NodeServer.start(config, new JnaNativeIO());
         Binding nbdBinding = null;

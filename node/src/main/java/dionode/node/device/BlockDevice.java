@@ -7,6 +7,7 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +42,9 @@ public final class BlockDevice implements Closeable {
     private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
     private boolean closed; // guarded by closeLock
 
+    /** Kernel AIO on the fd, or null when the NativeIO has none: then every transfer is a blocking call. */
+    private final AioRing aio;
+
     private BlockDevice(Path path, NativeIO io, int fd, long size, int sectorSize, boolean blockDevice) {
         this.path = path;
         this.pathString = path.toString();
@@ -49,6 +53,7 @@ public final class BlockDevice implements Closeable {
         this.size = size;
         this.sectorSize = sectorSize;
         this.blockDevice = blockDevice;
+        this.aio = AioRing.open(io, fd, pathString, AioRing.DEFAULT_DEPTH, this::transfer);
     }
 
     /**
@@ -209,6 +214,39 @@ public final class BlockDevice implements Closeable {
         transfer(true, offset, buf, len);
     }
 
+    /**
+     * Starts a write as {@link #write} would make it, without blocking the calling thread: the
+     * future completes once it is done (on the kernel AIO completion thread). The buffer must stay
+     * untouched until then.
+     *
+     * @return null when it cannot be started that way now (no kernel AIO, all of it in use, or
+     *         the kernel would have to block): nothing was written, use {@link #write}
+     * @throws IllegalArgumentException and NativeIOException ENOSPC as {@link #write}
+     */
+    public CompletableFuture<Void> writeAsync(long offset, ByteBuffer buf) throws IOException {
+        int len = checkAligned(offset, buf);
+        if (offset > size - len) {
+            throw new NativeIOException("pwrite", pathString, NativeIOException.ENOSPC,
+                    "count=" + len + ", offset=" + offset + ": past the device end " + size);
+        }
+        return aio == null || len == 0 ? null : aio.submit(true, offset, buf, len);
+    }
+
+    /** {@link #read} without blocking the calling thread, as {@link #writeAsync} is to {@link #write}. */
+    public CompletableFuture<Void> readAsync(long offset, ByteBuffer buf) throws IOException {
+        int len = checkAligned(offset, buf);
+        if (offset > size - len) {
+            throw new NativeIOException("pread", pathString, NativeIOException.EIO,
+                    "count=" + len + ", offset=" + offset + ": past the device end " + size);
+        }
+        return aio == null || len == 0 ? null : aio.submit(false, offset, buf, len);
+    }
+
+    /** Whether {@link #writeAsync} and {@link #readAsync} can start transfers at all. */
+    public boolean hasAsync() {
+        return aio != null;
+    }
+
     /** fdatasync: makes completed writes durable (flushes the disk's write cache). */
     public void flush() throws IOException {
         closeLock.readLock().lock();
@@ -223,6 +261,9 @@ public final class BlockDevice implements Closeable {
     /** Waits for I/O in flight, then closes the fd. Later calls fail with {@link ClosedChannelException}. Idempotent. */
     @Override
     public void close() throws IOException {
+        if (aio != null) {
+            aio.close(); // before the lock: its completion thread may still finish a transfer under the read lock
+        }
         closeLock.writeLock().lock();
         try {
             if (closed) {

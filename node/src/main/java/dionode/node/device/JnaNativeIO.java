@@ -184,6 +184,62 @@ public final class JnaNativeIO implements NativeIO {
         }
     }
 
+    // x86_64 system call numbers: glibc has no wrappers for kernel AIO (libaio's are its own library).
+    private static final long SYS_IO_SETUP = 206;
+    private static final long SYS_IO_DESTROY = 207;
+    private static final long SYS_IO_GETEVENTS = 208;
+    private static final long SYS_IO_SUBMIT = 209;
+
+    @Override
+    public long ioSetup(int maxEvents) throws NativeIOException {
+        try (Memory context = new Memory(8)) {
+            context.setLong(0, 0);
+            if (LibC.syscall(SYS_IO_SETUP, maxEvents, Pointer.nativeValue(context), 0, 0, 0) != 0) {
+                throw new NativeIOException("io_setup", null, Native.getLastError(), "nr_events=" + maxEvents);
+            }
+            return context.getLong(0);
+        }
+    }
+
+    @Override
+    public int ioSubmit(long context, long iocbPointers, int count) throws NativeIOException {
+        long n;
+        int err;
+        do {
+            n = LibC.syscall(SYS_IO_SUBMIT, context, count, iocbPointers, 0, 0);
+            err = n < 0 ? Native.getLastError() : 0;
+        } while (n < 0 && err == NativeIOException.EINTR);
+        if (n < 0) {
+            throw new NativeIOException("io_submit", null, err, "nr=" + count);
+        }
+        return (int) n;
+    }
+
+    @Override
+    public int ioGetEvents(long context, int minEvents, int maxEvents, long events, long timeoutNanos) throws NativeIOException {
+        try (Memory timeout = new Memory(16)) {
+            timeout.setLong(0, timeoutNanos / 1_000_000_000L);
+            timeout.setLong(8, timeoutNanos % 1_000_000_000L);
+            long n;
+            int err;
+            do {
+                n = LibC.syscall(SYS_IO_GETEVENTS, context, minEvents, maxEvents, events, Pointer.nativeValue(timeout));
+                err = n < 0 ? Native.getLastError() : 0;
+            } while (n < 0 && err == NativeIOException.EINTR);
+            if (n < 0) {
+                throw new NativeIOException("io_getevents", null, err, "min_nr=" + minEvents + ", nr=" + maxEvents);
+            }
+            return (int) n;
+        }
+    }
+
+    @Override
+    public void ioDestroy(long context) throws NativeIOException {
+        if (LibC.syscall(SYS_IO_DESTROY, context, 0, 0, 0, 0) != 0) {
+            throw new NativeIOException("io_destroy", null, Native.getLastError(), "");
+        }
+    }
+
     private NativeIOException transferError(String syscall, int fd, int errno, int count, long offset) {
         return new NativeIOException(syscall, paths.get(fd), errno, "fd=" + fd + ", count=" + count + ", offset=" + offset);
     }
@@ -228,5 +284,8 @@ public final class JnaNativeIO implements NativeIO {
 
         // glibc >= 2.33 exports fstat (before, only __fxstat): Debian 12 has 2.36.
         static native int fstat(int fd, Pointer statbuf);
+
+        // syscall(2) is variadic; glibc's is assembly that reads its arguments from registers, so a fixed-arity mapping is sound on x86_64.
+        static native long syscall(long number, long a1, long a2, long a3, long a4, long a5);
     }
 }

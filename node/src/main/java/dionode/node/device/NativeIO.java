@@ -96,6 +96,34 @@ public interface NativeIO {
     FileStat fstat(int fd) throws NativeIOException;
 
     /**
+     * io_setup(2): a kernel AIO context for up to {@code maxEvents} requests in flight. A
+     * NativeIO that cannot (or, for a test twin that must see every transfer as a pwrite or
+     * pread, will not) do kernel AIO throws ENOSYS: the device then does all its I/O with
+     * {@link #pwrite} and {@link #pread} on the I/O threads.
+     */
+    long ioSetup(int maxEvents) throws NativeIOException;
+
+    /**
+     * io_submit(2) of {@code count} control blocks, whose addresses are the {@code count} longs
+     * at {@code iocbPointers} (native memory the caller keeps alive until each completes).
+     *
+     * @return how many the kernel took, from the first; EAGAIN when it took none for want of resources
+     */
+    int ioSubmit(long context, long iocbPointers, int count) throws NativeIOException;
+
+    /**
+     * io_getevents(2): waits until at least {@code minEvents} requests complete or
+     * {@code timeoutNanos} pass, then writes up to {@code maxEvents} 32-byte {@code struct
+     * io_event} at {@code events}.
+     *
+     * @return the number of events written (0 on timeout); EINTR is retried
+     */
+    int ioGetEvents(long context, int minEvents, int maxEvents, long events, long timeoutNanos) throws NativeIOException;
+
+    /** io_destroy(2): cancels what it can, waits for the rest, frees the context. */
+    void ioDestroy(long context) throws NativeIOException;
+
+    /**
      * The part of {@code struct stat} the node uses. Immutable.
      *
      * @param mode      {@code st_mode}: file type and permission bits

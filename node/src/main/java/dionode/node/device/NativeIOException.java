@@ -37,6 +37,7 @@ public class NativeIOException extends IOException {
     public static final int ESPIPE = 29;
     public static final int EROFS = 30;
     public static final int ENAMETOOLONG = 36;
+    public static final int ENOSYS = 38;
     public static final int EOPNOTSUPP = 95;
     public static final int EDQUOT = 122;
 
@@ -111,6 +112,7 @@ public class NativeIOException extends IOException {
             case ESPIPE: return "ESPIPE";
             case EROFS: return "EROFS";
             case ENAMETOOLONG: return "ENAMETOOLONG";
+            case ENOSYS: return "ENOSYS";
             case EOPNOTSUPP: return "EOPNOTSUPP";
             case EDQUOT: return "EDQUOT";
             default: return "errno " + errno;

@@ -108,7 +108,7 @@ public final class NodeServer implements AutoCloseable {
             counters.gauge("journal_blocks_logged", () -> v.journal().stats().blocksLogged());
             counters.gauge("files", () -> v.inodes().inUseCount());
             counters.gauge("unclean_mounts", () -> v.superblock().uncleanMounts());
-            DataPath data = dataPathWrapper.apply(new DeviceDataPath(device, io, new AlignedBuffers()));
+            DataPath data = dataPathWrapper.apply(new DeviceDataPath(device, io, new AlignedBuffers(), config.kernelAio()));
             InodeContext ctx = new InodeContext(volume, data, counters, config.maxWaitersPerInode(), config.idleTimeout());
             CompletableFuture<ActorRef<InodeRegion.Command>> regionRef = new CompletableFuture<>();
             CompletableFuture<ActorRef<NamespaceActor.Command>> nsRef = new CompletableFuture<>();

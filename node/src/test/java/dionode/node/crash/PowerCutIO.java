@@ -53,6 +53,12 @@ public final class PowerCutIO extends ForwardingNativeIO {
         super(delegate);
     }
 
+    /** No kernel AIO through this twin: every transfer comes to it as a pwrite or pread, where it tracks what a power cut loses. */
+    @Override
+    public long ioSetup(int maxEvents) throws NativeIOException {
+        throw new NativeIOException("io_setup", null, NativeIOException.ENOSYS, "PowerCutIO tracks pwrite only");
+    }
+
     @Override
     public synchronized long pwrite(int fd, ByteBuffer directBuf, int count, long offset) throws NativeIOException {
         if (dead) {

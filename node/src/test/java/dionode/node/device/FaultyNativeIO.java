@@ -164,6 +164,12 @@ public final class FaultyNativeIO extends ForwardingNativeIO {
 
     // ---- NativeIO: the intercepted calls (the others pass through ForwardingNativeIO) -------
 
+    /** No kernel AIO through this twin: every transfer comes to it as a pwrite or pread, where it injects its faults. */
+    @Override
+    public long ioSetup(int maxEvents) throws NativeIOException {
+        throw new NativeIOException("io_setup", null, NativeIOException.ENOSYS, "FaultyNativeIO injects faults into pwrite and pread only");
+    }
+
     @Override
     public int open(String path, int flags, int mode) throws NativeIOException {
         before(Op.OPEN, path, -1, 0, 0);

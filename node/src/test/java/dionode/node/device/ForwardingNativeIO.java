@@ -74,4 +74,24 @@ public abstract class ForwardingNativeIO implements NativeIO {
     public FileStat fstat(int fd) throws NativeIOException {
         return delegate.fstat(fd);
     }
+
+    @Override
+    public long ioSetup(int maxEvents) throws NativeIOException {
+        return delegate.ioSetup(maxEvents);
+    }
+
+    @Override
+    public int ioSubmit(long context, long iocbPointers, int count) throws NativeIOException {
+        return delegate.ioSubmit(context, iocbPointers, count);
+    }
+
+    @Override
+    public int ioGetEvents(long context, int minEvents, int maxEvents, long events, long timeoutNanos) throws NativeIOException {
+        return delegate.ioGetEvents(context, minEvents, maxEvents, events, timeoutNanos);
+    }
+
+    @Override
+    public void ioDestroy(long context) throws NativeIOException {
+        delegate.ioDestroy(context);
+    }
 }

@@ -1,0 +1,238 @@
+package dionode.node.device;
+
+import java.io.IOException;
+import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Kernel AIO on one O_DIRECT fd: the caller's thread submits a read or write with {@code
+ * io_submit} and {@code RWF_NOWAIT} and goes on (no thread is woken to do it), and one completion
+ * thread ({@code dionode-aio}) waits in {@code io_getevents} and completes each request's future.
+ * A request the kernel would have had to block for (EAGAIN, at submission or as its result) is
+ * not submitted, or is finished by the completion thread with a plain blocking transfer: the
+ * submitting thread never blocks, and nothing waits in a queue beyond the ring's depth.
+ *
+ * <p>Native memory, drawn from {@code include/uapi/linux/aio_abi.h} (x86_64, little-endian):
+ * <pre>
+ * struct iocb (64 bytes, one per slot)         struct io_event (32 bytes)
+ *   0  u64 aio_data        the slot number       0  u64 data   the slot number
+ *   8  u32 aio_key         0                     8  u64 obj    the iocb's address
+ *  12  u32 aio_rw_flags    RWF_NOWAIT           16  s64 res    bytes done, or -errno
+ *  16  u16 aio_lio_opcode  0 PREAD, 1 PWRITE    24  s64 res2
+ *  18  s16 aio_reqprio     0
+ *  20  u32 aio_fildes      the device fd
+ *  24  u64 aio_buf         buffer address
+ *  32  u64 aio_nbytes      length
+ *  40  s64 aio_offset      device offset
+ *  48  u64 aio_reserved2   0
+ *  56  u32 aio_flags       0
+ *  60  u32 aio_resfd       0
+ * </pre>
+ *
+ * <p>Thread-safe: any thread may submit. A slot is claimed by CAS, so submitters never wait for
+ * each other; the iocb of a claimed slot is written only by its claimant and read by the kernel.
+ */
+final class AioRing implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AioRing.class);
+    static final int DEFAULT_DEPTH = 128;
+    private static final int IOCB_BYTES = 64;
+    private static final int EVENT_BYTES = 32;
+    private static final int EVENTS_PER_WAIT = 64;
+    private static final int RWF_NOWAIT = 0x8;
+    private static final short IOCB_CMD_PREAD = 0;
+    private static final short IOCB_CMD_PWRITE = 1;
+    private static final long WAIT_NANOS = 200_000_000L;
+
+    /** How a request the kernel could not finish without blocking is finished instead (on the completion thread). */
+    @FunctionalInterface
+    interface BlockingTransfer {
+        void transfer(boolean write, long offset, ByteBuffer buf, int length) throws IOException;
+    }
+
+    private record Pending(boolean write, long offset, ByteBuffer buf, int length, CompletableFuture<Void> done) {
+    }
+
+    private final NativeIO io;
+    private final int fd;
+    private final String path;
+    private final long context;
+    private final int depth;
+    private final BlockingTransfer fallback;
+    private final ByteBuffer iocbs;
+    private final ByteBuffer pointers;
+    private final ByteBuffer events;
+    private final AtomicReferenceArray<Pending> slots;
+    private final AtomicInteger hint = new AtomicInteger();
+    /** Requests between the start of a submission and the end of their completion: close waits for 0. */
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final Thread completer;
+    private volatile boolean closing;
+
+    private AioRing(NativeIO io, int fd, String path, long context, int depth, BlockingTransfer fallback) {
+        this.io = io;
+        this.fd = fd;
+        this.path = path;
+        this.context = context;
+        this.depth = depth;
+        this.fallback = fallback;
+        this.iocbs = ByteBuffer.allocateDirect(depth * IOCB_BYTES).order(ByteOrder.nativeOrder());
+        this.pointers = ByteBuffer.allocateDirect(depth * Long.BYTES).order(ByteOrder.nativeOrder());
+        this.events = ByteBuffer.allocateDirect(EVENTS_PER_WAIT * EVENT_BYTES).order(ByteOrder.nativeOrder());
+        long iocbBase = BufferAddress.of(iocbs);
+        for (int slot = 0; slot < depth; slot++) {
+            pointers.putLong(slot * Long.BYTES, iocbBase + (long) slot * IOCB_BYTES);
+        }
+        this.slots = new AtomicReferenceArray<>(depth);
+        this.completer = new Thread(this::completeLoop, "dionode-aio");
+        this.completer.setDaemon(true);
+    }
+
+    /** A ring on {@code fd}, or null when {@code io} offers no kernel AIO (the device then uses its I/O threads). */
+    static AioRing open(NativeIO io, int fd, String path, int depth, BlockingTransfer fallback) {
+        long context;
+        try {
+            context = io.ioSetup(depth);
+        } catch (NativeIOException e) {
+            LOG.info("{}: no kernel AIO ({}): device I/O runs on the I/O threads", path, e.getMessage());
+            return null;
+        }
+        AioRing ring = new AioRing(io, fd, path, context, depth, fallback);
+        ring.completer.start();
+        return ring;
+    }
+
+    /**
+     * Submits a transfer of {@code length} bytes at {@code buf}'s position; the future completes
+     * on the completion thread. Null when it cannot be submitted now (the ring is closing, every
+     * slot is taken, the kernel refused it): nothing was done, the caller transfers another way.
+     */
+    CompletableFuture<Void> submit(boolean write, long offset, ByteBuffer buf, int length) {
+        inFlight.incrementAndGet();
+        if (closing) {
+            inFlight.decrementAndGet();
+            return null;
+        }
+        Pending pending = new Pending(write, offset, buf, length, new CompletableFuture<>());
+        int slot = claim(pending);
+        if (slot < 0) {
+            inFlight.decrementAndGet();
+            return null;
+        }
+        int at = slot * IOCB_BYTES;
+        iocbs.putLong(at, slot);
+        iocbs.putInt(at + 8, 0);
+        iocbs.putInt(at + 12, RWF_NOWAIT);
+        iocbs.putShort(at + 16, write ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD);
+        iocbs.putShort(at + 18, (short) 0);
+        iocbs.putInt(at + 20, fd);
+        iocbs.putLong(at + 24, BufferAddress.of(buf) + buf.position());
+        iocbs.putLong(at + 32, length);
+        iocbs.putLong(at + 40, offset);
+        iocbs.putLong(at + 48, 0);
+        iocbs.putInt(at + 56, 0);
+        iocbs.putInt(at + 60, 0);
+        int taken;
+        try {
+            taken = io.ioSubmit(context, BufferAddress.of(pointers) + (long) slot * Long.BYTES, 1);
+        } catch (NativeIOException e) {
+            taken = 0; // EAGAIN (no room in the kernel, or it would block) or worse: the caller's own transfer will say
+        } finally {
+            Reference.reachabilityFence(pointers);
+        }
+        if (taken != 1) {
+            slots.set(slot, null);
+            inFlight.decrementAndGet();
+            return null;
+        }
+        return pending.done();
+    }
+
+    private int claim(Pending pending) {
+        int start = Math.floorMod(hint.getAndIncrement(), depth);
+        for (int i = 0; i < depth; i++) {
+            int slot = (start + i) % depth;
+            if (slots.get(slot) == null && slots.compareAndSet(slot, null, pending)) {
+                return slot;
+            }
+        }
+        return -1;
+    }
+
+    private void completeLoop() {
+        long eventsAddress = BufferAddress.of(events);
+        try {
+            while (!closing || inFlight.get() > 0) {
+                int n = io.ioGetEvents(context, 1, EVENTS_PER_WAIT, eventsAddress, WAIT_NANOS);
+                for (int i = 0; i < n; i++) {
+                    int slot = (int) events.getLong(i * EVENT_BYTES);
+                    long result = events.getLong(i * EVENT_BYTES + 16);
+                    Pending pending = slots.getAndSet(slot, null);
+                    if (pending != null) {
+                        finish(pending, result);
+                        inFlight.decrementAndGet();
+                    }
+                }
+            }
+        } catch (NativeIOException | RuntimeException e) {
+            LOG.error("{}: kernel AIO completions failed; failing what is in flight: {}", path, e.toString());
+            closing = true;
+        } finally {
+            try {
+                io.ioDestroy(context); // waits for whatever the kernel still holds
+            } catch (NativeIOException e) {
+                LOG.debug("{}: io_destroy: {}", path, e.getMessage());
+            }
+            failAll(); // nothing after a clean close; after a failure, what was submitted as the ring stopped
+        }
+    }
+
+    /** A request's end: done whole, finished by a blocking transfer (the kernel would have blocked, or did part), or failed. */
+    private void finish(Pending p, long result) {
+        if (result == p.length()) {
+            p.done().complete(null);
+            return;
+        }
+        if (result < 0 && result != -NativeIOException.EAGAIN) {
+            p.done().completeExceptionally(new NativeIOException(p.write() ? "pwrite" : "pread", path, (int) -result,
+                    "count=" + p.length() + ", offset=" + p.offset() + " (kernel AIO)"));
+            return;
+        }
+        int done = (int) Math.max(0, result);
+        try {
+            ByteBuffer rest = p.buf().duplicate();
+            rest.position(p.buf().position() + done);
+            fallback.transfer(p.write(), p.offset() + done, rest, p.length() - done);
+            p.done().complete(null);
+        } catch (IOException | RuntimeException e) {
+            p.done().completeExceptionally(e);
+        }
+    }
+
+    private void failAll() {
+        for (int slot = 0; slot < depth; slot++) {
+            Pending pending = slots.getAndSet(slot, null);
+            if (pending != null) {
+                pending.done().completeExceptionally(new NativeIOException(pending.write() ? "pwrite" : "pread", path,
+                        NativeIOException.EIO, "kernel AIO stopped before this request's completion was read"));
+                inFlight.decrementAndGet();
+            }
+        }
+    }
+
+    /** Takes no more requests, waits for those in flight to complete, frees the kernel context. */
+    @Override
+    public void close() {
+        closing = true;
+        try {
+            completer.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

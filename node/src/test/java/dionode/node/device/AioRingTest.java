@@ -1,0 +1,202 @@
+package dionode.node.device;
+
+import static dionode.node.device.TestDevices.JNA;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Kernel AIO on a real O_DIRECT device file: the bytes land, completions come back, and every way
+ * the kernel can say no (no AIO, a full ring, EAGAIN from a request that would block, an I/O
+ * error, a short transfer) ends in a finished transfer or a clear error, never a lost one.
+ */
+class AioRingTest {
+    private static final int MIB = 1 << 20;
+    private static final int B = 8192;
+
+    private static ByteBuffer pattern(int seed) {
+        ByteBuffer buf = AlignedBuffers.allocateAligned(B);
+        TestDevices.fill(buf, seed);
+        return buf;
+    }
+
+    @Test
+    void asyncWritesFromManyThreadsLandByteForByteAndReadBackAsync() throws Exception {
+        Path file = TestDevices.newDeviceFile("aio-stress", 8 * MIB);
+        try (BlockDevice dev = BlockDevice.open(file, JNA, 0)) {
+            assertTrue(dev.hasAsync(), "this kernel offers AIO on a device file");
+            List<Thread> threads = new ArrayList<>();
+            AtomicLong viaRing = new AtomicLong();
+            List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int base = t * 256;
+                Thread thread = new Thread(() -> {
+                    try {
+                        List<CompletableFuture<Void>> mine = new ArrayList<>();
+                        List<ByteBuffer> held = new ArrayList<>();
+                        for (int i = 0; i < 256; i++) {
+                            ByteBuffer buf = pattern(base + i);
+                            CompletableFuture<Void> f = dev.writeAsync((long) (base + i) * B, buf);
+                            if (f == null) {
+                                dev.write((long) (base + i) * B, buf); // the ring said not now: the caller's own way
+                            } else {
+                                viaRing.incrementAndGet();
+                                mine.add(f);
+                                held.add(buf);
+                            }
+                        }
+                        for (CompletableFuture<Void> f : mine) {
+                            f.get(10, TimeUnit.SECONDS);
+                        }
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                });
+                threads.add(thread);
+                thread.start();
+            }
+            for (Thread thread : threads) {
+                thread.join(30_000);
+            }
+            assertEquals(List.of(), failures);
+            assertTrue(viaRing.get() > 0, "some writes went through the ring");
+            for (int block = 0; block < 1024; block++) {
+                ByteBuffer in = AlignedBuffers.allocateAligned(B);
+                CompletableFuture<Void> read = dev.readAsync((long) block * B, in);
+                if (read == null) {
+                    dev.read((long) block * B, in);
+                } else {
+                    read.get(10, TimeUnit.SECONDS);
+                }
+                assertEquals(-1, TestDevices.firstMismatch(in, block), "block " + block);
+            }
+        }
+    }
+
+    @Test
+    void aTwinWithoutKernelAioLeavesEveryTransferToTheCaller() throws Exception {
+        Path file = TestDevices.newDeviceFile("aio-none", MIB);
+        try (BlockDevice dev = BlockDevice.open(file, new FaultyNativeIO(JNA), 0)) {
+            assertFalse(dev.hasAsync());
+            assertNull(dev.writeAsync(0, pattern(1)), "nothing started: the caller writes");
+        }
+    }
+
+    /** Completions held back by a gate in io_getevents, results rewritten: the kernel's answers, on demand. */
+    private static final class HeldCompletions extends ForwardingNativeIO {
+        final CountDownLatch gate = new CountDownLatch(1);
+        volatile long rewriteFirstResult;
+        volatile boolean rewrite;
+
+        HeldCompletions() {
+            super(JNA);
+        }
+
+        @Override
+        public int ioGetEvents(long context, int minEvents, int maxEvents, long events, long timeoutNanos) throws NativeIOException {
+            try {
+                if (!gate.await(timeoutNanos, TimeUnit.NANOSECONDS)) {
+                    return 0;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 0;
+            }
+            int n = super.ioGetEvents(context, minEvents, maxEvents, events, timeoutNanos);
+            if (n > 0 && rewrite) {
+                rewrite = false;
+                ByteBuffer view = new com.sun.jna.Pointer(events).getByteBuffer(0, 32L * n).order(ByteOrder.nativeOrder());
+                view.putLong(16, rewriteFirstResult);
+            }
+            return n;
+        }
+    }
+
+    @Test
+    void aFullRingSaysNotNowAndCloseWaitsForWhatIsInFlight() throws Exception {
+        Path file = TestDevices.newDeviceFile("aio-full", MIB);
+        HeldCompletions io = new HeldCompletions();
+        int fd = io.open(file.toString(), NativeIO.O_RDWR | NativeIO.O_DIRECT);
+        AioRing ring = AioRing.open(io, fd, file.toString(), 4, (write, offset, buf, length) -> {
+            throw new AssertionError("no fallback expected");
+        });
+        assertNotNull(ring);
+        List<CompletableFuture<Void>> inFlight = new ArrayList<>();
+        List<ByteBuffer> held = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            ByteBuffer buf = pattern(i);
+            held.add(buf);
+            inFlight.add(ring.submit(true, (long) i * B, buf, B));
+        }
+        inFlight.forEach(f -> assertNotNull(f, "four slots"));
+        assertNull(ring.submit(true, 4L * B, pattern(4), B), "a fifth waits in no queue: the caller does it");
+        Thread closer = new Thread(ring::close);
+        closer.start();
+        closer.join(500);
+        assertTrue(closer.isAlive(), "close waits while requests are in flight");
+        assertNull(ring.submit(true, 5L * B, pattern(5), B), "a closing ring takes nothing");
+        io.gate.countDown();
+        closer.join(10_000);
+        assertFalse(closer.isAlive());
+        for (CompletableFuture<Void> f : inFlight) {
+            f.get(1, TimeUnit.SECONDS);
+        }
+        io.close(fd);
+        try (BlockDevice dev = BlockDevice.open(file, JNA, 0)) {
+            ByteBuffer in = AlignedBuffers.allocateAligned(B);
+            dev.read(3L * B, in);
+            assertEquals(-1, TestDevices.firstMismatch(in, 3));
+        }
+    }
+
+    @Test
+    void aRequestTheKernelWouldBlockForIsFinishedByABlockingTransfer() throws Exception {
+        Path file = TestDevices.newDeviceFile("aio-eagain", MIB);
+        HeldCompletions io = new HeldCompletions();
+        io.rewriteFirstResult = -NativeIOException.EAGAIN;
+        io.rewrite = true;
+        io.gate.countDown();
+        try (BlockDevice dev = BlockDevice.open(file, io, 0)) {
+            ByteBuffer buf = pattern(9);
+            CompletableFuture<Void> f = dev.writeAsync(2L * B, buf);
+            assertNotNull(f);
+            f.get(10, TimeUnit.SECONDS);
+            ByteBuffer in = AlignedBuffers.allocateAligned(B);
+            dev.read(2L * B, in);
+            assertEquals(-1, TestDevices.firstMismatch(in, 9), "written by the fallback");
+        }
+    }
+
+    @Test
+    void anIoErrorFailsThatRequestNamingTheDevice() throws Exception {
+        Path file = TestDevices.newDeviceFile("aio-eio", MIB);
+        HeldCompletions io = new HeldCompletions();
+        io.rewriteFirstResult = -NativeIOException.EIO;
+        io.rewrite = true;
+        io.gate.countDown();
+        try (BlockDevice dev = BlockDevice.open(file, io, 0)) {
+            CompletableFuture<Void> f = dev.writeAsync(0, pattern(1));
+            ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
+            NativeIOException cause = assertInstanceOf(NativeIOException.class, e.getCause());
+            assertEquals(NativeIOException.EIO, cause.errno());
+            assertTrue(cause.getMessage().contains(file.toString()), cause.getMessage());
+            CompletableFuture<Void> next = dev.writeAsync(B, pattern(2));
+            next.get(10, TimeUnit.SECONDS); // one failure does not stop the ring
+        }
+    }
+}
