@@ -114,6 +114,11 @@ public final class RunCommand implements Callable<Integer> {
                 "a remote one cannot be"})
     Long nodePid;
 
+    @Option(names = "--warmup", paramLabel = "S",
+            description = {"seconds of the same load before the measured run, not counted (JIT compilation of client and",
+                "node); only with --layout existing or written, whose writes leave the file as it was (default: ${DEFAULT-VALUE})"})
+    int warmup = 0;
+
     @Option(names = "--json", paramLabel = "FILE", description = "also write the result as JSON (with node_cpu when the node is measured)")
     Path json;
 
@@ -123,6 +128,10 @@ public final class RunCommand implements Callable<Integer> {
         if (jobs < 1 || iodepth < 1 || duration < 1 || regionMib < 1 || bs < 1 || bs > (16 << 20) || alignOffset < 0
                 || (stride != null && (stride < bs || stride > (1L << 30)))) {
             throw new IllegalArgumentException("--jobs, --iodepth, --duration, --region-mib, --bs must be positive");
+        }
+        if (warmup < 0 || warmup > 0 && !"existing".equals(layout) && !"written".equals(layout)) {
+            throw new IllegalArgumentException("--warmup must be 0 or more seconds, and runs only with --layout existing or written "
+                    + "(the warm-up's writes would change a " + layout + " layout before it is measured)");
         }
         boolean random = switch (pattern) {
             case "seq" -> false;
@@ -148,7 +157,6 @@ public final class RunCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             FileId file = prepare(node, control, name, pol, fileBytes);
             double layoutS = (System.nanoTime() - t0) / 1e9;
-            Map<String, Long> before = control.stats().toCompletableFuture().join();
             int bytes = (int) bs;
             int align = (int) alignOffset;
             int step = stride != null ? stride.intValue() : bytes;
@@ -156,6 +164,11 @@ public final class RunCommand implements Callable<Integer> {
             LoadEngine.Spec spec = new LoadEngine.Spec(file, jobs, iodepth, asyncFlag, TimeUnit.SECONDS.toNanos(duration), phases, lag, bytes,
                     readPct, nowaitPct, retry, openLoop ? maxInFlight : iodepth + 2,
                     job -> OffsetSource.slots(job * region, region, step, bytes, align, random, 0x10ad + job));
+            if (warmup > 0) {
+                new LoadEngine(withDuration(spec, TimeUnit.SECONDS.toNanos(warmup)), LoadEngine.Bracket.NONE)
+                        .run(node.host(), node.port(), TimeUnit.SECONDS.toNanos(120));
+            }
+            Map<String, Long> before = control.stats().toCompletableFuture().join();
             CpuMeter cpu = pidMeter != null ? pidMeter : node.isEmbedded() ? CpuMeter.ofThisJvm() : null;
             LoadEngine engine = new LoadEngine(spec, cpu == null ? LoadEngine.Bracket.NONE : new LoadEngine.Bracket(cpu::begin, cpu::end));
             out.printf(Locale.ROOT, "load-gen run: %s, file %s (%s, %s, %d MiB per job), layout %.2f s%n", node, name, pol, layout,
@@ -181,6 +194,11 @@ public final class RunCommand implements Callable<Integer> {
             }
             return res.errors() > 0 || res.unfinished() > 0 ? 1 : 0;
         }
+    }
+
+    private static LoadEngine.Spec withDuration(LoadEngine.Spec s, long nanos) {
+        return new LoadEngine.Spec(s.file(), s.jobs(), s.iodepth(), s.asyncFlag(), nanos, new LoadEngine.Phase[0], s.maxLagNanos(), s.bytes(),
+                s.readPct(), s.nowaitPct(), s.retryEagain(), s.maxInFlight(), s.offsets());
     }
 
     private FileId prepare(Target node, NodeClient control, String name, LockPolicy pol, long fileBytes) throws IOException {
@@ -326,15 +344,33 @@ public final class RunCommand implements Callable<Integer> {
         if (cpu != null) {
             RunCpu.print(out, cpu, completed);
         }
+        stages(out, after);
         out.println("node stats (before -> after, delta):");
         Map<String, Long> keys = new TreeMap<>(after);
         before.forEach(keys::putIfAbsent);
+        keys.keySet().removeIf(key -> key.startsWith(STAGE_PREFIX)); // percentiles of a window: no delta to show
         for (String key : keys.keySet()) {
             long was = before.getOrDefault(key, 0L);
             long is = after.getOrDefault(key, 0L);
             out.printf(Locale.ROOT, "  %-22s %14d -> %14d  %+d%n", key, was, is, is - was);
         }
         out.flush();
+    }
+
+    private static final String STAGE_PREFIX = "latency_";
+    private static final List<String> STAGES = List.of("queue", "lock", "actor", "device", "journal", "reply", "total");
+
+    /** The node's own account of where its requests' time went ({@code stats}' latency window), when it gives one. */
+    static void stages(PrintStream out, Map<String, Long> stats) {
+        if (!stats.containsKey(STAGE_PREFIX + "requests")) {
+            return;
+        }
+        StringBuilder line = new StringBuilder("node latency by stage, p50/p99 us (the node's last 10 s):");
+        for (String stage : STAGES) {
+            line.append(' ').append(stage).append(' ').append(stats.getOrDefault(STAGE_PREFIX + stage + "_p50_us", 0L))
+                    .append('/').append(stats.getOrDefault(STAGE_PREFIX + stage + "_p99_us", 0L));
+        }
+        out.println(line.append(String.format(Locale.ROOT, " (%,d requests)", stats.get(STAGE_PREFIX + "requests"))));
     }
 
     static void percentiles(PrintStream out, String label, Histogram latency) {

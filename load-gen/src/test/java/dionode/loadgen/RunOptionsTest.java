@@ -46,6 +46,14 @@ class RunOptionsTest {
                 failure(2, "run", "--target", "127.0.0.1:1", "--node-pid", "999999999"));
     }
 
+    /** A warm-up's writes would turn an unwritten or hole layout into another before it is measured. */
+    @Test
+    void aWarmupIsRefusedOnALayoutItsWritesWouldChange() {
+        assertEquals(List.of("load-gen run: --warmup must be 0 or more seconds, and runs only with --layout existing or written "
+                + "(the warm-up's writes would change a hole layout before it is measured)"),
+                failure(2, "run", "--target", "127.0.0.1:1", "--layout", "hole", "--warmup", "2"));
+    }
+
     /** Runs load-gen as its main does; returns the non-empty lines of stderr after checking the exit status. */
     private static List<String> failure(int status, String... args) {
         StringWriter err = new StringWriter();
