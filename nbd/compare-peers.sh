@@ -12,6 +12,8 @@
 # env (defaults): JOBS="1 4 16"  RUNTIME=5  TARGET_MIB=1024  BS=8k  DIR=nbd/out/peers (device files, JSON)
 #   NBDKIT_PORT=10909  NODE_PORT=17070  NODE_NBD_PORT=10910  NODE_OPTS="" (extra `serve` options)
 #   DIONODE=./dionode  LOADGEN=./loadgen  (set both to other checkouts' launchers to compare builds)
+#   NATIVE_OPTS="--warmup 1" (extra `loadgen run` options: 1 s unmeasured, as fio's --ramp_time=1; empty for a
+#   load-gen older than --warmup)
 #   COLUMNS_RUN="raw nbdkit nbd native"
 # Needs fio and nbdkit (Debian: apt-get install -y fio nbdkit) and python3 for the table.
 set -euo pipefail
@@ -28,6 +30,7 @@ NODE_NBD_PORT=${NODE_NBD_PORT:-10910}
 NODE_OPTS=${NODE_OPTS:-}
 DIONODE=${DIONODE:-$root/dionode}
 LOADGEN=${LOADGEN:-$root/loadgen}
+NATIVE_OPTS=${NATIVE_OPTS---warmup 1}
 COLUMNS_RUN=${COLUMNS_RUN:-"raw nbdkit nbd native"}
 for tool in fio nbdkit python3; do
   command -v "$tool" >/dev/null || { echo "compare-peers.sh: $tool is not installed (apt-get install -y fio nbdkit python3)" >&2; exit 1; }
@@ -104,7 +107,8 @@ if [[ " $COLUMNS_RUN " == *" nbd "* || " $COLUMNS_RUN " == *" native "* ]]; then
     fi
     if [[ " $COLUMNS_RUN " == *" native "* ]]; then
       "$LOADGEN" run --target "127.0.0.1:$NODE_PORT" --file target --layout existing --pattern seq --bs "$BS" \
-          --jobs "$j" --duration "$RUNTIME" --region-mib $(( TARGET_MIB / j )) --node-pid "$node_pid" > "$DIR/native-j$j.txt"
+          --jobs "$j" --duration "$RUNTIME" --region-mib $(( TARGET_MIB / j )) --node-pid "$node_pid" $NATIVE_OPTS \
+          > "$DIR/native-j$j.txt"
       echo "dionode native j$j done" >&2
     fi
   done
