@@ -479,15 +479,19 @@ public final class Journal implements AutoCloseable {
 
     /** Fails the journal sticky (jbd2_journal_abort): the first cause stays, every waiter fails. */
     private void abort(Throwable cause) {
+        boolean first;
         lock.lock();
         try {
-            if (abortCause == null) {
+            first = abortCause == null;
+            if (first) {
                 abortCause = cause;
-                LOG.error("journal aborted: every later commit fails (read-only)", cause);
             }
             requests.failAll(abortCause);
         } finally {
             lock.unlock();
+        }
+        if (first) {
+            LOG.error("journal aborted: every later commit fails (read-only)", cause);
         }
     }
 

@@ -1,9 +1,11 @@
 package dionode.node.journal;
 
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dionode.node.device.BlockDevice;
@@ -96,7 +98,7 @@ class JournalAdmissionTest extends JournalTestSupport {
                 }
                 space.countDown();
             });
-            assertFalse(space.await(200, java.util.concurrent.TimeUnit.MILLISECONDS),
+            assertFalse(space.await(200, MILLISECONDS),
                     "onSpace ran while the transaction waited for an open handle");
             assertFalse(committed.isDone(), "commit completed while a handle of its transaction was open");
             fill(open.getWriteAccess(101, image(101), SEALER), 101, 1);
@@ -116,6 +118,40 @@ class JournalAdmissionTest extends JournalTestSupport {
         assertEquals(1, Journal.recover(dev2, J_START, J_BLOCKS).transactions());
         assertHome(dev2, 100, 1);
         assertHome(dev2, 101, 1);
+    }
+
+    @Test
+    void roomHeldByAnOpenHandleComesBackWhenItCloses() throws Exception {
+        Path p = newDeviceFile(DEV_BYTES);
+        BlockDevice dev = openDevice(p, JNA);
+        Journal j = start(dev, quiet().withMaxTxnBlocks(4));
+        long flushes = j.stats().flushes();
+        Handle open = j.tryStart(3);
+        CountDownLatch space = new CountDownLatch(1);
+        try {
+            Long refused = other.submit(() -> {
+                Handle h = j.tryStart(2);
+                if (h != null) {
+                    h.close();
+                }
+                return h == null ? null : h.tid();
+            }).get(1, SECONDS);
+            assertNull(refused, "3 credits held + 2 exceed the bound of 4");
+            assertEquals(0, j.stats().handleWaits(), "refused for room, not for a commit");
+            j.onSpace(space::countDown);
+            assertFalse(space.await(200, MILLISECONDS),
+                    "onSpace ran while the open handle still held the room");
+        } finally {
+            open.close();
+        }
+        assertTrue(space.await(10, SECONDS), "onSpace never ran after the handle gave its credits back");
+        Handle after = j.tryStart(4);
+        assertNotNull(after, "all the room is back");
+        assertEquals(open.tid(), after.tid(), "a transaction that held nothing keeps its tid");
+        after.close();
+        JournalStats s = j.stats();
+        assertEquals(0, s.commits(), s.toString());
+        assertEquals(flushes, s.flushes(), "nothing to commit, nothing flushed: " + s);
     }
 
     /** Starts and closes an empty handle on the other thread: its tid, or null if refused; fails if it waited 1 s. */
