@@ -355,13 +355,6 @@ public final class Journal implements AutoCloseable {
         return counters.snapshot(abortCause != null);
     }
 
-    private void checkNotAborted() {
-        Throwable cause = abortCause;
-        if (cause != null) {
-            throw JournalAbortedException.after(cause);
-        }
-    }
-
     /** What a new request gets from a journal that takes none (aborted, or closed); null while it works. */
     private RuntimeException refusal() {
         if (abortCause != null) {

@@ -63,13 +63,7 @@ class JournalAdmissionTest extends JournalTestSupport {
         }
         assertEquals(tid, j.commit().get(10, SECONDS));
         assertEquals(2, j.stats().handles());
-        j.halt();
-        dev.close();
-
-        BlockDevice dev2 = openDevice(p, JNA);
-        assertEquals(1, Journal.recover(dev2, J_START, J_BLOCKS).transactions());
-        assertHome(dev2, 100, 1);
-        assertHome(dev2, 101, 1);
+        crashAndAssertOneTransactionOf(j, dev, p, 100, 101);
     }
 
     @Test
@@ -111,13 +105,7 @@ class JournalAdmissionTest extends JournalTestSupport {
         Long next = startOnOther(j);
         assertNotNull(next);
         assertEquals(tid + 1, next);
-        j.halt();
-        dev.close();
-
-        BlockDevice dev2 = openDevice(p, JNA);
-        assertEquals(1, Journal.recover(dev2, J_START, J_BLOCKS).transactions());
-        assertHome(dev2, 100, 1);
-        assertHome(dev2, 101, 1);
+        crashAndAssertOneTransactionOf(j, dev, p, 100, 101);
     }
 
     @Test
@@ -152,6 +140,17 @@ class JournalAdmissionTest extends JournalTestSupport {
         JournalStats s = j.stats();
         assertEquals(0, s.commits(), s.toString());
         assertEquals(flushes, s.flushes(), "nothing to commit, nothing flushed: " + s);
+    }
+
+    /** Crashes the journal; recovery then finds one transaction, holding version 1 of every home. */
+    private void crashAndAssertOneTransactionOf(Journal j, BlockDevice dev, Path p, long... homes) throws Exception {
+        j.halt();
+        dev.close();
+        BlockDevice again = openDevice(p, JNA);
+        assertEquals(1, Journal.recover(again, J_START, J_BLOCKS).transactions());
+        for (long home : homes) {
+            assertHome(again, home, 1);
+        }
     }
 
     /** Starts and closes an empty handle on the other thread: its tid, or null if refused; fails if it waited 1 s. */
