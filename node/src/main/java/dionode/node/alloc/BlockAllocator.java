@@ -6,7 +6,7 @@ import dionode.node.meta.Bytes;
 import dionode.node.meta.Layout;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The block allocator shared by all inodes (ext4's mballoc, much simplified): on-device bitmap
@@ -22,9 +22,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * node allocation ({@link #allocateNode}, EXT4_GET_BLOCKS_METADATA_NOFAIL) may use its file's
  * reservation when nothing else is free. Invariant: reserved blocks never exceed free ones.
  *
- * <p>Thread-safe: every method runs under the journal's metadata lock (callers hold a handle; the
- * deferred releases take the lock), and nothing here does I/O, so actors are never blocked on a
- * device.
+ * <p>Thread-safe and lock-free: handles of many inode actors allocate and free at once, as the
+ * journal runs them at once. A block is handed out by the compare-and-set that sets its bit in
+ * the in-memory map ({@link InUseBits}), the on-device bitmap's bits change by atomic updates of
+ * their words ({@link BitmapImages}), and the counts are atomic. Space is counted before it is
+ * taken and given back after it is released: an allocation first takes one block from
+ * {@code unreserved} (or from its file's reservation), then a bit; a release clears the bit, then
+ * adds the block back. So the clear bits are never fewer than the blocks counted free, and a scan
+ * that holds a counted block always finds a clear bit: a pass that finds none saw every clear bit
+ * taken by another thread as it got there, and retries (lock-free: some thread made progress).
+ * Nothing here waits or does I/O.
  */
 public final class BlockAllocator {
 
@@ -37,42 +44,41 @@ public final class BlockAllocator {
 
     private static final int CRC_OFFSET = Layout.BLOCK_SIZE - 4;
     private final Layout layout;
-    private final byte[][] bitmaps;
-    private final long[] inUse;
-    private final ReentrantLock lock;
-    private volatile long free;
-    /** Guarded by {@code lock}. */
-    private long releasing;
-    /** Per inode, blocks held back for its conversions; changed under {@code lock}, read without it. */
+    private final BitmapImages bitmaps;
+    private final InUseBits inUse;
+    /** Data blocks whose in-memory bit is clear. */
+    private final AtomicLong free = new AtomicLong();
+    /** Free blocks not held back for conversions: what ordinary allocations may take. */
+    private final AtomicLong unreserved = new AtomicLong();
+    /** The sum of {@link #reservations}. */
+    private final AtomicLong reserved = new AtomicLong();
+    private final AtomicLong releasing = new AtomicLong();
+    /** Per inode, blocks held back for its conversions; each entry is changed by its inode's owner only. */
     private final Map<Long, Long> reservations = new ConcurrentHashMap<>();
-    /** The sum of {@link #reservations}; changed under {@code lock}. */
-    private volatile long reserved;
     private final Sealer sealer = BlockAllocator::seal;
 
-    public BlockAllocator(Layout layout, byte[][] bitmaps, ReentrantLock metadataLock) {
+    public BlockAllocator(Layout layout, byte[][] bitmaps) {
         this.layout = layout;
-        this.bitmaps = bitmaps;
-        this.lock = metadataLock;
-        this.inUse = new long[(int) ((layout.totalBlocks() + 63) >>> 6)];
+        this.bitmaps = new BitmapImages(bitmaps);
+        long[] used = new long[(int) ((layout.totalBlocks() + 63) >>> 6)];
         long freeCount = 0;
         for (long b = 0; b < layout.totalBlocks(); b++) {
-            if (diskBit(b)) {
-                inUse[(int) (b >>> 6)] |= 1L << b;
-            } else if (b >= layout.dataStart()) {
+            if (b < layout.dataStart() || this.bitmaps.get(b)) {
+                used[(int) (b >>> 6)] |= 1L << b;
+            } else {
                 freeCount++;
             }
         }
-        for (long b = 0; b < layout.dataStart(); b++) {
-            inUse[(int) (b >>> 6)] |= 1L << b;
-        }
-        this.free = freeCount;
+        this.inUse = new InUseBits(used);
+        free.set(freeCount);
+        unreserved.set(freeCount);
     }
 
     /** Fresh bitmap images for mkfs: every metadata block (everything before the data area) in use. */
     public static byte[][] initialBitmaps(Layout layout) {
         byte[][] maps = new byte[(int) layout.bitmapBlocks()][Layout.BLOCK_SIZE];
         for (long b = 0; b < layout.dataStart(); b++) {
-            setBit(maps, b, true);
+            BitmapImages.setPlain(maps, b);
         }
         for (int i = 0; i < maps.length; i++) {
             seal(layout.bitmapStart() + i, maps[i]);
@@ -90,17 +96,17 @@ public final class BlockAllocator {
 
     /** Free data blocks (the bitmap's count, reserved ones included). */
     public long freeBlocks() {
-        return free;
+        return free.get();
     }
 
-    /** Free blocks that are not reserved: what an ordinary allocation can have now (a hint without the lock). */
+    /** Free blocks that are not reserved: what an ordinary allocation can have now (a hint: others allocate too). */
     public long availableBlocks() {
-        return free - reserved;
+        return unreserved.get();
     }
 
     /** Blocks held back for the extent nodes of conversions, over all files. */
     public long reservedBlocks() {
-        return reserved;
+        return reserved.get();
     }
 
     /** What {@code ino} has held back. */
@@ -109,43 +115,33 @@ public final class BlockAllocator {
     }
 
     /**
-     * Sets the reservation of {@code ino} to {@code blocks}. Giving back always works; more takes
-     * only blocks that are free and not reserved. When there are not enough, {@code partial} takes
-     * what there is, otherwise nothing changes.
+     * Sets the reservation of {@code ino} to {@code blocks}; called by {@code ino}'s owner. Giving
+     * back always works; more takes only blocks that are free and not reserved. When there are not
+     * enough, {@code partial} takes what there is, otherwise nothing changes.
      *
      * @return whether the reservation is now {@code blocks}
      */
     public boolean reserve(long ino, long blocks, boolean partial) {
-        lock.lock();
-        try {
-            long had = reservations.getOrDefault(ino, 0L);
-            long want = blocks;
-            if (blocks > had && blocks - had > free - reserved) {
-                if (!partial) {
-                    return false;
-                }
-                want = had + Math.max(0, free - reserved);
+        long had = reservation(ino);
+        long want = blocks;
+        if (blocks > had) {
+            long got = takeUnreserved(blocks - had, partial);
+            if (got < blocks - had && !partial) {
+                return false;
             }
-            reserved += want - had;
-            if (want == 0) {
-                reservations.remove(ino);
-            } else {
-                reservations.put(ino, want);
-            }
-            return want == blocks;
-        } finally {
-            lock.unlock();
+            want = had + got;
         }
+        setReservation(ino, want);
+        reserved.addAndGet(want - had);
+        if (want < had) {
+            unreserved.addAndGet(had - want);
+        }
+        return want == blocks;
     }
 
     /** Data blocks freed by transactions that have not committed yet: free once they do. */
     public long releasingBlocks() {
-        lock.lock();
-        try {
-            return releasing;
-        } finally {
-            lock.unlock();
-        }
+        return releasing.get();
     }
 
     /** Journal credits for allocating or freeing one run of up to {@code len} blocks. */
@@ -155,12 +151,7 @@ public final class BlockAllocator {
 
     /** The on-device bitmap says {@code blk} is allocated. */
     public boolean allocatedOnDisk(long blk) {
-        lock.lock();
-        try {
-            return diskBit(blk);
-        } finally {
-            lock.unlock();
-        }
+        return bitmaps.get(blk);
     }
 
     /**
@@ -168,11 +159,10 @@ public final class BlockAllocator {
      * {@code maxLen} blocks, marked in use in the handle's transaction; null when the device is full.
      */
     public Run allocate(Handle handle, long goal, long maxLen) {
-        long avail = free - reserved;
-        if (avail <= 0) {
+        if (takeUnreserved(1, false) == 0) {
             return null;
         }
-        return take(handle, goal, Math.min(maxLen, avail));
+        return take(handle, goal, maxLen);
     }
 
     /**
@@ -180,12 +170,13 @@ public final class BlockAllocator {
      * block if there is one, else one of {@code ino}'s reservation; null when neither.
      */
     public Run allocateNode(Handle handle, long goal, long ino) {
-        if (free - reserved <= 0) {
-            long mine = reservations.getOrDefault(ino, 0L);
+        if (takeUnreserved(1, false) == 0) {
+            long mine = reservation(ino);
             if (mine <= 0) {
                 return null;
             }
-            reserve(ino, mine - 1, false);
+            setReservation(ino, mine - 1);
+            reserved.decrementAndGet();
         }
         return take(handle, goal, 1);
     }
@@ -193,53 +184,57 @@ public final class BlockAllocator {
     /** Gives back a run {@link #allocate} returned in this same handle, before anything referred to it. */
     public void unallocate(Handle handle, Run run) {
         mark(handle, run, false);
-        for (long b = run.start(); b < run.end(); b++) {
-            inUse[(int) (b >>> 6)] &= ~(1L << b);
-        }
-        free += run.len();
+        giveBack(run);
     }
 
+    /**
+     * Takes a run whose first block is already counted: claims the first clear bit from {@code goal}
+     * on, then the clear bits right after it while unreserved blocks remain, and marks them on the
+     * bitmap; a failure there gives every claimed block back. Null, giving the count back, only if
+     * the counts are wrong: a whole pass found no clear bit though no other thread took one.
+     */
     private Run take(Handle handle, long goal, long maxLen) {
         long total = layout.totalBlocks();
         long start = goal < layout.dataStart() || goal >= total ? layout.dataStart() : goal;
-        long found = nextFree(start, total);
-        if (found < 0) {
-            found = nextFree(layout.dataStart(), start);
+        long found = -1;
+        while (found < 0) {
+            long claimsBefore = inUse.claims();
+            found = inUse.claimFirst(start, total);
             if (found < 0) {
+                found = inUse.claimFirst(layout.dataStart(), total);
+            }
+            if (found < 0 && inUse.claims() == claimsBefore) {
+                unreserved.incrementAndGet();
                 return null;
             }
         }
         long end = found + 1;
-        while (end < total && end - found < maxLen && !memBit(end)) {
+        while (end < total && end - found < maxLen && takeUnreserved(1, false) == 1) {
+            if (!inUse.claim(end)) {
+                unreserved.incrementAndGet();
+                break;
+            }
             end++;
         }
         Run run = new Run(found, end - found);
-        mark(handle, run, true);
-        for (long b = run.start(); b < run.end(); b++) {
-            inUse[(int) (b >>> 6)] |= 1L << b;
+        free.addAndGet(-run.len());
+        try {
+            mark(handle, run, true);
+        } catch (RuntimeException e) {
+            giveBack(run);
+            throw e;
         }
-        free -= run.len();
         return run;
     }
 
     /** Frees data blocks in the handle's transaction; they become allocatable once it commits. */
     public void free(Handle handle, Run run) {
         mark(handle, run, false);
+        releasing.addAndGet(run.len());
         handle.afterCommit(() -> {
-            lock.lock();
-            try {
-                releaseLocked(run);
-                releasing -= run.len();
-            } finally {
-                lock.unlock();
-            }
+            release(run);
+            releasing.addAndGet(-run.len());
         });
-        lock.lock();
-        try {
-            releasing += run.len();
-        } finally {
-            lock.unlock();
-        }
     }
 
     /** Frees an extent-node block; reusable once the journal no longer holds images of it. */
@@ -251,82 +246,70 @@ public final class BlockAllocator {
 
     /** Marks blocks in use without a transaction: mount-time repair of blocks the bitmap lost. */
     public void reserveInMemory(long pblk, long len) {
-        lock.lock();
-        try {
-            for (long b = pblk; b < pblk + len; b++) {
-                if (!memBit(b)) {
-                    inUse[(int) (b >>> 6)] |= 1L << b;
-                    free--;
-                }
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void release(Run run) {
-        lock.lock();
-        try {
-            releaseLocked(run);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void releaseLocked(Run run) {
-        for (long b = run.start(); b < run.end(); b++) {
-            if (memBit(b) && !diskBit(b)) {
-                inUse[(int) (b >>> 6)] &= ~(1L << b);
-                free++;
+        for (long b = pblk; b < pblk + len; b++) {
+            if (inUse.claim(b)) {
+                free.decrementAndGet();
+                unreserved.decrementAndGet();
             }
         }
     }
 
-    private void mark(Handle handle, Run run, boolean used) {
-        long blk = run.start();
-        while (blk < run.end()) {
-            int map = (int) (blk / Layout.BITS_PER_BITMAP_BLOCK);
-            long mapEnd = Math.min(run.end(), (long) (map + 1) * Layout.BITS_PER_BITMAP_BLOCK);
-            handle.getWriteAccess(layout.bitmapStart() + map, bitmaps[map], sealer);
-            for (; blk < mapEnd; blk++) {
-                if (diskBit(blk) == used) {
-                    throw new IllegalStateException("block " + blk + " already " + (used ? "allocated" : "free"));
-                }
-                setBit(bitmaps, blk, used);
+    /** Takes {@code n} unreserved blocks, or with {@code partial} as many as there are; returns how many. */
+    private long takeUnreserved(long n, boolean partial) {
+        for (;;) {
+            long avail = unreserved.get();
+            long take = avail >= n ? n : partial ? Math.max(0, avail) : 0;
+            if (take == 0 || unreserved.compareAndSet(avail, avail - take)) {
+                return take;
             }
         }
     }
 
-    private long nextFree(long from, long to) {
-        long blk = from;
-        while (blk < to) {
-            long word = ~inUse[(int) (blk >>> 6)] & (-1L << (blk & 63));
-            if (word != 0) {
-                long hit = (blk & ~63L) + Long.numberOfTrailingZeros(word);
-                return hit < to ? hit : -1;
-            }
-            blk = (blk & ~63L) + 64;
-        }
-        return -1;
-    }
-
-    private boolean memBit(long blk) {
-        return (inUse[(int) (blk >>> 6)] & (1L << blk)) != 0;
-    }
-
-    private boolean diskBit(long blk) {
-        int map = (int) (blk / Layout.BITS_PER_BITMAP_BLOCK);
-        int bit = (int) (blk % Layout.BITS_PER_BITMAP_BLOCK);
-        return (bitmaps[map][bit >>> 3] & (1 << (bit & 7))) != 0;
-    }
-
-    private static void setBit(byte[][] maps, long blk, boolean used) {
-        int map = (int) (blk / Layout.BITS_PER_BITMAP_BLOCK);
-        int bit = (int) (blk % Layout.BITS_PER_BITMAP_BLOCK);
-        if (used) {
-            maps[map][bit >>> 3] |= (byte) (1 << (bit & 7));
+    private void setReservation(long ino, long blocks) {
+        if (blocks == 0) {
+            reservations.remove(ino);
         } else {
-            maps[map][bit >>> 3] &= (byte) ~(1 << (bit & 7));
+            reservations.put(ino, blocks);
+        }
+    }
+
+    /** Blocks taken from the in-memory map and not on the bitmap go back at once. */
+    private void giveBack(Run run) {
+        for (long b = run.start(); b < run.end(); b++) {
+            inUse.release(b);
+        }
+        free.addAndGet(run.len());
+        unreserved.addAndGet(run.len());
+    }
+
+    /** The freed blocks that the bitmap still says are free become allocatable. */
+    private void release(Run run) {
+        for (long b = run.start(); b < run.end(); b++) {
+            // Nobody sets b's bitmap bit meanwhile: only the holder of its in-memory bit may.
+            if (!bitmaps.get(b) && inUse.release(b)) {
+                free.incrementAndGet();
+                unreserved.incrementAndGet();
+            }
+        }
+    }
+
+    /**
+     * Sets the run's bitmap bits to {@code used} in the handle's transaction: write access to every
+     * bitmap block first (credits may run out), then the bits; all or nothing.
+     *
+     * @throws IllegalStateException if a bit already was {@code used}; the bitmap is as it was
+     */
+    private void mark(Handle handle, Run run, boolean used) {
+        for (int map = BitmapImages.mapOf(run.start()); map <= BitmapImages.mapOf(run.end() - 1); map++) {
+            handle.getWriteAccess(layout.bitmapStart() + map, bitmaps.image(map), sealer);
+        }
+        for (long blk = run.start(); blk < run.end(); blk++) {
+            if (!bitmaps.set(blk, used)) {
+                for (long done = run.start(); done < blk; done++) {
+                    bitmaps.set(done, !used);
+                }
+                throw new IllegalStateException("block " + blk + " already " + (used ? "allocated" : "free"));
+            }
         }
     }
 }

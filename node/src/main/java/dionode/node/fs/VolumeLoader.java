@@ -11,7 +11,6 @@ import dionode.node.meta.MetadataCorruptException;
 import dionode.node.meta.Superblock;
 import java.io.IOException;
 import java.time.Clock;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +55,7 @@ public final class VolumeLoader {
         Volume volume;
         try {
             InodeTable inodes = new InodeTable(layout, table);
-            BlockAllocator allocator = new BlockAllocator(layout, bitmaps, journal != null ? journal.lock() : new ReentrantLock());
+            BlockAllocator allocator = new BlockAllocator(layout, bitmaps);
             VolumeCheck.Result checked = new VolumeCheck(dev, layout, inodes, allocator).run();
             Superblock recorded = readOnly ? found : MountState.markMounted(dev, found, clock);
             volume = new Volume(dev, recorded, journal, replay, inodes, allocator, checked, clock);

@@ -8,8 +8,9 @@ import java.util.function.Consumer;
 /**
  * Steps of an actor that wait for room in the journal: jbd2_journal_start sleeping in
  * start_this_handle, without blocking the actor. A step parks when {@link Journal#tryStart} found
- * no room; the actor asks the journal once for a wake-up ({@link Journal#onSpace}), and when it
- * comes every step parked by then retries (one that again finds no room parks again). Bounded.
+ * no room, or the running transaction locked for commit (wait_transaction_locked); the actor asks
+ * the journal once for a wake-up ({@link Journal#onSpace}), and when it comes every step parked by
+ * then retries (one that again finds no room parks again). Bounded.
  * Used by the inode actors and the namespace. Confined to its actor: the journal's wake-up only
  * hands a message to the actor through {@code resume}.
  */

@@ -2,6 +2,7 @@ package dionode.node.journal;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.TreeMap;
 
@@ -37,7 +38,7 @@ final class Checkpointer {
     }
 
     /** Callbacks of a committed transaction, to run once its blocks are home. */
-    void runAfterNext(List<Runnable> callbacks) {
+    void runAfterNext(Collection<Runnable> callbacks) {
         waiting.addAll(callbacks);
     }
 

@@ -6,8 +6,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * One cycle of the journal thread (kjournald2 calling jbd2_journal_commit_transaction): the
- * snapshotted transaction and the requests taken with it under the metadata lock, and what the
- * thread then does with them without the lock.
+ * snapshotted transaction and the requests taken with it once it was switched, and what the
+ * thread then does with them.
  *
  * <p>Immutable record (the futures complete); used by the journal thread only.
  *
@@ -29,7 +29,7 @@ record CommitCycle(Txn txn, CompletableFuture<Long> commitFuture, int callers, b
      */
     void commit(LogWriter logWriter, Checkpointer checkpointer, JournalCounters counters) throws IOException {
         long tid = counters.durableTid();
-        if (txn != null && !txn.blocks.isEmpty()) {
+        if (txn != null && txn.hasBlocks()) {
             logWriter.write(txn);
             tid = txn.tid;
         } else if (commitFuture != null || txn != null) {

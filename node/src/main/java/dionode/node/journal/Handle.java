@@ -4,13 +4,15 @@ import dionode.node.meta.BlockWriteAccess;
 import java.util.Objects;
 
 /**
- * One atomic metadata change: holds the journal's metadata lock from
- * {@link Journal#tryStart} to {@link #close()}; every block it modifies is registered with
- * {@link #getWriteAccess} and lands in the same transaction.
+ * One atomic metadata change: open in the running transaction from {@link Journal#tryStart} to
+ * {@link #close()} (jbd2's handle_t); every block it modifies is registered with
+ * {@link #getWriteAccess} and lands in the same transaction. Handles on other threads run at the
+ * same time, in the same transaction; they may register the same block (one inode-table block
+ * holds 16 inodes, one bitmap block 32736 blocks) and must then write disjoint bytes of it, or
+ * bits through atomic updates.
  *
  * <p>Confined to the thread that started it. Keep it short (in-memory only): never do I/O
- * and never wait for a commit while holding a handle (the journal thread needs the lock
- * to snapshot).
+ * and never wait for a commit while holding a handle (the commit waits for it to close).
  */
 public final class Handle implements AutoCloseable, BlockWriteAccess {
 
@@ -48,23 +50,28 @@ public final class Handle implements AutoCloseable, BlockWriteAccess {
                     + liveImage.length);
         }
         journal.checkHome(homeBlock);
-        Txn.Entry entry = txn.blocks.get(homeBlock);
-        if (entry != null) {
-            if (entry.live != liveImage) {
-                throw new IllegalStateException("block " + homeBlock
-                        + " is already in transaction " + txn.tid + " with another live image");
+        Txn.Entry entry = txn.entry(homeBlock);
+        if (entry == null) {
+            if (used >= credits) {
+                throw new IllegalStateException("handle asked for " + credits + " credits and would modify block "
+                        + homeBlock + " as distinct block number " + (used + 1));
             }
-            if (sealer != null) {
-                entry.sealer = sealer;
+            Txn.Entry mine = new Txn.Entry(liveImage, sealer);
+            entry = txn.register(homeBlock, mine);
+            if (entry == mine) {
+                // the credit becomes the block: the transaction's outstanding credits stay as they are
+                used++;
+                running.touch(txn);
+                return liveImage;
             }
-            return liveImage;
         }
-        if (used >= credits) {
-            throw new IllegalStateException("handle asked for " + credits + " credits and would modify block "
-                    + homeBlock + " as distinct block number " + (used + 1));
+        if (entry.live != liveImage) {
+            throw new IllegalStateException("block " + homeBlock
+                    + " is already in transaction " + txn.tid + " with another live image");
         }
-        used++;
-        running.addBlock(txn, homeBlock, new Txn.Entry(liveImage, sealer));
+        if (sealer != null) {
+            entry.sealer = sealer;
+        }
         return liveImage;
     }
 
@@ -108,7 +115,7 @@ public final class Handle implements AutoCloseable, BlockWriteAccess {
         return credits;
     }
 
-    /** Ends the handle and releases the metadata lock. Idempotent. */
+    /** Ends the handle (jbd2_journal_stop), giving back the credits it did not use. Idempotent. */
     @Override
     public void close() {
         if (closed) {

@@ -9,7 +9,7 @@ import java.time.Clock;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,11 +19,15 @@ import org.slf4j.LoggerFactory;
  * generic over 4096-byte metadata blocks.
  *
  * <p>The caller (a metadata cache) owns live {@code byte[4096]} images. A change is made
- * inside a {@link Handle} ({@link #tryStart}), which holds the single metadata lock and
- * registers every block it modifies in the <em>running transaction</em>. Commit seals and
- * copies those images under the same lock (so a snapshot sits on handle boundaries),
- * switches to a new running transaction, then writes descriptors + images + commit block to
- * the log in one pwrite after a pre-flush (ordered data first) and flushes (fdatasync) again.
+ * inside a {@link Handle} ({@link #tryStart}), which registers every block it modifies in the
+ * <em>running transaction</em>. Handles are admitted as jbd2's start_this_handle admits them,
+ * without a lock: credits are reserved and the handle counted (t_updates) in one atomic word
+ * ({@link TxnState}), so handles of many threads run at once. Commit locks the running
+ * transaction (T_LOCKED: starts return null until the switch), waits on its own thread until
+ * the handles open in it have closed, seals and copies the images (so a snapshot sits on handle
+ * boundaries), switches to a new running transaction, then writes descriptors + images + commit
+ * block to the log in one pwrite after a pre-flush (ordered data first) and flushes (fdatasync)
+ * again.
  * Checkpoint writes every committed image home, flushes, then empties the log by rewriting the
  * journal superblock. The on-disk format is drawn in {@link JournalFormat}; the classes this
  * one hands its parts to are listed in the package documentation.
@@ -49,17 +53,22 @@ public final class Journal implements AutoCloseable {
     private final TxnLimits limits;
     private final JournalCounters counters = new JournalCounters();
 
-    /** The metadata lock: held by every handle and by the commit snapshot. */
+    /**
+     * Guards the requests of commit(), checkpoint() and onSpace() callers and the flags below;
+     * never held by a handle, never across I/O or a wait (the journal thread parks without it).
+     */
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition work = lock.newCondition();
-
-    // ---- guarded by lock ----
-    private final RunningTxn running;
     private final JournalRequests requests;
-    private boolean stopping;
-    private boolean halted;
+    /** Written under {@code lock}, read without it. */
+    private volatile boolean stopping;
+    private volatile boolean halted;
     /** The first device error: set once, under the lock; read without it to fail fast. */
     private volatile Throwable abortCause;
+
+    /** Lock-free: started and ended on the handles' threads, switched by the journal thread. */
+    private final RunningTxn running;
+    /** Handles open on each thread: close() there would wait for them forever. */
+    private final ThreadLocal<int[]> openHere = ThreadLocal.withInitial(() -> new int[1]);
 
     // ---- journal thread only ----
     private final Checkpointer checkpointer;
@@ -152,11 +161,13 @@ public final class Journal implements AutoCloseable {
     // handles
 
     /**
-     * Starts a handle that may modify up to {@code credits} distinct blocks, taking the
-     * metadata lock (waits only while another handle or a commit snapshot holds it).
+     * Starts a handle that may modify up to {@code credits} distinct blocks, reserving them in the
+     * running transaction (start_this_handle). Never waits: handles of other threads stay open
+     * meanwhile, and a commit never holds a start up.
      *
      * @return the handle, or {@code null} if the running transaction has no room for
-     *         {@code credits} more blocks (register with {@link #onSpace} and retry)
+     *         {@code credits} more blocks, or is locked for commit (register with {@link #onSpace}
+     *         and retry)
      * @throws JournalAbortedException  if the journal failed
      * @throws IllegalStateException    if the journal is closed
      * @throws IllegalArgumentException if {@code credits} is negative or more than a
@@ -167,40 +178,28 @@ public final class Journal implements AutoCloseable {
         if (credits < 0 || credits > maxTxn) {
             throw new IllegalArgumentException("credits " + credits + " outside 0.." + maxTxn);
         }
-        checkNotAborted();
-        lock.lock();
-        boolean ok = false;
-        try {
-            RuntimeException refused = refusal();
-            if (refused != null) {
-                throw refused;
-            }
-            Txn txn = running.reserve(credits);
-            if (txn == null) {
-                counters.handleRefused();
-                if (running.hasBlocks()) {
-                    work.signal();
-                }
-                return null;
-            }
-            counters.handleStarted();
-            ok = true;
-            return new Handle(this, running, txn, credits, Thread.currentThread());
-        } finally {
-            if (!ok) {
-                lock.unlock();
-            }
+        RuntimeException refused = refusal();
+        if (refused != null) {
+            throw refused;
         }
+        RunningTxn.Admission admission = running.start(credits);
+        if (admission.txn() == null) {
+            counters.handleRefused(admission.locked());
+            if (!admission.locked()) {
+                LockSupport.unpark(thread);
+            }
+            return null;
+        }
+        counters.handleStarted();
+        openHere.get()[0]++;
+        return new Handle(this, running, admission.txn(), credits, Thread.currentThread());
     }
 
-    /** Called by {@link Handle#close()}: returns unused credits and releases the lock. */
+    /** Called by {@link Handle#close()}: returns unused credits and wakes the journal thread if it should look. */
     void endHandle(Txn txn, int unusedCredits) {
-        try {
-            if (running.release(txn, unusedCredits) || requests.spaceAsked()) {
-                work.signal();
-            }
-        } finally {
-            lock.unlock();
+        openHere.get()[0]--;
+        if (running.release(txn, unusedCredits)) {
+            LockSupport.unpark(thread);
         }
     }
 
@@ -211,7 +210,8 @@ public final class Journal implements AutoCloseable {
 
     /**
      * Runs {@code callback} once, on the journal thread, when {@link #tryStart} may succeed
-     * again (the running transaction was switched, or the journal failed: then tryStart throws).
+     * again (the running transaction was switched, or holds nothing, or the journal failed: then
+     * tryStart throws).
      *
      * @throws IllegalStateException if {@link JournalOptions#maxSpaceWaiters()} callbacks are
      *                               already pending, or the journal is closed
@@ -224,15 +224,10 @@ public final class Journal implements AutoCloseable {
                 throw new IllegalStateException("journal closed");
             }
             requests.addSpaceWaiter(callback);
-            work.signal();
         } finally {
             lock.unlock();
         }
-    }
-
-    /** The metadata lock, for readers that need a consistent view of live images. Never do I/O under it. */
-    public ReentrantLock lock() {
-        return lock;
+        LockSupport.unpark(thread);
     }
 
     // =====================================================================================
@@ -257,10 +252,10 @@ public final class Journal implements AutoCloseable {
                 return CompletableFuture.failedFuture(refused);
             }
             counters.commitCalled();
-            work.signal();
             return requests.joinCommit();
         } finally {
             lock.unlock();
+            LockSupport.unpark(thread);
         }
     }
 
@@ -275,10 +270,10 @@ public final class Journal implements AutoCloseable {
             if (refused != null) {
                 return CompletableFuture.failedFuture(refused);
             }
-            work.signal();
             return requests.joinCheckpoint();
         } finally {
             lock.unlock();
+            LockSupport.unpark(thread);
         }
     }
 
@@ -289,8 +284,8 @@ public final class Journal implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (lock.isHeldByCurrentThread()) {
-            throw new IllegalStateException("close() while holding a handle or the metadata lock would deadlock");
+        if (openHere.get()[0] > 0) {
+            throw new IllegalStateException("close() while holding a handle would deadlock: the last commit waits for it");
         }
         stop(false);
     }
@@ -307,10 +302,10 @@ public final class Journal implements AutoCloseable {
                 halted = true;
             }
             stopping = true;
-            work.signal();
         } finally {
             lock.unlock();
         }
+        LockSupport.unpark(thread);
         joinThread();
     }
 
@@ -333,12 +328,7 @@ public final class Journal implements AutoCloseable {
 
     /** Test support: wakes the journal thread to look at the clock now. */
     void wakeUp() {
-        lock.lock();
-        try {
-            work.signal();
-        } finally {
-            lock.unlock();
-        }
+        LockSupport.unpark(thread);
     }
 
     /** Most distinct blocks in one transaction (the bound of {@link #tryStart}). */
@@ -365,14 +355,7 @@ public final class Journal implements AutoCloseable {
         return counters.snapshot(abortCause != null);
     }
 
-    private void checkNotAborted() {
-        Throwable cause = abortCause;
-        if (cause != null) {
-            throw JournalAbortedException.after(cause);
-        }
-    }
-
-    /** What a new request gets from a journal that takes none (aborted, or closed); null while it works. Lock held. */
+    /** What a new request gets from a journal that takes none (aborted, or closed); null while it works. */
     private RuntimeException refusal() {
         if (abortCause != null) {
             return JournalAbortedException.after(abortCause);
@@ -383,77 +366,125 @@ public final class Journal implements AutoCloseable {
     // =====================================================================================
     // the journal thread
 
+    /** What the journal thread does next. */
+    private enum Next { EXIT, IDLE, SPACE, COMMIT, CLOSE }
+
     private void run() {
         for (;;) {
-            CommitCycle cycle;
-            lock.lock();
-            try {
-                cycle = nextCycle();
-            } catch (InterruptedException e) {
-                // Nobody may silently strand the waiters: an interrupted journal is a failed one.
-                abort(new InterruptedIOException("journal thread interrupted"));
-                continue;
-            } finally {
-                lock.unlock();
-            }
-            if (cycle == null) {
-                return;
-            }
-            execute(cycle);
-            if (cycle.exit()) {
-                return;
+            Next next = next();
+            switch (next) {
+                case EXIT -> {
+                    return;
+                }
+                case IDLE -> idle();
+                case SPACE -> execute(takeSpaceWaiters());
+                case COMMIT, CLOSE -> {
+                    CommitCycle cycle = switchRunning(next == Next.CLOSE);
+                    if (cycle != null) {
+                        execute(cycle);
+                        if (cycle.exit()) {
+                            return;
+                        }
+                    }
+                }
             }
         }
     }
 
-    /** Waits for and takes the next cycle's work; null to exit. Lock held. */
-    private CommitCycle nextCycle() throws InterruptedException {
-        for (;;) {
+    /** Decides, under the lock, without waiting. */
+    private Next next() {
+        lock.lock();
+        try {
             if (halted) {
-                return null;
+                return Next.EXIT;
             }
             if (abortCause != null) {
                 requests.failAll(abortCause);
                 if (requests.spaceAsked()) {
-                    return requests.takeSpaceWaiters();
+                    return Next.SPACE;
                 }
-                if (stopping) {
-                    return null;
-                }
-                work.await();
-                continue;
+                return stopping ? Next.EXIT : Next.IDLE;
             }
-            boolean checkpointNow = requests.checkpointAsked() || stopping;
-            if (requests.commitAsked() || checkpointNow || running.commitDue(requests.spaceAsked())) {
-                Txn committing;
-                try {
-                    committing = running.switchForCommit();
-                } catch (RuntimeException e) {
-                    abort(e);
-                    continue;
-                }
-                return requests.take(committing, checkpointNow, stopping);
+            if (stopping) {
+                return Next.CLOSE;
             }
-            if (requests.spaceAsked()) {
-                // Running transaction holds no block: all the room there is.
-                return requests.takeSpaceWaiters();
+            if (requests.commitAsked() || requests.checkpointAsked() || running.commitDue(requests.spaceAsked())) {
+                return Next.COMMIT;
             }
-            work.await(running.waitMillis(idlePollMillis), TimeUnit.MILLISECONDS);
+            // Handles wait for room and the running transaction holds nothing: all the room there is.
+            return requests.spaceAsked() ? Next.SPACE : Next.IDLE;
+        } finally {
+            lock.unlock();
         }
+    }
+
+    /** Parks until woken (every request and every handle that should be looked at unparks) or the clock is due. */
+    private void idle() {
+        LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(running.waitMillis(idlePollMillis)));
+        interruptAborts();
+    }
+
+    /**
+     * The commit's switch (jbd2_journal_commit_transaction up to the new running transaction):
+     * locks the running transaction, waits for its open handles, snapshots it and switches, then
+     * takes every request that arrived until then, the onSpace ones among them. Null if the thread
+     * stops or the journal failed meanwhile.
+     */
+    private CommitCycle switchRunning(boolean closing) {
+        Txn locked = running.lockForCommit(closing);
+        Txn committing = null;
+        if (locked != null) {
+            if (!running.awaitUpdates(locked, () -> halted || interruptAborts())) {
+                return null;
+            }
+            try {
+                committing = running.switchLocked(locked, closing);
+            } catch (RuntimeException e) {
+                abort(e);
+                return null;
+            }
+        }
+        lock.lock();
+        try {
+            return requests.take(committing, requests.checkpointAsked() || closing, closing);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private CommitCycle takeSpaceWaiters() {
+        lock.lock();
+        try {
+            return requests.takeSpaceWaiters();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Nobody may silently strand the waiters: an interrupted journal is a failed one. Returns whether it was. */
+    private boolean interruptAborts() {
+        if (!Thread.interrupted()) {
+            return false;
+        }
+        abort(new InterruptedIOException("journal thread interrupted"));
+        return true;
     }
 
     /** Fails the journal sticky (jbd2_journal_abort): the first cause stays, every waiter fails. */
     private void abort(Throwable cause) {
+        boolean first;
         lock.lock();
         try {
-            if (abortCause == null) {
+            first = abortCause == null;
+            if (first) {
                 abortCause = cause;
-                LOG.error("journal aborted: every later commit fails (read-only)", cause);
             }
             requests.failAll(abortCause);
-            work.signal();
         } finally {
             lock.unlock();
+        }
+        if (first) {
+            LOG.error("journal aborted: every later commit fails (read-only)", cause);
         }
     }
 

@@ -1,6 +1,6 @@
 package dionode.node.journal;
 
-import java.util.List;
+import java.util.Collection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +17,7 @@ final class JournalCallbacks {
     private JournalCallbacks() {
     }
 
-    static void runAll(List<Runnable> callbacks, String what) {
+    static void runAll(Collection<Runnable> callbacks, String what) {
         for (Runnable callback : callbacks) {
             try {
                 callback.run();

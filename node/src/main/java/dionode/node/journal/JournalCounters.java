@@ -21,6 +21,7 @@ final class JournalCounters {
     private final AtomicLong blocksCheckpointed = new AtomicLong();
     private final AtomicLong handles = new AtomicLong();
     private final AtomicLong handlesRefused = new AtomicLong();
+    private final AtomicLong handleWaits = new AtomicLong();
     private final AtomicLong maxTxnBlocks = new AtomicLong();
     private final AtomicLong commitCalls = new AtomicLong();
     private final AtomicLong commitBatches = new AtomicLong();
@@ -32,8 +33,12 @@ final class JournalCounters {
         handles.incrementAndGet();
     }
 
-    void handleRefused() {
+    /** A start returned null; {@code locked}: because the transaction was locked for commit, not full. */
+    void handleRefused(boolean locked) {
         handlesRefused.incrementAndGet();
+        if (locked) {
+            handleWaits.incrementAndGet();
+        }
     }
 
     void commitCalled() {
@@ -87,6 +92,6 @@ final class JournalCounters {
                 flushes.get(), checkpoints.get(), blocksCheckpointed.get(), handles.get(), handlesRefused.get(),
                 commitCount == 0 ? 0 : (double) blocksLogged.get() / commitCount, maxTxnBlocks.get(),
                 commitCalls.get(), batches, batches == 0 ? 0 : (double) batchedCalls.get() / batches, maxBatch.get(),
-                durableTid, aborted);
+                durableTid, aborted, handleWaits.get());
     }
 }

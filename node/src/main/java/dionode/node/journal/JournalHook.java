@@ -3,7 +3,7 @@ package dionode.node.journal;
 /**
  * Named injection points on the journal thread, for ordering tests (Ratis's
  * CodeInjectionForTesting). The default does nothing. A hook runs on the journal thread
- * without the metadata lock and may block (a test pauses the thread there).
+ * holding no lock and may block (a test pauses the thread there).
  */
 @FunctionalInterface
 public interface JournalHook {

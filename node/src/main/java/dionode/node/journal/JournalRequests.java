@@ -11,7 +11,7 @@ import java.util.concurrent.CompletableFuture;
  * writes), {@code checkpoint()} callers, and {@code onSpace} callbacks, whose number is bounded.
  * The journal thread takes them all at once into a {@link CommitCycle}.
  *
- * <p>Guarded by the journal's metadata lock: every method is called with it held.
+ * <p>Guarded by the journal's request lock: every method is called with it held.
  */
 final class JournalRequests {
 

@@ -11,7 +11,7 @@ package dionode.node.journal;
  * @param checkpoints        checkpoints that wrote anything
  * @param blocksCheckpointed images written home by checkpoints
  * @param handles            handles started
- * @param handlesRefused     {@code tryStart} calls that returned null (no room)
+ * @param handlesRefused     {@code tryStart} calls that returned null (no room, or locked for commit)
  * @param meanTxnBlocks      mean blocks per logged transaction
  * @param maxTxnBlocks       largest logged transaction, in blocks
  * @param commitCalls        {@link Journal#commit()} calls
@@ -20,9 +20,12 @@ package dionode.node.journal;
  * @param maxBatch           most {@code commit()} calls served by one cycle
  * @param durableTid         last tid known durable (-1 before the first)
  * @param aborted            whether the journal failed sticky
+ * @param handleWaits        of {@code handlesRefused}, those refused because the running transaction was
+ *                           locked for commit, waiting for its open handles (jbd2's wait_transaction_locked)
  */
 public record JournalStats(long commits, long emptyCommits, long blocksLogged, long logBlocksWritten, long flushes,
                            long checkpoints, long blocksCheckpointed, long handles, long handlesRefused,
                            double meanTxnBlocks, long maxTxnBlocks, long commitCalls, long commitBatches,
-                           double meanBatch, long maxBatch, long durableTid, boolean aborted) {
+                           double meanBatch, long maxBatch, long durableTid, boolean aborted,
+                           long handleWaits) {
 }

@@ -4,12 +4,15 @@
  *
  * <ul>
  *   <li>{@link dionode.node.journal.Journal}: the API (format, recover, open; handles,
- *       commit, checkpoint, close), the metadata lock, the sticky abort and the journal
+ *       commit, checkpoint, close), the request lock, the sticky abort and the journal
  *       thread's loop. Thread-safe.</li>
- *   <li>{@code RunningTxn}: the running transaction and its reserved credits; when it commits
- *       unasked. {@code JournalRequests}: the commit, checkpoint and onSpace callers waiting for
- *       the thread (group commit). Both guarded by the metadata lock.</li>
- *   <li>{@code CommitCycle}: what the thread took under the lock in one cycle and what it does
+ *   <li>{@code RunningTxn}: the running transaction, handles joining it lock-free, when it
+ *       commits unasked, and the commit's lock, wait for open handles and switch.
+ *       {@code TxnState}: one transaction's T_LOCKED, t_updates and outstanding credits in one
+ *       atomic word. {@code Txn}: its blocks and callbacks (concurrent) and its snapshot.
+ *       Thread-safe. {@code JournalRequests}: the commit, checkpoint and onSpace callers waiting
+ *       for the thread (group commit), guarded by the request lock.</li>
+ *   <li>{@code CommitCycle}: what the thread took after a switch in one cycle and what it does
  *       with it. {@code LogWriter}: descriptors, images and commit block into the log ring,
  *       and the ring's head. {@code Checkpointer}: committed images home and the log's tail.
  *       Journal-thread-only.</li>

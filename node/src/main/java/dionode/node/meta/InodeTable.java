@@ -5,8 +5,9 @@ import java.util.BitSet;
 /**
  * The inode table: live images of every table block (loaded at mount, journaled on change) and
  * the set of free inode numbers. Thread-safe: a record is read and written only by its inode's
- * owner, writes happen inside journal handles (under the metadata lock), and the free set is
- * synchronized.
+ * owner, inside a journal handle; handles of two owners may write two slots of one block at once,
+ * which is safe because each record is sealed over its own slot only and the journal copies the
+ * block only when no handle is open. The free set is synchronized (in-memory, bounded).
  */
 public final class InodeTable {
     private final Layout layout;

@@ -106,6 +106,7 @@ public final class NodeServer implements AutoCloseable {
             counters.gauge("journal_flushes", () -> v.journal().stats().flushes());
             counters.gauge("journal_checkpoints", () -> v.journal().stats().checkpoints());
             counters.gauge("journal_blocks_logged", () -> v.journal().stats().blocksLogged());
+            counters.gauge("journal_handle_waits", () -> v.journal().stats().handleWaits());
             counters.gauge("files", () -> v.inodes().inUseCount());
             counters.gauge("unclean_mounts", () -> v.superblock().uncleanMounts());
             DataPath data = dataPathWrapper.apply(new DeviceDataPath(device, io, new AlignedBuffers(), config.kernelAio()));

@@ -166,6 +166,7 @@ public final class WriteIopsBench {
                 b.blocksLogged() - a.blocksLogged(), b.logBlocksWritten() - a.logBlocksWritten(), b.flushes() - a.flushes(),
                 b.checkpoints() - a.checkpoints(), b.blocksCheckpointed() - a.blocksCheckpointed(), b.handles() - a.handles(),
                 b.handlesRefused() - a.handlesRefused(), 0, b.maxTxnBlocks(), b.commitCalls() - a.commitCalls(),
-                b.commitBatches() - a.commitBatches(), 0, b.maxBatch(), b.durableTid(), b.aborted());
+                b.commitBatches() - a.commitBatches(), 0, b.maxBatch(), b.durableTid(), b.aborted(),
+                b.handleWaits() - a.handleWaits());
     }
 }

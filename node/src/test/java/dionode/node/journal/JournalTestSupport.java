@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.zip.CRC32C;
@@ -45,8 +46,8 @@ abstract class JournalTestSupport {
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final Map<Path, BlockDevice> open = new HashMap<>();
     final ManualClock clock = new ManualClock(1_700_000_000_000L);
-    /** Live images: the "metadata cache". */
-    final Map<Long, byte[]> live = new HashMap<>();
+    /** Live images: the "metadata cache"; concurrent, as handles of several threads run at once. */
+    final Map<Long, byte[]> live = new ConcurrentHashMap<>();
 
     @AfterEach
     void cleanUp() throws Exception {
