@@ -15,6 +15,8 @@ public final class NodeThreads {
     public enum Group {
         /** {@code dionode-io-N}: device I/O (IoExecutor's pool). */
         IO("io"),
+        /** {@code dionode-aio}: the kernel AIO completion thread (AioRing): where a data transfer's end is seen. */
+        AIO("aio"),
         /**
          * {@code dionode-pekko.actor.default-dispatcher-N} (actors and stream stages) and, since all of
          * Pekko's threads share the 15 characters Linux keeps ("dionode-pekko.a"), its internal
@@ -52,6 +54,9 @@ public final class NodeThreads {
         String rest = name.substring(NODE.length());
         if (rest.startsWith("io-")) {
             return Group.IO;
+        }
+        if (rest.equals("aio")) {
+            return Group.AIO;
         }
         if (rest.startsWith("pekko.")) {
             return Group.DISPATCHER;

@@ -28,6 +28,7 @@ class NodeThreadsTest {
         seen.put("dionode-journal", Group.JOURNAL);
         seen.put("dionode-accept-", Group.OTHER);
         seen.put("dionode-schedul", Group.OTHER);
+        seen.put("dionode-aio", Group.AIO);
         seen.put("dionode-client-", Group.JVM); // load-gen's client reader, not the node's
         seen.put("load-gen-job-0", Group.JVM);
         seen.put("java", Group.JVM);
@@ -59,7 +60,9 @@ class NodeThreadsTest {
             for (TaskSample t : TaskSample.all(Path.of("/proc/self"))) {
                 groups.add(NodeThreads.group(t.comm()));
             }
-            assertEquals(EnumSet.allOf(Group.class), groups, "threads of this JVM by group");
+            // the I/O pool's threads start with the first transfer kernel AIO does not take: there may be none yet
+            Set<Group> always = EnumSet.complementOf(EnumSet.of(Group.IO));
+            assertTrue(groups.containsAll(always), "threads of this JVM by group: " + groups);
             for (Thread t : Thread.getAllStackTraces().keySet()) {
                 String name = t.getName();
                 assertEquals(NodeThreads.group(name), NodeThreads.group(name.substring(0, Math.min(15, name.length()))), name);

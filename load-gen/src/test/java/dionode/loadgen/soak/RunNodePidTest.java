@@ -65,7 +65,7 @@ class RunNodePidTest {
         assertTrue(((Number) cpu.get("us_per_request")).doubleValue() > 0, cpu.toString());
         assertTrue((Long) cpu.get("threads_us") > 0, cpu.toString());
         Map<?, ?> threads = (Map<?, ?>) top.get("node_cpu_threads");
-        assertEquals(List.of("io", "dispatcher", "conn", "journal", "other", "jvm"), List.copyOf(threads.keySet()), threads.toString());
+        assertEquals(List.of("io", "aio", "dispatcher", "conn", "journal", "other", "jvm"), List.copyOf(threads.keySet()), threads.toString());
         long conn = ((Number) ((Map<?, ?>) threads.get("conn")).get("threads")).longValue();
         assertTrue(conn >= 2, "a reader per connection, the job's and run's control connection among them: " + threads);
     }

@@ -189,12 +189,7 @@ public final class BlockDevice implements Closeable {
      *         returns no data before the end; other errnos as the kernel reports them
      */
     public void read(long offset, ByteBuffer buf) throws IOException {
-        int len = checkAligned(offset, buf);
-        if (offset > size - len) {
-            throw new NativeIOException("pread", pathString, NativeIOException.EIO,
-                    "count=" + len + ", offset=" + offset + ": past the device end " + size);
-        }
-        transfer(false, offset, buf, len);
+        transfer(false, offset, buf, checkRange(false, offset, buf));
     }
 
     /**
@@ -206,12 +201,7 @@ public final class BlockDevice implements Closeable {
      *         device accepts no data before the end; other errnos as the kernel reports them
      */
     public void write(long offset, ByteBuffer buf) throws IOException {
-        int len = checkAligned(offset, buf);
-        if (offset > size - len) {
-            throw new NativeIOException("pwrite", pathString, NativeIOException.ENOSPC,
-                    "count=" + len + ", offset=" + offset + ": past the device end " + size);
-        }
-        transfer(true, offset, buf, len);
+        transfer(true, offset, buf, checkRange(true, offset, buf));
     }
 
     /**
@@ -224,21 +214,13 @@ public final class BlockDevice implements Closeable {
      * @throws IllegalArgumentException and NativeIOException ENOSPC as {@link #write}
      */
     public CompletableFuture<Void> writeAsync(long offset, ByteBuffer buf) throws IOException {
-        int len = checkAligned(offset, buf);
-        if (offset > size - len) {
-            throw new NativeIOException("pwrite", pathString, NativeIOException.ENOSPC,
-                    "count=" + len + ", offset=" + offset + ": past the device end " + size);
-        }
+        int len = checkRange(true, offset, buf);
         return aio == null || len == 0 ? null : aio.submit(true, offset, buf, len);
     }
 
     /** {@link #read} without blocking the calling thread, as {@link #writeAsync} is to {@link #write}. */
     public CompletableFuture<Void> readAsync(long offset, ByteBuffer buf) throws IOException {
-        int len = checkAligned(offset, buf);
-        if (offset > size - len) {
-            throw new NativeIOException("pread", pathString, NativeIOException.EIO,
-                    "count=" + len + ", offset=" + offset + ": past the device end " + size);
-        }
+        int len = checkRange(false, offset, buf);
         return aio == null || len == 0 ? null : aio.submit(false, offset, buf, len);
     }
 
@@ -313,6 +295,16 @@ public final class BlockDevice implements Closeable {
         } finally {
             closeLock.readLock().unlock();
         }
+    }
+
+    /** The transfer's length, once aligned and inside the device: a write past the end is ENOSPC, a read EIO. */
+    private int checkRange(boolean write, long offset, ByteBuffer buf) throws NativeIOException {
+        int len = checkAligned(offset, buf);
+        if (offset > size - len) {
+            throw new NativeIOException(write ? "pwrite" : "pread", pathString, write ? NativeIOException.ENOSPC : NativeIOException.EIO,
+                    "count=" + len + ", offset=" + offset + ": past the device end " + size);
+        }
+        return len;
     }
 
     private int checkAligned(long offset, ByteBuffer buf) {
