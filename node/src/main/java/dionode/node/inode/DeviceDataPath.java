@@ -7,19 +7,24 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
- * The real data path: O_DIRECT reads and writes through pooled aligned buffers. A request of one
- * segment (the usual case) is started from the caller's thread with kernel AIO when the device
- * can take it without blocking, and completes on the AIO completion thread; everything else (more
- * segments, no AIO, the ring full, a transfer the kernel would block for) runs on the I/O
- * executor's threads. Thread-safe.
+ * The real data path: O_DIRECT reads and writes through pooled aligned buffers. Each segment of a
+ * request (up to {@link #ASYNC_SEGMENTS}) is started from the caller's thread with kernel AIO when
+ * the device can take it without blocking, and completes on the AIO completion thread; a segment
+ * the ring cannot take now runs on the I/O executor's threads, and so does everything when there
+ * is no AIO or the request has more segments. The segments of one request may land in any order
+ * and, when one fails, the others may still land: the request fails, as a DIO write the kernel
+ * fails part-way. Thread-safe.
  */
 public final class DeviceDataPath implements DataPath {
     private final BlockDevice dev;
     private final IoExecutor io;
     private final AlignedBuffers buffers;
 
+    /** Requests of more segments than this (rare: a write over many small extents) run on an I/O thread whole. */
+    private static final int ASYNC_SEGMENTS = 8;
     private final boolean async;
 
     /** With kernel AIO where the device has it. */
@@ -37,17 +42,8 @@ public final class DeviceDataPath implements DataPath {
 
     @Override
     public CompletableFuture<Void> write(List<WriteSeg> segs) {
-        if (segs.size() == 1 && async) {
-            WriteSeg s = segs.get(0);
-            ByteBuffer buf = filled(s);
-            CompletableFuture<Void> started = start(() -> dev.writeAsync(s.deviceOffset(), buf), buf);
-            if (started != null) {
-                return started;
-            }
-            return releasing(io.submit(() -> {
-                dev.write(s.deviceOffset(), buf);
-                return null;
-            }), buf);
+        if (async && segs.size() <= ASYNC_SEGMENTS) {
+            return segs.size() == 1 ? writeOne(segs.get(0)) : all(segs.stream().map(this::writeOne).toList());
         }
         return io.submit(() -> {
             for (WriteSeg s : segs) {
@@ -64,16 +60,8 @@ public final class DeviceDataPath implements DataPath {
 
     @Override
     public CompletableFuture<Void> read(List<ReadSeg> segs) {
-        if (segs.size() == 1 && async) {
-            ReadSeg s = segs.get(0);
-            ByteBuffer buf = buffers.acquire(s.length());
-            buf.position(0).limit(s.length());
-            CompletableFuture<Void> started = start(() -> dev.readAsync(s.deviceOffset(), buf), null);
-            if (started != null) {
-                // the copy out happens where the read ends, before the request sees it done
-                return releasing(started.thenRun(() -> buf.get(s.skip(), s.dst(), s.dstOffset(), s.copyLength())), buf);
-            }
-            buffers.release(buf);
+        if (async && segs.size() <= ASYNC_SEGMENTS) {
+            return segs.size() == 1 ? readOne(segs.get(0)) : all(segs.stream().map(this::readOne).toList());
         }
         return io.submit(() -> {
             for (ReadSeg s : segs) {
@@ -88,6 +76,49 @@ public final class DeviceDataPath implements DataPath {
             }
             return null;
         });
+    }
+
+    /** One segment: with kernel AIO if the device takes it now, else on an I/O thread. */
+    private CompletableFuture<Void> writeOne(WriteSeg s) {
+        ByteBuffer buf = filled(s);
+        CompletableFuture<Void> started = start(() -> dev.writeAsync(s.deviceOffset(), buf), buf);
+        if (started != null) {
+            return started;
+        }
+        return releasing(io.submit(() -> {
+            dev.write(s.deviceOffset(), buf);
+            return null;
+        }), buf);
+    }
+
+    /** One segment, copied out where the read ends (before the request sees it done). */
+    private CompletableFuture<Void> readOne(ReadSeg s) {
+        ByteBuffer buf = buffers.acquire(s.length());
+        buf.position(0).limit(s.length());
+        CompletableFuture<Void> started = start(() -> dev.readAsync(s.deviceOffset(), buf), null);
+        if (started != null) {
+            return releasing(started.thenRun(() -> buf.get(s.skip(), s.dst(), s.dstOffset(), s.copyLength())), buf);
+        }
+        return releasing(io.submit(() -> {
+            dev.read(s.deviceOffset(), buf);
+            buf.get(s.skip(), s.dst(), s.dstOffset(), s.copyLength());
+            return null;
+        }), buf);
+    }
+
+    /** Done when every part is; failed with the first failure's own cause. */
+    private static CompletableFuture<Void> all(List<CompletableFuture<Void>> parts) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> complete(done, e));
+        return done;
+    }
+
+    private static void complete(CompletableFuture<Void> done, Throwable e) {
+        if (e == null) {
+            done.complete(null);
+        } else {
+            done.completeExceptionally(e instanceof CompletionException c && c.getCause() != null ? c.getCause() : e);
+        }
     }
 
     /** A transfer that cannot start asynchronously now is null; one that fails to start is a failed future. */
@@ -119,11 +150,7 @@ public final class DeviceDataPath implements DataPath {
         CompletableFuture<Void> done = new CompletableFuture<>();
         transfer.whenComplete((v, e) -> {
             buffers.release(buf);
-            if (e != null) {
-                done.completeExceptionally(e instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : e);
-            } else {
-                done.complete(null);
-            }
+            complete(done, e);
         });
         return done;
     }

@@ -9,6 +9,8 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -34,17 +36,32 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
     private final InodeContext ctx;
     private final ActorRef<InodeRegion.Command> region;
     private boolean granting;
-    private long received;
+    private final Received received;
     private long receivedAtLastTick = -1;
     private final StallWatch stall = new StallWatch();
 
+    /**
+     * A failure no handler expects (an Error from below) restarts the actor rather than stopping
+     * it: the requests it held are answered EIO (PreRestart), a fresh state is loaded, and what is
+     * already in its mailbox is served by it. A stopped actor would drop those into dead letters
+     * unanswered, since the region forwards to it until it learns of the stop.
+     */
     public static Behavior<InodeCommand> create(long ino, InodeContext ctx, ActorRef<InodeRegion.Command> region) {
-        return Behaviors.setup(context -> Behaviors.withTimers(timers -> new InodeActor(context, timers, ino, ctx, region)));
+        Received received = new Received();
+        return Behaviors.supervise(Behaviors.<InodeCommand>setup(context -> Behaviors.withTimers(
+                timers -> new InodeActor(context, timers, ino, ctx, region, received))))
+                .onFailure(Throwable.class, SupervisorStrategy.restart());
+    }
+
+    /** Messages received, kept across restarts: what the region's count of forwarded messages is compared with. */
+    private static final class Received {
+        long count;
     }
 
     private InodeActor(ActorContext<InodeCommand> context, TimerScheduler<InodeCommand> timers, long ino, InodeContext ctx,
-            ActorRef<InodeRegion.Command> region) {
+            ActorRef<InodeRegion.Command> region, Received received) {
         super(context);
+        this.received = received;
         this.ctx = ctx;
         this.region = region;
         this.state = new InodeState(ino, ctx, context.getSelf());
@@ -61,11 +78,12 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
                 .onMessage(InodeCommand.Probe.class, this::onProbe)
                 .onMessage(InodeCommand.IdleTick.class, tick -> onIdleTick())
                 .onSignal(PostStop.class, signal -> onPostStop())
+                .onSignal(PreRestart.class, signal -> onPostStop())
                 .build();
     }
 
     private Behavior<InodeCommand> onOp(InodeCommand.Op op) {
-        received++;
+        received.count++;
         stall.progress();
         reopenIfDeleted();
         if (state.deleted()) {
@@ -113,7 +131,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
     }
 
     private Behavior<InodeCommand> onDelete(InodeCommand.Delete delete) {
-        received++;
+        received.count++;
         stall.progress();
         reopenIfDeleted();
         if (state.deleted()) {
@@ -128,6 +146,11 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
     }
 
     private Behavior<InodeCommand> onResume(InodeCommand.Resume resume) {
+        if (resume.owner() != state) {
+            // a completion for requests of the state before a restart: they were answered EIO then
+            LOG.debug("inode {}: a completion from before the actor restarted, dropped", state.ino);
+            return this;
+        }
         stall.progress();
         resume.action().run();
         runGranted();
@@ -179,10 +202,10 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
             LOG.warn("inode {}: {} requests made no progress for {} ms: {}", state.ino, state.liveCount(),
                     ctx.idleTimeout().toMillis(), state.snapshot());
         }
-        if (state.quiet() && received == receivedAtLastTick) {
-            region.tell(new InodeRegion.Idle(state.ino, received, getContext().getSelf()));
+        if (state.quiet() && received.count == receivedAtLastTick) {
+            region.tell(new InodeRegion.Idle(state.ino, received.count, getContext().getSelf()));
         }
-        receivedAtLastTick = received;
+        receivedAtLastTick = received.count;
         return this;
     }
 

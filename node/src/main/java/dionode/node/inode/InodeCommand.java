@@ -19,8 +19,8 @@ public sealed interface InodeCommand {
     record Probe(CompletableFuture<LockSnapshot> reply) implements InodeCommand {
     }
 
-    /** A completion (device I/O, journal space, commit) continuing inside the actor. */
-    record Resume(Runnable action) implements InodeCommand {
+    /** A completion (device I/O, journal space, commit) continuing inside the actor, for the state it was started from. */
+    record Resume(InodeState owner, Runnable action) implements InodeCommand {
     }
 
     /** Periodic check for passivation. */

@@ -130,7 +130,7 @@ abstract class InodeOp {
         trace.enter(waiting);
         future.whenComplete((value, thrown) -> {
             trace.enter(Stage.ACTOR);
-            state.self.tell(new InodeCommand.Resume(() -> {
+            state.self.tell(new InodeCommand.Resume(state, () -> {
                 try {
                     if (thrown != null) {
                         onError.accept(thrown);

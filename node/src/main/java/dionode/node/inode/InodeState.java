@@ -56,7 +56,7 @@ final class InodeState {
         this.rwsem = new InodeRwsem<>(ctx.maxWaiters());
         this.dio = new DioCount(counters, steps);
         this.parking = new JournalParking(volume.journal(), ctx.maxWaiters(),
-                step -> self.tell(new InodeCommand.Resume(step)));
+                step -> self.tell(new InodeCommand.Resume(this, step)));
     }
 
     /** Loads the inode's metadata (already in memory since mount: no I/O). */

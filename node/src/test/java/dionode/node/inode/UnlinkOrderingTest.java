@@ -72,7 +72,7 @@ class UnlinkOrderingTest extends EngineFixture {
         gate.close();
         CompletionStage<Long> held = client.write(ino, 0, new byte[B], 0);
         gate.awaitHeld(1);
-        // a failure no handler expects escapes the actor, which stops
+        // a failure no handler expects escapes the actor, which restarts
         gate.failOnNextCall(new Error("injected: a failure escaping the inode actor"));
         CompletionStage<Long> failing = client.write(ino, B, new byte[B], 0);
         assertEquals(Errno.EIO, errno(held), "the stopped actor answered the request it was running");
