@@ -66,6 +66,11 @@ public final class LoadEngine {
             }
         }
 
+        /** This load, closed loop, for {@code nanos}: a warm-up before it. */
+        public Spec closedLoopFor(long nanos) {
+            return closed(file, jobs, iodepth, asyncFlag, nanos, bytes, readPct, nowaitPct, retryEagain, maxInFlight, offsets);
+        }
+
         /** A closed-loop spec. */
         public static Spec closed(FileId file, int jobs, int iodepth, boolean asyncFlag, long durationNanos, int bytes, int readPct,
                 int nowaitPct, boolean retryEagain, int maxInFlight, IntFunction<OffsetSource> offsets) {

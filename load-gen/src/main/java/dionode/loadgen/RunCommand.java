@@ -165,7 +165,7 @@ public final class RunCommand implements Callable<Integer> {
                     readPct, nowaitPct, retry, openLoop ? maxInFlight : iodepth + 2,
                     job -> OffsetSource.slots(job * region, region, step, bytes, align, random, 0x10ad + job));
             if (warmup > 0) {
-                new LoadEngine(withDuration(spec, TimeUnit.SECONDS.toNanos(warmup)), LoadEngine.Bracket.NONE)
+                new LoadEngine(spec.closedLoopFor(TimeUnit.SECONDS.toNanos(warmup)), LoadEngine.Bracket.NONE)
                         .run(node.host(), node.port(), TimeUnit.SECONDS.toNanos(120));
             }
             Map<String, Long> before = control.stats().toCompletableFuture().join();
@@ -194,11 +194,6 @@ public final class RunCommand implements Callable<Integer> {
             }
             return res.errors() > 0 || res.unfinished() > 0 ? 1 : 0;
         }
-    }
-
-    private static LoadEngine.Spec withDuration(LoadEngine.Spec s, long nanos) {
-        return new LoadEngine.Spec(s.file(), s.jobs(), s.iodepth(), s.asyncFlag(), nanos, new LoadEngine.Phase[0], s.maxLagNanos(), s.bytes(),
-                s.readPct(), s.nowaitPct(), s.retryEagain(), s.maxInFlight(), s.offsets());
     }
 
     private FileId prepare(Target node, NodeClient control, String name, LockPolicy pol, long fileBytes) throws IOException {

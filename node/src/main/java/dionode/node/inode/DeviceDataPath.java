@@ -65,11 +65,10 @@ public final class DeviceDataPath implements DataPath {
         }
         return io.submit(() -> {
             for (ReadSeg s : segs) {
-                ByteBuffer buf = buffers.acquire(s.length());
+                ByteBuffer buf = readBuffer(s);
                 try {
-                    buf.position(0).limit(s.length());
                     dev.read(s.deviceOffset(), buf);
-                    buf.get(s.skip(), s.dst(), s.dstOffset(), s.copyLength());
+                    copyOut(buf, s);
                 } finally {
                     buffers.release(buf);
                 }
@@ -81,11 +80,8 @@ public final class DeviceDataPath implements DataPath {
     /** One segment: with kernel AIO if the device takes it now, else on an I/O thread. */
     private CompletableFuture<Void> writeOne(WriteSeg s) {
         ByteBuffer buf = filled(s);
-        CompletableFuture<Void> started = start(() -> dev.writeAsync(s.deviceOffset(), buf), buf);
-        if (started != null) {
-            return started;
-        }
-        return releasing(io.submit(() -> {
+        CompletableFuture<Void> started = start(() -> dev.writeAsync(s.deviceOffset(), buf));
+        return releasing(started != null ? started : io.submit(() -> {
             dev.write(s.deviceOffset(), buf);
             return null;
         }), buf);
@@ -93,17 +89,23 @@ public final class DeviceDataPath implements DataPath {
 
     /** One segment, copied out where the read ends (before the request sees it done). */
     private CompletableFuture<Void> readOne(ReadSeg s) {
-        ByteBuffer buf = buffers.acquire(s.length());
-        buf.position(0).limit(s.length());
-        CompletableFuture<Void> started = start(() -> dev.readAsync(s.deviceOffset(), buf), null);
-        if (started != null) {
-            return releasing(started.thenRun(() -> buf.get(s.skip(), s.dst(), s.dstOffset(), s.copyLength())), buf);
-        }
-        return releasing(io.submit(() -> {
+        ByteBuffer buf = readBuffer(s);
+        CompletableFuture<Void> started = start(() -> dev.readAsync(s.deviceOffset(), buf));
+        return releasing(started != null ? started.thenRun(() -> copyOut(buf, s)) : io.submit(() -> {
             dev.read(s.deviceOffset(), buf);
-            buf.get(s.skip(), s.dst(), s.dstOffset(), s.copyLength());
+            copyOut(buf, s);
             return null;
         }), buf);
+    }
+
+    private ByteBuffer readBuffer(ReadSeg s) {
+        ByteBuffer buf = buffers.acquire(s.length());
+        buf.position(0).limit(s.length());
+        return buf;
+    }
+
+    private static void copyOut(ByteBuffer buf, ReadSeg s) {
+        buf.get(s.skip(), s.dst(), s.dstOffset(), s.copyLength());
     }
 
     /** Done when every part is; failed with the first failure's own cause. */
@@ -129,20 +131,15 @@ public final class DeviceDataPath implements DataPath {
 
     /**
      * Starts a kernel AIO transfer from the calling thread (the inode actor's: io_submit with
-     * RWF_NOWAIT never blocks it), {@code buf} released when it ends if given; null if the device
-     * cannot start it now.
+     * RWF_NOWAIT never blocks it); null if the device cannot start it now, a failed future if it
+     * refused it (a range past the device end).
      */
-    private CompletableFuture<Void> start(AsyncStart transfer, ByteBuffer releaseAfter) {
-        CompletableFuture<Void> started;
+    private static CompletableFuture<Void> start(AsyncStart transfer) {
         try {
-            started = transfer.start();
+            return transfer.start();
         } catch (IOException | RuntimeException e) {
-            if (releaseAfter != null) {
-                buffers.release(releaseAfter);
-            }
             return CompletableFuture.failedFuture(e);
         }
-        return started == null || releaseAfter == null ? started : releasing(started, releaseAfter);
     }
 
     /** {@code transfer}, with {@code buf} back in the pool before anyone learns the transfer ended. */

@@ -42,9 +42,8 @@ public final class OpTrace {
         if (sink == null || done) {
             return;
         }
-        enter(Stage.REPLY);
         long now = sink.now();
-        nanos[stage.ordinal()] += now - since;
+        nanos[stage.ordinal()] += now - since; // the reply's way out, or wherever a front-end without one left it
         done = true;
         sink.record(nanos, now - born);
     }

@@ -107,6 +107,15 @@ class AioRingTest {
             super(JNA);
         }
 
+        /** Completions flow at once, the first one's result replaced by {@code result}. */
+        static HeldCompletions rewritingFirstResult(long result) {
+            HeldCompletions io = new HeldCompletions();
+            io.rewriteFirstResult = result;
+            io.rewrite = true;
+            io.gate.countDown();
+            return io;
+        }
+
         @Override
         public int ioGetEvents(long context, int minEvents, int maxEvents, long events, long timeoutNanos) throws NativeIOException {
             try {
@@ -167,10 +176,7 @@ class AioRingTest {
     @Test
     void aRequestTheKernelWouldBlockForIsFinishedByABlockingTransfer() throws Exception {
         Path file = TestDevices.newDeviceFile("aio-eagain", MIB);
-        HeldCompletions io = new HeldCompletions();
-        io.rewriteFirstResult = -NativeIOException.EAGAIN;
-        io.rewrite = true;
-        io.gate.countDown();
+        HeldCompletions io = HeldCompletions.rewritingFirstResult(-NativeIOException.EAGAIN);
         try (BlockDevice dev = BlockDevice.open(file, io, 0)) {
             ByteBuffer buf = pattern(9);
             CompletableFuture<Void> f = dev.writeAsync(2L * B, buf);
@@ -185,10 +191,7 @@ class AioRingTest {
     @Test
     void anIoErrorFailsThatRequestNamingTheDevice() throws Exception {
         Path file = TestDevices.newDeviceFile("aio-eio", MIB);
-        HeldCompletions io = new HeldCompletions();
-        io.rewriteFirstResult = -NativeIOException.EIO;
-        io.rewrite = true;
-        io.gate.countDown();
+        HeldCompletions io = HeldCompletions.rewritingFirstResult(-NativeIOException.EIO);
         try (BlockDevice dev = BlockDevice.open(file, io, 0)) {
             CompletableFuture<Void> f = dev.writeAsync(0, pattern(1));
             ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
