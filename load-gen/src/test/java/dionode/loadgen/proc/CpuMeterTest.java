@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -68,7 +71,7 @@ class CpuMeterTest {
      * A thread named as a node I/O thread spends NODE_MS, one named as a load-gen job LOADGEN_MS;
      * both live on for two sampling periods after spending, then end.
      */
-    private static void spendAndEnd() throws InterruptedException {
+    private static void spendAndEnd() throws Exception {
         CountDownLatch spent = new CountDownLatch(2);
         Thread node = spender("dionode-io-test", NODE_MS, spent);
         Thread loadGen = spender("load-gen-job-test", LOADGEN_MS, spent);
@@ -78,6 +81,18 @@ class CpuMeterTest {
         loadGen.interrupt();
         node.join();
         loadGen.join();
+        awaitGoneFromProc(node.getName(), loadGen.getName());
+    }
+
+    /** A joined Java thread's OS thread can still be listed in /proc for a moment; the meter must see it gone. */
+    private static void awaitGoneFromProc(String... names) throws Exception {
+        Path self = Path.of("/proc", Long.toString(ProcessHandle.current().pid()));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        List<String> comms = Stream.of(names).map(n -> n.substring(0, Math.min(15, n.length()))).toList(); // TASK_COMM_LEN
+        while (TaskSample.all(self).stream().anyMatch(t -> comms.contains(t.comm()))) {
+            assertTrue(System.nanoTime() < deadline, "threads still listed in /proc 10 s after they ended");
+            Thread.sleep(5);
+        }
     }
 
     private static Thread spender(String name, long millis, CountDownLatch spent) {
