@@ -86,6 +86,13 @@ public final class ServeCommand implements Callable<Integer> {
                     + "completion thread (aio), or a blocking call on an I/O thread each (threads) (default: ${DEFAULT-VALUE})")
     String ioEngine = "aio";
 
+    @Option(names = "--dispatcher", paramLabel = "loop|pool",
+            description = "where actors and stream stages run: event loops (one thread per two cores) that also wait "
+                    + "for the sockets and the kernel AIO completions, so a request crosses no thread (loop), or a "
+                    + "fork-join pool fed by a reader thread per connection and a completion thread (pool) "
+                    + "(default: ${DEFAULT-VALUE})")
+    String dispatcher = "loop";
+
     @Option(names = "--nbd", arity = "0..1", paramLabel = "[H:]P", fallbackValue = "",
             description = "also serve NBD (every file is an export) on this address; port 10809 and --host when "
                     + "left out")
@@ -96,6 +103,14 @@ public final class ServeCommand implements Callable<Integer> {
             case "aio" -> true;
             case "threads" -> false;
             default -> throw new IllegalArgumentException("unknown I/O engine '" + engine + "' (expected aio or threads)");
+        };
+    }
+
+    private static boolean eventLoop(String dispatcher) {
+        return switch (dispatcher) {
+            case "loop" -> true;
+            case "pool" -> false;
+            default -> throw new IllegalArgumentException("unknown dispatcher '" + dispatcher + "' (expected loop or pool)");
         };
     }
 
@@ -114,7 +129,8 @@ public final class ServeCommand implements Callable<Integer> {
                 .withTuning(parallelism, ioThreads, sectorSize)
                 .withWire(wire)
                 .withTransport(TransportKind.parse(transport))
-                .withKernelAio(kernelAio(ioEngine));
+                .withKernelAio(kernelAio(ioEngine))
+                .withEventLoop(eventLoop(dispatcher));
         HostPort nbdAddress = nbd == null ? null : HostPort.parseListen(nbd, host, Nbd.DEFAULT_PORT, "NBD address");
         NodeServer node = NodeServer.start(config, new JnaNativeIO());
         Binding nbdBinding = null;

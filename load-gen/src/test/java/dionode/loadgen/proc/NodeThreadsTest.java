@@ -43,6 +43,7 @@ class NodeThreadsTest {
     void theNamesJavaGives() {
         assertEquals(Group.DISPATCHER, NodeThreads.group("dionode-pekko.actor.default-dispatcher-3"));
         assertEquals(Group.DISPATCHER, NodeThreads.group("dionode-pekko.actor.internal-dispatcher-2"));
+        assertEquals(Group.DISPATCHER, NodeThreads.group("dionode-loop-0"));
         assertEquals(Group.CONN, NodeThreads.group("dionode-conn-/127.0.0.1:52516"));
         assertEquals(Group.OTHER, NodeThreads.group("dionode-accept-36869"));
         assertEquals(Group.OTHER, NodeThreads.group("dionode-scheduler-1"));

@@ -33,6 +33,9 @@ public final class JnaNativeIO implements NativeIO {
     private static final int ST_BLKSIZE = 56;
     private static final int ST_BLOCKS = 64;
 
+    /** A zero struct timespec, only ever read by the kernel: io_getevents that does not wait. */
+    private static final Memory NO_WAIT = zeroTimespec();
+
     private final ConcurrentHashMap<Integer, String> paths = new ConcurrentHashMap<>();
 
     /**
@@ -217,20 +220,28 @@ public final class JnaNativeIO implements NativeIO {
 
     @Override
     public int ioGetEvents(long context, int minEvents, int maxEvents, long events, long timeoutNanos) throws NativeIOException {
+        if (timeoutNanos == 0) {
+            return getEvents(context, minEvents, maxEvents, events, NO_WAIT); // the event loop's reaping: nothing allocated
+        }
         try (Memory timeout = new Memory(16)) {
             timeout.setLong(0, timeoutNanos / 1_000_000_000L);
             timeout.setLong(8, timeoutNanos % 1_000_000_000L);
-            long n;
-            int err;
-            do {
-                n = LibC.syscall(SYS_IO_GETEVENTS, context, minEvents, maxEvents, events, Pointer.nativeValue(timeout));
-                err = n < 0 ? Native.getLastError() : 0;
-            } while (n < 0 && err == NativeIOException.EINTR);
-            if (n < 0) {
-                throw new NativeIOException("io_getevents", null, err, "min_nr=" + minEvents + ", nr=" + maxEvents);
-            }
-            return (int) n;
+            return getEvents(context, minEvents, maxEvents, events, timeout);
         }
+    }
+
+    private static int getEvents(long context, int minEvents, int maxEvents, long events, Memory timeout) throws NativeIOException {
+        long n;
+        int err;
+        do {
+            n = LibC.syscall(SYS_IO_GETEVENTS, context, minEvents, maxEvents, events, Pointer.nativeValue(timeout));
+            err = n < 0 ? Native.getLastError() : 0;
+        } while (n < 0 && err == NativeIOException.EINTR);
+        Reference.reachabilityFence(timeout);
+        if (n < 0) {
+            throw new NativeIOException("io_getevents", null, err, "min_nr=" + minEvents + ", nr=" + maxEvents);
+        }
+        return (int) n;
     }
 
     @Override
@@ -238,6 +249,12 @@ public final class JnaNativeIO implements NativeIO {
         if (LibC.syscall(SYS_IO_DESTROY, context, 0, 0, 0, 0) != 0) {
             throw new NativeIOException("io_destroy", null, Native.getLastError(), "");
         }
+    }
+
+    private static Memory zeroTimespec() {
+        Memory m = new Memory(16);
+        m.clear();
+        return m;
     }
 
     private NativeIOException transferError(String syscall, int fd, int errno, int count, long offset) {
