@@ -8,6 +8,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,6 +87,8 @@ final class AioRing implements AutoCloseable {
     private final ByteBuffer events;
     /** The eventfd and loop completions come through, or null: the completion thread waits for them. */
     private final CompletionSignal signal;
+    /** Held while completions are taken from the kernel with a signal: by the loop (tried only) or the closer. */
+    private final ReentrantLock reaping = new ReentrantLock();
     /** With a signal: completions for the dionode-aio thread to finish; one per slot at most, so never full. */
     private final ArrayBlockingQueue<Unfinished> unfinished;
     private final AtomicReferenceArray<Pending> slots;
@@ -212,38 +215,51 @@ final class AioRing implements AutoCloseable {
         }
     }
 
-    /** On the loop, each time the kernel signals: takes what has completed, without waiting. */
+    /**
+     * On the loop, each time the kernel signals: takes what has completed, without waiting and,
+     * where the kernel's mapped completion ring allows, without a system call ({@link
+     * NativeIO#ioPeekEvents}, as libaio reads it). Reaping is exclusive
+     * ({@link #reaping}): two readers of the ring could hand one event out twice, and a slot reused
+     * meanwhile would take the stale one. The loop only tries, and leaves it to the closer.
+     */
     private void reap() {
-        long eventsAddress = BufferAddress.of(events);
+        if (!reaping.tryLock()) {
+            return; // the ring is closing and its closer reaps
+        }
         try {
             int n;
             do {
-                n = io.ioGetEvents(context, 0, EVENTS_PER_WAIT, eventsAddress, 0);
+                n = io.ioPeekEvents(context, EVENTS_PER_WAIT, events);
                 completed(events, n, true);
             } while (n == EVENTS_PER_WAIT);
         } catch (NativeIOException | RuntimeException e) {
             LOG.error("{}: reaping kernel AIO completions failed: {}", path, e.toString());
+        } finally {
+            reaping.unlock();
+        }
+    }
+
+    /** The {@code n} completions in {@code from}, as {@link #completed(int, long, boolean)}. */
+    private void completed(ByteBuffer from, int n, boolean handOff) {
+        for (int i = 0; i < n; i++) {
+            completed((int) from.getLong(i * EVENT_BYTES), from.getLong(i * EVENT_BYTES + 16), handOff);
         }
     }
 
     /**
-     * The {@code n} completions in {@code from}: each finished here, or, when {@code handOff} and
-     * it needs a blocking transfer, by the dionode-aio thread.
+     * A completion: finished here, or, when {@code handOff} and it needs a blocking transfer, by
+     * the dionode-aio thread.
      */
-    private void completed(ByteBuffer from, int n, boolean handOff) {
-        for (int i = 0; i < n; i++) {
-            int slot = (int) from.getLong(i * EVENT_BYTES);
-            long result = from.getLong(i * EVENT_BYTES + 16);
-            Pending pending = slots.getAndSet(slot, null);
-            if (pending == null) {
-                continue;
-            }
-            if (handOff && needsTransfer(pending, result)) {
-                unfinished.add(new Unfinished(pending, result));
-            } else {
-                finish(pending, result);
-                inFlight.decrementAndGet();
-            }
+    private void completed(int slot, long result, boolean handOff) {
+        Pending pending = slots.getAndSet(slot, null);
+        if (pending == null) {
+            return;
+        }
+        if (handOff && needsTransfer(pending, result)) {
+            unfinished.add(new Unfinished(pending, result));
+        } else {
+            finish(pending, result);
+            inFlight.decrementAndGet();
         }
     }
 
@@ -258,8 +274,13 @@ final class AioRing implements AutoCloseable {
                     inFlight.decrementAndGet();
                 } else if (closing) {
                     // the loop no longer reaps: what the kernel still holds is reaped here (its own buffer: a last reap may still run)
-                    int n = io.ioGetEvents(context, 1, EVENTS_PER_WAIT, BufferAddress.of(closingEvents), CLOSING_WAIT_NANOS);
-                    completed(closingEvents, n, false);
+                    reaping.lock(); // a last reap of the loop's may still be running
+                    try {
+                        int n = io.ioGetEvents(context, 1, EVENTS_PER_WAIT, BufferAddress.of(closingEvents), CLOSING_WAIT_NANOS);
+                        completed(closingEvents, n, false);
+                    } finally {
+                        reaping.unlock();
+                    }
                 }
             }
         } catch (InterruptedException e) {

@@ -5,6 +5,7 @@ import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * The few Linux calls an event loop needs, through JNA direct mapping (x86_64): epoll, eventfd,
@@ -22,6 +23,8 @@ final class Epoll {
     static final int EPOLLOUT = 0x004;
     static final int EPOLLERR = 0x008;
     static final int EPOLLHUP = 0x010;
+    /** Edge-triggered: on an eventfd every write is an edge, so its count need never be read back to 0. */
+    static final int EPOLLET = 1 << 31;
     static final int EVENT_BYTES = 12;
 
     private static final int EPOLL_CLOEXEC = 02000000;
@@ -88,23 +91,16 @@ final class Epoll {
         return n;
     }
 
-    /** Adds 1 to an eventfd: {@code word}, 8 bytes at {@code address}, is the caller's to use. */
+    /**
+     * Adds 1 to an eventfd: {@code word}, 8 bytes at {@code address}, is the caller's to use.
+     * Watched edge-triggered, it is never read: its count would take 2^64 signals to fill.
+     */
     static void signal(int eventFd, ByteBuffer word, long address) throws IOException {
         word.putLong(0, 1L);
         if (LibC.write(eventFd, address, 8) != 8) {
             int err = Native.getLastError();
             if (err != EAGAIN) { // the counter is at its maximum: it is signalled already
                 throw new IOException("eventfd write failed: errno " + err);
-            }
-        }
-    }
-
-    /** Takes an eventfd's count to 0 (non-blocking: nothing to take is fine). */
-    static void drain(int eventFd, long scratch8) throws IOException {
-        if (LibC.read(eventFd, scratch8, 8) != 8) {
-            int err = Native.getLastError();
-            if (err != EAGAIN) {
-                throw new IOException("eventfd read failed: errno " + err);
             }
         }
     }
@@ -139,7 +135,7 @@ final class Epoll {
     /** A small native buffer for a call's struct; the buffer keeps the memory alive while it is referenced. */
     private record Scratch(ByteBuffer buffer, long address) implements AutoCloseable {
         static Scratch of(int bytes) {
-            ByteBuffer b = ByteBuffer.allocateDirect(bytes).order(java.nio.ByteOrder.nativeOrder());
+            ByteBuffer b = ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
             return new Scratch(b, Pointer.nativeValue(Native.getDirectBufferPointer(b)));
         }
 
@@ -161,8 +157,6 @@ final class Epoll {
         static native int epoll_wait(int epfd, long events, int maxevents, int timeout);
 
         static native int eventfd(int initval, int flags);
-
-        static native long read(int fd, long buf, long count);
 
         static native long write(int fd, long buf, long count);
 

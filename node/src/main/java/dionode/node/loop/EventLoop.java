@@ -53,8 +53,6 @@ public final class EventLoop {
     private final long eventsAddress = Pointer.nativeValue(Native.getDirectBufferPointer(events));
     private final ByteBuffer wakeWord = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
     private final long wakeAddress = Pointer.nativeValue(Native.getDirectBufferPointer(wakeWord));
-    private final ByteBuffer drainWord = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
-    private final long drainAddress = Pointer.nativeValue(Native.getDirectBufferPointer(drainWord));
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean stopping;
 
@@ -62,7 +60,7 @@ public final class EventLoop {
         this.epfd = Epoll.create();
         try {
             this.wakeFd = Epoll.eventFd();
-            Epoll.add(epfd, wakeFd, Epoll.EPOLLIN);
+            Epoll.add(epfd, wakeFd, Epoll.EPOLLIN | Epoll.EPOLLET);
         } catch (IOException e) {
             Epoll.close(epfd);
             throw e;
@@ -93,7 +91,7 @@ public final class EventLoop {
         }
     }
 
-    /** Watches {@code fd} for {@code interest} (EPOLLIN / EPOLLOUT, level-triggered); {@code handler} runs on the loop. */
+    /** Watches {@code fd} for {@code interest} (EPOLLIN / EPOLLOUT, level-triggered unless EPOLLET); {@code handler} runs on the loop. */
     public void watch(int fd, int interest, Handler handler) throws IOException {
         if (handlers.putIfAbsent(fd, handler) != null) {
             throw new IllegalStateException("fd " + fd + " is watched already");
@@ -186,14 +184,13 @@ public final class EventLoop {
         }
     }
 
-    private void dispatch(int n) throws IOException {
+    private void dispatch(int n) {
         for (int i = 0; i < n; i++) {
             int at = i * Epoll.EVENT_BYTES;
             int ready = events.getInt(at);
             int fd = (int) events.getLong(at + 4);
             if (fd == wakeFd) {
-                Epoll.drain(wakeFd, drainAddress);
-                continue;
+                continue; // woken for tasks: they run next
             }
             Handler h = handlers.get(fd);
             if (h == null) {

@@ -1,10 +1,7 @@
 package dionode.node.loop;
 
 import dionode.node.device.CompletionSignal;
-import com.sun.jna.Native;
-import com.sun.jna.Pointer;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.AbstractExecutorService;
@@ -111,8 +108,8 @@ public final class EventLoopGroup extends AbstractExecutorService {
     }
 
     /**
-     * A completion signal on the first loop: the kernel signals a fresh eventfd, the loop drains
-     * it and runs the reaper. One ring's completions all come to one loop; what they complete
+     * A completion signal on the first loop: the kernel signals a fresh eventfd (watched
+     * edge-triggered, so never read) and the loop runs the reaper. One ring's completions all come to one loop; what they complete
      * moves to the actors' loops as messages.
      */
     public CompletionSignal completionSignal() throws IOException {
@@ -123,8 +120,6 @@ public final class EventLoopGroup extends AbstractExecutorService {
     private static final class LoopSignal implements CompletionSignal {
         private final EventLoop loop;
         private final int fd;
-        private final ByteBuffer word = ByteBuffer.allocateDirect(8);
-        private final long address = Pointer.nativeValue(Native.getDirectBufferPointer(word));
         private boolean closed;
 
         LoopSignal(EventLoop loop, int fd) {
@@ -140,14 +135,7 @@ public final class EventLoopGroup extends AbstractExecutorService {
         @Override
         public void onSignal(Runnable reap) {
             try {
-                loop.watch(fd, Epoll.EPOLLIN, events -> {
-                    try {
-                        Epoll.drain(fd, address);
-                    } catch (IOException e) {
-                        LOG.error("completion eventfd: {}", e.getMessage());
-                    }
-                    reap.run();
-                });
+                loop.watch(fd, Epoll.EPOLLIN | Epoll.EPOLLET, events -> reap.run());
             } catch (IOException e) {
                 throw new IllegalStateException("cannot watch the completion eventfd: " + e.getMessage(), e);
             }

@@ -304,6 +304,11 @@ public final class SocketStage extends GraphStage<FlowShape<ByteString, ByteStri
                 byte[] bytes = new byte[n];
                 buffer.flip().get(bytes);
                 arrived.invoke(new Chunk(ByteString.fromArrayUnsafe(bytes)));
+                if (n < buffer.capacity()) {
+                    // a short read took all there was: readiness (level-triggered) says when there is more,
+                    // and reading again now would only be a system call that finds nothing
+                    return true;
+                }
             }
             // both chunks are downstream: stop asking for reads until one is taken (deliver asks again);
             // interest goes off before the flag goes up, so a stage that clears the flag turns it on after
