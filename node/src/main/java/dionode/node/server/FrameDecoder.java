@@ -83,7 +83,7 @@ public final class FrameDecoder extends GraphStage<FlowShape<ByteString, FrameDe
                     @Override
                     public void onPush() {
                         buffer = buffer.concat(grab(in));
-                        allowance.arrived(buffer.size());
+                        allowance.arrived(buffer.length());
                         emitOrPull();
                     }
 
@@ -120,9 +120,9 @@ public final class FrameDecoder extends GraphStage<FlowShape<ByteString, FrameDe
                     return;
                 }
                 onTimeout.run();
-                long id = buffer.size() >= Wire.HEADER_BYTES ? requestId() : -1;
-                String of = buffer.size() >= Wire.LENGTH_BYTES ? " of " + (Wire.LENGTH_BYTES + declared()) : "";
-                end(new BadFrame(id, "frame not complete after " + frameTimeout.toMillis() + " ms (" + buffer.size() + of
+                long id = buffer.length() >= Wire.HEADER_BYTES ? requestId() : -1;
+                String of = buffer.length() >= Wire.LENGTH_BYTES ? " of " + (Wire.LENGTH_BYTES + declared()) : "";
+                end(new BadFrame(id, "frame not complete after " + frameTimeout.toMillis() + " ms (" + buffer.length() + of
                         + " bytes received)"));
             }
 
@@ -163,7 +163,7 @@ public final class FrameDecoder extends GraphStage<FlowShape<ByteString, FrameDe
             }
 
             private Inbound parse() {
-                if (buffer.size() < Wire.LENGTH_BYTES) {
+                if (buffer.length() < Wire.LENGTH_BYTES) {
                     return null;
                 }
                 long declared = declared();
@@ -172,25 +172,27 @@ public final class FrameDecoder extends GraphStage<FlowShape<ByteString, FrameDe
                     if (declared < Wire.ID_BYTES) {
                         return new BadFrame(-1, bad);
                     }
-                    if (buffer.size() < Wire.HEADER_BYTES) {
+                    if (buffer.length() < Wire.HEADER_BYTES) {
                         return upstreamDone ? new BadFrame(-1, bad) : null;
                     }
                     return new BadFrame(requestId(), bad);
                 }
                 int frameBytes = (int) (Wire.LENGTH_BYTES + declared);
-                if (buffer.size() < frameBytes) {
+                if (buffer.length() < frameBytes) {
                     return null;
                 }
                 long id = requestId();
                 byte[] body = buffer.slice(Wire.HEADER_BYTES, frameBytes).toArray();
-                buffer = buffer.drop(frameBytes).compact();
+                // no compact: the rest stays a view of the chunks it came in (at most a read's worth, and counted);
+                // copying it after every frame copied a read of many small frames over and over
+                buffer = buffer.drop(frameBytes);
                 allowance.handOver(frameBytes);
                 return new Frame(id, body, frameBytes);
             }
 
             /** What the buffer must hold before it can yield something: the length, the id of a bad frame, the frame. */
             private long wanted() {
-                if (buffer.size() < Wire.LENGTH_BYTES) {
+                if (buffer.length() < Wire.LENGTH_BYTES) {
                     return Wire.LENGTH_BYTES;
                 }
                 long declared = declared();
