@@ -197,7 +197,7 @@ public final class KryoCodec {
         if (Map.class.isAssignableFrom(type)) {
             return new SortedStringLongMapSerializer();
         }
-        return null;
+        return DataPathSerializers.of(type);
     }
 
     /** Errno travels as its numeric code, so constants can be added in any order. */
