@@ -91,6 +91,11 @@ public abstract class ForwardingNativeIO implements NativeIO {
     }
 
     @Override
+    public int ioPeekEvents(long context, int maxEvents, ByteBuffer events) throws NativeIOException {
+        return delegate.ioPeekEvents(context, maxEvents, events);
+    }
+
+    @Override
     public void ioDestroy(long context) throws NativeIOException {
         delegate.ioDestroy(context);
     }
