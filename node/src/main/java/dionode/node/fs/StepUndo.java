@@ -3,9 +3,11 @@ package dionode.node.fs;
 import dionode.node.alloc.BlockAllocator;
 import dionode.node.meta.InodeRecord;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What one journaled step of an {@link Inode} changed, so that a step that fails part way can be
@@ -24,6 +26,8 @@ final class StepUndo {
     /** Frees that happen when the step commits. */
     final List<Long> freedNodes = new ArrayList<>();
     final List<BlockAllocator.Run> freedRuns = new ArrayList<>();
+    /** Extent blocks this step pinned in the cache (once each). */
+    final Set<Long> pinned = new HashSet<>();
 
     StepUndo(InodeRecord before, long unwrittenBefore) {
         this.before = before;

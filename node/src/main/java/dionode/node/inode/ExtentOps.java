@@ -153,8 +153,13 @@ final class ExtentOps {
         long end = offset + length;
         long firstBlock = offset / B;
         long endBlock = (end + B - 1) / B;
-        long holes = inode.holeBlocks(firstBlock, endBlock);
-        long needed = holes + inode.reserveGrowth(holes);
+        Long needed = op.lookup(() -> {
+            long holes = inode.holeBlocks(firstBlock, endBlock);
+            return holes + inode.reserveGrowth(holes);
+        }, false, () -> fallocate(op, offset, length, keepSize));
+        if (needed == null) {
+            return;
+        }
         op.ensureSpace(needed, "fallocate", () -> allocateBlocks(op, firstBlock, endBlock, () -> op.finishTouched(grown -> {
             if (!keepSize && end > grown.size) {
                 grown.size = end;
@@ -169,8 +174,11 @@ final class ExtentOps {
         long end = offset + length;
         long first = (offset + B - 1) / B;
         long last = end / B;
-        long holes = first < last ? inode.holeBlocks(first, last) : 0;
-        long needed = holes + inode.reserveGrowth(Math.max(0, last - first));
+        Long needed = op.lookup(() -> (first < last ? inode.holeBlocks(first, last) : 0)
+                + inode.reserveGrowth(Math.max(0, last - first)), false, () -> zeroRange(op, offset, length));
+        if (needed == null) {
+            return;
+        }
         long wholeEnd = Math.max(first, last);
         op.ensureSpace(needed, "zero range", () -> zeroEnds(op, offset, end,
                 () -> op.runSteps(ExtentSteps.Kind.TO_UNWRITTEN, first, wholeEnd, blocks -> { },
@@ -198,7 +206,10 @@ final class ExtentOps {
             return;
         }
         long blk = from / B;
-        Mapping mapping = op.inode().map(blk, 1);
+        Mapping mapping = op.lookup(() -> op.inode().map(blk, 1), false, () -> zeroPartial(op, from, to, next));
+        if (mapping == null) {
+            return;
+        }
         if (!mapping.written()) {
             next.run();
             return;

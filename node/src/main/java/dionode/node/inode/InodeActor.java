@@ -6,6 +6,7 @@ import dionode.protocol.FileId;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -110,9 +111,9 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         } else if (request instanceof Request.Read read) {
             ReadPath.start(state, read, reply);
         } else if (request instanceof Request.Stat) {
-            state.reply(reply, InodeStat.stat(inode));
+            new Inspect(state, reply, () -> InodeStat.stat(inode)).granted();
         } else if (request instanceof Request.Fiemap fiemap) {
-            state.reply(reply, InodeStat.fiemap(inode, fiemap.offset(), fiemap.length()));
+            new Inspect(state, reply, () -> InodeStat.fiemap(inode, fiemap.offset(), fiemap.length())).granted();
         } else if (request instanceof Request.Fsync) {
             WritePath.fsync(state, reply);
         } else if (request instanceof Request.Truncate truncate) {
@@ -127,6 +128,24 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
             ExtentOps.chmod(state, reply, chmod.mode());
         } else {
             state.reply(reply, new Reply.Error(Errno.EINVAL, "not an inode request: " + request));
+        }
+    }
+
+    /** stat and fiemap: no lock, but parked like any request while extent blocks they walk are read. */
+    private static final class Inspect extends InodeOp {
+        private final Supplier<Reply> answer;
+
+        Inspect(InodeState state, CompletableFuture<Reply> reply, Supplier<Reply> answer) {
+            super(state, reply);
+            this.answer = answer;
+        }
+
+        @Override
+        void granted() {
+            Reply done = lookup(answer, false, this::granted);
+            if (done != null) {
+                succeed(done);
+            }
         }
     }
 

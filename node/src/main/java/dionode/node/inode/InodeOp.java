@@ -1,18 +1,23 @@
 package dionode.node.inode;
 
 import dionode.node.alloc.BlockAllocator;
+import dionode.node.extent.ExtentMissException;
 import dionode.node.fs.ExtentSteps;
 import dionode.node.fs.Inode;
 import dionode.node.journal.Handle;
 import dionode.node.lock.LockMode;
+import dionode.node.meta.Layout;
 import dionode.node.trace.OpTrace;
 import dionode.node.trace.Stage;
 import dionode.node.trace.TracedReply;
 import dionode.protocol.Errno;
 import dionode.protocol.message.Reply;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
+import java.util.function.Supplier;
 
 /**
  * A request inside an inode actor: its reply, the {@code i_rwsem} hold it has or waits for, and
@@ -55,7 +60,7 @@ abstract class InodeOp {
             held = mode;
             granted();
         } else if (nowait) {
-            fail(new Reply.Error(Errno.EAGAIN, "i_rwsem is not available (" + mode + ")"));
+            failEagain(NodeCounters.EAGAIN_LOCK, "i_rwsem is not available (" + mode + ")");
         } else if (state.rwsem.enqueue(this, mode)) {
             trace.enter(Stage.LOCK);
             state.counters.inc(NodeCounters.LOCK_WAITS);
@@ -104,6 +109,12 @@ abstract class InodeOp {
         finish(state.failure(thrown));
     }
 
+    /** A NOWAIT refusal, counted under {@code reason} (one of NodeCounters' EAGAIN_ names) besides the total. */
+    final void failEagain(String reason, String message) {
+        state.counters.inc(reason);
+        fail(new Reply.Error(Errno.EAGAIN, message));
+    }
+
     private void finish(Reply answer) {
         if (finished) {
             return;
@@ -144,21 +155,79 @@ abstract class InodeOp {
         });
     }
 
+    // ------------------------------------------------------------------ extent blocks
+
+    /** Extent blocks read per trip to the device; a lookup that needs more misses again for the rest. */
+    private static final int BLOCKS_PER_READ = 64;
+
+    /**
+     * The answer of {@code lookups}, which must change nothing; null when one needed extent blocks
+     * that are not in memory. Then a NOWAIT request is answered EAGAIN (a cache-only lookup,
+     * EXT4_GET_BLOCKS_CACHED_NOWAIT: patch 7), and any other parks while they are read and runs
+     * {@code retry}, from the start of its lookups (ext4_map_blocks reading the tree under i_data_sem).
+     */
+    final <T> T lookup(Supplier<T> lookups, boolean nowait, Runnable retry) {
+        try {
+            return lookups.get();
+        } catch (ExtentMissException miss) {
+            missed(miss, nowait, retry);
+            return null;
+        }
+    }
+
+    private void missed(ExtentMissException miss, boolean nowait, Runnable retry) {
+        if (nowait) {
+            failEagain(NodeCounters.EAGAIN_CACHE, "NOWAIT request needs extent blocks that are not in memory; retry without NOWAIT");
+        } else {
+            readExtentBlocks(miss.wants(), retry);
+        }
+    }
+
+    /**
+     * Reads {@code wants} off the actor's thread (the data path's I/O), then, back in the actor,
+     * checks and caches each (a block that fails is EFSCORRUPTED and marks the file bad) and runs
+     * {@code next}.
+     */
+    private void readExtentBlocks(List<ExtentMissException.Want> wants, Runnable next) {
+        List<ExtentMissException.Want> batch = wants.subList(0, Math.min(BLOCKS_PER_READ, wants.size()));
+        List<DataPath.ReadSeg> segs = new ArrayList<>(batch.size());
+        byte[][] images = new byte[batch.size()][];
+        for (int i = 0; i < batch.size(); i++) {
+            images[i] = new byte[Layout.BLOCK_SIZE];
+            segs.add(new DataPath.ReadSeg(batch.get(i).blk() * Layout.BLOCK_SIZE, Layout.BLOCK_SIZE, images[i], 0, 0,
+                    Layout.BLOCK_SIZE));
+        }
+        await(state.data.read(segs), Stage.DEVICE, () -> {
+            if (inode() == null) {
+                fail(new Reply.Error(Errno.ENOENT, "inode " + state.ino + " was unlinked while this request waited"));
+                return;
+            }
+            for (int i = 0; i < batch.size(); i++) {
+                inode().accept(batch.get(i), images[i]);
+            }
+            next.run();
+        }, this::fail);
+    }
+
     /**
      * A handle for this request's next step, or null when there is none now: the journal had no
-     * room and {@code retry} was parked until it has, or this request was answered (NOWAIT: EAGAIN).
+     * room and {@code retry} was parked until it has, or extent blocks of the file must be read first
+     * and {@code retry} runs once they are, or this request was answered (NOWAIT: EAGAIN).
      */
     final Handle handleOrPark(int credits, boolean nowait, Runnable retry) {
         Handle handle;
         try {
             handle = inode().begin(credits);
+        } catch (ExtentMissException miss) {
+            missed(miss, nowait, retry);
+            return null;
         } catch (RuntimeException failure) {
             fail(failure);
             return null;
         }
         if (handle == null) {
             if (nowait) {
-                fail(new Reply.Error(Errno.EAGAIN, "journal has no room for a handle"));
+                failEagain(NodeCounters.EAGAIN_JOURNAL, "journal has no room for a handle");
             } else {
                 state.counters.inc(NodeCounters.JOURNAL_WAITS);
                 trace.enter(Stage.JOURNAL);
@@ -211,7 +280,11 @@ abstract class InodeOp {
     }
 
     private void runSteps(ExtentSteps steps, LongConsumer committed, Runnable next) {
-        if (!steps.remaining()) {
+        Boolean remaining = lookup(steps::remaining, false, () -> runSteps(steps, committed, next));
+        if (remaining == null) {
+            return;
+        }
+        if (!remaining) {
             next.run();
             return;
         }

@@ -30,7 +30,8 @@ final class ReadPath {
             state.reply(reply, new Reply.Error(Errno.EINVAL, "read of " + read.length() + " bytes exceeds the maximum of "
                     + Wire.MAX_IO_BYTES));
         } else {
-            new ReadOp(state, reply, read.offset(), read.length()).acquire(LockMode.SHARED, IoFlags.has(read.flags(), IoFlags.NOWAIT));
+            boolean nowait = IoFlags.has(read.flags(), IoFlags.NOWAIT);
+            new ReadOp(state, reply, read.offset(), read.length(), nowait).acquire(LockMode.SHARED, nowait);
         }
     }
 
@@ -38,20 +39,27 @@ final class ReadPath {
     private static final class ReadOp extends InodeOp {
         private final long offset;
         private final int length;
+        private final boolean nowait;
 
-        ReadOp(InodeState state, CompletableFuture<Reply> reply, long offset, int length) {
+        ReadOp(InodeState state, CompletableFuture<Reply> reply, long offset, int length, boolean nowait) {
             super(state, reply);
             this.offset = offset;
             this.length = length;
+            this.nowait = nowait;
         }
 
+        /** The mapping (ext4_iomap_begin; cache-only under NOWAIT, patch 7), then the device read. */
         @Override
         void granted() {
             int count = (int) Math.max(0, Math.min(length, inode().size - offset));
             byte[] dst = new byte[count];
+            List<DataPath.ReadSeg> segs = count == 0 ? List.of()
+                    : lookup(() -> IoPlan.read(inode()::map, offset, dst, count, B, state.sectorSize), nowait, this::granted);
+            if (segs == null) {
+                return;
+            }
             state.counters.inc(NodeCounters.READS);
             state.counters.add(NodeCounters.BYTES_READ, count);
-            List<DataPath.ReadSeg> segs = count == 0 ? List.of() : IoPlan.read(inode()::map, offset, dst, count, B, state.sectorSize);
             if (segs.isEmpty()) {
                 succeed(new Reply.Data(dst));
                 return;

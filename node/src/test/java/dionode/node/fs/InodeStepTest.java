@@ -65,7 +65,7 @@ class InodeStepTest {
         try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
             Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
             Inode inode = create(v, "f");
-            step(v, inode, h -> inode.allocateUnwritten(h, 0, 2048, 64));
+            step(v, inode, h -> inode.allocateUnwritten(h, 0, 2048, 64, false));
             assertTrue(v.allocator().reservation(inode.ino()) > 0, "fallocated space reserves its conversions' nodes");
             // the allocator refuses every node: nothing free, and the file's reservation taken away
             v.allocator().reserve(inode.ino(), 0, true);
@@ -116,9 +116,9 @@ class InodeStepTest {
             // four one-block extents fill the inline root; punching inside a fifth needs a node block
             for (int i = 0; i < 3; i++) {
                 long at = 2L * i;
-                step(v, inode, h -> inode.allocateUnwritten(h, at, at + 1, 1));
+                step(v, inode, h -> inode.allocateUnwritten(h, at, at + 1, 1, false));
             }
-            step(v, inode, h -> inode.allocateUnwritten(h, 10, 20, 1));
+            step(v, inode, h -> inode.allocateUnwritten(h, 10, 20, 1, false));
             List<BlockAllocator.Run> filler = takeEveryFreeBlock(v);
             State before = State.of(v, inode);
             Handle h = inode.begin(inode.stepCredits(inode.extentsPerStep()));
