@@ -53,12 +53,19 @@ abstract class InodeOp {
 
     // ------------------------------------------------------------------ i_rwsem
 
-    /** Takes the lock at once or parks; NOWAIT requests get EAGAIN instead of parking. */
+    /**
+     * Takes the lock at once or parks; NOWAIT requests get EAGAIN instead of parking. A request
+     * taken at once that fails (corrupt extents found by its lookups) is answered, never left held.
+     */
     final void acquire(LockMode mode, boolean nowait) {
         wanted = mode;
         if (state.rwsem.tryLock(mode)) {
             held = mode;
-            granted();
+            try {
+                granted();
+            } catch (RuntimeException failure) {
+                fail(failure);
+            }
         } else if (nowait) {
             failEagain(NodeCounters.EAGAIN_LOCK, "i_rwsem is not available (" + mode + ")");
         } else if (state.rwsem.enqueue(this, mode)) {

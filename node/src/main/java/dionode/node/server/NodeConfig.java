@@ -1,5 +1,6 @@
 package dionode.node.server;
 
+import dionode.node.fs.VolumeLoader;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.wire.Wire;
 import java.nio.file.Path;
@@ -18,68 +19,75 @@ import java.time.Duration;
  * @param transport what carries the listeners' bytes under their stream flows
  * @param kernelAio start single-segment data transfers with kernel AIO from the inode actor ({@code serve --io-engine aio});
  *                  false: every transfer on the I/O threads ({@code threads})
+ * @param esCacheBytes bytes of extent blocks the node keeps in memory ({@code serve --es-cache})
  */
 public record NodeConfig(Path device, long size, boolean create, String host, int port, LockPolicy policy, int parallelism,
         int ioThreads, int ioQueue, int sectorSize, int maxPayload, Duration commitInterval, Duration idleTimeout,
-        int maxWaitersPerInode, long inodes, WireLimits wire, TransportKind transport, boolean kernelAio) {
+        int maxWaitersPerInode, long inodes, WireLimits wire, TransportKind transport, boolean kernelAio, long esCacheBytes) {
 
     public static final Path DEFAULT_DEVICE = Path.of("data", "dionode.img");
     public static final long DEFAULT_SIZE = 1L << 30;
 
     public static NodeConfig defaults() {
         return new NodeConfig(DEFAULT_DEVICE, DEFAULT_SIZE, true, "127.0.0.1", 7070, LockPolicy.ZEROING_AWARE, 64, 32, 4096, 0,
-                Wire.DEFAULT_MAX_PAYLOAD, Duration.ofSeconds(1), Duration.ofSeconds(30), 4096, 0, WireLimits.defaults(), TransportKind.NIO, true);
+                Wire.DEFAULT_MAX_PAYLOAD, Duration.ofSeconds(1), Duration.ofSeconds(30), 4096, 0, WireLimits.defaults(), TransportKind.NIO, true,
+                VolumeLoader.DEFAULT_EXTENT_CACHE);
     }
 
     public NodeConfig withDevice(Path p, long bytes, boolean createIfMissing) {
         return new NodeConfig(p, bytes, createIfMissing, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, transport, kernelAio);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, transport, kernelAio, esCacheBytes);
     }
 
     public NodeConfig withAddress(String h, int p) {
         return new NodeConfig(device, size, create, h, p, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, transport, kernelAio);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, transport, kernelAio, esCacheBytes);
     }
 
     public NodeConfig withPolicy(LockPolicy p) {
         return new NodeConfig(device, size, create, host, port, p, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, transport, kernelAio);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, transport, kernelAio, esCacheBytes);
     }
 
     public NodeConfig withTuning(int newParallelism, int newIoThreads, int newSectorSize) {
         return new NodeConfig(device, size, create, host, port, policy, newParallelism, newIoThreads, ioQueue, newSectorSize,
-                maxPayload, commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, transport, kernelAio);
+                maxPayload, commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, transport, kernelAio, esCacheBytes);
     }
 
     public NodeConfig withWire(WireLimits w) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, w, transport, kernelAio);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, w, transport, kernelAio, esCacheBytes);
     }
 
     /** A smaller largest frame (tests of the wire's bounds use it to keep their volumes small). */
     public NodeConfig withMaxPayload(int bytes) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, bytes,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, transport, kernelAio);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, transport, kernelAio, esCacheBytes);
     }
 
     public NodeConfig withTimes(Duration newCommitInterval, Duration newIdleTimeout) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                newCommitInterval, newIdleTimeout, maxWaitersPerInode, inodes, wire, transport, kernelAio);
+                newCommitInterval, newIdleTimeout, maxWaitersPerInode, inodes, wire, transport, kernelAio, esCacheBytes);
     }
 
     /** {@code n} inodes in the table of a device this node formats; 0 = scale with the size. */
     public NodeConfig withInodes(long n) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, n, wire, transport, kernelAio);
+                commitInterval, idleTimeout, maxWaitersPerInode, n, wire, transport, kernelAio, esCacheBytes);
     }
 
     public NodeConfig withTransport(TransportKind kind) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, kind, kernelAio);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, kind, kernelAio, esCacheBytes);
+    }
+
+    public NodeConfig withEsCache(long bytes) {
+        return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, transport, kernelAio, bytes);
     }
 
     public NodeConfig withKernelAio(boolean on) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, transport, on);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, transport, on, esCacheBytes);
     }
 }

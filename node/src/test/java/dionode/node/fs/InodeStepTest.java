@@ -136,6 +136,29 @@ class InodeStepTest {
         assertEquals(List.of(), Fixture.fsck(device));
     }
 
+    /** Patch 6's WARN_ON_ONCE: EXT4_GET_BLOCKS_CREATE is never combined with CACHED_NOWAIT. */
+    @Test
+    void anAllocationUnderACacheOnlyLookupIsRefusedBeforeAnythingChanges() throws Exception {
+        try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
+            Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
+            Inode inode = create(v, "f");
+            step(v, inode, h -> inode.allocateUnwritten(h, 0, 4, 1, false));
+            State before = State.of(v, inode);
+            Handle h = inode.begin(inode.stepCredits(inode.extentsPerStep()));
+            try {
+                inode.allocateUnwritten(h, 8, 16, 1, true);
+                throw new AssertionError("an allocation ran under a cache-only lookup");
+            } catch (IllegalStateException e) {
+                assertTrue(e.getMessage().contains("NOWAIT"), e.getMessage());
+                inode.abortStep(h);
+            }
+            before.assertSame(State.of(v, inode), "refused allocation");
+            assertEquals(List.of(new Extent(0, 4, inode.map(0, 4).pblk(), true)), inode.tree().extents(0, END));
+            v.close();
+        }
+        assertEquals(List.of(), Fixture.fsck(device));
+    }
+
     private static Inode create(Volume v, String name) {
         long ino = v.inodes().allocate();
         try (Handle h = v.journal().tryStart(1)) {
