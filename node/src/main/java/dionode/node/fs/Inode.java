@@ -194,8 +194,28 @@ public final class Inode {
             return null;
         }
         stepHandle = handle;
-        undo = new StepUndo(record(), unwrittenNow);
+        undo = new StepUndo(record(), unwrittenNow, false);
         return handle;
+    }
+
+    /**
+     * Starts a handle for a step that changes only the inode's record (times, mode, size, flags),
+     * never its extents: it needs no extent block in memory. Null when the journal has no room now.
+     */
+    public Handle beginRecord(int credits) {
+        Handle handle = vol.journal().tryStart(Math.min(credits, vol.journal().maxTxnBlocks()));
+        if (handle != null) {
+            stepHandle = handle;
+            undo = new StepUndo(record(), unwritten, true);
+        }
+        return handle;
+    }
+
+    /** Refuses extent changes in a step begun with {@link #beginRecord}. */
+    private void extentStep() {
+        if (undo != null && undo.recordOnly) {
+            throw new IllegalStateException("inode " + ino + ": a step begun for the inode record only came to change extents");
+        }
     }
 
     /**
@@ -207,6 +227,14 @@ public final class Inode {
      */
     public void commitStep(Handle handle) {
         StepUndo done = undo;
+        if (done != null && done.recordOnly) {
+            try {
+                vol.inodes().write(handle, record());
+            } finally {
+                endStep(handle);
+            }
+            return;
+        }
         long need;
         try {
             need = tree.conversionReserve(unwritten());
@@ -345,6 +373,7 @@ public final class Inode {
             throw new IllegalStateException("inode " + ino + ": a NOWAIT request came to allocate blocks " + from + ".." + (to - 1)
                     + "; it must have been refused EAGAIN before");
         }
+        extentStep();
         long pos = from;
         long allocated = 0;
         int runs = 0;
@@ -391,6 +420,7 @@ public final class Inode {
 
     /** Like {@link #convertWritten} in either direction. */
     public StepResult convertState(long from, long to, boolean toUnwritten, int maxExtents) {
+        extentStep();
         long upTo = stepEnd(from, to, maxExtents);
         unwritten();
         converting = !toUnwritten;
@@ -428,6 +458,7 @@ public final class Inode {
      * @return where to continue
      */
     public long removeBlocks(Handle handle, long from, long to, int maxExtents) {
+        extentStep();
         long upTo = stepEnd(from, to, maxExtents);
         unwritten();
         for (Extent removed : tree.replace(from, upTo, List.of())) {

@@ -18,7 +18,10 @@ import java.util.Set;
  */
 final class StepUndo {
     final InodeRecord before;
+    /** The inode's count of unwritten blocks before the step; -1 when it was not counted yet. */
     final long unwrittenBefore;
+    /** The step changes only the inode's record, never its extents. */
+    final boolean recordOnly;
     /** Node images before this step's first change of them. */
     final Map<Long, byte[]> images = new LinkedHashMap<>();
     final List<Long> newNodes = new ArrayList<>();
@@ -29,9 +32,10 @@ final class StepUndo {
     /** Extent blocks this step pinned in the cache (once each). */
     final Set<Long> pinned = new HashSet<>();
 
-    StepUndo(InodeRecord before, long unwrittenBefore) {
+    StepUndo(InodeRecord before, long unwrittenBefore, boolean recordOnly) {
         this.before = before;
         this.unwrittenBefore = unwrittenBefore;
+        this.recordOnly = recordOnly;
     }
 
     /** Keeps {@code image} as it is before its first change in this step (a node new in this step has no past). */

@@ -45,7 +45,7 @@ final class ExtentOps {
     }
 
     static void chmod(InodeState state, CompletableFuture<Reply> reply, int mode) {
-        exclusive(state, reply, op -> op.inHandle(op.inode().stepCredits(0), false, handle -> {
+        exclusive(state, reply, op -> op.inRecordHandle(false, handle -> {
             op.inode().mode = mode & InodeRecord.MODE_MASK;
             op.inode().ctimeNanos = state.volume.nowNanos();
         }, () -> op.succeed(new Reply.Done())));
@@ -53,7 +53,7 @@ final class ExtentOps {
 
     /** unlink of the last name: orphan + unlinked, free every block, then the inode slot. */
     static void delete(InodeState state, CompletableFuture<Reply> reply) {
-        exclusive(state, reply, op -> op.inHandle(op.inode().stepCredits(0), false,
+        exclusive(state, reply, op -> op.inRecordHandle(false,
                 handle -> op.inode().flags |= InodeRecord.FLAG_ORPHAN | InodeRecord.FLAG_UNLINKED,
                 () -> op.removeBlocks(0, ExtentFormat.MAX_LBLK + 1, () -> clearSlot(op))));
     }
@@ -87,7 +87,7 @@ final class ExtentOps {
 
         /** The last step of a path: the timestamps (and {@code more}), then the answer. */
         void finishTouched(Consumer<Inode> more) {
-            inHandle(inode().stepCredits(0), false, handle -> {
+            inRecordHandle(false, handle -> {
                 more.accept(inode());
                 touch();
             }, () -> succeed(new Reply.Done()));
@@ -132,12 +132,12 @@ final class ExtentOps {
         long keepBlocks = (size + B - 1) / B;
         // ext4_truncate: zero the tail of the new last block, put the inode on the orphan list with
         // the new size, free the blocks, take it off the list
-        zeroPartial(op, size, size % B == 0 ? size : keepBlocks * B, () -> op.inHandle(inode.stepCredits(0), false, handle -> {
+        zeroPartial(op, size, size % B == 0 ? size : keepBlocks * B, () -> op.inRecordHandle(false, handle -> {
             inode.flags |= InodeRecord.FLAG_ORPHAN;
             inode.size = size;
             inode.disksize = Math.min(inode.disksize, size);
             op.touch();
-        }, () -> op.removeBlocks(keepBlocks, ExtentFormat.MAX_LBLK + 1, () -> op.inHandle(inode.stepCredits(0), false,
+        }, () -> op.removeBlocks(keepBlocks, ExtentFormat.MAX_LBLK + 1, () -> op.inRecordHandle(false,
                 handle -> inode.flags &= ~InodeRecord.FLAG_ORPHAN, () -> op.succeed(new Reply.Done())))));
     }
 

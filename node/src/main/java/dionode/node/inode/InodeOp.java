@@ -222,9 +222,13 @@ abstract class InodeOp {
      * and {@code retry} runs once they are, or this request was answered (NOWAIT: EAGAIN).
      */
     final Handle handleOrPark(int credits, boolean nowait, Runnable retry) {
+        return handleOrPark(credits, nowait, false, retry);
+    }
+
+    private Handle handleOrPark(int credits, boolean nowait, boolean recordOnly, Runnable retry) {
         Handle handle;
         try {
-            handle = inode().begin(credits);
+            handle = recordOnly ? inode().beginRecord(credits) : inode().begin(credits);
         } catch (ExtentMissException miss) {
             missed(miss, nowait, retry);
             return null;
@@ -250,7 +254,19 @@ abstract class InodeOp {
 
     /** Runs {@code work} as one journaled step of the inode, then {@code next}; a failed step is undone. */
     final void inHandle(int credits, boolean nowait, Consumer<Handle> work, Runnable next) {
-        Handle handle = handleOrPark(credits, nowait, () -> inHandle(credits, false, work, next));
+        inHandle(credits, nowait, false, work, next);
+    }
+
+    /**
+     * Like {@link #inHandle(int, boolean, Consumer, Runnable)} for a step that changes only the
+     * inode's record (times, mode, size, flags): it needs no extent block in memory.
+     */
+    final void inRecordHandle(boolean nowait, Consumer<Handle> work, Runnable next) {
+        inHandle(inode().stepCredits(0), nowait, true, work, next);
+    }
+
+    private void inHandle(int credits, boolean nowait, boolean recordOnly, Consumer<Handle> work, Runnable next) {
+        Handle handle = handleOrPark(credits, nowait, recordOnly, () -> inHandle(credits, false, recordOnly, work, next));
         if (handle == null) {
             return;
         }

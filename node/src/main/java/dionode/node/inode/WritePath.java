@@ -6,6 +6,7 @@ import static dionode.node.inode.InodeState.BLOCK_BITS;
 import dionode.node.extent.ExtentFormat;
 import dionode.node.fs.Inode;
 import dionode.node.fs.StepResult;
+import dionode.node.journal.Handle;
 import dionode.node.extent.Mapping;
 import dionode.node.lock.DioWriteChecks;
 import dionode.node.lock.ExtentLookup;
@@ -20,6 +21,7 @@ import dionode.protocol.message.Request;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * Writes: ext4_dio_write_iter for direct writes (the lock decision of ext4_dio_write_checks,
@@ -251,7 +253,7 @@ final class WritePath {
                 return;
             }
             int maxExtents = inode.extentsPerStep();
-            inHandle(inode.stepCredits(maxExtents), nowait, handle -> {
+            Consumer<Handle> work = handle -> {
                 long now = state.volume.nowNanos();
                 if (!inode.nosec()) {
                     inode.mode &= ~(InodeRecord.S_ISUID | InodeRecord.S_ISGID);
@@ -267,7 +269,13 @@ final class WritePath {
                     allocatePosition = step.next();
                     allocated += step.blocks();
                 }
-            }, this::metaStep);
+            };
+            // a step that allocates works on the whole tree; one of times and flags only needs no extent block
+            if (allocatePosition < endBlock) {
+                inHandle(inode.stepCredits(maxExtents), nowait, work, this::metaStep);
+            } else {
+                inRecordHandle(nowait, work, this::metaStep);
+            }
         }
 
         /** The device write (iomap_dio_rw); an async write lets a shared lock go once it is submitted. */
@@ -304,7 +312,7 @@ final class WritePath {
                 return;
             }
             int maxExtents = inode.extentsPerStep();
-            inHandle(inode.stepCredits(maxExtents), false, handle -> {
+            Consumer<Handle> work = handle -> {
                 if (convert) {
                     StepResult step = inode.convertWritten(convertPosition, endBlock, maxExtents);
                     convertPosition = step.next();
@@ -318,7 +326,12 @@ final class WritePath {
                     inode.flags &= ~InodeRecord.FLAG_ORPHAN;
                     orphanSet = false;
                 }
-            }, this::convertStep);
+            };
+            if (convert) {
+                inHandle(inode.stepCredits(maxExtents), false, work, this::convertStep);
+            } else {
+                inRecordHandle(false, work, this::convertStep);
+            }
         }
 
         private void completed() {
@@ -356,7 +369,7 @@ final class WritePath {
             }
             orphanSet = false;
             long keep = (inode().size + B - 1) / B;
-            removeBlocks(keep, ExtentFormat.MAX_LBLK + 1, () -> inHandle(inode().stepCredits(0), false,
+            removeBlocks(keep, ExtentFormat.MAX_LBLK + 1, () -> inRecordHandle(false,
                     handle -> inode().flags &= ~InodeRecord.FLAG_ORPHAN, () -> {
                         endDio();
                         fail(error);

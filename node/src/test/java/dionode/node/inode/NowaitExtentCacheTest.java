@@ -97,6 +97,7 @@ class NowaitExtentCacheTest {
         Reply.FileStat before;
         try (NodeServer node = start(device, 64L << 20); NodeClient c = Fixture.client(node)) {
             model = manyExtents(c, "many", 1, extents);
+            manyExtents(c, "partly", 2, extents);
             before = join(c.stat(file(c, "many")));
             assertTrue(before.layout().extents() == extents && before.blocks() > extents, "a tree with extent blocks: " + before);
         }
@@ -142,6 +143,20 @@ class NowaitExtentCacheTest {
             assertEquals(0, delta(s3, s2, "eagain"));
             assertTrue(delta(s3, s2, "es_hits") > 0);
             assertEquals(0, delta(s3, s2, "meta_reads"), "served from memory");
+
+            // a NOWAIT write whose timestamps are due logs them without the rest of the tree in memory
+            FileId partly = file(c, "partly");
+            assertArrayEquals(block(2, 342), join(c.read(partly, tail, B, 0)));
+            Thread.sleep(1100);
+            Map<String, Long> s4 = join(c.stats());
+            assertEquals(B, join(c.write(partly, tail, block(7, 7), IoFlags.NOWAIT)).longValue());
+            assertEquals(Errno.EAGAIN, errno(c.read(partly, 0, B, IoFlags.NOWAIT)), "its first leaf is still not in memory");
+            Map<String, Long> s5 = join(c.stats());
+            assertEquals(0, delta(s5, s4, "meta_reads"));
+            assertEquals(1, delta(s5, s4, "eagain_cache"));
+            Reply.FileStat partlyStat = join(c.stat(partly));
+            assertTrue(partlyStat.mtimeNanos() > before.mtimeNanos(), "the NOWAIT write logged its timestamps");
+            assertArrayEquals(block(7, 7), join(c.read(partly, tail, B, IoFlags.NOWAIT)));
         }
         assertEquals(List.of(), Fixture.fsck(device));
     }
