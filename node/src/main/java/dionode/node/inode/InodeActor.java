@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * (DESIGN §1-§4). It runs the requests the lock is handed to, answers every request it holds if
  * it stops, and asks to be passivated when idle. The actor never blocks: device I/O runs on the
  * {@link DataPath}, journal commits on the journal thread, and what the kernel would sleep for
- * (the lock, inode_dio_wait, journal space) parks the request until a message resumes it. A
+ * (the lock, inode_dio_wait, journal space, extent blocks read from the device) parks the
+ * request until a message resumes it. A
  * NOWAIT request is never parked. Confined to its actor.
  */
 public final class InodeActor extends AbstractBehavior<InodeCommand> {

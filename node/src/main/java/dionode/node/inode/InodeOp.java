@@ -22,7 +22,8 @@ import java.util.function.Supplier;
 /**
  * A request inside an inode actor: its reply, the {@code i_rwsem} hold it has or waits for, and
  * how it continues: in journal steps (each in its own handle, parking while the journal is full),
- * after futures (device I/O, commits), and when the lock is handed to it ({@link #granted}).
+ * after futures (device I/O, commits), after the extent blocks its lookups missed are read
+ * ({@link #lookup}), and when the lock is handed to it ({@link #granted}).
  * Answered exactly once, and the lock goes back when it is. Confined to its inode actor.
  */
 abstract class InodeOp {
