@@ -122,7 +122,8 @@ final class ExtentOps {
             op.fail(new Reply.Error(Errno.EFBIG, "size past the maximum file size"));
             return;
         }
-        if (size >= inode.size) {
+        // ext4_setattr: a size at or below i_size truncates, which frees preallocation past the end too
+        if (size > inode.size) {
             op.finishTouched(grown -> {
                 grown.size = size;
                 grown.disksize = size;
@@ -141,8 +142,17 @@ final class ExtentOps {
                 handle -> inode.flags &= ~InodeRecord.FLAG_ORPHAN, () -> op.succeed(new Reply.Done())))));
     }
 
+    /**
+     * ext4_punch_hole: nothing to do at or past i_size (not even the timestamps); a hole reaching
+     * past it ends at the end of the block that holds i_size, so preallocation beyond stays.
+     */
     private static void punch(ExclusiveOp op, long offset, long length) {
-        long end = offset + length;
+        long size = op.inode().size;
+        if (offset >= size) {
+            op.succeed(new Reply.Done());
+            return;
+        }
+        long end = Math.min(offset + length, (size + B - 1) / B * B);
         long first = (offset + B - 1) / B;
         long last = end / B;
         zeroEnds(op, offset, end, () -> op.removeBlocks(first, Math.max(first, last), () -> op.finishTouched(inode -> { })));

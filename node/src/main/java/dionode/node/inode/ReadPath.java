@@ -14,7 +14,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Reads: ext4_dio_read_iter, under the shared lock; holes and unwritten blocks read as zeros, and
- * a read past EOF is short. Confined to its inode actor.
+ * a read past EOF is short. An async read lets the lock go once submitted (-EIOCBQUEUED) and stays
+ * counted in the direct I/O in flight until its data is in. Confined to its inode actor.
  */
 final class ReadPath {
 
@@ -31,7 +32,8 @@ final class ReadPath {
                     + Wire.MAX_IO_BYTES));
         } else {
             boolean nowait = IoFlags.has(read.flags(), IoFlags.NOWAIT);
-            new ReadOp(state, reply, read.offset(), read.length(), nowait).acquire(LockMode.SHARED, nowait);
+            new ReadOp(state, reply, read.offset(), read.length(), nowait, IoFlags.has(read.flags(), IoFlags.ASYNC))
+                    .acquire(LockMode.SHARED, nowait);
         }
     }
 
@@ -40,12 +42,14 @@ final class ReadPath {
         private final long offset;
         private final int length;
         private final boolean nowait;
+        private final boolean async;
 
-        ReadOp(InodeState state, CompletableFuture<Reply> reply, long offset, int length, boolean nowait) {
+        ReadOp(InodeState state, CompletableFuture<Reply> reply, long offset, int length, boolean nowait, boolean async) {
             super(state, reply);
             this.offset = offset;
             this.length = length;
             this.nowait = nowait;
+            this.async = async;
         }
 
         /** The mapping (ext4_iomap_begin; cache-only under NOWAIT, patch 7), then the device read. */
@@ -71,6 +75,9 @@ final class ReadPath {
                 state.dio.end();
                 fail(thrown);
             });
+            if (async) {
+                releaseLock();
+            }
         }
     }
 }

@@ -31,8 +31,11 @@ import java.util.function.Consumer;
  * Each write is one {@link WriteOp}. Confined to its inode actor.
  */
 final class WritePath {
-    /** kiocb_modified: timestamps are logged at most this often when a write needs no handle anyway. */
-    private static final long TIMESTAMP_GRANULARITY_NANOS = 1_000_000_000L;
+    /**
+     * kiocb_modified: timestamps advance at the coarse clock's granularity (current_time() reads
+     * ktime_get_coarse_real_ts64, one jiffy: 4 ms at HZ=250), so a write logs them at most this often.
+     */
+    private static final long TIMESTAMP_GRANULARITY_NANOS = 4_000_000L;
 
     private WritePath() {
     }
