@@ -358,9 +358,16 @@ public final class Inode {
         return holes;
     }
 
+    /** {@link #allocate} with every block unwritten. */
+    public StepResult allocateUnwritten(Handle handle, long from, long to, int maxRuns, boolean cachedNowait) {
+        return allocate(handle, from, to, maxRuns, cachedNowait, Long.MAX_VALUE);
+    }
+
     /**
      * Allocates the holes of {@code [from, to)} as unwritten extents, contiguous where possible
-     * (ext4_ext_find_goal: next to the extent before). At most {@code maxRuns} runs.
+     * (ext4_ext_find_goal: next to the extent before). At most {@code maxRuns} runs. Holes from
+     * {@code writtenFrom} on are allocated written (ext4_iomap_alloc at or past i_size: an
+     * extending write whose blocks the orphan entry and i_disksize protect, so no conversion follows).
      *
      * @param cachedNowait the request is NOWAIT, its lookups cache-only: an allocation never is
      *                     (EXT4_GET_BLOCKS_CREATE with CACHED_NOWAIT, ext4_map_blocks' WARN_ON_ONCE)
@@ -368,7 +375,7 @@ public final class Inode {
      * @throws NoSpaceException when the device has no free block
      * @throws IllegalStateException for an allocation under a cache-only lookup, before anything changes
      */
-    public StepResult allocateUnwritten(Handle handle, long from, long to, int maxRuns, boolean cachedNowait) {
+    public StepResult allocate(Handle handle, long from, long to, int maxRuns, boolean cachedNowait, long writtenFrom) {
         if (cachedNowait) {
             throw new IllegalStateException("inode " + ino + ": a NOWAIT request came to allocate blocks " + from + ".." + (to - 1)
                     + "; it must have been refused EAGAIN before");
@@ -383,14 +390,16 @@ public final class Inode {
                 pos = mapping.end();
                 continue;
             }
-            BlockAllocator.Run run = vol.allocator().allocate(handle, goal(pos), Math.min(mapping.len(), Extent.MAX_UNWRITTEN_LEN));
+            boolean asUnwritten = pos < writtenFrom;
+            long want = Math.min(mapping.len(), asUnwritten ? writtenFrom - pos : Long.MAX_VALUE);
+            BlockAllocator.Run run = vol.allocator().allocate(handle, goal(pos), Math.min(want, Extent.maxLen(asUnwritten)));
             if (run == null) {
                 throw new NoSpaceException("no free block for inode " + ino);
             }
             undo.newRuns.add(run);
-            tree.replace(pos, pos + run.len(), List.of(new Extent(pos, (int) run.len(), run.start(), true)));
+            tree.replace(pos, pos + run.len(), List.of(new Extent(pos, (int) run.len(), run.start(), asUnwritten)));
             blocks += run.len();
-            unwritten += run.len();
+            unwritten += asUnwritten ? run.len() : 0;
             allocated += run.len();
             pos += run.len();
             runs++;

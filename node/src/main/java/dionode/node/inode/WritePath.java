@@ -25,9 +25,10 @@ import java.util.function.Consumer;
 
 /**
  * Writes: ext4_dio_write_iter for direct writes (the lock decision of ext4_dio_write_checks,
- * allocation as unwritten in ext4_iomap_begin, the device write, conversion and the size update
- * in ext4_dio_write_end_io), and ext4_buffered_write_iter for buffered ones (exclusive, draining
- * direct I/O first since patch 2), which become a read-modify-write of whole blocks; and fsync.
+ * allocation in ext4_iomap_begin, as unwritten below i_size and written at or past it, the device
+ * write, conversion and the size update in ext4_dio_write_end_io), and ext4_buffered_write_iter
+ * for buffered ones (exclusive, draining direct I/O first since patch 2), which become a
+ * read-modify-write of whole blocks; and fsync.
  * Each write is one {@link WriteOp}. Confined to its inode actor.
  */
 final class WritePath {
@@ -80,6 +81,8 @@ final class WritePath {
         private long firstBlock;
         private long endBlock;
         private long allocatePosition;
+        /** Holes from this block on are allocated written: they lie at or past i_size (ext4_iomap_alloc). */
+        private long writtenFrom = Long.MAX_VALUE;
         private long convertPosition;
         private boolean orphanSet;
         /** Between inode_dio_begin and _end: however the write ends, its I/O must stop counting as in flight. */
@@ -218,8 +221,9 @@ final class WritePath {
 
         /**
          * ext4_iomap_begin: NOWAIT refusals first (nothing changed yet; lookups cache-only, patch
-         * 7), then allocation as unwritten. A write over allocated blocks promises no new unwritten
-         * space, so it needs no free blocks and no look at the whole tree.
+         * 7), then allocation: unwritten below i_size, written at or past it (an extending write's
+         * orphan entry and i_disksize protect those). A write over allocated blocks promises no new
+         * unwritten space, so it needs no free blocks and no look at the whole tree.
          */
         private void mapAndAllocate() {
             firstBlock = offset / B;
@@ -237,6 +241,7 @@ final class WritePath {
             if (needed == null) {
                 return;
             }
+            writtenFrom = extending() ? (inode().size + B - 1) / B : Long.MAX_VALUE;
             ensureSpace(needed, "write", () -> {
                 allocatePosition = holes == 0 ? endBlock : firstBlock;
                 metaStep();
@@ -268,7 +273,7 @@ final class WritePath {
                 inode.mtimeNanos = now;
                 inode.ctimeNanos = now;
                 if (allocatePosition < endBlock) {
-                    StepResult step = inode.allocateUnwritten(handle, allocatePosition, endBlock, maxExtents, nowait);
+                    StepResult step = inode.allocate(handle, allocatePosition, endBlock, maxExtents, nowait, writtenFrom);
                     allocatePosition = step.next();
                     allocated += step.blocks();
                 }
@@ -283,7 +288,7 @@ final class WritePath {
 
         /** The device write (iomap_dio_rw); an async write lets a shared lock go once it is submitted. */
         private void submit() {
-            IoPlan.Write plan = lookup(() -> IoPlan.write(inode()::map, offset, data, data.length, B), nowait, this::submit);
+            IoPlan.Write plan = lookup(() -> IoPlan.write(inode()::map, offset, data, data.length, B, writtenFrom), nowait, this::submit);
             if (plan == null) {
                 return;
             }

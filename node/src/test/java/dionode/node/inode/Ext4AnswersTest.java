@@ -18,7 +18,9 @@ import org.junit.jupiter.api.Test;
  * an async direct read lets the shared lock go once submitted (ext4_dio_read_iter after
  * -EIOCBQUEUED); truncate to the current size frees preallocation past it (ext4_setattr); a
  * punch at or past i_size changes nothing and one reaching past it ends at the block holding
- * i_size (ext4_punch_hole); timestamps advance at the coarse clock's granularity.
+ * i_size (ext4_punch_hole); timestamps advance at the coarse clock's granularity; blocks an
+ * extending write allocates at or past i_size are allocated written (ext4_iomap_alloc), their
+ * partial ends zeroed as new blocks, and no conversion follows.
  */
 class Ext4AnswersTest extends EngineFixture {
 
@@ -81,6 +83,30 @@ class Ext4AnswersTest extends EngineFixture {
         assertContent(ino, model, 2 * B + 2048);
         List<Reply.FiemapExtent> map2 = fiemap(ino);
         assertEquals(3L * B, map2.get(map2.size() - 1).logical(), "the preallocated extent still starts at block 3: " + map2);
+    }
+
+    @Test
+    void anAppendAllocatesWrittenBlocksAndConvertsNothing() {
+        byte[] model = new byte[4 * B];
+        FileId ino = file("a", LockPolicy.ZEROING_AWARE, "W.", model);
+        join(client.truncate(ino, B));
+        var before = stats();
+        byte[] data = new byte[B + B / 2];
+        Arrays.fill(data, (byte) 0x77);
+        join(client.write(ino, 2 * B, data, 0));
+        var after = stats();
+        assertEquals(0, after.get("converted_blocks") - before.get("converted_blocks"), "nothing to convert after an append");
+        assertEquals(2, after.get("allocated_blocks") - before.get("allocated_blocks"));
+        assertEquals(1, after.get("zeroed_blocks") - before.get("zeroed_blocks"), "the new tail block's rest is zeroed");
+        List<Reply.FiemapExtent> map = fiemap(ino);
+        Reply.FiemapExtent appended = map.get(map.size() - 1);
+        assertEquals(2L * B, appended.logical(), "" + map);
+        assertEquals(2L * B, appended.length());
+        assertEquals(0, appended.flags() & Reply.FiemapExtent.UNWRITTEN, "allocated written: " + map);
+        System.arraycopy(data, 0, model, 2 * B, data.length);
+        Arrays.fill(model, B, 2 * B, (byte) 0);
+        join(client.truncate(ino, 4 * B));
+        assertContent(ino, model, 4 * B);
     }
 
     @Test
