@@ -58,6 +58,10 @@ class PackageArrowsTest {
         }
         // the native I/O interface knows nothing above it, not even the wire's errno
         allowed.put("dionode.node.device", Set.of());
+        // the event loops know the device's completion signal only; the transports and the dispatcher wiring run on them
+        allowed.put("dionode.node.loop", Set.of("dionode.node.device"));
+        allowed.get("dionode.node.server").add("dionode.node.loop");
+        allowed.get("dionode.node.nbd").add("dionode.node.loop");
         Set<String> loadGen = new TreeSet<>(protocol);
         // only for --embedded (a node in the same JVM) and the baseline; cli.option for its options
         loadGen.addAll(List.of("dionode.node.server", "dionode.node.device", "dionode.cli.option", "dionode.cli.common",

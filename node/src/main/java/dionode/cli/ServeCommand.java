@@ -90,6 +90,13 @@ public final class ServeCommand implements Callable<Integer> {
                     + "completion thread (aio), or a blocking call on an I/O thread each (threads) (default: ${DEFAULT-VALUE})")
     String ioEngine = "aio";
 
+    @Option(names = "--dispatcher", paramLabel = "loop|pool",
+            description = "where actors and stream stages run: event loops (one thread per two cores) that also wait "
+                    + "for the sockets and the kernel AIO completions, so a request crosses no thread (loop), or a "
+                    + "fork-join pool fed by a reader thread per connection and a completion thread (pool) "
+                    + "(default: ${DEFAULT-VALUE})")
+    String dispatcher = "loop";
+
     @Option(names = "--es-cache", converter = EsCacheSize.class, paramLabel = "SIZE",
             description = "bytes of extent blocks kept in memory over all files; the files used least recently are "
                     + "dropped first, and a NOWAIT request that needs a dropped one answers EAGAIN (default 64M, at least 64K)")
@@ -120,6 +127,14 @@ public final class ServeCommand implements Callable<Integer> {
         };
     }
 
+    private static boolean eventLoop(String dispatcher) {
+        return switch (dispatcher) {
+            case "loop" -> true;
+            case "pool" -> false;
+            default -> throw new IllegalArgumentException("unknown dispatcher '" + dispatcher + "' (expected loop or pool)");
+        };
+    }
+
     @Override
     public Integer call() throws Exception {
         NodeConfig defaults = NodeConfig.defaults();
@@ -136,6 +151,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .withWire(wire)
                 .withTransport(TransportKind.parse(transport))
                 .withKernelAio(kernelAio(ioEngine))
+                .withEventLoop(eventLoop(dispatcher))
                 .withEsCache(esCache);
         HostPort nbdAddress = nbd == null ? null : HostPort.parseListen(nbd, host, Nbd.DEFAULT_PORT, "NBD address");
         NodeServer node = NodeServer.start(config, new JnaNativeIO());

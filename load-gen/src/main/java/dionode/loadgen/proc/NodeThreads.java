@@ -18,7 +18,9 @@ public final class NodeThreads {
         /** {@code dionode-aio}: the kernel AIO completion thread (AioRing): where a data transfer's end is seen. */
         AIO("aio"),
         /**
-         * {@code dionode-pekko.actor.default-dispatcher-N} (actors and stream stages) and, since all of
+         * {@code dionode-loop-N}, the event loops that run actors and stream stages and wait for the
+         * sockets and AIO completions ({@code serve --dispatcher loop}), or
+         * {@code dionode-pekko.actor.default-dispatcher-N} ({@code --dispatcher pool}) and, since all of
          * Pekko's threads share the 15 characters Linux keeps ("dionode-pekko.a"), its internal
          * dispatcher and the pekko transport's I/O threads too.
          */
@@ -58,7 +60,7 @@ public final class NodeThreads {
         if (rest.equals("aio")) {
             return Group.AIO;
         }
-        if (rest.startsWith("pekko.")) {
+        if (rest.startsWith("pekko.") || rest.startsWith("loop-")) {
             return Group.DISPATCHER;
         }
         if (rest.startsWith("conn-")) {

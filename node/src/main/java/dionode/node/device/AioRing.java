@@ -4,19 +4,31 @@ import java.io.IOException;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Kernel AIO on one O_DIRECT fd: the caller's thread submits a read or write with {@code
- * io_submit} and {@code RWF_NOWAIT} and goes on (no thread is woken to do it), and one completion
- * thread ({@code dionode-aio}) waits in {@code io_getevents} and completes each request's future.
+ * io_submit} and {@code RWF_NOWAIT} and goes on (no thread is woken to do it). Completions are
+ * learnt one of two ways:
+ * <ul>
+ * <li>a completion thread ({@code dionode-aio}) waits in {@code io_getevents} and completes each
+ * request's future;
+ * <li>with a {@link CompletionSignal}, the kernel signals an eventfd ({@code IOCB_FLAG_RESFD}) and
+ * the event loop watching it reaps without waiting and completes the futures on its own thread,
+ * so a completion wakes no thread but the loop's; the {@code dionode-aio} thread then only
+ * finishes what needs a blocking transfer.
+ * </ul>
  * A request the kernel would have had to block for (EAGAIN, at submission or as its result) is
- * not submitted, or is finished by the completion thread with a plain blocking transfer: the
- * submitting thread never blocks, and nothing waits in a queue beyond the ring's depth.
+ * not submitted, or is finished on the {@code dionode-aio} thread with a plain blocking transfer:
+ * the submitting thread and the loop never block, and nothing waits in a queue beyond the ring's
+ * depth.
  *
  * <p>Native memory, drawn from {@code include/uapi/linux/aio_abi.h} (x86_64, little-endian):
  * <pre>
@@ -31,8 +43,8 @@ import org.slf4j.LoggerFactory;
  *  32  u64 aio_nbytes      length
  *  40  s64 aio_offset      device offset
  *  48  u64 aio_reserved2   0
- *  56  u32 aio_flags       0
- *  60  u32 aio_resfd       0
+ *  56  u32 aio_flags       IOCB_FLAG_RESFD with a signal, else 0
+ *  60  u32 aio_resfd       the signal's eventfd, else 0
  * </pre>
  *
  * <p>Thread-safe: any thread may submit. A slot is claimed by CAS, so submitters never wait for
@@ -48,6 +60,8 @@ final class AioRing implements AutoCloseable {
     private static final short IOCB_CMD_PREAD = 0;
     private static final short IOCB_CMD_PWRITE = 1;
     private static final long WAIT_NANOS = 200_000_000L;
+    private static final long CLOSING_WAIT_NANOS = 10_000_000L;
+    private static final int IOCB_FLAG_RESFD = 1;
 
     /** How a request the kernel could not finish without blocking is finished instead (on the completion thread). */
     @FunctionalInterface
@@ -56,6 +70,10 @@ final class AioRing implements AutoCloseable {
     }
 
     private record Pending(boolean write, long offset, ByteBuffer buf, int length, CompletableFuture<Void> done) {
+    }
+
+    /** A completion the loop hands to the dionode-aio thread: it needs a blocking transfer to finish. */
+    private record Unfinished(Pending pending, long result) {
     }
 
     private final NativeIO io;
@@ -67,6 +85,12 @@ final class AioRing implements AutoCloseable {
     private final ByteBuffer iocbs;
     private final ByteBuffer pointers;
     private final ByteBuffer events;
+    /** The eventfd and loop completions come through, or null: the completion thread waits for them. */
+    private final CompletionSignal signal;
+    /** Held while completions are taken from the kernel with a signal: by the loop (tried only) or the closer. */
+    private final ReentrantLock reaping = new ReentrantLock();
+    /** With a signal: completions for the dionode-aio thread to finish; one per slot at most, so never full. */
+    private final ArrayBlockingQueue<Unfinished> unfinished;
     private final AtomicReferenceArray<Pending> slots;
     private final AtomicInteger hint = new AtomicInteger();
     /** Requests between the start of a submission and the end of their completion: close waits for 0. */
@@ -74,7 +98,7 @@ final class AioRing implements AutoCloseable {
     private final Thread completer;
     private volatile boolean closing;
 
-    private AioRing(NativeIO io, int fd, String path, long context, int depth, BlockingTransfer fallback) {
+    private AioRing(NativeIO io, int fd, String path, long context, int depth, BlockingTransfer fallback, CompletionSignal signal) {
         this.io = io;
         this.fd = fd;
         this.path = path;
@@ -89,21 +113,33 @@ final class AioRing implements AutoCloseable {
             pointers.putLong(slot * Long.BYTES, iocbBase + (long) slot * IOCB_BYTES);
         }
         this.slots = new AtomicReferenceArray<>(depth);
-        this.completer = new Thread(this::completeLoop, "dionode-aio");
+        this.signal = signal;
+        this.unfinished = signal == null ? null : new ArrayBlockingQueue<>(depth);
+        this.completer = new Thread(signal == null ? this::completeLoop : this::finishLoop, "dionode-aio");
         this.completer.setDaemon(true);
     }
 
-    /** A ring on {@code fd}, or null when {@code io} offers no kernel AIO (the device then uses its I/O threads). */
-    static AioRing open(NativeIO io, int fd, String path, int depth, BlockingTransfer fallback) {
+    /**
+     * A ring on {@code fd}, or null when {@code io} offers no kernel AIO (the device then uses its
+     * I/O threads). With {@code signal} (may be null) completions come through it; the ring closes
+     * it.
+     */
+    static AioRing open(NativeIO io, int fd, String path, int depth, BlockingTransfer fallback, CompletionSignal signal) {
         long context;
         try {
             context = io.ioSetup(depth);
         } catch (NativeIOException e) {
             LOG.info("{}: no kernel AIO ({}): device I/O runs on the I/O threads", path, e.getMessage());
+            if (signal != null) {
+                signal.close();
+            }
             return null;
         }
-        AioRing ring = new AioRing(io, fd, path, context, depth, fallback);
+        AioRing ring = new AioRing(io, fd, path, context, depth, fallback, signal);
         ring.completer.start();
+        if (signal != null) {
+            signal.onSignal(ring::reap);
+        }
         return ring;
     }
 
@@ -135,8 +171,8 @@ final class AioRing implements AutoCloseable {
         iocbs.putLong(at + 32, length);
         iocbs.putLong(at + 40, offset);
         iocbs.putLong(at + 48, 0);
-        iocbs.putInt(at + 56, 0);
-        iocbs.putInt(at + 60, 0);
+        iocbs.putInt(at + 56, signal == null ? 0 : IOCB_FLAG_RESFD);
+        iocbs.putInt(at + 60, signal == null ? 0 : signal.eventFd());
         int taken;
         try {
             taken = io.ioSubmit(context, BufferAddress.of(pointers) + (long) slot * Long.BYTES, 1);
@@ -169,27 +205,109 @@ final class AioRing implements AutoCloseable {
         try {
             while (!closing || inFlight.get() > 0) {
                 int n = io.ioGetEvents(context, 1, EVENTS_PER_WAIT, eventsAddress, WAIT_NANOS);
-                for (int i = 0; i < n; i++) {
-                    int slot = (int) events.getLong(i * EVENT_BYTES);
-                    long result = events.getLong(i * EVENT_BYTES + 16);
-                    Pending pending = slots.getAndSet(slot, null);
-                    if (pending != null) {
-                        finish(pending, result);
-                        inFlight.decrementAndGet();
-                    }
-                }
+                completed(events, n, false);
             }
         } catch (NativeIOException | RuntimeException e) {
             LOG.error("{}: kernel AIO completions failed; failing what is in flight: {}", path, e.toString());
             closing = true;
         } finally {
-            try {
-                io.ioDestroy(context); // waits for whatever the kernel still holds
-            } catch (NativeIOException e) {
-                LOG.debug("{}: io_destroy: {}", path, e.getMessage());
-            }
-            failAll(); // nothing after a clean close; after a failure, what was submitted as the ring stopped
+            release();
         }
+    }
+
+    /**
+     * On the loop, each time the kernel signals: takes what has completed, without waiting and,
+     * where the kernel's mapped completion ring allows, without a system call ({@link
+     * NativeIO#ioPeekEvents}, as libaio reads it). Reaping is exclusive
+     * ({@link #reaping}): two readers of the ring could hand one event out twice, and a slot reused
+     * meanwhile would take the stale one. The loop only tries, and leaves it to the closer.
+     */
+    private void reap() {
+        if (!reaping.tryLock()) {
+            return; // the ring is closing and its closer reaps
+        }
+        try {
+            int n;
+            do {
+                n = io.ioPeekEvents(context, EVENTS_PER_WAIT, events);
+                completed(events, n, true);
+            } while (n == EVENTS_PER_WAIT);
+        } catch (NativeIOException | RuntimeException e) {
+            LOG.error("{}: reaping kernel AIO completions failed: {}", path, e.toString());
+        } finally {
+            reaping.unlock();
+        }
+    }
+
+    /** The {@code n} completions in {@code from}, as {@link #completed(int, long, boolean)}. */
+    private void completed(ByteBuffer from, int n, boolean handOff) {
+        for (int i = 0; i < n; i++) {
+            completed((int) from.getLong(i * EVENT_BYTES), from.getLong(i * EVENT_BYTES + 16), handOff);
+        }
+    }
+
+    /**
+     * A completion: finished here, or, when {@code handOff} and it needs a blocking transfer, by
+     * the dionode-aio thread.
+     */
+    private void completed(int slot, long result, boolean handOff) {
+        Pending pending = slots.getAndSet(slot, null);
+        if (pending == null) {
+            return;
+        }
+        if (handOff && needsTransfer(pending, result)) {
+            unfinished.add(new Unfinished(pending, result));
+        } else {
+            finish(pending, result);
+            inFlight.decrementAndGet();
+        }
+    }
+
+    /** With a signal, the dionode-aio thread: finishes what the loop handed over, until the ring is closed and empty. */
+    private void finishLoop() {
+        try {
+            ByteBuffer closingEvents = ByteBuffer.allocateDirect(EVENTS_PER_WAIT * EVENT_BYTES).order(ByteOrder.nativeOrder());
+            while (!closing || inFlight.get() > 0) {
+                Unfinished u = closing ? unfinished.poll() : unfinished.poll(WAIT_NANOS, TimeUnit.NANOSECONDS);
+                if (u != null) {
+                    finish(u.pending(), u.result());
+                    inFlight.decrementAndGet();
+                } else if (closing) {
+                    // the loop no longer reaps: what the kernel still holds is reaped here (its own buffer: a last reap may still run)
+                    reaping.lock(); // a last reap of the loop's may still be running
+                    try {
+                        int n = io.ioGetEvents(context, 1, EVENTS_PER_WAIT, BufferAddress.of(closingEvents), CLOSING_WAIT_NANOS);
+                        completed(closingEvents, n, false);
+                    } finally {
+                        reaping.unlock();
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (NativeIOException | RuntimeException e) {
+            LOG.error("{}: kernel AIO completions failed; failing what is in flight: {}", path, e.toString());
+        } finally {
+            release();
+        }
+    }
+
+    /** The completion thread's end: frees the kernel context (waiting for what it still holds) and fails what is left. */
+    private void release() {
+        try {
+            io.ioDestroy(context); // waits for whatever the kernel still holds
+        } catch (NativeIOException e) {
+            LOG.debug("{}: io_destroy: {}", path, e.getMessage());
+        }
+        failAll(); // nothing after a clean close; after a failure, what was submitted as the ring stopped
+        while (unfinished != null && !unfinished.isEmpty()) {
+            Unfinished u = unfinished.poll();
+            u.pending().done().completeExceptionally(stoppedBefore(u.pending()));
+        }
+    }
+
+    private static boolean needsTransfer(Pending p, long result) {
+        return result != p.length() && (result >= 0 || result == -NativeIOException.EAGAIN);
     }
 
     /** A request's end: done whole, finished by a blocking transfer (the kernel would have blocked, or did part), or failed. */
@@ -218,17 +336,24 @@ final class AioRing implements AutoCloseable {
         for (int slot = 0; slot < depth; slot++) {
             Pending pending = slots.getAndSet(slot, null);
             if (pending != null) {
-                pending.done().completeExceptionally(new NativeIOException(pending.write() ? "pwrite" : "pread", path,
-                        NativeIOException.EIO, "kernel AIO stopped before this request's completion was read"));
+                pending.done().completeExceptionally(stoppedBefore(pending));
                 inFlight.decrementAndGet();
             }
         }
+    }
+
+    private NativeIOException stoppedBefore(Pending p) {
+        return new NativeIOException(p.write() ? "pwrite" : "pread", path, NativeIOException.EIO,
+                "kernel AIO stopped before this request's completion was read");
     }
 
     /** Takes no more requests, waits for those in flight to complete, frees the kernel context. */
     @Override
     public void close() {
         closing = true;
+        if (signal != null) {
+            signal.close(); // completions from now on are reaped by the dionode-aio thread, waiting
+        }
         try {
             completer.join();
         } catch (InterruptedException e) {

@@ -45,7 +45,7 @@ public final class BlockDevice implements Closeable {
     /** Kernel AIO on the fd, or null when the NativeIO has none: then every transfer is a blocking call. */
     private final AioRing aio;
 
-    private BlockDevice(Path path, NativeIO io, int fd, long size, int sectorSize, boolean blockDevice) {
+    private BlockDevice(Path path, NativeIO io, int fd, long size, int sectorSize, boolean blockDevice, CompletionSignal signal) {
         this.path = path;
         this.pathString = path.toString();
         this.io = io;
@@ -53,7 +53,7 @@ public final class BlockDevice implements Closeable {
         this.size = size;
         this.sectorSize = sectorSize;
         this.blockDevice = blockDevice;
-        this.aio = AioRing.open(io, fd, pathString, AioRing.DEFAULT_DEPTH, this::transfer);
+        this.aio = AioRing.open(io, fd, pathString, AioRing.DEFAULT_DEPTH, this::transfer, signal);
     }
 
     /**
@@ -71,6 +71,26 @@ public final class BlockDevice implements Closeable {
      *         or is too small to hold one sector
      */
     public static BlockDevice open(Path path, NativeIO io, int sectorSizeOverride) throws IOException {
+        return open(path, io, sectorSizeOverride, null);
+    }
+
+    /**
+     * {@link #open(Path, NativeIO, int)}, with kernel AIO completions coming through {@code
+     * completions} (an event loop's eventfd; null: a thread of the device's own waits for them).
+     * The device owns the signal from now on, and closes it even if the open fails.
+     */
+    public static BlockDevice open(Path path, NativeIO io, int sectorSizeOverride, CompletionSignal completions) throws IOException {
+        try {
+            return openWith(path, io, sectorSizeOverride, completions);
+        } catch (IOException | RuntimeException e) {
+            if (completions != null) {
+                completions.close();
+            }
+            throw e;
+        }
+    }
+
+    private static BlockDevice openWith(Path path, NativeIO io, int sectorSizeOverride, CompletionSignal completions) throws IOException {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(io, "io");
         if (sectorSizeOverride != 0 && (sectorSizeOverride < 512 || sectorSizeOverride > MAX_SECTOR_SIZE
@@ -111,7 +131,7 @@ public final class BlockDevice implements Closeable {
             if (usable < sector) {
                 throw new IOException(p + " is too small for a device: " + bytes + " bytes, sector " + sector);
             }
-            BlockDevice dev = new BlockDevice(path, io, fd, usable, sector, st.isBlockDevice());
+            BlockDevice dev = new BlockDevice(path, io, fd, usable, sector, st.isBlockDevice(), completions);
             LOG.info("opened {} O_DIRECT: {} bytes, sector {} ({}{})", p, usable, sector,
                     st.isBlockDevice() ? "block device" : "device file",
                     sectorSizeOverride != 0 ? ", sector size overridden" : "");

@@ -5,7 +5,10 @@ import com.sun.jna.Native;
 import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 import java.lang.ref.Reference;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -33,6 +36,16 @@ public final class JnaNativeIO implements NativeIO {
     private static final int ST_BLKSIZE = 56;
     private static final int ST_BLOCKS = 64;
 
+    /** A zero struct timespec, only ever read by the kernel: io_getevents that does not wait. */
+    private static final Memory NO_WAIT = zeroTimespec();
+
+    private static final int AIO_RING_MAGIC = 0xa10a10a1;
+    private static final int AIO_RING_HEADER = 32;
+    private static final int EVENT_BYTES = 32;
+    private static final VarHandle RING_WORD = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
+
+    /** Each open AIO context's completion ring as a buffer over the kernel's mapping (empty: a layout not known here). */
+    private final ConcurrentHashMap<Long, ByteBuffer> rings = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Integer, String> paths = new ConcurrentHashMap<>();
 
     /**
@@ -217,27 +230,85 @@ public final class JnaNativeIO implements NativeIO {
 
     @Override
     public int ioGetEvents(long context, int minEvents, int maxEvents, long events, long timeoutNanos) throws NativeIOException {
+        if (timeoutNanos == 0) {
+            return getEvents(context, minEvents, maxEvents, events, NO_WAIT); // the event loop's reaping: nothing allocated
+        }
         try (Memory timeout = new Memory(16)) {
             timeout.setLong(0, timeoutNanos / 1_000_000_000L);
             timeout.setLong(8, timeoutNanos % 1_000_000_000L);
-            long n;
-            int err;
-            do {
-                n = LibC.syscall(SYS_IO_GETEVENTS, context, minEvents, maxEvents, events, Pointer.nativeValue(timeout));
-                err = n < 0 ? Native.getLastError() : 0;
-            } while (n < 0 && err == NativeIOException.EINTR);
-            if (n < 0) {
-                throw new NativeIOException("io_getevents", null, err, "min_nr=" + minEvents + ", nr=" + maxEvents);
-            }
-            return (int) n;
+            return getEvents(context, minEvents, maxEvents, events, timeout);
         }
+    }
+
+    private static int getEvents(long context, int minEvents, int maxEvents, long events, Memory timeout) throws NativeIOException {
+        long n;
+        int err;
+        do {
+            n = LibC.syscall(SYS_IO_GETEVENTS, context, minEvents, maxEvents, events, Pointer.nativeValue(timeout));
+            err = n < 0 ? Native.getLastError() : 0;
+        } while (n < 0 && err == NativeIOException.EINTR);
+        Reference.reachabilityFence(timeout);
+        if (n < 0) {
+            throw new NativeIOException("io_getevents", null, err, "min_nr=" + minEvents + ", nr=" + maxEvents);
+        }
+        return (int) n;
+    }
+
+    /**
+     * The kernel's {@code struct aio_ring} (fs/aio.c), mapped at the context's address:
+     * <pre>
+     *   0  u32 id     4  u32 nr (events the ring holds)   8  u32 head (ours to advance)
+     *  12  u32 tail (the kernel's)   16  u32 magic 0xa10a10a1   20  u32 compat_features
+     *  24  u32 incompat_features (0)   28  u32 header_length (32)
+     *  32  struct io_event[nr], 32 bytes each
+     * </pre>
+     * A ring of another layout is read with io_getevents instead.
+     */
+    @Override
+    public int ioPeekEvents(long context, int maxEvents, ByteBuffer events) throws NativeIOException {
+        ByteBuffer ring = rings.computeIfAbsent(context, JnaNativeIO::mappedRing);
+        if (ring.capacity() == 0) {
+            return NativeIO.super.ioPeekEvents(context, maxEvents, events);
+        }
+        int nr = ring.getInt(4);
+        int head = ring.getInt(8);
+        int tail = (int) RING_WORD.getAcquire(ring, 12); // the events before tail are written before it moves
+        int n = 0;
+        while (head != tail && n < maxEvents) {
+            int from = AIO_RING_HEADER + head * EVENT_BYTES;
+            for (int w = 0; w < EVENT_BYTES; w += Long.BYTES) {
+                events.putLong(n * EVENT_BYTES + w, ring.getLong(from + w));
+            }
+            head = (head + 1) % nr;
+            n++;
+        }
+        if (n > 0) {
+            RING_WORD.setRelease(ring, 8, head); // the slots are free for the kernel once we have read them
+        }
+        return n;
+    }
+
+    private static ByteBuffer mappedRing(long context) {
+        ByteBuffer header = new Pointer(context).getByteBuffer(0, AIO_RING_HEADER).order(ByteOrder.nativeOrder());
+        if (header.getInt(16) != AIO_RING_MAGIC || header.getInt(24) != 0 || header.getInt(28) != AIO_RING_HEADER) {
+            return ByteBuffer.allocate(0);
+        }
+        long bytes = AIO_RING_HEADER + (long) header.getInt(4) * EVENT_BYTES;
+        return new Pointer(context).getByteBuffer(0, bytes).order(ByteOrder.nativeOrder());
     }
 
     @Override
     public void ioDestroy(long context) throws NativeIOException {
+        rings.remove(context);
         if (LibC.syscall(SYS_IO_DESTROY, context, 0, 0, 0, 0) != 0) {
             throw new NativeIOException("io_destroy", null, Native.getLastError(), "");
         }
+    }
+
+    private static Memory zeroTimespec() {
+        Memory m = new Memory(16);
+        m.clear();
+        return m;
     }
 
     private NativeIOException transferError(String syscall, int fd, int errno, int count, long offset) {

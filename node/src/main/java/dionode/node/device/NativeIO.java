@@ -120,6 +120,19 @@ public interface NativeIO {
      */
     int ioGetEvents(long context, int minEvents, int maxEvents, long events, long timeoutNanos) throws NativeIOException;
 
+    /**
+     * Takes up to {@code maxEvents} completed events into {@code events} (direct, as {@link
+     * #ioGetEvents} writes them) without waiting, and where it can without a system call (the
+     * kernel's completion ring is mapped at the context's address). Only one thread may take
+     * events of a context at a time. The default is {@code io_getevents} with no wait, which is
+     * what a test twin sees.
+     *
+     * @return the number of events taken (0: none completed)
+     */
+    default int ioPeekEvents(long context, int maxEvents, ByteBuffer events) throws NativeIOException {
+        return ioGetEvents(context, 0, maxEvents, BufferAddress.of(events), 0);
+    }
+
     /** io_destroy(2): cancels what it can, waits for the rest, frees the context. */
     void ioDestroy(long context) throws NativeIOException;
 

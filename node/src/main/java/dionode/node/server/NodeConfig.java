@@ -16,78 +16,106 @@ import java.time.Duration;
  * @param ioThreads device I/O threads (the device queue depth)
  * @param sectorSize 0 = read from the device
  * @param wire what the wire may take of the node's memory and time (frame timeout, buffers, connections)
- * @param transport what carries the listeners' bytes under their stream flows
- * @param kernelAio start single-segment data transfers with kernel AIO from the inode actor ({@code serve --io-engine aio});
- *                  false: every transfer on the I/O threads ({@code threads})
+ * @param engine the threads and native calls a request's bytes go through
  * @param esCacheBytes bytes of extent blocks the node keeps in memory ({@code serve --es-cache})
  */
 public record NodeConfig(Path device, long size, boolean create, String host, int port, LockPolicy policy, int parallelism,
         int ioThreads, int ioQueue, int sectorSize, int maxPayload, Duration commitInterval, Duration idleTimeout,
-        int maxWaitersPerInode, long inodes, WireLimits wire, TransportKind transport, boolean kernelAio, long esCacheBytes) {
+        int maxWaitersPerInode, long inodes, WireLimits wire, Engine engine,
+        long esCacheBytes) {
 
     public static final Path DEFAULT_DEVICE = Path.of("data", "dionode.img");
     public static final long DEFAULT_SIZE = 1L << 30;
 
     public static NodeConfig defaults() {
         return new NodeConfig(DEFAULT_DEVICE, DEFAULT_SIZE, true, "127.0.0.1", 7070, LockPolicy.ZEROING_AWARE, 64, 32, 4096, 0,
-                Wire.DEFAULT_MAX_PAYLOAD, Duration.ofSeconds(1), Duration.ofSeconds(30), 4096, 0, WireLimits.defaults(), TransportKind.NIO, true,
+                Wire.DEFAULT_MAX_PAYLOAD, Duration.ofSeconds(1), Duration.ofSeconds(30), 4096, 0, WireLimits.defaults(), Engine.DEFAULT,
                 VolumeLoader.DEFAULT_EXTENT_CACHE);
     }
 
     public NodeConfig withDevice(Path p, long bytes, boolean createIfMissing) {
         return new NodeConfig(p, bytes, createIfMissing, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, transport, kernelAio, esCacheBytes);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes);
     }
 
     public NodeConfig withAddress(String h, int p) {
         return new NodeConfig(device, size, create, h, p, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, transport, kernelAio, esCacheBytes);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes);
     }
 
     public NodeConfig withPolicy(LockPolicy p) {
         return new NodeConfig(device, size, create, host, port, p, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, transport, kernelAio, esCacheBytes);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes);
     }
 
     public NodeConfig withTuning(int newParallelism, int newIoThreads, int newSectorSize) {
         return new NodeConfig(device, size, create, host, port, policy, newParallelism, newIoThreads, ioQueue, newSectorSize,
-                maxPayload, commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, transport, kernelAio, esCacheBytes);
+                maxPayload, commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes);
     }
 
     public NodeConfig withWire(WireLimits w) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, w, transport, kernelAio, esCacheBytes);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, w, engine, esCacheBytes);
     }
 
     /** A smaller largest frame (tests of the wire's bounds use it to keep their volumes small). */
     public NodeConfig withMaxPayload(int bytes) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, bytes,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, transport, kernelAio, esCacheBytes);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes);
     }
 
     public NodeConfig withTimes(Duration newCommitInterval, Duration newIdleTimeout) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                newCommitInterval, newIdleTimeout, maxWaitersPerInode, inodes, wire, transport, kernelAio, esCacheBytes);
+                newCommitInterval, newIdleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes);
     }
 
     /** {@code n} inodes in the table of a device this node formats; 0 = scale with the size. */
     public NodeConfig withInodes(long n) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, n, wire, transport, kernelAio, esCacheBytes);
+                commitInterval, idleTimeout, maxWaitersPerInode, n, wire, engine, esCacheBytes);
     }
 
-    public NodeConfig withTransport(TransportKind kind) {
+    public NodeConfig withEngine(Engine e) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, kind, kernelAio, esCacheBytes);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, e, esCacheBytes);
     }
 
     public NodeConfig withEsCache(long bytes) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, transport, kernelAio, bytes);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, bytes);
+    }
+
+    public NodeConfig withTransport(TransportKind kind) {
+        return withEngine(new Engine(kind, engine.kernelAio(), engine.eventLoop()));
     }
 
     public NodeConfig withKernelAio(boolean on) {
-        return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, transport, on, esCacheBytes);
+        return withEngine(new Engine(engine.transport(), on, engine.eventLoop()));
+    }
+
+    public NodeConfig withEventLoop(boolean on) {
+        return withEngine(new Engine(engine.transport(), engine.kernelAio(), on));
+    }
+
+    public TransportKind transport() {
+        return engine.transport();
+    }
+
+    public boolean kernelAio() {
+        return engine.kernelAio();
+    }
+
+    /**
+     * The threads and native calls a request's bytes go through ({@code serve --transport,
+     * --io-engine, --dispatcher}).
+     *
+     * @param transport what carries the listeners' bytes under their stream flows
+     * @param kernelAio start data transfers with kernel AIO from the inode actor ({@code aio});
+     *                  false: every transfer on the I/O threads ({@code threads})
+     * @param eventLoop actors and stream stages run on event loops that also wait for the sockets
+     *                  and the AIO completions ({@code loop}); false: on a fork-join pool ({@code pool})
+     */
+    public record Engine(TransportKind transport, boolean kernelAio, boolean eventLoop) {
+        public static final Engine DEFAULT = new Engine(TransportKind.NIO, true, true);
     }
 }

@@ -8,6 +8,9 @@ import dionode.node.device.NativeIO;
 import dionode.node.fs.Mkfs;
 import dionode.node.fs.Volume;
 import dionode.node.fs.VolumeLoader;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dionode.node.loop.EventLoopGroup;
 import dionode.node.inode.DataPath;
 import dionode.node.inode.DeviceDataPath;
 import dionode.node.inode.InodeContext;
@@ -50,11 +53,13 @@ public final class NodeServer implements AutoCloseable {
     private final ActorRef<InodeRegion.Command> region;
     private final Binding binding;
     private final Transport transport;
+    /** The event loops the actors, stages and AIO completions run on, or null (a fork-join pool and threads of their own). */
+    private final EventLoopGroup loops;
     private volatile boolean closed;
 
     private NodeServer(NodeConfig config, BlockDevice device, Volume volume, IoExecutor io, ActorSystem<Void> system,
             Dispatcher dispatcher, NodeCounters counters, ActorRef<InodeRegion.Command> region, Binding binding,
-            Transport transport) {
+            Transport transport, EventLoopGroup loops) {
         this.config = config;
         this.device = device;
         this.volume = volume;
@@ -65,6 +70,7 @@ public final class NodeServer implements AutoCloseable {
         this.region = region;
         this.binding = binding;
         this.transport = transport;
+        this.loops = loops;
     }
 
     public static NodeServer start(NodeConfig config, NativeIO nativeIO) throws IOException {
@@ -86,7 +92,22 @@ public final class NodeServer implements AutoCloseable {
             DeviceFiles.createFullyWritten(config.device(), config.size(), nativeIO);
             fresh = true;
         }
-        BlockDevice device = BlockDevice.open(config.device(), nativeIO, config.sectorSize());
+        Config pekkoConfig = ConfigFactory.load();
+        EventLoopGroup loops = config.engine().eventLoop() && EventLoopGroup.available() ? EventLoopGroup.start(streamThreads(pekkoConfig))
+                : null;
+        BlockDevice device;
+        try {
+            device = BlockDevice.open(config.device(), nativeIO, config.sectorSize(),
+                    loops != null && config.kernelAio() ? loops.completionSignal() : null);
+        } catch (IOException | RuntimeException e) {
+            if (loops != null) {
+                loops.shutdown();
+            }
+            throw e;
+        }
+        if (loops != null) {
+            pekkoConfig = LoopDispatcherConfigurator.config("pekko.actor.default-dispatcher", loops).withFallback(pekkoConfig);
+        }
         Volume volume = null;
         IoExecutor io = null;
         ActorSystem<Void> system = null;
@@ -119,7 +140,7 @@ public final class NodeServer implements AutoCloseable {
                 regionRef.complete(r);
                 nsRef.complete(c.spawn(NamespaceActor.create(v, refs, config.policy()), "namespace"));
                 return Behaviors.empty();
-            }), "dionode");
+            }), "dionode", pekkoConfig);
             ActorRef<InodeRegion.Command> region = regionRef.get(30, TimeUnit.SECONDS);
             StageLatencies latencies = StageLatencies.started();
             system.getWhenTerminated().thenRun(latencies::close);
@@ -129,12 +150,12 @@ public final class NodeServer implements AutoCloseable {
             Transport transport = Transport.of(config.wire(), counters, config.transport());
             counters.gauge("wire_bytes", () -> transport.budget().heldBytes());
             counters.gauge("wire_waits", () -> transport.budget().waits());
-            logWorstCase(config, streamThreads(system.settings().config()));
+            logWorstCase(config, loops != null ? loops.threads() : streamThreads(pekkoConfig));
             TcpServer tcp = new TcpServer(dispatcher, new KryoCodec(config.maxPayload()), config.parallelism(), transport);
             Binding binding = Listener.await(tcp.bind(system, config.host(), config.port()), config.host(), config.port());
             LOG.info("node on {} ({}), policy {}", config.device(), device.isBlockDevice() ? "block device" : "device file",
                     config.policy());
-            return new NodeServer(config, device, volume, io, system, dispatcher, counters, region, binding, transport);
+            return new NodeServer(config, device, volume, io, system, dispatcher, counters, region, binding, transport, loops);
         } catch (Exception e) {
             if (system != null) {
                 system.terminate();
@@ -146,6 +167,9 @@ public final class NodeServer implements AutoCloseable {
                 volume.close();
             }
             device.close();
+            if (loops != null) {
+                loops.shutdown();
+            }
             if (e instanceof IOException ioe) {
                 throw ioe;
             }
@@ -176,8 +200,11 @@ public final class NodeServer implements AutoCloseable {
         }
     }
 
-    /** How many threads Pekko's default dispatcher runs here: its fork-join pool's parallelism, as Pekko computes it. */
-    private static int streamThreads(com.typesafe.config.Config config) {
+    /**
+     * How many threads the dispatcher runs here: the fork-join pool's parallelism as Pekko
+     * computes it from application.conf, which the event loops take too.
+     */
+    private static int streamThreads(Config config) {
         com.typesafe.config.Config pool = config.getConfig("pekko.actor.default-dispatcher.fork-join-executor");
         int wanted = (int) Math.ceil(Runtime.getRuntime().availableProcessors() * pool.getDouble("parallelism-factor"));
         return Math.min(Math.max(wanted, pool.getInt("parallelism-min")), pool.getInt("parallelism-max"));
@@ -244,6 +271,9 @@ public final class NodeServer implements AutoCloseable {
             system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.warn("actor system termination: {}", e.toString());
+        }
+        if (loops != null) {
+            loops.shutdown();
         }
         io.close();
         try {

@@ -1,11 +1,10 @@
 package dionode.node.server;
 
+import dionode.node.loop.ChannelFd;
+import dionode.node.loop.EventLoop;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.CancelledKeyException;
-import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.concurrent.Semaphore;
@@ -28,21 +27,23 @@ import org.slf4j.LoggerFactory;
  * takes what to send ({@link TransportKind#NIO}). Joined with a connection flow it is the whole
  * connection.
  *
- * <p>Reading: a thread of the connection's own ({@code dionode-conn-PORT}) waits in epoll on this
- * socket alone, reads what has arrived (up to {@link WireLimits#READ_BYTES} a read) and hands it
- * to the stage. It reads only while it holds one of two permits: one chunk being handled
+ * <p>Reading: when the stage runs on an event loop, that loop's epoll watches the socket and the
+ * loop reads it (no thread of the connection's own, no hand-off to the stage's thread); otherwise
+ * a thread of the connection's own ({@code dionode-conn-PORT}) waits in a selector on this socket
+ * alone ({@link SocketReadiness}). The reader reads what has arrived (up to {@link
+ * WireLimits#READ_BYTES} a read) and hands it to the stage. It reads only while it holds one of two permits: one chunk being handled
  * downstream and one read ahead. A permit comes back when the stage pushes its chunk, so while
  * the flow keeps up the reader never waits for one (no wake-up beyond the one the data causes);
  * when the flow backpressures, reading stops and TCP holds the peer back.
  *
  * <p>Writing: from the stage itself, non-blocking. A reply the socket cannot take whole waits for
- * the reader thread to see the socket writable; nothing more is pulled meanwhile, so a peer that
+ * the reader to see the socket writable; nothing more is pulled meanwhile, so a peer that
  * does not read its replies stops its requests from being taken. The next element is pulled only
  * once the last one is wholly in the kernel, which is what {@link ReleaseOnPull} counts on.
  *
  * <p>The socket closes when the flow has finished sending (or fails); a peer's end of input
- * completes the outlet. Each materialization is confined to its stage, apart from the reader
- * thread, which shares only the permits, the selection key (under a lock) and the callbacks.
+ * completes the outlet. Each materialization is confined to its stage, apart from the reader,
+ * which shares only the permits, the readiness (thread-safe) and the callbacks.
  */
 public final class SocketStage extends GraphStage<FlowShape<ByteString, ByteString>> {
     private static final Logger LOG = LoggerFactory.getLogger(SocketStage.class);
@@ -86,7 +87,7 @@ public final class SocketStage extends GraphStage<FlowShape<ByteString, ByteStri
     private record ReadFailed(IOException failure) implements Arrival {
     }
 
-    private final class Logic extends GraphStageLogic {
+    private final class Logic extends GraphStageLogic implements SocketReadiness.Socket {
         private final Semaphore permits = new Semaphore(READ_AHEAD_CHUNKS);
         /**
          * Set by the reader once it has stopped reading for want of a permit; whoever clears it
@@ -94,12 +95,11 @@ public final class SocketStage extends GraphStage<FlowShape<ByteString, ByteStri
          * again, so a permit returned while the reader stops is never lost.
          */
         private final AtomicBoolean starved = new AtomicBoolean();
-        private Selector selector;
-        private SelectionKey key;
+        private SocketReadiness readiness;
         private AsyncCallback<Arrival> arrived;
-        private AsyncCallback<Boolean> writable;
+        private AsyncCallback<Boolean> onWritable;
         private volatile boolean closing;
-        /** Reader thread only: the peer's end of input was read. */
+        /** The reader's only: the peer's end of input was read. */
         private boolean sawEnd;
         /** Chunks that arrived while downstream had not pulled: at most {@link #READ_AHEAD_CHUNKS}, one per permit. */
         private final ArrayDeque<ByteString> waiting = new ArrayDeque<>(READ_AHEAD_CHUNKS);
@@ -154,18 +154,17 @@ public final class SocketStage extends GraphStage<FlowShape<ByteString, ByteStri
         @Override
         public void preStart() {
             arrived = createAsyncCallback(this::onArrival);
-            writable = createAsyncCallback(ready -> writeSome());
+            onWritable = createAsyncCallback(ready -> writeSome());
+            EventLoop loop = EventLoop.current();
+            int fd = loop == null ? -1 : ChannelFd.of(channel);
             try {
-                selector = Selector.open();
-                key = channel.register(selector, SelectionKey.OP_READ);
+                readiness = fd >= 0 ? new SocketReadiness.OnLoop(loop, fd, this) : new SocketReadiness.OwnThread(channel, this);
+                readiness.start();
             } catch (IOException e) {
                 closeSocket();
                 failStage(e);
                 return;
             }
-            Thread reader = new Thread(this::readLoop, "dionode-conn-" + describe());
-            reader.setDaemon(true);
-            reader.start();
             pull(toSend);
         }
 
@@ -227,23 +226,14 @@ public final class SocketStage extends GraphStage<FlowShape<ByteString, ByteStri
             }
         }
 
-        /** From the stage: adds and removes interest in readiness, and wakes the reader's select so it takes effect now. */
+        /** From the stage: adds and removes interest in readiness, at once. */
         private void interest(int add, int remove) {
-            if (readerInterest(add, remove)) {
-                selector.wakeup();
-            }
+            readiness.change(add, remove, false);
         }
 
-        /** From either thread; the reader's own changes need no wake-up (it selects next). False once the key is gone. */
+        /** From the reader. False once the socket is gone. */
         private boolean readerInterest(int add, int remove) {
-            synchronized (this) {
-                try {
-                    key.interestOps((key.interestOps() | add) & ~remove);
-                    return true;
-                } catch (CancelledKeyException gone) {
-                    return false;
-                }
-            }
+            return readiness.change(add, remove, true);
         }
 
         /** Everything sent: the connection ends. */
@@ -259,53 +249,30 @@ public final class SocketStage extends GraphStage<FlowShape<ByteString, ByteStri
             }
             closed = true;
             closing = true;
+            if (readiness != null) {
+                readiness.stop(); // before the close: the fd's number may be reused at once
+            }
             try {
                 channel.close();
             } catch (IOException e) {
                 LOG.debug("connection {}: close: {}", describe(), e.toString());
             }
-            if (selector != null) {
-                selector.wakeup();
-            }
             onClosed.run();
         }
 
-        /** The reader thread: waits in epoll for this socket and hands over what it reads. */
-        private void readLoop() {
-            ByteBuffer buffer = ByteBuffer.allocateDirect((int) WireLimits.READ_BYTES);
-            try {
-                while (!closing) {
-                    selector.select();
-                    if (closing || !key.isValid()) {
-                        break;
-                    }
-                    if (!selector.selectedKeys().remove(key)) {
-                        continue; // woken to take a change of interest
-                    }
-                    int ready = key.readyOps();
-                    if ((ready & SelectionKey.OP_WRITE) != 0) {
-                        readerInterest(0, SelectionKey.OP_WRITE);
-                        writable.invoke(Boolean.TRUE);
-                    }
-                    if ((ready & SelectionKey.OP_READ) != 0 && !readAvailable(buffer)) {
-                        break;
-                    }
-                }
-            } catch (IOException | ClosedSelectorException | CancelledKeyException e) {
-                if (!closing) {
-                    LOG.debug("connection {}: reader stops: {}", describe(), e.toString());
-                }
-            } finally {
-                try {
-                    selector.close();
-                } catch (IOException e) {
-                    LOG.debug("connection {}: selector close: {}", describe(), e.toString());
-                }
-            }
+        @Override
+        public boolean closing() {
+            return closing;
         }
 
-        /** Reads while there are bytes and permits; false when a read failed (the stage then closes). */
-        private boolean readAvailable(ByteBuffer buffer) {
+        @Override
+        public void writable() {
+            onWritable.invoke(Boolean.TRUE);
+        }
+
+        /** The reader: reads while there are bytes and permits; false when a read failed (the stage then closes). */
+        @Override
+        public boolean readAvailable(ByteBuffer buffer) {
             if (sawEnd) {
                 readerInterest(0, SelectionKey.OP_READ);
                 return true;
@@ -337,6 +304,11 @@ public final class SocketStage extends GraphStage<FlowShape<ByteString, ByteStri
                 byte[] bytes = new byte[n];
                 buffer.flip().get(bytes);
                 arrived.invoke(new Chunk(ByteString.fromArrayUnsafe(bytes)));
+                if (n < buffer.capacity()) {
+                    // a short read took all there was: readiness (level-triggered) says when there is more,
+                    // and reading again now would only be a system call that finds nothing
+                    return true;
+                }
             }
             // both chunks are downstream: stop asking for reads until one is taken (deliver asks again);
             // interest goes off before the flag goes up, so a stage that clears the flag turns it on after
@@ -348,7 +320,8 @@ public final class SocketStage extends GraphStage<FlowShape<ByteString, ByteStri
             return true;
         }
 
-        private String describe() {
+        @Override
+        public String describe() {
             try {
                 return String.valueOf(channel.getRemoteAddress());
             } catch (IOException e) {

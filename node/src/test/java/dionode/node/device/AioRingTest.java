@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dionode.node.loop.EventLoopGroup;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -18,7 +19,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Kernel AIO on a real O_DIRECT device file: the bytes land, completions come back, and every way
@@ -35,10 +40,53 @@ class AioRingTest {
         return buf;
     }
 
-    @Test
-    void asyncWritesFromManyThreadsLandByteForByteAndReadBackAsync() throws Exception {
-        Path file = TestDevices.newDeviceFile("aio-stress", 8 * MIB);
-        try (BlockDevice dev = BlockDevice.open(file, JNA, 0)) {
+    /** Who learns of completions: a thread of the ring's own waiting in io_getevents, or an event loop told through an eventfd. */
+    enum Completions {
+        OWN_THREAD, EVENT_LOOP
+    }
+
+    private static EventLoopGroup loops;
+
+    @BeforeAll
+    static void startLoop() throws Exception {
+        loops = EventLoopGroup.start(1);
+    }
+
+    @AfterAll
+    static void stopLoop() {
+        loops.shutdown();
+    }
+
+    private static BlockDevice open(Path file, NativeIO io, Completions completions) throws Exception {
+        return BlockDevice.open(file, io, 0, completions == Completions.EVENT_LOOP ? loops.completionSignal() : null);
+    }
+
+    /**
+     * The thread the completion of a transfer started on the loop ran on: started and awaited in
+     * one task, so it cannot complete before it is awaited (the loop reaps only after the task).
+     */
+    private static String completingThread(AsyncStart start) throws Exception {
+        CompletableFuture<String> where = new CompletableFuture<>();
+        loops.execute(() -> {
+            try {
+                start.start().handle((v, e) -> where.complete(e == null ? Thread.currentThread().getName() : e.toString()));
+            } catch (Exception e) {
+                where.completeExceptionally(e);
+            }
+        });
+        return where.get(10, TimeUnit.SECONDS);
+    }
+
+    @FunctionalInterface
+    private interface AsyncStart {
+        CompletableFuture<Void> start() throws Exception;
+    }
+
+    @ParameterizedTest
+    @EnumSource(Completions.class)
+    void asyncWritesFromManyThreadsLandByteForByteAndReadBackAsync(Completions completions) throws Exception {
+        Path file = TestDevices.newDeviceFile("aio-stress-" + completions, 8 * MIB);
+        try (BlockDevice dev = open(file, JNA, completions)) {
             assertTrue(dev.hasAsync(), "this kernel offers AIO on a device file");
             List<Thread> threads = new ArrayList<>();
             AtomicLong viaRing = new AtomicLong();
@@ -100,6 +148,8 @@ class AioRingTest {
     /** Completions held back by a gate in io_getevents, results rewritten: the kernel's answers, on demand. */
     private static final class HeldCompletions extends ForwardingNativeIO {
         final CountDownLatch gate = new CountDownLatch(1);
+        /** The thread of the last blocking pwrite. */
+        volatile String pwriteThread;
         volatile long rewriteFirstResult;
         volatile boolean rewrite;
 
@@ -114,6 +164,12 @@ class AioRingTest {
             io.rewrite = true;
             io.gate.countDown();
             return io;
+        }
+
+        @Override
+        public long pwrite(int fd, ByteBuffer directBuf, int count, long offset) throws NativeIOException {
+            pwriteThread = Thread.currentThread().getName();
+            return super.pwrite(fd, directBuf, count, offset);
         }
 
         @Override
@@ -143,7 +199,7 @@ class AioRingTest {
         int fd = io.open(file.toString(), NativeIO.O_RDWR | NativeIO.O_DIRECT);
         AioRing ring = AioRing.open(io, fd, file.toString(), 4, (write, offset, buf, length) -> {
             throw new AssertionError("no fallback expected");
-        });
+        }, null);
         assertNotNull(ring);
         List<CompletableFuture<Void>> inFlight = new ArrayList<>();
         List<ByteBuffer> held = new ArrayList<>();
@@ -173,26 +229,29 @@ class AioRingTest {
         }
     }
 
-    @Test
-    void aRequestTheKernelWouldBlockForIsFinishedByABlockingTransfer() throws Exception {
-        Path file = TestDevices.newDeviceFile("aio-eagain", MIB);
+    @ParameterizedTest
+    @EnumSource(Completions.class)
+    void aRequestTheKernelWouldBlockForIsFinishedByABlockingTransfer(Completions completions) throws Exception {
+        Path file = TestDevices.newDeviceFile("aio-eagain-" + completions, MIB);
         HeldCompletions io = HeldCompletions.rewritingFirstResult(-NativeIOException.EAGAIN);
-        try (BlockDevice dev = BlockDevice.open(file, io, 0)) {
+        try (BlockDevice dev = open(file, io, completions)) {
             ByteBuffer buf = pattern(9);
             CompletableFuture<Void> f = dev.writeAsync(2L * B, buf);
             assertNotNull(f);
             f.get(10, TimeUnit.SECONDS);
+            assertEquals("dionode-aio", io.pwriteThread, "a blocking transfer is never the loop's");
             ByteBuffer in = AlignedBuffers.allocateAligned(B);
             dev.read(2L * B, in);
             assertEquals(-1, TestDevices.firstMismatch(in, 9), "written by the fallback");
         }
     }
 
-    @Test
-    void anIoErrorFailsThatRequestNamingTheDevice() throws Exception {
-        Path file = TestDevices.newDeviceFile("aio-eio", MIB);
+    @ParameterizedTest
+    @EnumSource(Completions.class)
+    void anIoErrorFailsThatRequestNamingTheDevice(Completions completions) throws Exception {
+        Path file = TestDevices.newDeviceFile("aio-eio-" + completions, MIB);
         HeldCompletions io = HeldCompletions.rewritingFirstResult(-NativeIOException.EIO);
-        try (BlockDevice dev = BlockDevice.open(file, io, 0)) {
+        try (BlockDevice dev = open(file, io, completions)) {
             CompletableFuture<Void> f = dev.writeAsync(0, pattern(1));
             ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
             NativeIOException cause = assertInstanceOf(NativeIOException.class, e.getCause());
@@ -201,5 +260,33 @@ class AioRingTest {
             CompletableFuture<Void> next = dev.writeAsync(B, pattern(2));
             next.get(10, TimeUnit.SECONDS); // one failure does not stop the ring
         }
+    }
+
+    @Test
+    void withAnEventLoopCompletionsRunOnTheLoopAndNoThreadWaitsInTheKernel() throws Exception {
+        Path file = TestDevices.newDeviceFile("aio-loop", MIB);
+        try (BlockDevice dev = open(file, JNA, Completions.EVENT_LOOP)) {
+            ByteBuffer buf = pattern(5);
+            assertEquals("dionode-loop-0", completingThread(() -> dev.writeAsync(3L * B, buf)));
+            ByteBuffer in = AlignedBuffers.allocateAligned(B);
+            assertEquals("dionode-loop-0", completingThread(() -> dev.readAsync(3L * B, in)));
+            assertEquals(-1, TestDevices.firstMismatch(in, 5));
+        }
+    }
+
+    @Test
+    void closingWithAnEventLoopGoneReapsWhatIsInFlightItself() throws Exception {
+        Path file = TestDevices.newDeviceFile("aio-loop-gone", MIB);
+        EventLoopGroup gone = EventLoopGroup.start(1);
+        HeldCompletions io = new HeldCompletions();
+        BlockDevice dev = BlockDevice.open(file, io, 0, gone.completionSignal());
+        ByteBuffer buf = pattern(6);
+        CompletableFuture<Void> f = dev.writeAsync(0, buf);
+        assertNotNull(f);
+        gone.shutdown();
+        assertTrue(gone.awaitTermination(10, TimeUnit.SECONDS));
+        io.gate.countDown();
+        dev.close();
+        assertTrue(f.isDone() && !f.isCompletedExceptionally(), "reaped by the close, not lost with the loop");
     }
 }

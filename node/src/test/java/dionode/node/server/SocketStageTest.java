@@ -29,7 +29,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * What a socket's transport must do beyond carrying bytes, on both transports: answer every
+ * What a socket's transport must do beyond carrying bytes, on each transport and dispatcher ({@link Engines}): answer every
  * request a peer sent before it closed its sending side, and deliver a reply larger than the
  * socket's buffers to a peer that reads it slowly (the stage's partial writes) byte for byte.
  */
@@ -52,8 +52,8 @@ class SocketStageTest {
         Files.deleteIfExists(device);
     }
 
-    private FileId start(TransportKind transport, byte[] content) throws Exception {
-        return start(TestNodes.config(device, 64 << 20, LockPolicy.ZEROING_AWARE).withTransport(transport), content);
+    private FileId start(Engines engine, byte[] content) throws Exception {
+        return start(TestNodes.config(device, 64 << 20, LockPolicy.ZEROING_AWARE).withEngine(engine.engine()), content);
     }
 
     private FileId start(NodeConfig config, byte[] content) throws Exception {
@@ -66,11 +66,11 @@ class SocketStageTest {
     }
 
     @ParameterizedTest
-    @EnumSource(TransportKind.class)
-    void everyRequestSentBeforeThePeerClosedItsSideIsAnswered(TransportKind transport) throws Exception {
+    @EnumSource(Engines.class)
+    void everyRequestSentBeforeThePeerClosedItsSideIsAnswered(Engines engine) throws Exception {
         byte[] content = new byte[4 * B];
         new Random(7).nextBytes(content);
-        FileId file = start(transport, content);
+        FileId file = start(engine, content);
         try (Socket socket = new Socket("127.0.0.1", node.address().getPort())) {
             socket.setSoTimeout(10_000);
             ByteArrayOutputStream frames = new ByteArrayOutputStream();
@@ -95,11 +95,11 @@ class SocketStageTest {
     }
 
     @ParameterizedTest
-    @EnumSource(TransportKind.class)
-    void aReplyLargerThanTheSocketBuffersReachesASlowReaderWhole(TransportKind transport) throws Exception {
+    @EnumSource(Engines.class)
+    void aReplyLargerThanTheSocketBuffersReachesASlowReaderWhole(Engines engine) throws Exception {
         byte[] content = new byte[Wire.MAX_IO_BYTES];
         new Random(11).nextBytes(content);
-        FileId file = start(transport, content);
+        FileId file = start(engine, content);
         try (Socket socket = new Socket("127.0.0.1", node.address().getPort())) {
             socket.setReceiveBufferSize(16 << 10);
             socket.setSoTimeout(10_000);
@@ -127,10 +127,10 @@ class SocketStageTest {
 
     /** With one request in the node at a time the flow lags the socket, so chunks pile up in the stage: none may be lost. */
     @ParameterizedTest
-    @EnumSource(TransportKind.class)
-    void framesArrivingFasterThanTheFlowTakesThemAreAllServedInOrder(TransportKind transport) throws Exception {
+    @EnumSource(Engines.class)
+    void framesArrivingFasterThanTheFlowTakesThemAreAllServedInOrder(Engines engine) throws Exception {
         byte[] content = new byte[4 * B];
-        FileId file = start(TestNodes.config(device, 64 << 20, LockPolicy.ZEROING_AWARE).withTransport(transport)
+        FileId file = start(TestNodes.config(device, 64 << 20, LockPolicy.ZEROING_AWARE).withEngine(engine.engine())
                 .withTuning(1, 4, 0), content);
         int requests = 3000;
         try (Socket socket = new Socket("127.0.0.1", node.address().getPort())) {
@@ -154,6 +154,21 @@ class SocketStageTest {
                 assertEquals(new Reply.Written(B), codec.decodeBody(reader.body(), reader.bodyOffset(), reader.bodyLength()));
             }
             sender.join();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Engines.class, names = {"NIO_ON_LOOP", "NIO_THREAD_PER_CONNECTION"})
+    void onTheEventLoopAConnectionHasNoThreadOfItsOwn(Engines engine) throws Exception {
+        byte[] content = new byte[B];
+        FileId file = start(engine, content);
+        try (NodeClient client = NodeClient.connect("127.0.0.1", node.address().getPort())) {
+            client.stat(file).toCompletableFuture().join();
+            boolean readerThread = Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().startsWith("dionode-conn-"));
+            assertEquals(engine == Engines.NIO_THREAD_PER_CONNECTION, readerThread,
+                    "a reader thread per connection only without the loop: " + engine);
+            assertTrue(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("dionode-loop-0"))
+                    == engine.engine().eventLoop(), "the loop runs only when asked for");
         }
     }
 }

@@ -42,7 +42,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * What a connection may make the node hold, through the real TCP server: a frame begun and not
  * finished is closed after the frame timeout; many such frames stay within the node's wire
  * budget; a client that does not read its replies stops being read, while others are served.
- * Each case runs on both transports ({@link TransportKind}).
+ * Each case runs on each transport and dispatcher ({@link Engines}).
  */
 class WireBackpressureTest {
     private final KryoCodec codec = new KryoCodec();
@@ -55,9 +55,9 @@ class WireBackpressureTest {
         return node;
     }
 
-    private NodeConfig config(TransportKind transport) throws Exception {
+    private NodeConfig config(Engines engine) throws Exception {
         device = TestNodes.newDevicePath();
-        return TestNodes.config(device, 64 << 20, LockPolicy.ZEROING_AWARE).withTransport(transport);
+        return TestNodes.config(device, 64 << 20, LockPolicy.ZEROING_AWARE).withEngine(engine.engine());
     }
 
     @AfterEach
@@ -85,9 +85,9 @@ class WireBackpressureTest {
     }
 
     @ParameterizedTest
-    @EnumSource(TransportKind.class)
-    void aFrameNotFinishedWithinTheFrameTimeoutClosesItsConnectionAndIsCounted(TransportKind transport) throws Exception {
-        start(config(transport).withWire(WireLimits.defaults().withFrameTimeout(Duration.ofMillis(300))));
+    @EnumSource(Engines.class)
+    void aFrameNotFinishedWithinTheFrameTimeoutClosesItsConnectionAndIsCounted(Engines engine) throws Exception {
+        start(config(engine).withWire(WireLimits.defaults().withFrameTimeout(Duration.ofMillis(300))));
         Socket halfFrame = connect();
         OutputStream out = halfFrame.getOutputStream();
         out.write(ByteBuffer.allocate(Wire.HEADER_BYTES + 20).putInt(Wire.ID_BYTES + 1000).putLong(21).array());
@@ -120,12 +120,12 @@ class WireBackpressureTest {
     }
 
     @ParameterizedTest
-    @EnumSource(TransportKind.class)
-    void halfFramesOfManyStalledConnectionsStayWithinTheWireBudget(TransportKind transport) throws Exception {
+    @EnumSource(Engines.class)
+    void halfFramesOfManyStalledConnectionsStayWithinTheWireBudget(Engines engine) throws Exception {
         int maxPayload = 4 << 20;
         long nodeBytes = 8 << 20;
         int attackers = 24;
-        start(config(transport).withMaxPayload(maxPayload)
+        start(config(engine).withMaxPayload(maxPayload)
                 .withWire(WireLimits.defaults().withBytes(nodeBytes, WireLimits.minConnectionBytes(maxPayload))));
         NodeClient bystander = client();
         FileId ino = bystander.create("f", null, 0644, true).toCompletableFuture().join().file();
@@ -202,9 +202,9 @@ class WireBackpressureTest {
     }
 
     @ParameterizedTest
-    @EnumSource(TransportKind.class)
-    void aClientThatDoesNotReadItsRepliesStopsBeingReadWhileOthersAreServed(TransportKind transport) throws Exception {
-        start(config(transport));
+    @EnumSource(Engines.class)
+    void aClientThatDoesNotReadItsRepliesStopsBeingReadWhileOthersAreServed(Engines engine) throws Exception {
+        start(config(engine));
         NodeClient bystander = client();
         FileId big = bystander.create("big", null, 0644, true).toCompletableFuture().join().file();
         byte[] pattern = new byte[Wire.MAX_IO_BYTES];
@@ -255,9 +255,9 @@ class WireBackpressureTest {
     }
 
     @ParameterizedTest
-    @EnumSource(TransportKind.class)
-    void connectionsBeyondTheLimitWaitToBeAcceptedUntilOneCloses(TransportKind transport) throws Exception {
-        start(config(transport).withWire(WireLimits.defaults().withMaxConnections(2)));
+    @EnumSource(Engines.class)
+    void connectionsBeyondTheLimitWaitToBeAcceptedUntilOneCloses(Engines engine) throws Exception {
+        start(config(engine).withWire(WireLimits.defaults().withMaxConnections(2)));
         NodeClient first = client();
         client().stats().toCompletableFuture().join();
         first.stats().toCompletableFuture().join();
