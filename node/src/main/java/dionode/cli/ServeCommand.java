@@ -108,7 +108,7 @@ public final class ServeCommand implements Callable<Integer> {
         public Long convert(String value) {
             long bytes = new SizeConverter().convert(value);
             if (bytes < ExtentCache.MIN_BYTES) {
-                throw new TypeConversionException("--es-cache must be at least 64K, not " + value);
+                throw new TypeConversionException("the extent cache needs at least 64K, not " + value);
             }
             return bytes;
         }
