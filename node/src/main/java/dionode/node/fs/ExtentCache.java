@@ -128,10 +128,15 @@ public final class ExtentCache {
         }
     }
 
-    /** The checkpoint wrote one journaled image of {@code blk} home. */
-    void unpin(long blk) {
+    /**
+     * The checkpoint wrote one journaled {@code image} of {@code blk} home. A block freed and
+     * allocated again since holds another image: that one's pins are not this checkpoint's.
+     */
+    void unpin(long blk, byte[] image) {
         blocks.computeIfPresent(blk, (key, cached) -> {
-            cached.pins = Math.max(0, cached.pins - 1);
+            if (cached.image == image) {
+                cached.pins = Math.max(0, cached.pins - 1);
+            }
             return cached;
         });
     }

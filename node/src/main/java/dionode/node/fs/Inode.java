@@ -513,7 +513,7 @@ public final class Inode {
         private void pin(long blk, byte[] image) {
             if (undo.pinned.add(blk)) {
                 vol.extentCache().pin(ino, blk, image);
-                stepHandle.afterCheckpoint(() -> vol.extentCache().unpin(blk));
+                stepHandle.afterCheckpoint(() -> vol.extentCache().unpin(blk, image));
             }
         }
 

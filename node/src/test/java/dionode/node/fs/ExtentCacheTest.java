@@ -85,7 +85,7 @@ class ExtentCacheTest {
         assertFalse(cache.contains(100));
         assertTrue(holdsAll(cache, 200), "a busy file is never shrunk");
         assertTrue(holdsAll(cache, 400));
-        cache.unpin(101);
+        cache.unpin(101, journaled);
         cache.busy(2, false);
         cache.get(2, 200);
         cache.get(4, 400);
@@ -124,6 +124,21 @@ class ExtentCacheTest {
         cache.remove(100);
         assertFalse(cache.contains(100));
         assertEquals(0, cache.bytes());
+    }
+
+    @Test
+    void aCheckpointUnpinsOnlyTheImageItWroteHome() {
+        ExtentCache cache = new ExtentCache(BUDGET);
+        byte[] freed = leaf(1);
+        cache.pin(1, 100, freed);
+        cache.remove(100);
+        byte[] reused = leaf(1);
+        cache.pin(2, 100, reused);
+        cache.unpin(100, freed);
+        for (long blk = 200; blk < 216; blk++) {
+            cache.add(3, blk, leaf(1));
+        }
+        assertTrue(reused == cache.get(2, 100), "the new owner's journaled image is still pinned");
     }
 
     @Test
