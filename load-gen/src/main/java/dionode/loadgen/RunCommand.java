@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -187,7 +188,8 @@ public final class RunCommand implements Callable<Integer> {
             long completed = res.ios() + res.errors() + (retry ? 0 : res.eagain()); // what the node answered
             report(out, res, phases, cpu, completed, before, after);
             if (json != null) {
-                Files.writeString(json, RunJson.of(res, completed, RunCpu.reading(cpu)), StandardCharsets.UTF_8);
+                Files.writeString(json, RunJson.of(res, completed, RunCpu.reading(cpu), eagainReasons(before, after)),
+                        StandardCharsets.UTF_8);
             }
             if (!keep && !"existing".equals(layout)) {
                 Layouts.remove(control, name);
@@ -321,6 +323,11 @@ public final class RunCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "result: %,d requests ok in %.2f s: %,.0f req/s, %.1f MiB/s; errors %d, EAGAIN %d, unfinished %d%s%n",
                 res.ios(), secs, res.iops(), res.bytes() / Math.max(secs, 1e-9) / (1 << 20), res.errors(), res.eagain(),
                 res.unfinished(), phases.length > 0 ? ", dropped late " + res.dropped() : "");
+        if (nowaitPct > 0) {
+            Map<String, Long> reasons = eagainReasons(before, after);
+            out.printf(Locale.ROOT, "  EAGAIN by reason (the node's count): lock %d, alloc %d, cache %d, journal %d%n",
+                    reasons.get("lock"), reasons.get("alloc"), reasons.get("cache"), reasons.get("journal"));
+        }
         if (res.exhaustedJobs() > 0) {
             out.printf("  %d job(s) reached the end of their region%n", res.exhaustedJobs());
         }
@@ -350,6 +357,16 @@ public final class RunCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "  %-22s %14d -> %14d  %+d%n", key, was, is, is - was);
         }
         out.flush();
+    }
+
+    /** Why the node answered EAGAIN during the run: its {@code eagain_<reason>} counters' deltas, by reason. */
+    static Map<String, Long> eagainReasons(Map<String, Long> before, Map<String, Long> after) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (String reason : List.of("lock", "alloc", "cache", "journal")) {
+            String key = "eagain_" + reason;
+            out.put(reason, after.getOrDefault(key, 0L) - before.getOrDefault(key, 0L));
+        }
+        return out;
     }
 
     private static final String STAGE_PREFIX = "latency_";

@@ -17,12 +17,22 @@ final class RunJson {
     private RunJson() {
     }
 
-    /** The report of {@code res}; {@code cpu} null when the node was not measured; {@code requests} what CPU is divided by. */
-    static String of(LoadEngine.Result res, long requests, NodeCpu cpu) {
+    /**
+     * The report of {@code res}; {@code cpu} null when the node was not measured; {@code requests} what CPU is divided by;
+     * {@code eagainReasons} the node's EAGAIN answers during the run by reason ({@code eagain_by_reason}).
+     */
+    static String of(LoadEngine.Result res, long requests, NodeCpu cpu, Map<String, Long> eagainReasons) {
         double secs = res.maxJobRuntimeNanos() / 1e9;
         StringBuilder s = new StringBuilder("{");
         s.append("\"requests_ok\":").append(res.ios()).append(",\"errors\":").append(res.errors()).append(",\"eagain\":")
                 .append(res.eagain()).append(",\"unfinished\":").append(res.unfinished()).append(",\"dropped\":").append(res.dropped());
+        s.append(",\"eagain_by_reason\":{");
+        String comma = "";
+        for (Map.Entry<String, Long> e : eagainReasons.entrySet()) {
+            s.append(comma).append(Json.str(e.getKey())).append(':').append(e.getValue());
+            comma = ",";
+        }
+        s.append('}');
         s.append(",\"requests_completed\":").append(requests);
         s.append(",\"seconds\":").append(dec(secs)).append(",\"iops\":").append(dec(res.iops()))
                 .append(",\"mib_per_s\":").append(dec(res.bytes() / Math.max(secs, 1e-9) / (1 << 20)));

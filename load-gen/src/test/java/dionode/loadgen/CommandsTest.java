@@ -68,6 +68,11 @@ class CommandsTest {
         assertEquals("0", m.group(2), out);
         assertEquals(ok, Long.parseLong(m.group(3)), "each write refused once, then retried without NOWAIT\n" + out);
         assertTrue(out.contains("write_exclusive"), out);
+        Matcher why = Pattern.compile("EAGAIN by reason \\(the node's count\\): lock (\\d+), alloc (\\d+), cache (\\d+), journal (\\d+)")
+                .matcher(out);
+        assertTrue(why.find(), out);
+        assertEquals(m.group(3), why.group(1), "every refusal was for the exclusive lock\n" + out);
+        assertEquals("0 0 0", why.group(2) + " " + why.group(3) + " " + why.group(4), out);
     }
 
     @Test

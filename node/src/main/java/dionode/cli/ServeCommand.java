@@ -4,6 +4,8 @@ import dionode.node.server.Binding;
 import dionode.node.server.TransportKind;
 import dionode.cli.option.SizeConverter;
 import dionode.node.device.JnaNativeIO;
+import dionode.node.fs.ExtentCache;
+import dionode.node.fs.VolumeLoader;
 import dionode.node.nbd.Nbd;
 import dionode.node.nbd.NbdServer;
 import dionode.node.server.Listener;
@@ -20,7 +22,9 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 /** {@code dionode serve}: run a node until SIGTERM/SIGINT. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
@@ -93,6 +97,23 @@ public final class ServeCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE})")
     String dispatcher = "loop";
 
+    @Option(names = "--es-cache", converter = EsCacheSize.class, paramLabel = "SIZE",
+            description = "bytes of extent blocks kept in memory over all files; the files used least recently are "
+                    + "dropped first, and a NOWAIT request that needs a dropped one answers EAGAIN (default 64M, at least 64K)")
+    long esCache = VolumeLoader.DEFAULT_EXTENT_CACHE;
+
+    /** A size of at least {@link ExtentCache#MIN_BYTES}. */
+    static final class EsCacheSize implements ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            long bytes = new SizeConverter().convert(value);
+            if (bytes < ExtentCache.MIN_BYTES) {
+                throw new TypeConversionException("the extent cache needs at least 64K, not " + value);
+            }
+            return bytes;
+        }
+    }
+
     @Option(names = "--nbd", arity = "0..1", paramLabel = "[H:]P", fallbackValue = "",
             description = "also serve NBD (every file is an export) on this address; port 10809 and --host when "
                     + "left out")
@@ -130,7 +151,8 @@ public final class ServeCommand implements Callable<Integer> {
                 .withWire(wire)
                 .withTransport(TransportKind.parse(transport))
                 .withKernelAio(kernelAio(ioEngine))
-                .withEventLoop(eventLoop(dispatcher));
+                .withEventLoop(eventLoop(dispatcher))
+                .withEsCache(esCache);
         HostPort nbdAddress = nbd == null ? null : HostPort.parseListen(nbd, host, Nbd.DEFAULT_PORT, "NBD address");
         NodeServer node = NodeServer.start(config, new JnaNativeIO());
         Binding nbdBinding = null;

@@ -29,6 +29,10 @@ class BadOptionValuesTest {
                 "truncate", "f", "-5");
         refused("Invalid value for positional parameter at index 2 (LEN): not a size: '2x' (examples: 4096, 64K, 512M, 1G)",
                 "fallocate", "f", "0", "2x");
+        refused("Invalid value for option '--es-cache': the extent cache needs at least 64K, not 32K",
+                "serve", "--es-cache", "32K");
+        refused("Invalid value for option '--es-cache': not a size: 'big' (examples: 4096, 64K, 512M, 1G)",
+                "serve", "--es-cache", "big");
     }
 
     @Test

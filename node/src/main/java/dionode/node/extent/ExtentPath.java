@@ -2,10 +2,13 @@ package dionode.node.extent;
 
 import static dionode.node.extent.ExtentFormat.BLOCK_MAX;
 
+import java.util.List;
+
 /**
  * A root-to-leaf path through an {@link ExtentTree} with the chosen entry per level (ext4's
  * {@code struct ext4_ext_path}), found by {@link #find} ({@code ext4_find_extent}); also a cursor
- * over the leaf entries, across leaves. Every node it reads below the root is checked before use.
+ * over the leaf entries, across leaves. Every node it reads below the root is checked before use;
+ * one not in memory is an {@link ExtentMissException}.
  * Confined to the tree's owner, like the tree.
  */
 final class ExtentPath {
@@ -78,6 +81,10 @@ final class ExtentPath {
     ExtentNode child(int level, int i) {
         ExtentNode parent = nodes[level];
         long blk = ExtentFormat.child(parent.buf, parent.base, i);
+        if (!tree.store().resident(blk)) {
+            throw new ExtentMissException(tree.ino(), List.of(new ExtentMissException.Want(blk, parent.depth() - 1,
+                    parent.key(i))));
+        }
         ExtentNode child = new ExtentNode(tree, tree.store().node(blk), 0, blk);
         if (!ExtentFormat.magicOk(child.buf, 0) || child.depth() != parent.depth() - 1 || child.entries() > child.max()
                 || child.max() != BLOCK_MAX) {

@@ -4,7 +4,9 @@ import static dionode.node.extent.ExtentFormat.ROOT_MAX;
 import static dionode.node.meta.InodeRecord.ROOT_BYTES;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 
@@ -144,6 +146,51 @@ public final class ExtentTree {
      */
     public ExtentCheck validate(BiPredicate<Long, Long> validRange, PhysicalVisitor visitor) {
         return new ExtentValidator(ino, store, validRange, visitor).check(root);
+    }
+
+    /**
+     * The blocks a whole-tree walk would still have to read: the children of every node in memory
+     * that are not, each with what its parent says of it. Empty when the whole tree is in memory.
+     */
+    public List<ExtentMissException.Want> missing() {
+        return missing(new HashMap<>());
+    }
+
+    /** Like {@link #missing()}, also putting every node in memory into {@code seen}, by block. */
+    public List<ExtentMissException.Want> missing(Map<Long, byte[]> seen) {
+        List<ExtentMissException.Want> out = new ArrayList<>();
+        missingBelow(root, seen, out);
+        return out;
+    }
+
+    private void missingBelow(byte[] image, Map<Long, byte[]> seen, List<ExtentMissException.Want> out) {
+        int depth = ExtentFormat.depth(image, 0);
+        if (depth == 0) {
+            return;
+        }
+        for (int i = 0; i < ExtentFormat.entries(image, 0); i++) {
+            long child = ExtentFormat.child(image, 0, i);
+            if (store.resident(child)) {
+                byte[] node = store.node(child);
+                seen.put(child, node);
+                missingBelow(node, seen, out);
+            } else {
+                out.add(new ExtentMissException.Want(child, depth - 1, ExtentFormat.key(image, 0, i)));
+            }
+        }
+    }
+
+    /**
+     * __ext4_ext_check of an extent block just read from the device, before it joins the cache:
+     * checksum, header, the depth and first key its parent expects (when known), keys in order,
+     * index entries that point into the data area, and no device block claimed twice within the
+     * block (two children, two extents). Where each extent's blocks lie is checked
+     * on every lookup that returns it (check_block_validity), not here.
+     *
+     * @throws ExtentCorruptionException naming the problem
+     */
+    public static void checkBlock(long ino, ExtentMissException.Want want, byte[] image, BiPredicate<Long, Long> validRange) {
+        ExtentValidator.checkBlock(ino, want, image, validRange);
     }
 
     // ---------------------------------------------------------------- changes

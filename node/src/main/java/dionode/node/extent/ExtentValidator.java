@@ -3,6 +3,8 @@ package dionode.node.extent;
 import static dionode.node.extent.ExtentFormat.BLOCK_MAX;
 import static dionode.node.extent.ExtentFormat.ROOT_MAX;
 
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.function.BiPredicate;
 
 /**
@@ -74,6 +76,60 @@ final class ExtentValidator {
                 nodeBlocks++;
                 walk(childImage, 0, child, expectDepth - 1, Math.max(lo, key), childHi);
                 prev = key;
+            }
+        }
+    }
+
+    /** See {@link ExtentTree#checkBlock}. */
+    static void checkBlock(long ino, ExtentMissException.Want want, byte[] image, BiPredicate<Long, Long> validRange) {
+        long blk = want.blk();
+        String where = "inode " + ino + " extent block " + blk;
+        if (!ExtentFormat.crcOk(ino, blk, image)) {
+            throw new ExtentCorruptionException(where + ": checksum mismatch");
+        }
+        int depth = ExtentFormat.depth(image, 0);
+        int entries = ExtentFormat.entries(image, 0);
+        if (!ExtentFormat.magicOk(image, 0) || ExtentFormat.max(image, 0) != BLOCK_MAX || entries == 0 || entries > BLOCK_MAX
+                || depth >= ExtentFormat.MAX_DEPTH || (want.depth() >= 0 && depth != want.depth())) {
+            throw new ExtentCorruptionException(where + ": bad header (depth " + depth + ", entries " + entries + ")");
+        }
+        if (want.key() >= 0 && ExtentFormat.key(image, 0, 0) != want.key()) {
+            throw new ExtentCorruptionException(where + ": first key " + ExtentFormat.key(image, 0, 0) + " is not its index key "
+                    + want.key());
+        }
+        long prevEnd = -1;
+        long[][] physical = new long[entries][];
+        for (int i = 0; i < entries; i++) {
+            long key = ExtentFormat.key(image, 0, i);
+            if (key < prevEnd || (i > 0 && key == ExtentFormat.key(image, 0, i - 1))) {
+                throw new ExtentCorruptionException(where + ": key " + key + " out of order");
+            }
+            if (depth > 0) {
+                long child = ExtentFormat.child(image, 0, i);
+                if (!validRange.test(child, 1L)) {
+                    throw new ExtentCorruptionException(where + ": index points to block " + child + " outside the data area");
+                }
+                physical[i] = new long[] {child, 1};
+                prevEnd = key + 1;
+            } else {
+                ExtentFormat.RawLeaf leaf = ExtentFormat.rawLeaf(image, 0, i);
+                if (leaf.len() == 0 || leaf.pblk() <= 0) {
+                    throw new ExtentCorruptionException(where + ": empty extent or block 0 at logical block " + key);
+                }
+                physical[i] = new long[] {leaf.pblk(), leaf.len()};
+                prevEnd = key + leaf.len();
+            }
+        }
+        checkNoOverlap(where, physical);
+    }
+
+    /** No two entries of one block claim the same device block (two children, or two extents' data). */
+    private static void checkNoOverlap(String where, long[][] physical) {
+        long[][] sorted = physical.clone();
+        Arrays.sort(sorted, Comparator.comparingLong(r -> r[0]));
+        for (int i = 1; i < sorted.length; i++) {
+            if (sorted[i][0] < sorted[i - 1][0] + sorted[i - 1][1]) {
+                throw new ExtentCorruptionException(where + ": device blocks from " + sorted[i][0] + " are claimed twice");
             }
         }
     }

@@ -37,7 +37,7 @@ public final class ExtentSteps {
 
             @Override
             StepResult step(Inode inode, Handle handle, long from, long to, int maxExtents) {
-                return inode.allocateUnwritten(handle, from, to, maxExtents);
+                return inode.allocateUnwritten(handle, from, to, maxExtents, false);
             }
         },
         /** FALLOC_FL_ZERO_RANGE's conversion of allocated blocks to unwritten; done at the range's end. */

@@ -4,6 +4,7 @@ import dionode.node.alloc.BlockAllocator;
 import dionode.node.extent.Extent;
 import dionode.node.extent.ExtentCorruptionException;
 import dionode.node.extent.ExtentFormat;
+import dionode.node.extent.ExtentMissException;
 import dionode.node.extent.ExtentNodeStore;
 import dionode.node.extent.ExtentTree;
 import dionode.node.extent.Mapping;
@@ -11,6 +12,7 @@ import dionode.node.journal.Handle;
 import dionode.node.meta.InodeRecord;
 import dionode.node.meta.Layout;
 import dionode.protocol.LockPolicy;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -36,6 +38,8 @@ public final class Inode {
     private long unwritten = -1;
     /** The running step converts to written: its node allocations may use the reservation. */
     private boolean converting;
+    /** The running step's whole tree, by block; null outside a step. */
+    private Map<Long, byte[]> stepNodes;
 
     public int flags;
     public int mode;
@@ -64,8 +68,76 @@ public final class Inode {
         return tree;
     }
 
+    /**
+     * ext4_map_blocks without allocation: the extent cache (ext4_es_lookup_extent), else the
+     * tree's blocks, and the answer checked as check_block_validity does (patch 6: a cached extent
+     * is checked too): an extent outside the data area (into the metadata regions, past the
+     * device) is corruption, and nothing may be read or written through it.
+     *
+     * @throws ExtentMissException when an extent block it needs is not in memory
+     * @throws ExtentCorruptionException when the extent found cannot be trusted
+     */
     public Mapping map(long lblk, long maxLen) {
-        return tree.map(lblk, maxLen);
+        Mapping mapping;
+        try {
+            mapping = tree.map(lblk, maxLen);
+        } catch (ExtentMissException miss) {
+            vol.extentCache().miss();
+            throw miss;
+        }
+        vol.extentCache().hit();
+        if (mapping.allocated() && !vol.layout().inDataArea(mapping.pblk(), mapping.len())) {
+            throw new ExtentCorruptionException("inode " + ino + ": logical blocks " + lblk + ".." + (mapping.end() - 1)
+                    + " map to device blocks " + mapping.pblk() + ".." + (mapping.pblk() + mapping.len() - 1)
+                    + ", outside the data area");
+        }
+        return mapping;
+    }
+
+    /** EXT4_GET_BLOCKS_CACHED_NOWAIT: {@link #map} from memory only; null where it would read the device (-EAGAIN). */
+    public Mapping mapCached(long lblk, long maxLen) {
+        try {
+            return map(lblk, maxLen);
+        } catch (ExtentMissException miss) {
+            return null;
+        }
+    }
+
+    /**
+     * An extent block read from the device because a lookup missed it: checked like any metadata
+     * read (ext4_ext_check), then cached.
+     *
+     * @throws ExtentCorruptionException when the block cannot be trusted
+     */
+    public void accept(ExtentMissException.Want want, byte[] image) {
+        vol.extentCache().read();
+        ExtentTree.checkBlock(ino, want, image, vol.layout()::inDataArea);
+        vol.extentCache().add(ino, want.blk(), image);
+    }
+
+    /**
+     * For walks over the whole tree (stat): every block of it is in memory.
+     *
+     * @throws ExtentMissException naming the blocks to read first
+     */
+    public void requireWholeTree() {
+        wholeTree();
+    }
+
+    /**
+     * Every node of the tree, by block, when all are in memory (what a journaled step works on:
+     * the unwritten count and split potential it keeps exact are over the whole tree).
+     *
+     * @throws ExtentMissException naming the blocks to read first
+     */
+    private Map<Long, byte[]> wholeTree() {
+        Map<Long, byte[]> seen = new HashMap<>();
+        List<ExtentMissException.Want> missing = tree.missing(seen);
+        if (!missing.isEmpty()) {
+            vol.extentCache().miss();
+            throw new ExtentMissException(ino, missing);
+        }
+        return seen;
     }
 
     public InodeRecord record() {
@@ -100,12 +172,50 @@ public final class Inode {
         return extents;
     }
 
-    /** Starts a handle for this inode's next step; null when the journal has no room now. */
+    /**
+     * Starts a handle for this inode's next step; null when the journal has no room now. The step
+     * works on the whole tree as it is in memory now, so nothing the shrinker drops meanwhile can
+     * make it miss half way.
+     *
+     * @throws ExtentMissException before any handle is taken, when blocks of the tree must be read first
+     */
     public Handle begin(int credits) {
+        stepNodes = wholeTree();
+        long unwrittenNow;
+        try {
+            unwrittenNow = unwritten();
+        } catch (RuntimeException e) {
+            stepNodes = null;
+            throw e;
+        }
         Handle handle = vol.journal().tryStart(Math.min(credits, vol.journal().maxTxnBlocks()));
+        if (handle == null) {
+            stepNodes = null;
+            return null;
+        }
         stepHandle = handle;
-        undo = handle == null ? null : new StepUndo(record(), unwritten());
+        undo = new StepUndo(record(), unwrittenNow, false);
         return handle;
+    }
+
+    /**
+     * Starts a handle for a step that changes only the inode's record (times, mode, size, flags),
+     * never its extents: it needs no extent block in memory. Null when the journal has no room now.
+     */
+    public Handle beginRecord(int credits) {
+        Handle handle = vol.journal().tryStart(Math.min(credits, vol.journal().maxTxnBlocks()));
+        if (handle != null) {
+            stepHandle = handle;
+            undo = new StepUndo(record(), unwritten, true);
+        }
+        return handle;
+    }
+
+    /** Refuses extent changes in a step begun with {@link #beginRecord}. */
+    private void extentStep() {
+        if (undo != null && undo.recordOnly) {
+            throw new IllegalStateException("inode " + ino + ": a step begun for the inode record only came to change extents");
+        }
     }
 
     /**
@@ -117,6 +227,14 @@ public final class Inode {
      */
     public void commitStep(Handle handle) {
         StepUndo done = undo;
+        if (done != null && done.recordOnly) {
+            try {
+                vol.inodes().write(handle, record());
+            } finally {
+                endStep(handle);
+            }
+            return;
+        }
         long need;
         try {
             need = tree.conversionReserve(unwritten());
@@ -134,7 +252,7 @@ public final class Inode {
             if (done != null) {
                 for (long blk : done.freedNodes) {
                     vol.allocator().freeMeta(handle, blk);
-                    vol.nodes().remove(blk);
+                    vol.extentCache().remove(blk);
                 }
                 for (BlockAllocator.Run run : done.freedRuns) {
                     vol.allocator().free(handle, run);
@@ -156,12 +274,12 @@ public final class Inode {
         try {
             if (failed != null) {
                 for (Map.Entry<Long, byte[]> saved : failed.images.entrySet()) {
-                    byte[] live = vol.nodes().get(saved.getKey());
+                    byte[] live = stepNodes.get(saved.getKey());
                     System.arraycopy(saved.getValue(), 0, live, 0, live.length);
                 }
                 for (long blk : failed.newNodes) {
                     vol.allocator().freeMeta(handle, blk);
-                    vol.nodes().remove(blk);
+                    vol.extentCache().remove(blk);
                 }
                 for (int i = failed.newRuns.size() - 1; i >= 0; i--) {
                     vol.allocator().unallocate(handle, failed.newRuns.get(i));
@@ -179,6 +297,7 @@ public final class Inode {
     private void endStep(Handle handle) {
         stepHandle = null;
         undo = null;
+        stepNodes = null;
         handle.close();
     }
 
@@ -197,9 +316,16 @@ public final class Inode {
         name = record.name();
     }
 
-    /** Unwritten blocks of the file. */
+    /**
+     * Unwritten blocks of the file.
+     *
+     * @throws ExtentMissException when they are not counted yet and blocks of the tree must be read first
+     */
     public long unwritten() {
         if (unwritten < 0) {
+            if (stepNodes == null) {
+                wholeTree();
+            }
             long counted = 0;
             for (Extent extent : tree.extents(0, ExtentFormat.MAX_LBLK + 1)) {
                 counted += extent.unwritten() ? extent.len() : 0;
@@ -223,7 +349,7 @@ public final class Inode {
     public long holeBlocks(long from, long to) {
         long holes = 0;
         for (long pos = from; pos < to; ) {
-            Mapping mapping = tree.map(pos, to - pos);
+            Mapping mapping = map(pos, to - pos);
             if (!mapping.allocated()) {
                 holes += mapping.len();
             }
@@ -232,31 +358,48 @@ public final class Inode {
         return holes;
     }
 
+    /** {@link #allocate} with every block unwritten. */
+    public StepResult allocateUnwritten(Handle handle, long from, long to, int maxRuns, boolean cachedNowait) {
+        return allocate(handle, from, to, maxRuns, cachedNowait, Long.MAX_VALUE);
+    }
+
     /**
      * Allocates the holes of {@code [from, to)} as unwritten extents, contiguous where possible
-     * (ext4_ext_find_goal: next to the extent before). At most {@code maxRuns} runs.
+     * (ext4_ext_find_goal: next to the extent before). At most {@code maxRuns} runs. Holes from
+     * {@code writtenFrom} on are allocated written (ext4_iomap_alloc at or past i_size: an
+     * extending write whose blocks the orphan entry and i_disksize protect, so no conversion follows).
      *
+     * @param cachedNowait the request is NOWAIT, its lookups cache-only: an allocation never is
+     *                     (EXT4_GET_BLOCKS_CREATE with CACHED_NOWAIT, ext4_map_blocks' WARN_ON_ONCE)
      * @return where to continue ({@code to} when done) and the blocks allocated
      * @throws NoSpaceException when the device has no free block
+     * @throws IllegalStateException for an allocation under a cache-only lookup, before anything changes
      */
-    public StepResult allocateUnwritten(Handle handle, long from, long to, int maxRuns) {
+    public StepResult allocate(Handle handle, long from, long to, int maxRuns, boolean cachedNowait, long writtenFrom) {
+        if (cachedNowait) {
+            throw new IllegalStateException("inode " + ino + ": a NOWAIT request came to allocate blocks " + from + ".." + (to - 1)
+                    + "; it must have been refused EAGAIN before");
+        }
+        extentStep();
         long pos = from;
         long allocated = 0;
         int runs = 0;
         while (pos < to && runs < maxRuns) {
-            Mapping mapping = tree.map(pos, to - pos);
+            Mapping mapping = map(pos, to - pos);
             if (mapping.allocated()) {
                 pos = mapping.end();
                 continue;
             }
-            BlockAllocator.Run run = vol.allocator().allocate(handle, goal(pos), Math.min(mapping.len(), Extent.MAX_UNWRITTEN_LEN));
+            boolean asUnwritten = pos < writtenFrom;
+            long want = Math.min(mapping.len(), asUnwritten ? writtenFrom - pos : Long.MAX_VALUE);
+            BlockAllocator.Run run = vol.allocator().allocate(handle, goal(pos), Math.min(want, Extent.maxLen(asUnwritten)));
             if (run == null) {
                 throw new NoSpaceException("no free block for inode " + ino);
             }
             undo.newRuns.add(run);
-            tree.replace(pos, pos + run.len(), List.of(new Extent(pos, (int) run.len(), run.start(), true)));
+            tree.replace(pos, pos + run.len(), List.of(new Extent(pos, (int) run.len(), run.start(), asUnwritten)));
             blocks += run.len();
-            unwritten += run.len();
+            unwritten += asUnwritten ? run.len() : 0;
             allocated += run.len();
             pos += run.len();
             runs++;
@@ -286,6 +429,7 @@ public final class Inode {
 
     /** Like {@link #convertWritten} in either direction. */
     public StepResult convertState(long from, long to, boolean toUnwritten, int maxExtents) {
+        extentStep();
         long upTo = stepEnd(from, to, maxExtents);
         unwritten();
         converting = !toUnwritten;
@@ -307,7 +451,7 @@ public final class Inode {
     /** Whether any block of {@code [from, to)} is unwritten (so completion has a conversion to do). */
     public boolean anyUnwritten(long from, long to) {
         for (long pos = from; pos < to; ) {
-            Mapping mapping = tree.map(pos, to - pos);
+            Mapping mapping = map(pos, to - pos);
             if (mapping.state() == Mapping.State.UNWRITTEN) {
                 return true;
             }
@@ -323,6 +467,7 @@ public final class Inode {
      * @return where to continue
      */
     public long removeBlocks(Handle handle, long from, long to, int maxExtents) {
+        extentStep();
         long upTo = stepEnd(from, to, maxExtents);
         unwritten();
         for (Extent removed : tree.replace(from, upTo, List.of())) {
@@ -333,22 +478,43 @@ public final class Inode {
         return upTo;
     }
 
-    /** The extent tree's nodes, journaled through the current handle. */
+    /**
+     * The extent tree's nodes: the running step's view of the whole tree, else the extent cache;
+     * changed through the current handle, each changed block pinned in the cache until the journal
+     * has written it home.
+     */
     private final class Store implements ExtentNodeStore {
         @Override
         public byte[] node(long blk) {
-            byte[] image = vol.nodes().get(blk);
+            byte[] image = stepNodes == null ? null : stepNodes.get(blk);
             if (image == null) {
-                throw new ExtentCorruptionException("inode " + ino + ": extent node " + blk + " not loaded");
+                image = vol.extentCache().get(ino, blk);
+            }
+            if (image == null) {
+                throw new ExtentMissException(ino, List.of(new ExtentMissException.Want(blk, -1, -1)));
             }
             return image;
+        }
+
+        @Override
+        public boolean resident(long blk) {
+            return stepNodes != null && stepNodes.containsKey(blk) || vol.extentCache().contains(blk);
         }
 
         @Override
         public byte[] modify(long blk) {
             byte[] image = node(blk);
             undo.saveImage(blk, image);
+            pin(blk, image);
             return stepHandle.getWriteAccess(blk, image, (home, sealed) -> ExtentFormat.seal(ino, home, sealed));
+        }
+
+        /** Once per step and block: the cache keeps the block until the checkpoint has written this image home. */
+        private void pin(long blk, byte[] image) {
+            if (undo.pinned.add(blk)) {
+                vol.extentCache().pin(ino, blk, image);
+                stepHandle.afterCheckpoint(() -> vol.extentCache().unpin(blk, image));
+            }
         }
 
         @Override
@@ -359,7 +525,9 @@ public final class Inode {
                 throw new NoSpaceException("no free block for an extent node of inode " + ino);
             }
             undo.newNodes.add(run.start());
-            vol.nodes().put(run.start(), new byte[Layout.BLOCK_SIZE]);
+            byte[] fresh = new byte[Layout.BLOCK_SIZE];
+            stepNodes.put(run.start(), fresh);
+            pin(run.start(), fresh);
             blocks++;
             return run.start();
         }

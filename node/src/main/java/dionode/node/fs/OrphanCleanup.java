@@ -6,6 +6,7 @@ import dionode.node.journal.Journal;
 import dionode.node.meta.InodeRecord;
 import dionode.node.meta.InodeTable;
 import dionode.node.meta.Layout;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -33,7 +34,7 @@ final class OrphanCleanup {
     }
 
     /** Processes every good inode on the orphan list, then commits. */
-    void run() {
+    void run() throws IOException {
         List<Long> orphans = new ArrayList<>();
         for (long ino = 1; ino <= layout.inodeCount(); ino++) {
             InodeRecord record = volume.badReason(ino) != null ? null : volume.recordOrNull(ino);
@@ -42,26 +43,37 @@ final class OrphanCleanup {
             }
         }
         for (long ino : orphans) {
-            Inode inode = volume.open(ino);
-            if ((inode.flags & InodeRecord.FLAG_UNLINKED) != 0) {
-                truncateBlocks(inode, 0);
-                try (Handle handle = startBlocking(inode, inode.stepCredits(0))) {
-                    inodes.clear(handle, ino);
-                }
-                inodes.release(ino);
-                LOG.info("orphan inode {}: unlinked file removed", ino);
-            } else {
-                long keep = (inode.disksize + layout.blockSize() - 1) / layout.blockSize();
-                truncateBlocks(inode, keep);
-                inode.size = inode.disksize;
-                inode.flags &= ~InodeRecord.FLAG_ORPHAN;
-                Handle handle = startBlocking(inode, inode.stepCredits(0));
-                inode.commitStep(handle);
-                LOG.info("orphan inode {}: blocks past i_disksize {} freed", ino, inode.disksize);
+            volume.extentCache().busy(ino, true);
+            try {
+                clean(volume.open(ino));
+            } finally {
+                volume.extentCache().busy(ino, false);
             }
         }
         if (!orphans.isEmpty()) {
             journal.commit().join();
+        }
+    }
+
+    /** One orphan, its whole extent tree read first (kept in the cache while this runs: the file is busy). */
+    private void clean(Inode inode) throws IOException {
+        long ino = inode.ino();
+        volume.loadTreeBlocking(inode);
+        if ((inode.flags & InodeRecord.FLAG_UNLINKED) != 0) {
+            truncateBlocks(inode, 0);
+            try (Handle handle = startBlocking(inode, inode.stepCredits(0))) {
+                inodes.clear(handle, ino);
+            }
+            inodes.release(ino);
+            LOG.info("orphan inode {}: unlinked file removed", ino);
+        } else {
+            long keep = (inode.disksize + layout.blockSize() - 1) / layout.blockSize();
+            truncateBlocks(inode, keep);
+            inode.size = inode.disksize;
+            inode.flags &= ~InodeRecord.FLAG_ORPHAN;
+            Handle handle = startBlocking(inode, inode.stepCredits(0));
+            inode.commitStep(handle);
+            LOG.info("orphan inode {}: blocks past i_disksize {} freed", ino, inode.disksize);
         }
     }
 

@@ -3,9 +3,11 @@ package dionode.node.fs;
 import dionode.node.alloc.BlockAllocator;
 import dionode.node.meta.InodeRecord;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What one journaled step of an {@link Inode} changed, so that a step that fails part way can be
@@ -16,7 +18,10 @@ import java.util.Map;
  */
 final class StepUndo {
     final InodeRecord before;
+    /** The inode's count of unwritten blocks before the step; -1 when it was not counted yet. */
     final long unwrittenBefore;
+    /** The step changes only the inode's record, never its extents. */
+    final boolean recordOnly;
     /** Node images before this step's first change of them. */
     final Map<Long, byte[]> images = new LinkedHashMap<>();
     final List<Long> newNodes = new ArrayList<>();
@@ -24,10 +29,13 @@ final class StepUndo {
     /** Frees that happen when the step commits. */
     final List<Long> freedNodes = new ArrayList<>();
     final List<BlockAllocator.Run> freedRuns = new ArrayList<>();
+    /** Extent blocks this step pinned in the cache (once each). */
+    final Set<Long> pinned = new HashSet<>();
 
-    StepUndo(InodeRecord before, long unwrittenBefore) {
+    StepUndo(InodeRecord before, long unwrittenBefore, boolean recordOnly) {
         this.before = before;
         this.unwrittenBefore = unwrittenBefore;
+        this.recordOnly = recordOnly;
     }
 
     /** Keeps {@code image} as it is before its first change in this step (a node new in this step has no past). */

@@ -3,6 +3,7 @@ package dionode.node.fs;
 import dionode.node.alloc.BlockAllocator;
 import dionode.node.device.BlockDevice;
 import dionode.node.extent.ExtentCorruptionException;
+import dionode.node.extent.ExtentMissException;
 import dionode.node.extent.ExtentTree;
 import dionode.node.journal.Handle;
 import dionode.node.journal.Journal;
@@ -22,11 +23,12 @@ import java.util.Map;
 
 /**
  * A mounted dionode device, the runtime handle of everything on it: the device, the superblock
- * this mount recorded, the layout, the journal, the inode table, the allocator and the cache of
- * every extent node, all loaded and validated by {@link VolumeLoader} so that no inode actor ever
- * waits for metadata I/O. It opens and creates inodes, says which files mount found bad, and
- * unmounts. Thread-safe: what mount found is fixed at construction, the node cache is concurrent
- * (each node is changed only by the owner of its inode), and the parts are thread-safe themselves.
+ * this mount recorded, the layout, the journal, the inode table, the allocator, loaded and
+ * validated by {@link VolumeLoader}, and the bounded {@link ExtentCache} of extent blocks, read
+ * when a lookup needs them. It opens and creates inodes, says which files are bad (found so by
+ * mount, or since), and unmounts. Thread-safe: what mount found is fixed at construction, the set
+ * of bad files and the cache are concurrent (each extent block is changed only by the owner of its
+ * inode), and the parts are thread-safe themselves.
  */
 public final class Volume implements AutoCloseable {
     private final BlockDevice dev;
@@ -35,7 +37,7 @@ public final class Volume implements AutoCloseable {
     private final Journal journal;
     private final InodeTable inodes;
     private final BlockAllocator allocator;
-    private final Map<Long, byte[]> nodes;
+    private final ExtentCache cache;
     private final Map<Long, String> bad;
     private final Map<String, FileId> names;
     private final List<Problem> problems;
@@ -45,7 +47,7 @@ public final class Volume implements AutoCloseable {
 
     /** {@code journal} is null for a read-only mount. */
     Volume(BlockDevice dev, Superblock sb, Journal journal, ReplayResult replay, InodeTable inodes, BlockAllocator allocator,
-            VolumeCheck.Result found, Clock clock) {
+            VolumeCheck.Result found, ExtentCache cache, Clock clock) {
         this.dev = dev;
         this.sb = sb;
         this.layout = sb.layout();
@@ -53,7 +55,7 @@ public final class Volume implements AutoCloseable {
         this.replay = replay;
         this.inodes = inodes;
         this.allocator = allocator;
-        this.nodes = found.nodes();
+        this.cache = cache;
         this.bad = found.bad();
         this.names = Collections.unmodifiableMap(found.names());
         this.problems = found.problems();
@@ -129,14 +131,32 @@ public final class Volume implements AutoCloseable {
         return allocator;
     }
 
-    /** Every extent node's live image, by block number. */
-    Map<Long, byte[]> nodes() {
-        return nodes;
+    /** The extent blocks in memory. */
+    public ExtentCache extentCache() {
+        return cache;
+    }
+
+    /**
+     * Reads every block of {@code inode}'s extent tree that is not in memory, on the calling thread:
+     * for mount-time work (orphan cleanup), never for an actor.
+     */
+    void loadTreeBlocking(Inode inode) throws IOException {
+        List<ExtentMissException.Want> wants;
+        while (!(wants = inode.tree().missing()).isEmpty()) {
+            for (ExtentMissException.Want want : wants) {
+                inode.accept(want, BlockIO.readBlock(dev, want.blk()));
+            }
+        }
     }
 
     /** Names found at mount and the handles of their files (the namespace starts from this). */
     public Map<String, FileId> names() {
         return names;
+    }
+
+    /** From now on {@code ino} answers EFSCORRUPTED, {@code why}, to every request (until the node restarts). */
+    public void markBad(long ino, String why) {
+        bad.putIfAbsent(ino, why);
     }
 
     /** Why an inode is unusable, or null. */

@@ -26,12 +26,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The fsck-grade part of mount (DESIGN §5): reads every in-use inode record and every extent node
- * it reaches, validates each, then cross-checks between files: blocks claimed twice, blocks in an
- * extent but free in the bitmap, leaked blocks, block counts, written blocks past i_size, names.
- * A file whose metadata fails is marked bad (EFSCORRUPTED) and the rest are served. It also marks
- * the inode numbers in use and sets every file's conversion reservation in the allocator. One run
- * per instance, on the mounting thread.
+ * The checks of mount (DESIGN §5). Every in-use inode record is read and validated, with its
+ * name and its inline extent root. fsck ({@code full}) also reads every extent block each tree
+ * reaches, validates it, and cross-checks between files: blocks claimed twice, blocks in an extent
+ * but free in the bitmap, leaked blocks, block counts, written blocks past i_size. A serving mount
+ * reads no extent block (ext4 reads them when a lookup needs them, DESIGN §3): for a tree deeper
+ * than its root it checks the root's index entries and claims their blocks, and the rest is
+ * checked as each block is read. A file whose metadata fails is marked bad (EFSCORRUPTED) and the
+ * rest are served. It also marks the inode numbers in use and sets the conversion reservation in
+ * the allocator of every file whose tree it walked (a deeper one's is set by its first journaled
+ * step). One run per instance, on the mounting thread.
  */
 final class VolumeCheck {
     private static final Logger LOG = LoggerFactory.getLogger(VolumeCheck.class);
@@ -39,12 +43,11 @@ final class VolumeCheck {
     /**
      * What the check found, for the mounted {@link Volume}.
      *
-     * @param nodes every extent node block read, by block number: the volume's node cache
      * @param bad why each bad inode is unusable
      * @param names the files found by name (bad files keep theirs, after every good one)
      * @param problems everything found wrong, in the order found
      */
-    record Result(Map<Long, byte[]> nodes, Map<Long, String> bad, Map<String, FileId> names, List<Problem> problems) {
+    record Result(Map<Long, String> bad, Map<String, FileId> names, List<Problem> problems) {
     }
 
     /** Data or node blocks {@code [pblk, pblk + len)} referenced by inode {@code ino}. */
@@ -60,15 +63,23 @@ final class VolumeCheck {
     private final Map<String, FileId> names = new HashMap<>();
     private final List<Problem> problems = new ArrayList<>();
     private final ExtentNodeStore loadedNodes = new LoadedNodes();
+    private final ExtentCache cache;
+    private final boolean full;
 
-    VolumeCheck(BlockDevice dev, Layout layout, InodeTable inodes, BlockAllocator allocator) {
+    /**
+     * @param cache where the extent blocks a full check reads go
+     * @param full fsck: read and check every extent block
+     */
+    VolumeCheck(BlockDevice dev, Layout layout, InodeTable inodes, BlockAllocator allocator, ExtentCache cache, boolean full) {
         this.dev = dev;
         this.layout = layout;
         this.inodes = inodes;
         this.allocator = allocator;
+        this.cache = cache;
+        this.full = full;
     }
 
-    /** Reads every inode and extent node, validating each, then cross-checks blocks between files. */
+    /** Reads every inode (and for fsck every extent block), validating each, then cross-checks blocks between files. */
     Result run() throws IOException {
         Map<Long, List<Claim>> claims = new TreeMap<>();
         Map<Long, Long> reserves = new TreeMap<>();
@@ -88,6 +99,11 @@ final class VolumeCheck {
             boolean nameOk = record.unlinked() || checkName(ino);
             try {
                 checkRootHeader(ino, record.root());
+                if (!full && ExtentFormat.depth(record.root(), 0) > 0) {
+                    checkRootIndex(ino, record.root());
+                    addName(ino, record, nameOk);
+                    continue;
+                }
                 loadNodes(ino, record.root(), ExtentFormat.depth(record.root(), 0));
                 long owner = ino;
                 ExtentTree tree = new ExtentTree(ino, record.root().clone(), loadedNodes);
@@ -105,15 +121,7 @@ final class VolumeCheck {
                 markBad(ino, "bad-extent-tree", e.getMessage());
                 continue;
             }
-            if (!record.unlinked() && nameOk) {
-                FileId other = names.putIfAbsent(record.name(), new FileId(ino, record.generation()));
-                if (other != null) {
-                    markBad(ino, "duplicate-name", "name '" + record.name() + "' also used by inode " + other.ino());
-                }
-            }
-            if (record.unlinked() && !record.orphan()) {
-                problems.add(new Problem(ino, "unlinked-not-orphan", "unlinked inode not on the orphan list"));
-            }
+            addName(ino, record, nameOk);
         }
         crossCheck(claims);
         reserveForConversions(reserves);
@@ -125,7 +133,39 @@ final class VolumeCheck {
                 names.putIfAbsent(name, new FileId(ino, inodes.generation(ino)));
             }
         }
-        return new Result(nodes, bad, names, List.copyOf(problems));
+        return new Result(bad, names, List.copyOf(problems));
+    }
+
+    /** The file's name into the namespace, once; and the orphan check of an unlinked file. */
+    private void addName(long ino, InodeRecord record, boolean nameOk) {
+        if (!record.unlinked() && nameOk) {
+            FileId other = names.putIfAbsent(record.name(), new FileId(ino, record.generation()));
+            if (other != null) {
+                markBad(ino, "duplicate-name", "name '" + record.name() + "' also used by inode " + other.ino());
+            }
+        }
+        if (record.unlinked() && !record.orphan()) {
+            problems.add(new Problem(ino, "unlinked-not-orphan", "unlinked inode not on the orphan list"));
+        }
+    }
+
+    /**
+     * A serving mount's check of a root that indexes blocks, without reading them: keys in order,
+     * blocks in the data area. They are not claimed for the cross-check: a block the root names
+     * may turn out to be no extent block at all (another file's data), which its checksum tells
+     * when it is read, and the claim would then wrongly make that other file bad.
+     */
+    private void checkRootIndex(long ino, byte[] root) throws MetadataCorruptException {
+        for (int i = 0; i < ExtentFormat.entries(root, 0); i++) {
+            long child = ExtentFormat.child(root, 0, i);
+            if (i > 0 && ExtentFormat.key(root, 0, i) <= ExtentFormat.key(root, 0, i - 1)) {
+                throw new MetadataCorruptException("inode " + ino + ": extent root keys out of order");
+            }
+            if (!layout.inDataArea(child, 1)) {
+                throw new MetadataCorruptException("inode " + ino + ": extent root points to block " + child
+                        + " outside the data area");
+            }
+        }
     }
 
     /**
@@ -188,7 +228,7 @@ final class VolumeCheck {
             }
         }
         long used = layout.dataBlocks() - allocator.freeBlocks();
-        if (used > referenced && bad.isEmpty()) {
+        if (full && used > referenced && bad.isEmpty()) {
             problems.add(new Problem(0, "leaked-blocks", (used - referenced) + " blocks allocated in the bitmap but used by no file"));
         }
     }
@@ -242,6 +282,7 @@ final class VolumeCheck {
                     throw new MetadataCorruptException("inode " + ino + ": extent node " + blk + " bad header");
                 }
                 nodes.put(blk, image);
+                cache.add(ino, blk, image);
                 if (depth > 0) {
                     for (int i = 0; i < ExtentFormat.entries(image, 0); i++) {
                         next.add(ExtentFormat.child(image, 0, i));

@@ -15,9 +15,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Mount (ext4_fill_super): from a device to a {@link Volume}. Every piece of metadata is read and
- * validated here, so that no inode actor ever waits for metadata I/O. Blocking I/O, on the caller's
- * thread; stateless, thread-safe.
+ * Mount (ext4_fill_super): from a device to a {@link Volume}. The superblock, the inode table and
+ * the bitmaps are read and validated here; extent blocks below the inline roots are read when a
+ * lookup needs them (fsck reads them all). Blocking I/O, on the caller's thread; stateless,
+ * thread-safe.
  */
 public final class VolumeLoader {
     private static final Logger LOG = LoggerFactory.getLogger(VolumeLoader.class);
@@ -27,14 +28,26 @@ public final class VolumeLoader {
 
     /**
      * Mounts: validates the superblock, replays the journal (into the regions it may log only),
-     * reads back the superblock and journal replay may have touched, loads and validates all
-     * metadata ({@link VolumeCheck}), records the mount in the superblock (state mounted), processes
+     * reads back the superblock and journal replay may have touched, loads and validates the inode
+     * table and bitmaps ({@link VolumeCheck}; {@code readOnly}: every extent block too), records the mount in the superblock (state mounted), processes
      * the orphan list ({@link OrphanCleanup}). {@code readOnly} (fsck) stops after validation: no
      * journal is opened and nothing but the replay is written.
      *
      * @throws MetadataCorruptException when the superblock, journal or bitmaps cannot be trusted
      */
     public static Volume mount(BlockDevice dev, JournalOptions options, Clock clock, boolean readOnly) throws IOException {
+        return mount(dev, options, clock, readOnly, DEFAULT_EXTENT_CACHE);
+    }
+
+    /** The default {@code serve --es-cache}. */
+    public static final long DEFAULT_EXTENT_CACHE = 64L << 20;
+
+    /**
+     * Like {@link #mount(BlockDevice, JournalOptions, Clock, boolean)}, with {@code extentCache}
+     * bytes for extent blocks (a read-only mount keeps every block it checks).
+     */
+    public static Volume mount(BlockDevice dev, JournalOptions options, Clock clock, boolean readOnly, long extentCache)
+            throws IOException {
         Superblock found = Superblock.decode(BlockIO.readBlock(dev, 0), dev.size());
         Layout layout = found.layout();
         MountState.warnIfUnclean(dev, found);
@@ -56,9 +69,10 @@ public final class VolumeLoader {
         try {
             InodeTable inodes = new InodeTable(layout, table);
             BlockAllocator allocator = new BlockAllocator(layout, bitmaps);
-            VolumeCheck.Result checked = new VolumeCheck(dev, layout, inodes, allocator).run();
+            ExtentCache cache = readOnly ? ExtentCache.unbounded() : new ExtentCache(extentCache);
+            VolumeCheck.Result checked = new VolumeCheck(dev, layout, inodes, allocator, cache, readOnly).run();
             Superblock recorded = readOnly ? found : MountState.markMounted(dev, found, clock);
-            volume = new Volume(dev, recorded, journal, replay, inodes, allocator, checked, clock);
+            volume = new Volume(dev, recorded, journal, replay, inodes, allocator, checked, cache, clock);
             if (!readOnly) {
                 new OrphanCleanup(volume).run();
             }

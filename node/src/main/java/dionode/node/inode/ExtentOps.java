@@ -45,7 +45,7 @@ final class ExtentOps {
     }
 
     static void chmod(InodeState state, CompletableFuture<Reply> reply, int mode) {
-        exclusive(state, reply, op -> op.inHandle(op.inode().stepCredits(0), false, handle -> {
+        exclusive(state, reply, op -> op.inRecordHandle(false, handle -> {
             op.inode().mode = mode & InodeRecord.MODE_MASK;
             op.inode().ctimeNanos = state.volume.nowNanos();
         }, () -> op.succeed(new Reply.Done())));
@@ -53,7 +53,7 @@ final class ExtentOps {
 
     /** unlink of the last name: orphan + unlinked, free every block, then the inode slot. */
     static void delete(InodeState state, CompletableFuture<Reply> reply) {
-        exclusive(state, reply, op -> op.inHandle(op.inode().stepCredits(0), false,
+        exclusive(state, reply, op -> op.inRecordHandle(false,
                 handle -> op.inode().flags |= InodeRecord.FLAG_ORPHAN | InodeRecord.FLAG_UNLINKED,
                 () -> op.removeBlocks(0, ExtentFormat.MAX_LBLK + 1, () -> clearSlot(op))));
     }
@@ -87,7 +87,7 @@ final class ExtentOps {
 
         /** The last step of a path: the timestamps (and {@code more}), then the answer. */
         void finishTouched(Consumer<Inode> more) {
-            inHandle(inode().stepCredits(0), false, handle -> {
+            inRecordHandle(false, handle -> {
                 more.accept(inode());
                 touch();
             }, () -> succeed(new Reply.Done()));
@@ -122,7 +122,8 @@ final class ExtentOps {
             op.fail(new Reply.Error(Errno.EFBIG, "size past the maximum file size"));
             return;
         }
-        if (size >= inode.size) {
+        // ext4_setattr: a size at or below i_size truncates, which frees preallocation past the end too
+        if (size > inode.size) {
             op.finishTouched(grown -> {
                 grown.size = size;
                 grown.disksize = size;
@@ -132,17 +133,26 @@ final class ExtentOps {
         long keepBlocks = (size + B - 1) / B;
         // ext4_truncate: zero the tail of the new last block, put the inode on the orphan list with
         // the new size, free the blocks, take it off the list
-        zeroPartial(op, size, size % B == 0 ? size : keepBlocks * B, () -> op.inHandle(inode.stepCredits(0), false, handle -> {
+        zeroPartial(op, size, size % B == 0 ? size : keepBlocks * B, () -> op.inRecordHandle(false, handle -> {
             inode.flags |= InodeRecord.FLAG_ORPHAN;
             inode.size = size;
             inode.disksize = Math.min(inode.disksize, size);
             op.touch();
-        }, () -> op.removeBlocks(keepBlocks, ExtentFormat.MAX_LBLK + 1, () -> op.inHandle(inode.stepCredits(0), false,
+        }, () -> op.removeBlocks(keepBlocks, ExtentFormat.MAX_LBLK + 1, () -> op.inRecordHandle(false,
                 handle -> inode.flags &= ~InodeRecord.FLAG_ORPHAN, () -> op.succeed(new Reply.Done())))));
     }
 
+    /**
+     * ext4_punch_hole: nothing to do at or past i_size (not even the timestamps); a hole reaching
+     * past it ends at the end of the block that holds i_size, so preallocation beyond stays.
+     */
     private static void punch(ExclusiveOp op, long offset, long length) {
-        long end = offset + length;
+        long size = op.inode().size;
+        if (offset >= size) {
+            op.succeed(new Reply.Done());
+            return;
+        }
+        long end = Math.min(offset + length, (size + B - 1) / B * B);
         long first = (offset + B - 1) / B;
         long last = end / B;
         zeroEnds(op, offset, end, () -> op.removeBlocks(first, Math.max(first, last), () -> op.finishTouched(inode -> { })));
@@ -153,8 +163,13 @@ final class ExtentOps {
         long end = offset + length;
         long firstBlock = offset / B;
         long endBlock = (end + B - 1) / B;
-        long holes = inode.holeBlocks(firstBlock, endBlock);
-        long needed = holes + inode.reserveGrowth(holes);
+        Long needed = op.lookup(() -> {
+            long holes = inode.holeBlocks(firstBlock, endBlock);
+            return holes + inode.reserveGrowth(holes);
+        }, false, () -> fallocate(op, offset, length, keepSize));
+        if (needed == null) {
+            return;
+        }
         op.ensureSpace(needed, "fallocate", () -> allocateBlocks(op, firstBlock, endBlock, () -> op.finishTouched(grown -> {
             if (!keepSize && end > grown.size) {
                 grown.size = end;
@@ -169,8 +184,11 @@ final class ExtentOps {
         long end = offset + length;
         long first = (offset + B - 1) / B;
         long last = end / B;
-        long holes = first < last ? inode.holeBlocks(first, last) : 0;
-        long needed = holes + inode.reserveGrowth(Math.max(0, last - first));
+        Long needed = op.lookup(() -> (first < last ? inode.holeBlocks(first, last) : 0)
+                + inode.reserveGrowth(Math.max(0, last - first)), false, () -> zeroRange(op, offset, length));
+        if (needed == null) {
+            return;
+        }
         long wholeEnd = Math.max(first, last);
         op.ensureSpace(needed, "zero range", () -> zeroEnds(op, offset, end,
                 () -> op.runSteps(ExtentSteps.Kind.TO_UNWRITTEN, first, wholeEnd, blocks -> { },
@@ -198,7 +216,10 @@ final class ExtentOps {
             return;
         }
         long blk = from / B;
-        Mapping mapping = op.inode().map(blk, 1);
+        Mapping mapping = op.lookup(() -> op.inode().map(blk, 1), false, () -> zeroPartial(op, from, to, next));
+        if (mapping == null) {
+            return;
+        }
         if (!mapping.written()) {
             next.run();
             return;

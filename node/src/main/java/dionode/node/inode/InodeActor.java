@@ -6,6 +6,7 @@ import dionode.protocol.FileId;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -26,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * (DESIGN §1-§4). It runs the requests the lock is handed to, answers every request it holds if
  * it stops, and asks to be passivated when idle. The actor never blocks: device I/O runs on the
  * {@link DataPath}, journal commits on the journal thread, and what the kernel would sleep for
- * (the lock, inode_dio_wait, journal space) parks the request until a message resumes it. A
+ * (the lock, inode_dio_wait, journal space, extent blocks read from the device) parks the
+ * request until a message resumes it. A
  * NOWAIT request is never parked. Confined to its actor.
  */
 public final class InodeActor extends AbstractBehavior<InodeCommand> {
@@ -110,9 +112,9 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         } else if (request instanceof Request.Read read) {
             ReadPath.start(state, read, reply);
         } else if (request instanceof Request.Stat) {
-            state.reply(reply, InodeStat.stat(inode));
+            new Inspect(state, reply, () -> InodeStat.stat(inode)).granted();
         } else if (request instanceof Request.Fiemap fiemap) {
-            state.reply(reply, InodeStat.fiemap(inode, fiemap.offset(), fiemap.length()));
+            new Inspect(state, reply, () -> InodeStat.fiemap(inode, fiemap.offset(), fiemap.length())).granted();
         } else if (request instanceof Request.Fsync) {
             WritePath.fsync(state, reply);
         } else if (request instanceof Request.Truncate truncate) {
@@ -127,6 +129,24 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
             ExtentOps.chmod(state, reply, chmod.mode());
         } else {
             state.reply(reply, new Reply.Error(Errno.EINVAL, "not an inode request: " + request));
+        }
+    }
+
+    /** stat and fiemap: no lock, but parked like any request while extent blocks they walk are read. */
+    private static final class Inspect extends InodeOp {
+        private final Supplier<Reply> answer;
+
+        Inspect(InodeState state, CompletableFuture<Reply> reply, Supplier<Reply> answer) {
+            super(state, reply);
+            this.answer = answer;
+        }
+
+        @Override
+        void granted() {
+            Reply done = lookup(answer, false, this::granted);
+            if (done != null) {
+                succeed(done);
+            }
         }
     }
 

@@ -1,23 +1,29 @@
 package dionode.node.inode;
 
 import dionode.node.alloc.BlockAllocator;
+import dionode.node.extent.ExtentMissException;
 import dionode.node.fs.ExtentSteps;
 import dionode.node.fs.Inode;
 import dionode.node.journal.Handle;
 import dionode.node.lock.LockMode;
+import dionode.node.meta.Layout;
 import dionode.node.trace.OpTrace;
 import dionode.node.trace.Stage;
 import dionode.node.trace.TracedReply;
 import dionode.protocol.Errno;
 import dionode.protocol.message.Reply;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.LongConsumer;
+import java.util.function.Supplier;
 
 /**
  * A request inside an inode actor: its reply, the {@code i_rwsem} hold it has or waits for, and
  * how it continues: in journal steps (each in its own handle, parking while the journal is full),
- * after futures (device I/O, commits), and when the lock is handed to it ({@link #granted}).
+ * after futures (device I/O, commits), after the extent blocks its lookups missed are read
+ * ({@link #lookup}), and when the lock is handed to it ({@link #granted}).
  * Answered exactly once, and the lock goes back when it is. Confined to its inode actor.
  */
 abstract class InodeOp {
@@ -48,14 +54,21 @@ abstract class InodeOp {
 
     // ------------------------------------------------------------------ i_rwsem
 
-    /** Takes the lock at once or parks; NOWAIT requests get EAGAIN instead of parking. */
+    /**
+     * Takes the lock at once or parks; NOWAIT requests get EAGAIN instead of parking. A request
+     * taken at once that fails (corrupt extents found by its lookups) is answered, never left held.
+     */
     final void acquire(LockMode mode, boolean nowait) {
         wanted = mode;
         if (state.rwsem.tryLock(mode)) {
             held = mode;
-            granted();
+            try {
+                granted();
+            } catch (RuntimeException failure) {
+                fail(failure);
+            }
         } else if (nowait) {
-            fail(new Reply.Error(Errno.EAGAIN, "i_rwsem is not available (" + mode + ")"));
+            failEagain(NodeCounters.EAGAIN_LOCK, "i_rwsem is not available (" + mode + ")");
         } else if (state.rwsem.enqueue(this, mode)) {
             trace.enter(Stage.LOCK);
             state.counters.inc(NodeCounters.LOCK_WAITS);
@@ -104,6 +117,12 @@ abstract class InodeOp {
         finish(state.failure(thrown));
     }
 
+    /** A NOWAIT refusal, counted under {@code reason} (one of NodeCounters' EAGAIN_ names) besides the total. */
+    final void failEagain(String reason, String message) {
+        state.counters.inc(reason);
+        fail(new Reply.Error(Errno.EAGAIN, message));
+    }
+
     private void finish(Reply answer) {
         if (finished) {
             return;
@@ -144,21 +163,83 @@ abstract class InodeOp {
         });
     }
 
+    // ------------------------------------------------------------------ extent blocks
+
+    /** Extent blocks read per trip to the device; a lookup that needs more misses again for the rest. */
+    private static final int BLOCKS_PER_READ = 64;
+
+    /**
+     * The answer of {@code lookups}, which must change nothing; null when one needed extent blocks
+     * that are not in memory. Then a NOWAIT request is answered EAGAIN (a cache-only lookup,
+     * EXT4_GET_BLOCKS_CACHED_NOWAIT: patch 7), and any other parks while they are read and runs
+     * {@code retry}, from the start of its lookups (ext4_map_blocks reading the tree under i_data_sem).
+     */
+    final <T> T lookup(Supplier<T> lookups, boolean nowait, Runnable retry) {
+        try {
+            return lookups.get();
+        } catch (ExtentMissException miss) {
+            missed(miss, nowait, retry);
+            return null;
+        }
+    }
+
+    private void missed(ExtentMissException miss, boolean nowait, Runnable retry) {
+        if (nowait) {
+            failEagain(NodeCounters.EAGAIN_CACHE, "NOWAIT request needs extent blocks that are not in memory; retry without NOWAIT");
+        } else {
+            readExtentBlocks(miss.wants(), retry);
+        }
+    }
+
+    /**
+     * Reads {@code wants} off the actor's thread (the data path's I/O), then, back in the actor,
+     * checks and caches each (a block that fails is EFSCORRUPTED and marks the file bad) and runs
+     * {@code next}.
+     */
+    private void readExtentBlocks(List<ExtentMissException.Want> wants, Runnable next) {
+        List<ExtentMissException.Want> batch = wants.subList(0, Math.min(BLOCKS_PER_READ, wants.size()));
+        List<DataPath.ReadSeg> segs = new ArrayList<>(batch.size());
+        byte[][] images = new byte[batch.size()][];
+        for (int i = 0; i < batch.size(); i++) {
+            images[i] = new byte[Layout.BLOCK_SIZE];
+            segs.add(new DataPath.ReadSeg(batch.get(i).blk() * Layout.BLOCK_SIZE, Layout.BLOCK_SIZE, images[i], 0, 0,
+                    Layout.BLOCK_SIZE));
+        }
+        await(state.data.read(segs), Stage.DEVICE, () -> {
+            if (inode() == null) {
+                fail(new Reply.Error(Errno.ENOENT, "inode " + state.ino + " was unlinked while this request waited"));
+                return;
+            }
+            for (int i = 0; i < batch.size(); i++) {
+                inode().accept(batch.get(i), images[i]);
+            }
+            next.run();
+        }, this::fail);
+    }
+
     /**
      * A handle for this request's next step, or null when there is none now: the journal had no
-     * room and {@code retry} was parked until it has, or this request was answered (NOWAIT: EAGAIN).
+     * room and {@code retry} was parked until it has, or extent blocks of the file must be read first
+     * and {@code retry} runs once they are, or this request was answered (NOWAIT: EAGAIN).
      */
     final Handle handleOrPark(int credits, boolean nowait, Runnable retry) {
+        return handleOrPark(credits, nowait, false, retry);
+    }
+
+    private Handle handleOrPark(int credits, boolean nowait, boolean recordOnly, Runnable retry) {
         Handle handle;
         try {
-            handle = inode().begin(credits);
+            handle = recordOnly ? inode().beginRecord(credits) : inode().begin(credits);
+        } catch (ExtentMissException miss) {
+            missed(miss, nowait, retry);
+            return null;
         } catch (RuntimeException failure) {
             fail(failure);
             return null;
         }
         if (handle == null) {
             if (nowait) {
-                fail(new Reply.Error(Errno.EAGAIN, "journal has no room for a handle"));
+                failEagain(NodeCounters.EAGAIN_JOURNAL, "journal has no room for a handle");
             } else {
                 state.counters.inc(NodeCounters.JOURNAL_WAITS);
                 trace.enter(Stage.JOURNAL);
@@ -174,7 +255,19 @@ abstract class InodeOp {
 
     /** Runs {@code work} as one journaled step of the inode, then {@code next}; a failed step is undone. */
     final void inHandle(int credits, boolean nowait, Consumer<Handle> work, Runnable next) {
-        Handle handle = handleOrPark(credits, nowait, () -> inHandle(credits, false, work, next));
+        inHandle(credits, nowait, false, work, next);
+    }
+
+    /**
+     * Like {@link #inHandle(int, boolean, Consumer, Runnable)} for a step that changes only the
+     * inode's record (times, mode, size, flags): it needs no extent block in memory.
+     */
+    final void inRecordHandle(boolean nowait, Consumer<Handle> work, Runnable next) {
+        inHandle(inode().stepCredits(0), nowait, true, work, next);
+    }
+
+    private void inHandle(int credits, boolean nowait, boolean recordOnly, Consumer<Handle> work, Runnable next) {
+        Handle handle = handleOrPark(credits, nowait, recordOnly, () -> inHandle(credits, false, recordOnly, work, next));
         if (handle == null) {
             return;
         }
@@ -211,7 +304,11 @@ abstract class InodeOp {
     }
 
     private void runSteps(ExtentSteps steps, LongConsumer committed, Runnable next) {
-        if (!steps.remaining()) {
+        Boolean remaining = lookup(steps::remaining, false, () -> runSteps(steps, committed, next));
+        if (remaining == null) {
+            return;
+        }
+        if (!remaining) {
             next.run();
             return;
         }

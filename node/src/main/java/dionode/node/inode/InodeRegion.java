@@ -61,6 +61,7 @@ public final class InodeRegion extends AbstractBehavior<InodeRegion.Command> {
     private InodeRegion(ActorContext<Command> context, InodeContext ctx) {
         super(context);
         this.ctx = ctx;
+        ctx.counters().extentCache(ctx.volume().extentCache());
     }
 
     @Override

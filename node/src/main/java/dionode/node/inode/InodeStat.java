@@ -24,7 +24,9 @@ final class InodeStat {
     private InodeStat() {
     }
 
+    /** @throws dionode.node.extent.ExtentMissException naming the extent blocks to read first */
     static Reply.FileStat stat(Inode inode) {
+        inode.requireWholeTree();
         LayoutCount layout = new LayoutCount();
         inode.tree().forEach(0, ExtentFormat.MAX_LBLK + 1, layout);
         return new Reply.FileStat(new FileId(inode.ino(), inode.generation), inode.name, inode.size, inode.disksize, inode.blocks,

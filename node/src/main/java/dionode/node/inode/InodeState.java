@@ -59,7 +59,7 @@ final class InodeState {
                 step -> self.tell(new InodeCommand.Resume(this, step)));
     }
 
-    /** Loads the inode's metadata (already in memory since mount: no I/O). */
+    /** Loads the inode's record (in memory since mount: no I/O; its extent blocks are read when a lookup needs them). */
     void open() {
         deleted = false;
         try {
@@ -109,11 +109,12 @@ final class InodeState {
         reply.complete(answer);
     }
 
-    /** The error a failed step answers; corruption also marks the file bad. */
+    /** The error a failed step answers; corruption also marks the file bad, for this actor and any later one. */
     Reply.Error failure(Throwable thrown) {
         Reply.Error error = Errnos.of(ino, thrown);
         if (error.errno() == Errno.EFSCORRUPTED) {
             corrupt = error.message();
+            volume.markBad(ino, corrupt);
         }
         return error;
     }
@@ -125,12 +126,18 @@ final class InodeState {
         }
     }
 
+    /** A request taken up; while any is, the extent cache's shrinker leaves this file's blocks alone. */
     void admit(InodeOp op) {
+        if (live.isEmpty()) {
+            volume.extentCache().busy(ino, true);
+        }
         live.add(op);
     }
 
     void answered(InodeOp op) {
-        live.remove(op);
+        if (live.remove(op) && live.isEmpty()) {
+            volume.extentCache().busy(ino, false);
+        }
     }
 
     /** Requests admitted and not yet answered. */

@@ -10,8 +10,8 @@ import java.util.List;
 /**
  * Turns a byte range of a file into device I/O, the part of iomap_dio_rw that builds bios: one
  * segment per physically contiguous run, and for a write whose partial head or tail block is
- * unwritten, that block written whole with zeros around the data (iomap_dio_zero), so a later
- * reader never sees stale device bytes. Pure and stateless. Thread-safe.
+ * unwritten or new, that block written whole with zeros around the data (iomap_dio_zero), so a
+ * later reader never sees stale device bytes. Pure and stateless. Thread-safe.
  */
 public final class IoPlan {
 
@@ -24,9 +24,12 @@ public final class IoPlan {
 
     /**
      * Plans a direct write of {@code len} bytes of {@code src} at {@code offset}; every block of the
-     * range must already be allocated (written or unwritten).
+     * range must already be allocated (written or unwritten). Blocks from {@code newFrom} on were
+     * allocated written by this very write (past EOF, ext4_iomap_alloc's EXT4_GET_BLOCKS_CREATE):
+     * their partial ends are zeroed like unwritten ones (iomap's IOMAP_F_NEW), since the device
+     * holds stale bytes there. {@code Long.MAX_VALUE} when there are none.
      */
-    public static Write write(ExtentLookup map, long offset, byte[] src, int len, int blockSize) {
+    public static Write write(ExtentLookup map, long offset, byte[] src, int len, int blockSize, long newFrom) {
         long end = offset + len;
         long b0 = offset / blockSize;
         long b1 = (end + blockSize - 1) / blockSize;
@@ -52,8 +55,8 @@ public final class IoPlan {
             long runByteEnd = runEnd * blockSize;
             long dataStart = Math.max(offset, runByteStart);
             long dataEnd = Math.min(end, runByteEnd);
-            boolean headZero = dataStart % blockSize != 0 && !first.written();
-            boolean tailZero = dataEnd % blockSize != 0 && !last.written();
+            boolean headZero = dataStart % blockSize != 0 && (!first.written() || dataStart / blockSize >= newFrom);
+            boolean tailZero = dataEnd % blockSize != 0 && (!last.written() || dataEnd / blockSize >= newFrom);
             long segStart = headZero ? dataStart - dataStart % blockSize : dataStart;
             long segEnd = tailZero ? dataEnd - dataEnd % blockSize + blockSize : dataEnd;
             if (headZero) {

@@ -1,5 +1,6 @@
 package dionode.node.inode;
 
+import dionode.node.fs.ExtentCache;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,6 +32,20 @@ public final class NodeCounters {
     public static final String BUFFERED_WRITES = "buffered_writes";
     public static final String DURABLE_COMMITS = "durable_commits";
     public static final String ERRORS = "errors";
+    /** EAGAIN by reason ({@link #EAGAIN} stays the total): i_rwsem or the exclusive lock was needed. */
+    public static final String EAGAIN_LOCK = "eagain_lock";
+    /** A NOWAIT write would have allocated blocks (patch 1). */
+    public static final String EAGAIN_ALLOC = "eagain_alloc";
+    /** A cache-only lookup missed the extent cache (patches 7, 8). */
+    public static final String EAGAIN_CACHE = "eagain_cache";
+    /** No journal handle was available at once (patches 5, 9). */
+    public static final String EAGAIN_JOURNAL = "eagain_journal";
+    /** Extent cache figures (DESIGN §3), gauges over the volume's {@link ExtentCache}. */
+    public static final String ES_HITS = "es_hits";
+    public static final String ES_MISSES = "es_misses";
+    public static final String ES_SHRUNK = "es_shrunk";
+    public static final String ES_CACHED = "es_cached";
+    public static final String META_READS = "meta_reads";
     /** Connections closed because a frame they began was not complete within the frame timeout. */
     public static final String FRAME_TIMEOUTS = "frame_timeouts";
 
@@ -40,7 +55,8 @@ public final class NodeCounters {
     public NodeCounters() {
         for (String name : new String[] {WRITE_SHARED, WRITE_EXCLUSIVE, DIO_DRAINS, EAGAIN, ZEROED_BLOCKS, CONVERTED_BLOCKS,
             ALLOCATED_BLOCKS, DIO_IN_FLIGHT, LOCK_WAITS, LOCK_UPGRADES, JOURNAL_WAITS, ENOSPC_RETRIES, WRITES, READS, BYTES_WRITTEN,
-            BYTES_READ, BUFFERED_WRITES, DURABLE_COMMITS, ERRORS, FRAME_TIMEOUTS}) {
+            BYTES_READ, BUFFERED_WRITES, DURABLE_COMMITS, ERRORS, FRAME_TIMEOUTS, EAGAIN_LOCK, EAGAIN_ALLOC, EAGAIN_CACHE,
+            EAGAIN_JOURNAL}) {
             adders.put(name, new LongAdder());
         }
     }
@@ -65,6 +81,15 @@ public final class NodeCounters {
     /** A value computed when stats are read (free blocks, journal figures). */
     public void gauge(String name, LongSupplier supplier) {
         gauges.put(name, supplier);
+    }
+
+    /** The extent cache's figures as gauges. */
+    public void extentCache(ExtentCache cache) {
+        gauge(ES_HITS, cache::hits);
+        gauge(ES_MISSES, cache::misses);
+        gauge(ES_SHRUNK, cache::shrunk);
+        gauge(ES_CACHED, cache::cachedExtents);
+        gauge(META_READS, cache::reads);
     }
 
     public Map<String, Long> snapshot() {

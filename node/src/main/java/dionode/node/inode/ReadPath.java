@@ -14,7 +14,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Reads: ext4_dio_read_iter, under the shared lock; holes and unwritten blocks read as zeros, and
- * a read past EOF is short. Confined to its inode actor.
+ * a read past EOF is short. An async read lets the lock go once submitted (-EIOCBQUEUED) and stays
+ * counted in the direct I/O in flight until its data is in. Confined to its inode actor.
  */
 final class ReadPath {
 
@@ -30,7 +31,9 @@ final class ReadPath {
             state.reply(reply, new Reply.Error(Errno.EINVAL, "read of " + read.length() + " bytes exceeds the maximum of "
                     + Wire.MAX_IO_BYTES));
         } else {
-            new ReadOp(state, reply, read.offset(), read.length()).acquire(LockMode.SHARED, IoFlags.has(read.flags(), IoFlags.NOWAIT));
+            boolean nowait = IoFlags.has(read.flags(), IoFlags.NOWAIT);
+            new ReadOp(state, reply, read.offset(), read.length(), nowait, IoFlags.has(read.flags(), IoFlags.ASYNC))
+                    .acquire(LockMode.SHARED, nowait);
         }
     }
 
@@ -38,20 +41,29 @@ final class ReadPath {
     private static final class ReadOp extends InodeOp {
         private final long offset;
         private final int length;
+        private final boolean nowait;
+        private final boolean async;
 
-        ReadOp(InodeState state, CompletableFuture<Reply> reply, long offset, int length) {
+        ReadOp(InodeState state, CompletableFuture<Reply> reply, long offset, int length, boolean nowait, boolean async) {
             super(state, reply);
             this.offset = offset;
             this.length = length;
+            this.nowait = nowait;
+            this.async = async;
         }
 
+        /** The mapping (ext4_iomap_begin; cache-only under NOWAIT, patch 7), then the device read. */
         @Override
         void granted() {
             int count = (int) Math.max(0, Math.min(length, inode().size - offset));
             byte[] dst = new byte[count];
+            List<DataPath.ReadSeg> segs = count == 0 ? List.of()
+                    : lookup(() -> IoPlan.read(inode()::map, offset, dst, count, B, state.sectorSize), nowait, this::granted);
+            if (segs == null) {
+                return;
+            }
             state.counters.inc(NodeCounters.READS);
             state.counters.add(NodeCounters.BYTES_READ, count);
-            List<DataPath.ReadSeg> segs = count == 0 ? List.of() : IoPlan.read(inode()::map, offset, dst, count, B, state.sectorSize);
             if (segs.isEmpty()) {
                 succeed(new Reply.Data(dst));
                 return;
@@ -63,6 +75,9 @@ final class ReadPath {
                 state.dio.end();
                 fail(thrown);
             });
+            if (async) {
+                releaseLock();
+            }
         }
     }
 }

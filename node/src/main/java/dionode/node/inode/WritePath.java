@@ -6,7 +6,10 @@ import static dionode.node.inode.InodeState.BLOCK_BITS;
 import dionode.node.extent.ExtentFormat;
 import dionode.node.fs.Inode;
 import dionode.node.fs.StepResult;
+import dionode.node.journal.Handle;
+import dionode.node.extent.Mapping;
 import dionode.node.lock.DioWriteChecks;
+import dionode.node.lock.ExtentLookup;
 import dionode.node.lock.LockDecision;
 import dionode.node.lock.LockMode;
 import dionode.node.meta.InodeRecord;
@@ -18,17 +21,22 @@ import dionode.protocol.message.Request;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * Writes: ext4_dio_write_iter for direct writes (the lock decision of ext4_dio_write_checks,
- * allocation as unwritten in ext4_iomap_begin, the device write, conversion and the size update
- * in ext4_dio_write_end_io), and ext4_buffered_write_iter for buffered ones (exclusive, draining
- * direct I/O first since patch 2), which become a read-modify-write of whole blocks; and fsync.
+ * allocation in ext4_iomap_begin, as unwritten below i_size and written at or past it, the device
+ * write, conversion and the size update in ext4_dio_write_end_io), and ext4_buffered_write_iter
+ * for buffered ones (exclusive, draining direct I/O first since patch 2), which become a
+ * read-modify-write of whole blocks; and fsync.
  * Each write is one {@link WriteOp}. Confined to its inode actor.
  */
 final class WritePath {
-    /** kiocb_modified: timestamps are logged at most this often when a write needs no handle anyway. */
-    private static final long TIMESTAMP_GRANULARITY_NANOS = 1_000_000_000L;
+    /**
+     * kiocb_modified: timestamps advance at the coarse clock's granularity (current_time() reads
+     * ktime_get_coarse_real_ts64, one jiffy: 4 ms at HZ=250), so a write logs them at most this often.
+     */
+    private static final long TIMESTAMP_GRANULARITY_NANOS = 4_000_000L;
 
     private WritePath() {
     }
@@ -73,12 +81,16 @@ final class WritePath {
         private long firstBlock;
         private long endBlock;
         private long allocatePosition;
+        /** Holes from this block on are allocated written: they lie at or past i_size (ext4_iomap_alloc). */
+        private long writtenFrom = Long.MAX_VALUE;
         private long convertPosition;
         private boolean orphanSet;
         /** Between inode_dio_begin and _end: however the write ends, its I/O must stop counting as in flight. */
         private boolean inDio;
         private long allocated;
         private long converted;
+        /** The latest lock decision's cache-only lookups missed (its EAGAIN is the cache's). */
+        private boolean missed;
 
         WriteOp(InodeState state, CompletableFuture<Reply> reply, long offset, byte[] data, int flags) {
             super(state, reply);
@@ -92,11 +104,26 @@ final class WritePath {
             this.buffered = IoFlags.has(flags, IoFlags.BUFFERED);
         }
 
-        /** ext4_dio_write_checks on the inode as it is now. */
+        /**
+         * ext4_dio_write_checks on the inode as it is now; under NOWAIT its lookups are cache-only
+         * and a miss is an unknown mapping (patch 8: needs zeroing, so exclusive, so EAGAIN).
+         */
         private LockDecision decide() {
             Inode inode = inode();
-            return DioWriteChecks.decide(offset, length, nowait, inode.size, inode.disksize, inode.nosec(), BLOCK_BITS, inode::map,
+            missed = false;
+            ExtentLookup lookup = !nowait ? inode::map : (lblk, len) -> {
+                Mapping mapping = inode.mapCached(lblk, len);
+                missed |= mapping == null;
+                return mapping;
+            };
+            return DioWriteChecks.decide(offset, length, nowait, inode.size, inode.disksize, inode.nosec(), BLOCK_BITS, lookup,
                     inode.policy);
+        }
+
+        /** The NOWAIT refusal of a decision that needs the exclusive lock. */
+        private void refuse(LockDecision exclusive) {
+            failEagain(missed ? NodeCounters.EAGAIN_CACHE : NodeCounters.EAGAIN_LOCK,
+                    "NOWAIT write needs the exclusive lock (" + exclusive.rule() + (missed ? ", extents not in memory" : "") + ")");
         }
 
         void start() {
@@ -105,9 +132,17 @@ final class WritePath {
                 acquire(LockMode.EXCLUSIVE, false);
                 return;
             }
-            decision = decide();
+            try {
+                decision = lookup(this::decide, nowait, this::start);
+            } catch (RuntimeException failure) {
+                fail(failure);
+                return;
+            }
+            if (decision == null) {
+                return;
+            }
             if (decision.eagain()) {
-                fail(new Reply.Error(Errno.EAGAIN, "NOWAIT write needs the exclusive lock (" + decision.rule() + ")"));
+                refuse(decision);
                 return;
             }
             acquire(decision.mode(), nowait);
@@ -120,10 +155,13 @@ final class WritePath {
                 return;
             }
             // ext4_dio_write_checks runs again under the lock: the file may have changed while we waited
-            LockDecision now = decide();
+            LockDecision now = lookup(this::decide, nowait, this::granted);
+            if (now == null) {
+                return;
+            }
             if (now.exclusive() && held() == LockMode.SHARED) {
                 if (nowait) {
-                    fail(new Reply.Error(Errno.EAGAIN, "NOWAIT write needs the exclusive lock (" + now.rule() + ")"));
+                    refuse(now);
                     return;
                 }
                 if (!tryUpgrade()) {
@@ -143,20 +181,12 @@ final class WritePath {
 
         /** Buffered write: read the partial end blocks that hold data, merge, and write whole blocks. */
         private void readModify() {
-            Inode inode = inode();
             long readFirst = offset / B;
             long readEnd = (end + B - 1) / B;
             byte[] merged = new byte[(int) ((readEnd - readFirst) * B)];
-            List<DataPath.ReadSeg> reads = new ArrayList<>();
-            if (offset % B != 0) {
-                reads.addAll(IoPlan.read(inode::map, readFirst * B, merged, B, B, state.sectorSize));
-            }
-            if (end % B != 0 && (readEnd - 1 > readFirst || offset % B == 0)) {
-                int tailAt = (int) ((readEnd - 1 - readFirst) * B);
-                reads.addAll(IoPlan.read(inode::map, (readEnd - 1) * B, merged, B, B, state.sectorSize).stream()
-                        .map(seg -> new DataPath.ReadSeg(seg.deviceOffset(), seg.length(), merged, seg.dstOffset() + tailAt,
-                                seg.skip(), seg.copyLength()))
-                        .toList());
+            List<DataPath.ReadSeg> reads = lookup(() -> endBlockReads(readFirst, readEnd, merged), false, this::readModify);
+            if (reads == null) {
+                return;
             }
             Runnable merge = () -> {
                 System.arraycopy(data, 0, merged, (int) (offset - readFirst * B), length);
@@ -172,16 +202,47 @@ final class WritePath {
             }
         }
 
-        /** ext4_iomap_begin: NOWAIT refusals first (nothing changed yet), then allocation as unwritten. */
+        /** The reads of a buffered write's partial end blocks that hold data, into {@code merged}. */
+        private List<DataPath.ReadSeg> endBlockReads(long readFirst, long readEnd, byte[] merged) {
+            Inode inode = inode();
+            List<DataPath.ReadSeg> reads = new ArrayList<>();
+            if (offset % B != 0) {
+                reads.addAll(IoPlan.read(inode::map, readFirst * B, merged, B, B, state.sectorSize));
+            }
+            if (end % B != 0 && (readEnd - 1 > readFirst || offset % B == 0)) {
+                int tailAt = (int) ((readEnd - 1 - readFirst) * B);
+                reads.addAll(IoPlan.read(inode::map, (readEnd - 1) * B, merged, B, B, state.sectorSize).stream()
+                        .map(seg -> new DataPath.ReadSeg(seg.deviceOffset(), seg.length(), merged, seg.dstOffset() + tailAt,
+                                seg.skip(), seg.copyLength()))
+                        .toList());
+            }
+            return reads;
+        }
+
+        /**
+         * ext4_iomap_begin: NOWAIT refusals first (nothing changed yet; lookups cache-only, patch
+         * 7), then allocation: unwritten below i_size, written at or past it (an extending write's
+         * orphan entry and i_disksize protect those). A write over allocated blocks promises no new
+         * unwritten space, so it needs no free blocks and no look at the whole tree.
+         */
         private void mapAndAllocate() {
             firstBlock = offset / B;
             endBlock = (offset + data.length + B - 1) / B;
-            long holes = inode().holeBlocks(firstBlock, endBlock);
-            if (nowait && holes > 0) {
-                fail(new Reply.Error(Errno.EAGAIN, "NOWAIT write would allocate " + holes + " blocks"));
+            Long holes = lookup(() -> inode().holeBlocks(firstBlock, endBlock), nowait, this::mapAndAllocate);
+            if (holes == null) {
                 return;
             }
-            ensureSpace(holes + inode().reserveGrowth(holes), "write", () -> {
+            if (nowait && holes > 0) {
+                failEagain(NodeCounters.EAGAIN_ALLOC, "NOWAIT write would allocate " + holes + " blocks");
+                return;
+            }
+            Long needed = holes == 0 ? Long.valueOf(0) : lookup(() -> holes + inode().reserveGrowth(holes), false,
+                    this::mapAndAllocate);
+            if (needed == null) {
+                return;
+            }
+            writtenFrom = extending() ? (inode().size + B - 1) / B : Long.MAX_VALUE;
+            ensureSpace(needed, "write", () -> {
                 allocatePosition = holes == 0 ? endBlock : firstBlock;
                 metaStep();
             });
@@ -200,7 +261,7 @@ final class WritePath {
                 return;
             }
             int maxExtents = inode.extentsPerStep();
-            inHandle(inode.stepCredits(maxExtents), nowait, handle -> {
+            Consumer<Handle> work = handle -> {
                 long now = state.volume.nowNanos();
                 if (!inode.nosec()) {
                     inode.mode &= ~(InodeRecord.S_ISUID | InodeRecord.S_ISGID);
@@ -212,16 +273,25 @@ final class WritePath {
                 inode.mtimeNanos = now;
                 inode.ctimeNanos = now;
                 if (allocatePosition < endBlock) {
-                    StepResult step = inode.allocateUnwritten(handle, allocatePosition, endBlock, maxExtents);
+                    StepResult step = inode.allocate(handle, allocatePosition, endBlock, maxExtents, nowait, writtenFrom);
                     allocatePosition = step.next();
                     allocated += step.blocks();
                 }
-            }, this::metaStep);
+            };
+            // a step that allocates works on the whole tree; one of times and flags only needs no extent block
+            if (allocatePosition < endBlock) {
+                inHandle(inode.stepCredits(maxExtents), nowait, work, this::metaStep);
+            } else {
+                inRecordHandle(nowait, work, this::metaStep);
+            }
         }
 
         /** The device write (iomap_dio_rw); an async write lets a shared lock go once it is submitted. */
         private void submit() {
-            IoPlan.Write plan = IoPlan.write(inode()::map, offset, data, data.length, B);
+            IoPlan.Write plan = lookup(() -> IoPlan.write(inode()::map, offset, data, data.length, B, writtenFrom), nowait, this::submit);
+            if (plan == null) {
+                return;
+            }
             state.counters.add(NodeCounters.ZEROED_BLOCKS, plan.zeroedBlocks());
             state.counters.add(NodeCounters.ALLOCATED_BLOCKS, allocated);
             state.counters.inc(NodeCounters.WRITES);
@@ -239,13 +309,18 @@ final class WritePath {
         /** ext4_dio_write_end_io: unwritten to written, then i_size/i_disksize for an extending write. */
         private void convertStep() {
             Inode inode = inode();
-            boolean convert = convertPosition < endBlock && inode.anyUnwritten(convertPosition, endBlock);
+            Boolean unwritten = lookup(() -> convertPosition < endBlock && inode.anyUnwritten(convertPosition, endBlock), false,
+                    this::convertStep);
+            if (unwritten == null) {
+                return;
+            }
+            boolean convert = unwritten;
             if (!convert && !(extending() && orphanSet)) {
                 completed();
                 return;
             }
             int maxExtents = inode.extentsPerStep();
-            inHandle(inode.stepCredits(maxExtents), false, handle -> {
+            Consumer<Handle> work = handle -> {
                 if (convert) {
                     StepResult step = inode.convertWritten(convertPosition, endBlock, maxExtents);
                     convertPosition = step.next();
@@ -259,7 +334,12 @@ final class WritePath {
                     inode.flags &= ~InodeRecord.FLAG_ORPHAN;
                     orphanSet = false;
                 }
-            }, this::convertStep);
+            };
+            if (convert) {
+                inHandle(inode.stepCredits(maxExtents), false, work, this::convertStep);
+            } else {
+                inRecordHandle(false, work, this::convertStep);
+            }
         }
 
         private void completed() {
@@ -297,7 +377,7 @@ final class WritePath {
             }
             orphanSet = false;
             long keep = (inode().size + B - 1) / B;
-            removeBlocks(keep, ExtentFormat.MAX_LBLK + 1, () -> inHandle(inode().stepCredits(0), false,
+            removeBlocks(keep, ExtentFormat.MAX_LBLK + 1, () -> inRecordHandle(false,
                     handle -> inode().flags &= ~InodeRecord.FLAG_ORPHAN, () -> {
                         endDio();
                         fail(error);

@@ -97,7 +97,8 @@ public final class DioWriteChecks {
 
     /**
      * ext4_overwrite_io: one lookup must cover the whole range with allocated blocks. Returns that
-     * mapping, or null when the write is not an overwrite.
+     * mapping, or null when the write is not an overwrite or the lookup could not tell (null: a
+     * cache-only lookup that missed).
      */
     static Mapping overwriteIo(long offset, long length, long iSize, int blockBits, ExtentLookup lookup) {
         if (offset + length > iSize) {
@@ -106,10 +107,13 @@ public final class DioWriteChecks {
         long lblk = offset >>> blockBits;
         long blklen = ((offset + length + (1L << blockBits) - 1) >>> blockBits) - lblk;
         Mapping m = lookup.map(lblk, blklen);
-        return m.len() == blklen && m.allocated() ? m : null;
+        return m != null && m.len() == blklen && m.allocated() ? m : null;
     }
 
-    /** ext4_dio_needs_zeroing (patch 4): at most two lookups, for the partial head and tail blocks. */
+    /**
+     * ext4_dio_needs_zeroing (patch 4): at most two lookups, for the partial head and tail blocks.
+     * A lookup that answers null (a cache-only NOWAIT lookup that missed, patch 8) needs zeroing.
+     */
     public static boolean dioNeedsZeroing(long pos, long len, long iSize, int blockBits, ExtentLookup lookup) {
         if (pos + len > iSize) {
             return true;
@@ -121,7 +125,7 @@ public final class DioWriteChecks {
         long tailLblk = (pos + len - 1) >>> blockBits;
         if (headPartial) {
             Mapping m = lookup.map(headLblk, tailLblk - headLblk + 1);
-            if (!m.written()) {
+            if (m == null || !m.written()) {
                 return true;
             }
             if (!tailPartial || m.lblk() + m.len() > tailLblk) {
@@ -129,7 +133,8 @@ public final class DioWriteChecks {
             }
         }
         if (tailPartial) {
-            return !lookup.map(tailLblk, 1).written();
+            Mapping m = lookup.map(tailLblk, 1);
+            return m == null || !m.written();
         }
         return false;
     }

@@ -117,7 +117,7 @@ public final class NodeServer implements AutoCloseable {
                 Mkfs.format(device, config.inodes(), config.policy(), clock);
             }
             volume = VolumeLoader.mount(device, JournalOptions.defaults().withCommitInterval(config.commitInterval()), clock,
-                    false);
+                    false, config.esCacheBytes());
             io = new IoExecutor(config.ioThreads(), config.ioQueue());
             NodeCounters counters = new NodeCounters();
             Volume v = volume;

@@ -65,7 +65,7 @@ class InodeStepTest {
         try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
             Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
             Inode inode = create(v, "f");
-            step(v, inode, h -> inode.allocateUnwritten(h, 0, 2048, 64));
+            step(v, inode, h -> inode.allocateUnwritten(h, 0, 2048, 64, false));
             assertTrue(v.allocator().reservation(inode.ino()) > 0, "fallocated space reserves its conversions' nodes");
             // the allocator refuses every node: nothing free, and the file's reservation taken away
             v.allocator().reserve(inode.ino(), 0, true);
@@ -116,9 +116,9 @@ class InodeStepTest {
             // four one-block extents fill the inline root; punching inside a fifth needs a node block
             for (int i = 0; i < 3; i++) {
                 long at = 2L * i;
-                step(v, inode, h -> inode.allocateUnwritten(h, at, at + 1, 1));
+                step(v, inode, h -> inode.allocateUnwritten(h, at, at + 1, 1, false));
             }
-            step(v, inode, h -> inode.allocateUnwritten(h, 10, 20, 1));
+            step(v, inode, h -> inode.allocateUnwritten(h, 10, 20, 1, false));
             List<BlockAllocator.Run> filler = takeEveryFreeBlock(v);
             State before = State.of(v, inode);
             Handle h = inode.begin(inode.stepCredits(inode.extentsPerStep()));
@@ -131,6 +131,29 @@ class InodeStepTest {
             before.assertSame(State.of(v, inode), "punch");
             assertConsistent(v, inode);
             giveBack(v, filler);
+            v.close();
+        }
+        assertEquals(List.of(), Fixture.fsck(device));
+    }
+
+    /** Patch 6's WARN_ON_ONCE: EXT4_GET_BLOCKS_CREATE is never combined with CACHED_NOWAIT. */
+    @Test
+    void anAllocationUnderACacheOnlyLookupIsRefusedBeforeAnythingChanges() throws Exception {
+        try (BlockDevice dev = BlockDevice.open(device, Fixture.JNA, 0)) {
+            Volume v = VolumeLoader.mount(dev, JournalOptions.defaults(), Clock.systemUTC(), false);
+            Inode inode = create(v, "f");
+            step(v, inode, h -> inode.allocateUnwritten(h, 0, 4, 1, false));
+            State before = State.of(v, inode);
+            Handle h = inode.begin(inode.stepCredits(inode.extentsPerStep()));
+            try {
+                inode.allocateUnwritten(h, 8, 16, 1, true);
+                throw new AssertionError("an allocation ran under a cache-only lookup");
+            } catch (IllegalStateException e) {
+                assertTrue(e.getMessage().contains("NOWAIT"), e.getMessage());
+                inode.abortStep(h);
+            }
+            before.assertSame(State.of(v, inode), "refused allocation");
+            assertEquals(List.of(new Extent(0, 4, inode.map(0, 4).pblk(), true)), inode.tree().extents(0, END));
             v.close();
         }
         assertEquals(List.of(), Fixture.fsck(device));

@@ -51,7 +51,7 @@ class OrphanRecoveryTest {
             for (int i = 0; i < extents; i++) {
                 Handle h = inode.begin(inode.stepCredits(1));
                 // every other block: neither logically nor physically contiguous, nothing merges
-                inode.allocateUnwritten(h, 2L * i, 2L * i + 1, 1);
+                inode.allocateUnwritten(h, 2L * i, 2L * i + 1, 1, false);
                 inode.commitStep(h);
             }
             Handle h = inode.begin(inode.stepCredits(1));
