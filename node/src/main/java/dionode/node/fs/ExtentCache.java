@@ -153,14 +153,17 @@ public final class ExtentCache {
         }
     }
 
-    /** File {@code ino} took up (true) or answered (false) a request: the shrinker leaves a busy file alone. */
+    /**
+     * File {@code ino} took up (true) or answered (false) a request: the shrinker leaves a busy
+     * file alone, and runs when one goes idle with the cache over its budget (no I/O: map updates).
+     */
     public void busy(long ino, boolean inUse) {
         Owner owner = owner(ino);
         if (inUse) {
             owner.busy.incrementAndGet();
             touch(ino);
-        } else {
-            owner.busy.decrementAndGet();
+        } else if (owner.busy.decrementAndGet() == 0) {
+            shrinkIfOver(); // a file that held the cache over its budget while in use gives it back as soon as it is idle
         }
     }
 
