@@ -15,7 +15,7 @@ import dionode.node.crash.RawImage;
 import dionode.node.device.FaultyNativeIO;
 import dionode.node.extent.Extent;
 import dionode.node.extent.ExtentFormat;
-import dionode.node.inode.DataPath;
+import dionode.node.inode.RecordingDataPath;
 import dionode.node.meta.InodeRecord;
 import dionode.node.meta.Layout;
 import dionode.node.server.NodeServer;
@@ -33,7 +33,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -206,28 +205,6 @@ class CorruptImageTest {
 
     // ------------------------------------------------------------------ checks
 
-    /** Records every device range the data path touches. */
-    static final class Recorder implements DataPath {
-        final DataPath real;
-        final List<long[]> ranges = new CopyOnWriteArrayList<>();
-
-        Recorder(DataPath real) {
-            this.real = real;
-        }
-
-        @Override
-        public CompletableFuture<Void> write(List<WriteSeg> segs) {
-            segs.forEach(s -> ranges.add(new long[] {s.deviceOffset(), s.deviceOffset() + s.length(), 1}));
-            return real.write(segs);
-        }
-
-        @Override
-        public CompletableFuture<Void> read(List<ReadSeg> segs) {
-            segs.forEach(s -> ranges.add(new long[] {s.deviceOffset(), s.deviceOffset() + s.length(), 0}));
-            return real.read(segs);
-        }
-    }
-
     /**
      * One corruption: what to break, which inodes it must make bad, what fsck calls it, the forbidden
      * device blocks. {@code fsckOnly}: a claim across files (an extent over another file's data or
@@ -296,11 +273,11 @@ class CorruptImageTest {
         assertTrue(cli.out().contains("\"kind\":\"" + k.kind + "\""), cli.out());
         // the node serves the rest and refuses the bad files
         FaultyNativeIO io = new FaultyNativeIO(Fixture.JNA);
-        Recorder[] rec = new Recorder[1];
+        RecordingDataPath[] rec = new RecordingDataPath[1];
         List<long[]> deviceIo = new CopyOnWriteArrayList<>();
         long fresh;
         try (NodeServer node = Fixture.start(Fixture.config(dev, SIZE, Duration.ofMillis(200)), io,
-                real -> rec[0] = new Recorder(real)); NodeClient c = Fixture.client(node)) {
+                real -> rec[0] = new RecordingDataPath(real)); NodeClient c = Fixture.client(node)) {
             io.hook((op, fd, off, count) -> {
                 if (op == FaultyNativeIO.Op.PREAD || op == FaultyNativeIO.Op.PWRITE) {
                     deviceIo.add(new long[] {off, off + count, op == FaultyNativeIO.Op.PWRITE ? 1 : 0});

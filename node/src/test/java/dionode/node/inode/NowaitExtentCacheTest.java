@@ -26,8 +26,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -196,28 +194,6 @@ class NowaitExtentCacheTest {
         }
     }
 
-    /** Data path I/O, for the check that nothing was read or written through a bad extent. */
-    private static final class Recorder implements DataPath {
-        final DataPath real;
-        final List<long[]> ranges = new CopyOnWriteArrayList<>();
-
-        Recorder(DataPath real) {
-            this.real = real;
-        }
-
-        @Override
-        public CompletableFuture<Void> write(List<WriteSeg> segs) {
-            segs.forEach(s -> ranges.add(new long[] {s.deviceOffset(), s.deviceOffset() + s.length()}));
-            return real.write(segs);
-        }
-
-        @Override
-        public CompletableFuture<Void> read(List<ReadSeg> segs) {
-            segs.forEach(s -> ranges.add(new long[] {s.deviceOffset(), s.deviceOffset() + s.length()}));
-            return real.read(segs);
-        }
-    }
-
     /** Points extent 3 of {@code ino}'s one leaf block into the inode table, resealed: a crafted image. */
     private static void craftExtentIntoInodeTable(RawImage r, long ino) throws Exception {
         Layout layout = r.layout();
@@ -250,8 +226,8 @@ class NowaitExtentCacheTest {
             craftExtentIntoInodeTable(r, blockingIno);
             dataStartByte = r.layout().dataStart() * B;
         }
-        Recorder[] rec = new Recorder[1];
-        try (NodeServer node = start(device, 64L << 20, real -> rec[0] = new Recorder(real)); NodeClient c = Fixture.client(node)) {
+        RecordingDataPath[] rec = new RecordingDataPath[1];
+        try (NodeServer node = start(device, 64L << 20, real -> rec[0] = new RecordingDataPath(real)); NodeClient c = Fixture.client(node)) {
             FileId nowait = file(c, "nowait");
             FileId blocking = file(c, "blocking");
             long bad = 2L * 3 * B;
