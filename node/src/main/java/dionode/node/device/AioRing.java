@@ -306,29 +306,28 @@ final class AioRing implements AutoCloseable {
         }
     }
 
+    /** Short, or EAGAIN (the kernel would have blocked): the rest needs a blocking transfer. */
     private static boolean needsTransfer(Pending p, long result) {
         return result != p.length() && (result >= 0 || result == -NativeIOException.EAGAIN);
     }
 
     /** A request's end: done whole, finished by a blocking transfer (the kernel would have blocked, or did part), or failed. */
     private void finish(Pending p, long result) {
-        if (result == p.length()) {
+        if (needsTransfer(p, result)) {
+            int done = (int) Math.max(0, result);
+            try {
+                ByteBuffer rest = p.buf().duplicate();
+                rest.position(p.buf().position() + done);
+                fallback.transfer(p.write(), p.offset() + done, rest, p.length() - done);
+                p.done().complete(null);
+            } catch (IOException | RuntimeException e) {
+                p.done().completeExceptionally(e);
+            }
+        } else if (result == p.length()) {
             p.done().complete(null);
-            return;
-        }
-        if (result < 0 && result != -NativeIOException.EAGAIN) {
+        } else {
             p.done().completeExceptionally(new NativeIOException(p.write() ? "pwrite" : "pread", path, (int) -result,
                     "count=" + p.length() + ", offset=" + p.offset() + " (kernel AIO)"));
-            return;
-        }
-        int done = (int) Math.max(0, result);
-        try {
-            ByteBuffer rest = p.buf().duplicate();
-            rest.position(p.buf().position() + done);
-            fallback.transfer(p.write(), p.offset() + done, rest, p.length() - done);
-            p.done().complete(null);
-        } catch (IOException | RuntimeException e) {
-            p.done().completeExceptionally(e);
         }
     }
 

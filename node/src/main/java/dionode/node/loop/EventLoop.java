@@ -123,15 +123,7 @@ public final class EventLoop {
     /** Stops the thread once what is queued has run; the epoll and eventfd are closed when it has. */
     void stop() {
         stopping = true;
-        execute(() -> { });
-        if (inLoop()) {
-            return;
-        }
-        try {
-            Epoll.signal(wakeFd, wakeWord, wakeAddress);
-        } catch (IOException e) {
-            LOG.debug("stop signal: {}", e.getMessage());
-        }
+        execute(() -> { }); // wakes a sleeping loop, which then sees stopping and no longer waits
     }
 
     boolean awaitStopped(long timeout, TimeUnit unit) throws InterruptedException {
