@@ -1,6 +1,7 @@
 package dionode.cli;
 
 import dionode.cli.client.ChmodCommand;
+import dionode.cli.client.ExplainCommand;
 import dionode.cli.client.FallocateCommand;
 import dionode.cli.client.FiemapCommand;
 import dionode.cli.client.GetCommand;
@@ -22,7 +23,7 @@ public final class ClientCommands {
     public static void register(CommandLine commandLine) {
         for (Object command : new Object[] {new PutCommand(), new GetCommand(), new StatCommand(), new FiemapCommand(),
             new LsCommand(), new RmCommand(), new TruncateCommand(), new FallocateCommand(), new PunchCommand(),
-            new SyncCommand(), new ChmodCommand(), new StatsCommand()}) {
+            new SyncCommand(), new ChmodCommand(), new StatsCommand(), new ExplainCommand()}) {
             commandLine.addSubcommand(command);
         }
     }

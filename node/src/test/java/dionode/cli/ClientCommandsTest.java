@@ -130,6 +130,37 @@ class ClientCommandsTest {
     }
 
     @Test
+    void explainPrintsTheDecisionWithoutWriting() {
+        ok(random(16384, 5), "put", "ex");
+        long writes = (Long) TestJson.object(ok("stats").out()).get("writes");
+        Map<String, Object> e = TestJson.object(ok("explain", "ex", "--offset", "512", "--length", "14336", "--json").out());
+        assertEquals("zeroing-aware", e.get("policy"));
+        assertEquals(true, e.get("unaligned"));
+        assertEquals(false, e.get("extending"));
+        assertEquals(false, e.get("needs_zeroing"));
+        assertEquals("unaligned_no_zeroing", e.get("rule"));
+        assertEquals("shared", e.get("lock"));
+        assertEquals("free", e.get("lock_now"));
+        assertEquals(false, e.get("eagain"));
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> lookups = (List<Map<String, Object>>) e.get("lookups");
+        // one written extent covers the partial head and tail blocks: one lookup answers both (ext4_dio_needs_zeroing)
+        assertEquals(1, lookups.size(), e::toString);
+        assertEquals("written", lookups.get(0).get("state"));
+        assertEquals(4L, lookups.get(0).get("len"));
+        Map<String, Object> extending = TestJson.object(ok("explain", "ex", "--offset", "16K", "--length", "4K", "--nowait",
+                "--json").out());
+        assertEquals("extending", extending.get("rule"));
+        assertEquals("exclusive", extending.get("lock"));
+        assertEquals(true, extending.get("eagain"));
+        assertTrue(((String) extending.get("answer")).startsWith("EAGAIN"), extending::toString);
+        String human = ok("explain", "ex", "--offset", "0", "--length", "8K").out();
+        assertTrue(human.contains("rule:           aligned") && human.contains("lock:           shared"), human);
+        assertEquals(writes, TestJson.object(ok("stats").out()).get("writes"), "explain wrote nothing");
+        assertEquals(16384L, stat("ex").get("size"));
+    }
+
+    @Test
     void statJsonFields() {
         ok(random(5000, 4), "put", "st");
         Map<String, Object> s = stat("st");
@@ -262,7 +293,7 @@ class ClientCommandsTest {
     @Test
     void everyCommandHasHelp() {
         for (String c : List.of("put", "get", "stat", "fiemap", "ls", "rm", "truncate", "fallocate", "punch", "sync", "chmod",
-                "stats")) {
+                "stats", "explain")) {
             Result r = CliRunner.run(c, "--help");
             assertEquals(0, r.code(), c);
             assertTrue(r.out().contains("--target") && r.out().startsWith("Usage: dionode " + c), c + ": " + r.out());

@@ -127,6 +127,8 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
             ExtentOps.zeroRange(state, reply, zero.offset(), zero.length());
         } else if (request instanceof Request.Chmod chmod) {
             ExtentOps.chmod(state, reply, chmod.mode());
+        } else if (request instanceof Request.Explain explain) {
+            ExplainPath.start(state, explain, reply);
         } else {
             state.reply(reply, new Reply.Error(Errno.EINVAL, "not an inode request: " + request));
         }

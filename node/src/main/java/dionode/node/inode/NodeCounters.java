@@ -1,6 +1,9 @@
 package dionode.node.inode;
 
 import dionode.node.fs.ExtentCache;
+import dionode.node.lock.LockDecision.Rule;
+import java.util.EnumMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -49,6 +52,19 @@ public final class NodeCounters {
     /** Connections closed because a frame they began was not complete within the frame timeout. */
     public static final String FRAME_TIMEOUTS = "frame_timeouts";
 
+    /**
+     * Direct writes by the rule of ext4_dio_write_checks that decided their lock (DESIGN §2):
+     * {@code write_rule_needs_zeroing} and the like, one per {@link Rule}; counted as the write is
+     * issued, so they sum to {@link #WRITE_SHARED} plus {@link #WRITE_EXCLUSIVE}.
+     */
+    private static final Map<Rule, String> WRITE_RULES = new EnumMap<>(Rule.class);
+
+    static {
+        for (Rule rule : Rule.values()) {
+            WRITE_RULES.put(rule, "write_rule_" + ruleName(rule));
+        }
+    }
+
     private final Map<String, LongAdder> adders = new ConcurrentHashMap<>();
     private final Map<String, LongSupplier> gauges = new ConcurrentHashMap<>();
 
@@ -59,6 +75,17 @@ public final class NodeCounters {
             EAGAIN_JOURNAL}) {
             adders.put(name, new LongAdder());
         }
+        WRITE_RULES.values().forEach(name -> adders.put(name, new LongAdder()));
+    }
+
+    /** The counter of writes decided by {@code rule}. */
+    public static String writeRule(Rule rule) {
+        return WRITE_RULES.get(rule);
+    }
+
+    /** A rule as users read it: {@code needs_zeroing}. */
+    public static String ruleName(Rule rule) {
+        return rule.name().toLowerCase(Locale.ROOT);
     }
 
     public void add(String name, long delta) {

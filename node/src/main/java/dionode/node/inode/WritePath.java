@@ -55,6 +55,12 @@ final class WritePath {
         }
     }
 
+    /** ext4_dio_write_checks for a direct write on {@code inode} as it is now (explain asks the same). */
+    static LockDecision checks(Inode inode, long offset, long length, boolean nowait, ExtentLookup lookup) {
+        return DioWriteChecks.decide(offset, length, nowait, inode.size, inode.disksize, inode.nosec(), BLOCK_BITS, lookup,
+                inode.policy);
+    }
+
     /** ext4_sync_file: commits the journal; takes no lock. */
     static void fsync(InodeState state, CompletableFuture<Reply> reply) {
         state.counters.inc(NodeCounters.DURABLE_COMMITS);
@@ -116,8 +122,7 @@ final class WritePath {
                 missed |= mapping == null;
                 return mapping;
             };
-            return DioWriteChecks.decide(offset, length, nowait, inode.size, inode.disksize, inode.nosec(), BLOCK_BITS, lookup,
-                    inode.policy);
+            return checks(inode, offset, length, nowait, lookup);
         }
 
         /** The NOWAIT refusal of a decision that needs the exclusive lock. */
@@ -297,6 +302,7 @@ final class WritePath {
             state.counters.inc(NodeCounters.WRITES);
             state.counters.add(NodeCounters.BYTES_WRITTEN, length);
             state.counters.inc(held() == LockMode.EXCLUSIVE ? NodeCounters.WRITE_EXCLUSIVE : NodeCounters.WRITE_SHARED);
+            state.counters.inc(NodeCounters.writeRule(decision.rule()));
             inDio = true;
             CompletableFuture<Void> io = state.dio.begin(() -> state.data.write(plan.segs()));
             if (async && !decision.forceWait()) {

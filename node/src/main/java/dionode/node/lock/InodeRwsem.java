@@ -29,7 +29,7 @@ public final class InodeRwsem<W> {
 
     /** inode_trylock / inode_trylock_shared. */
     public boolean tryLock(LockMode mode) {
-        if (!waiters.isEmpty() || !compatible(mode)) {
+        if (!available(mode)) {
             return false;
         }
         grant(mode);
@@ -102,6 +102,11 @@ public final class InodeRwsem<W> {
         } else {
             writer = true;
         }
+    }
+
+    /** Whether {@link #tryLock} would take {@code mode} now; takes nothing. */
+    public boolean available(LockMode mode) {
+        return waiters.isEmpty() && compatible(mode);
     }
 
     public int readers() {

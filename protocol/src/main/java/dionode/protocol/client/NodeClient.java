@@ -253,6 +253,11 @@ public final class NodeClient implements AutoCloseable {
         return submit(new Request.Chmod(file, mode), DONE);
     }
 
+    /** How the node would decide the lock for a direct write of {@code length} bytes at {@code offset}, without writing. */
+    public CompletionStage<Reply.Explanation> explain(FileId file, long offset, long length, boolean nowait) {
+        return submit(new Request.Explain(file, offset, length, nowait), EXPLANATION);
+    }
+
     /** The node's counters by name (sorted, unmodifiable). */
     public CompletionStage<Map<String, Long>> stats() {
         return submit(new Request.GetStats(), STATS);
@@ -478,6 +483,9 @@ public final class NodeClient implements AutoCloseable {
             r -> r instanceof Reply.FiemapReply f ? f.extents() : unexpected(r, "FiemapReply");
     private static final Function<Reply, Map<String, Long>> STATS =
             r -> r instanceof Reply.Stats s ? s.counters() : unexpected(r, "Stats");
+
+    private static final Function<Reply, Reply.Explanation> EXPLANATION =
+            r -> r instanceof Reply.Explanation e ? e : unexpected(r, "Explanation");
 
     private static <T> T unexpected(Reply reply, String expected) {
         throw NodeException.stackless(Errno.EBADMSG, "expected a " + expected + " reply, got a " + reply.getClass().getSimpleName());

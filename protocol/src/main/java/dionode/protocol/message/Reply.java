@@ -67,6 +67,32 @@ public sealed interface Reply {
         }
     }
 
+    /**
+     * explain: ext4_dio_write_checks evaluated for a write that was not made. {@code rule} and
+     * {@code lock} are lower-case names ({@code needs_zeroing}, {@code exclusive}: the rule is the
+     * {@code write_rule_*} counter a real write would move); {@code inodeDioWait} and
+     * {@code forceWait} say whether it would drain in-flight direct I/O first and hold the lock
+     * until its I/O completes; {@code lockNow} is i_rwsem as it is held now; {@code eagain} and
+     * {@code answer} what the write would get now: for NOWAIT, EAGAIN and why, or that it proceeds.
+     */
+    record Explanation(LockPolicy policy, long offset, long length, boolean nowait, long size, long disksize, boolean nosec,
+            boolean unaligned, boolean extending, List<ExtentAnswer> lookups, boolean needsZeroing, String rule, String lock,
+            boolean inodeDioWait, boolean forceWait, int dioInFlight, String lockNow, long holeBlocks, boolean eagain,
+            String answer) implements Reply {
+        public Explanation {
+            lookups = List.copyOf(lookups);
+        }
+    }
+
+    /**
+     * One extent lookup the checks made: from block {@code lblk}, at most {@code maxLen} blocks;
+     * {@code state} of the {@code len} blocks found ({@code written}, {@code unwritten}, {@code hole}),
+     * or {@code not cached} when a cache-only lookup would have had to read the device.
+     */
+    record ExtentAnswer(long lblk, long maxLen, String state, long len) implements Reply {
+        public static final String NOT_CACHED = "not cached";
+    }
+
     /** Node counters by name, e.g. {@code write_shared}. */
     record Stats(Map<String, Long> counters) implements Reply {
         public Stats {

@@ -154,6 +154,18 @@ public sealed interface Request {
         }
     }
 
+    /**
+     * explain: how the node would decide the lock for a direct write of {@code length} bytes at
+     * {@code offset} now ({@code ext4_dio_write_checks}), without writing; with {@code nowait}
+     * its lookups are cache-only, as a NOWAIT write's are.
+     */
+    record Explain(FileId file, long offset, long length, boolean nowait) implements InodeRequest {
+        @Override
+        public String checkFields() {
+            return first(FieldChecks.range("explain", file, offset, length), length == 0 ? "explain length must be at least 1" : null);
+        }
+    }
+
     record GetStats() implements Request {
         @Override
         public String checkFields() {

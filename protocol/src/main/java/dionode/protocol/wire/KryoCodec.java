@@ -77,15 +77,18 @@ public final class KryoCodec {
             /* 53 */ ArrayList.class,
             /* 54 */ Collections.unmodifiableSortedMap(new TreeMap<>()).getClass(),
             /* 55 */ TreeMap.class,
-            /* 56 */ FileId.class);
+            /* 56 */ FileId.class,
+            /* 57 */ Request.Explain.class,
+            /* 58 */ Reply.Explanation.class,
+            /* 59 */ Reply.ExtentAnswer.class);
     private static final int FIRST_ID = 20;
     /**
      * Deepest object nesting accepted. The deepest message is a reply record holding a list of
      * records holding a string: four levels.
      */
     static final int MAX_DEPTH = 8;
-    /** What a list on the wire may hold: the entries of FileList and FiemapReply. */
-    private static final Set<Class<?>> LIST_ELEMENTS = Set.of(Reply.DirEntry.class, Reply.FiemapExtent.class);
+    /** What a list on the wire may hold: the entries of FileList, FiemapReply and Explanation. */
+    private static final Set<Class<?>> LIST_ELEMENTS = Set.of(Reply.DirEntry.class, Reply.FiemapExtent.class, Reply.ExtentAnswer.class);
 
     private final int maxPayload;
     private final Pool<Kryo> kryos = new Pool<>(true, false, 64) {

@@ -32,6 +32,7 @@ class RequestFieldsTest {
                 new Request.Stat(F),
                 new Request.Fiemap(F, 0, 0),
                 new Request.Chmod(F, 04755),
+                new Request.Explain(F, 512, 1, true),
                 new Request.GetStats());
         for (Request r : ok) {
             assertNull(r.checkFields(), r.toString());
@@ -76,6 +77,9 @@ class RequestFieldsTest {
                 Map.entry(new Request.Fiemap(F, -1, 0), "fiemap offset must not be negative (got -1)"),
                 Map.entry(new Request.Fiemap(F, 0, -1), "fiemap length must not be negative (got -1)"),
                 Map.entry(new Request.Chmod(null, 0644), "chmod: the file handle is missing"),
+                Map.entry(new Request.Explain(null, 0, 1, false), "explain: the file handle is missing"),
+                Map.entry(new Request.Explain(F, -1, 1, false), "explain offset must not be negative (got -1)"),
+                Map.entry(new Request.Explain(F, 0, 0, false), "explain length must be at least 1"),
                 Map.entry(new Request.Chmod(F, 010000), "chmod: mode 010000 has bits outside 07777 (permission and setuid/setgid bits)"));
         for (Map.Entry<Request, String> e : bad.entrySet()) {
             assertEquals(e.getValue(), e.getKey().checkFields(), e.getKey().toString());
