@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 class PackageArrowsTest {
 
     /** node's packages from the top down: each may import those below it (and protocol). */
-    private static final List<String> NODE_LAYERS = List.of("dionode.node.nbd", "dionode.node.server",
+    private static final List<String> NODE_LAYERS = List.of("dionode.node.metrics", "dionode.node.nbd", "dionode.node.server",
             "dionode.node.namespace", "dionode.node.inode", "dionode.node.trace", "dionode.node.lock", "dionode.node.fs",
             "dionode.node.extent", "dionode.node.alloc", "dionode.node.journal", "dionode.node.meta");
     /** protocol's packages from the top down: each may import those below it, and nothing else. */

@@ -2,10 +2,13 @@ package dionode.cli;
 
 import dionode.node.server.Binding;
 import dionode.node.server.TransportKind;
+import dionode.cli.option.HostPortConverter;
 import dionode.cli.option.SizeConverter;
 import dionode.node.device.JnaNativeIO;
 import dionode.node.fs.ExtentCache;
 import dionode.node.fs.VolumeLoader;
+import dionode.node.metrics.MetricsEndpoint;
+import dionode.node.metrics.NodeMetrics;
 import dionode.node.nbd.Nbd;
 import dionode.node.nbd.NbdServer;
 import dionode.node.server.Listener;
@@ -119,6 +122,11 @@ public final class ServeCommand implements Callable<Integer> {
                     + "left out")
     String nbd;
 
+    @Option(names = "--metrics", paramLabel = "HOST:PORT", converter = HostPortConverter.class,
+            description = "serve GET /metrics (Prometheus text format) and GET /health (200 while serving, 503 once the "
+                    + "journal has aborted) over HTTP on this address; off unless given")
+    HostPort metrics;
+
     private static boolean kernelAio(String engine) {
         return switch (engine) {
             case "aio" -> true;
@@ -156,18 +164,22 @@ public final class ServeCommand implements Callable<Integer> {
         HostPort nbdAddress = nbd == null ? null : HostPort.parseListen(nbd, host, Nbd.DEFAULT_PORT, "NBD address");
         NodeServer node = NodeServer.start(config, new JnaNativeIO());
         Binding nbdBinding = null;
-        if (nbdAddress != null) {
-            try {
+        MetricsEndpoint metricsEndpoint = null;
+        try {
+            if (nbdAddress != null) {
                 nbdBinding = Listener.await(new NbdServer(node.dispatcher(), node.volume().device().sectorSize(), parallelism,
                         node.transport()).bind(node.system(), nbdAddress.host(), nbdAddress.port()), nbdAddress.host(), nbdAddress.port());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                node.close();
-                throw e;
-            } catch (Exception e) {
-                node.close();
-                throw e;
             }
+            if (metrics != null) {
+                metricsEndpoint = MetricsEndpoint.start(metrics.host(), metrics.port(), NodeMetrics.attach(node));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            node.close();
+            throw e;
+        } catch (Exception e) {
+            node.close();
+            throw e;
         }
         CountDownLatch stop = new CountDownLatch(1);
         // SIGTERM/SIGINT end the wait below, so the clean shutdown runs on the main thread and the exit status is 0
@@ -179,6 +191,9 @@ public final class ServeCommand implements Callable<Integer> {
             System.out.println("nbd listening on " + nbdBinding.localAddress().getHostString() + ":"
                     + nbdBinding.localAddress().getPort());
         }
+        if (metricsEndpoint != null) {
+            System.out.println("metrics on http://" + new HostPort(metrics.host(), metricsEndpoint.address().getPort()) + "/metrics");
+        }
         System.out.flush();
         try {
             stop.await();
@@ -189,6 +204,9 @@ public final class ServeCommand implements Callable<Integer> {
             // the clean shutdown below matters more than the NBD listener's
             LOG.warn("NBD listener did not unbind cleanly: {}", e.toString());
         } finally {
+            if (metricsEndpoint != null) {
+                metricsEndpoint.close();
+            }
             node.close();
         }
         return 0;

@@ -82,6 +82,7 @@ final class AioRing implements AutoCloseable {
     private final long context;
     private final int depth;
     private final BlockingTransfer fallback;
+    private final DeviceTraffic traffic;
     private final ByteBuffer iocbs;
     private final ByteBuffer pointers;
     private final ByteBuffer events;
@@ -98,8 +99,10 @@ final class AioRing implements AutoCloseable {
     private final Thread completer;
     private volatile boolean closing;
 
-    private AioRing(NativeIO io, int fd, String path, long context, int depth, BlockingTransfer fallback, CompletionSignal signal) {
+    private AioRing(NativeIO io, int fd, String path, long context, int depth, BlockingTransfer fallback, CompletionSignal signal,
+            DeviceTraffic traffic) {
         this.io = io;
+        this.traffic = traffic;
         this.fd = fd;
         this.path = path;
         this.context = context;
@@ -124,7 +127,8 @@ final class AioRing implements AutoCloseable {
      * I/O threads). With {@code signal} (may be null) completions come through it; the ring closes
      * it.
      */
-    static AioRing open(NativeIO io, int fd, String path, int depth, BlockingTransfer fallback, CompletionSignal signal) {
+    static AioRing open(NativeIO io, int fd, String path, int depth, BlockingTransfer fallback, CompletionSignal signal,
+            DeviceTraffic traffic) {
         long context;
         try {
             context = io.ioSetup(depth);
@@ -135,7 +139,7 @@ final class AioRing implements AutoCloseable {
             }
             return null;
         }
-        AioRing ring = new AioRing(io, fd, path, context, depth, fallback, signal);
+        AioRing ring = new AioRing(io, fd, path, context, depth, fallback, signal, traffic);
         ring.completer.start();
         if (signal != null) {
             signal.onSignal(ring::reap);
@@ -319,11 +323,13 @@ final class AioRing implements AutoCloseable {
                 ByteBuffer rest = p.buf().duplicate();
                 rest.position(p.buf().position() + done);
                 fallback.transfer(p.write(), p.offset() + done, rest, p.length() - done);
+                traffic.moved(p.write(), p.length());
                 p.done().complete(null);
             } catch (IOException | RuntimeException e) {
                 p.done().completeExceptionally(e);
             }
         } else if (result == p.length()) {
+            traffic.moved(p.write(), p.length());
             p.done().complete(null);
         } else {
             p.done().completeExceptionally(new NativeIOException(p.write() ? "pwrite" : "pread", path, (int) -result,

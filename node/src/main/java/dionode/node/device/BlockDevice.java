@@ -44,6 +44,7 @@ public final class BlockDevice implements Closeable {
 
     /** Kernel AIO on the fd, or null when the NativeIO has none: then every transfer is a blocking call. */
     private final AioRing aio;
+    private final DeviceTraffic traffic = new DeviceTraffic();
 
     private BlockDevice(Path path, NativeIO io, int fd, long size, int sectorSize, boolean blockDevice, CompletionSignal signal) {
         this.path = path;
@@ -53,7 +54,7 @@ public final class BlockDevice implements Closeable {
         this.size = size;
         this.sectorSize = sectorSize;
         this.blockDevice = blockDevice;
-        this.aio = AioRing.open(io, fd, pathString, AioRing.DEFAULT_DEPTH, this::transfer, signal);
+        this.aio = AioRing.open(io, fd, pathString, AioRing.DEFAULT_DEPTH, this::transfer, signal, traffic);
     }
 
     /**
@@ -209,7 +210,9 @@ public final class BlockDevice implements Closeable {
      *         returns no data before the end; other errnos as the kernel reports them
      */
     public void read(long offset, ByteBuffer buf) throws IOException {
-        transfer(false, offset, buf, checkRange(false, offset, buf));
+        int len = checkRange(false, offset, buf);
+        transfer(false, offset, buf, len);
+        traffic.moved(false, len);
     }
 
     /**
@@ -221,7 +224,9 @@ public final class BlockDevice implements Closeable {
      *         device accepts no data before the end; other errnos as the kernel reports them
      */
     public void write(long offset, ByteBuffer buf) throws IOException {
-        transfer(true, offset, buf, checkRange(true, offset, buf));
+        int len = checkRange(true, offset, buf);
+        transfer(true, offset, buf, len);
+        traffic.moved(true, len);
     }
 
     /**
@@ -242,6 +247,11 @@ public final class BlockDevice implements Closeable {
     public CompletableFuture<Void> readAsync(long offset, ByteBuffer buf) throws IOException {
         int len = checkRange(false, offset, buf);
         return aio == null || len == 0 ? null : aio.submit(false, offset, buf, len);
+    }
+
+    /** The bytes this device has read and written, whichever way. */
+    public DeviceTraffic traffic() {
+        return traffic;
     }
 
     /** Whether {@link #writeAsync} and {@link #readAsync} can start transfers at all. */

@@ -5,6 +5,7 @@ import dionode.node.lock.LockDecision.Rule;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -49,6 +50,17 @@ public final class NodeCounters {
     public static final String ES_SHRUNK = "es_shrunk";
     public static final String ES_CACHED = "es_cached";
     public static final String META_READS = "meta_reads";
+    /** Bytes the device moved (data, metadata and journal), gauges over its traffic. */
+    public static final String DEVICE_BYTES_READ = "device_bytes_read";
+    public static final String DEVICE_BYTES_WRITTEN = "device_bytes_written";
+    /** Open connections of a protocol: {@code connections_native}, {@code connections_nbd}. */
+    public static final String CONNECTIONS = "connections_";
+    /**
+     * Names that go up and down (or are a size), not only up: Prometheus gauges rather than
+     * counters. Latency figures ({@code latency_*}) and connection counts are levels too.
+     */
+    private static final Set<String> LEVELS = Set.of(DIO_IN_FLIGHT, ES_CACHED, "free_blocks", "reserved_blocks",
+            "files", "wire_bytes", "unclean_mounts");
     /** Connections closed because a frame they began was not complete within the frame timeout. */
     public static final String FRAME_TIMEOUTS = "frame_timeouts";
 
@@ -76,6 +88,11 @@ public final class NodeCounters {
             adders.put(name, new LongAdder());
         }
         WRITE_RULES.values().forEach(name -> adders.put(name, new LongAdder()));
+    }
+
+    /** Whether {@code name} is a level (a gauge) rather than a count of events. */
+    public static boolean isLevel(String name) {
+        return LEVELS.contains(name) || name.startsWith("latency_") || name.startsWith(CONNECTIONS);
     }
 
     /** The counter of writes decided by {@code rule}. */

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -353,6 +354,11 @@ public final class Journal implements AutoCloseable {
 
     public JournalStats stats() {
         return counters.snapshot(abortCause != null);
+    }
+
+    /** {@code observer} is told each logged transaction's commit time in nanoseconds, on the journal thread: it must not block. */
+    public void observeCommits(LongConsumer observer) {
+        counters.observeCommits(observer);
     }
 
     /** What a new request gets from a journal that takes none (aborted, or closed); null while it works. */

@@ -1,6 +1,7 @@
 package dionode.node.journal;
 
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 
 /**
  * A journal's counters in one place, counted where the event happens; {@link #snapshot} reads
@@ -28,6 +29,13 @@ final class JournalCounters {
     private final AtomicLong batchedCalls = new AtomicLong();
     private final AtomicLong maxBatch = new AtomicLong();
     private volatile long durableTid = -1;
+    /** Told each logged transaction's commit time (pre-flush, log write, flush) in nanoseconds: the metrics' histogram. */
+    private volatile LongConsumer commitNanos = nanos -> {
+    };
+
+    void observeCommits(LongConsumer observer) {
+        commitNanos = observer;
+    }
 
     void handleStarted() {
         handles.incrementAndGet();
@@ -59,8 +67,9 @@ final class JournalCounters {
         logBlocksWritten.addAndGet(logBlocks);
     }
 
-    /** Transaction {@code tid} of {@code images} blocks is durable. */
-    void committed(long tid, int images) {
+    /** Transaction {@code tid} of {@code images} blocks is durable, {@code nanos} after its commit began. */
+    void committed(long tid, int images, long nanos) {
+        commitNanos.accept(nanos);
         commits.incrementAndGet();
         blocksLogged.addAndGet(images);
         maxTxnBlocks.accumulateAndGet(images, Math::max);

@@ -50,6 +50,7 @@ final class LogWriter {
      * detected without a flush between images and commit block.
      */
     void write(Txn txn) throws IOException {
+        long began = System.nanoTime();
         int images = txn.homes.length;
         int descriptors = JournalFormat.descriptorsFor(images);
         int need = JournalFormat.logBlocksFor(images);
@@ -81,7 +82,7 @@ final class LogWriter {
         head += need;
         nextTid = txn.tid + 1;
         checkpointer.logged(txn.homes, txn.images);
-        counters.committed(txn.tid, images);
+        counters.committed(txn.tid, images, System.nanoTime() - began);
         hook.at(JournalHook.Point.AFTER_COMMIT, txn.tid);
     }
 

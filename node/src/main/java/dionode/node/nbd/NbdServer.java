@@ -6,7 +6,6 @@ import dionode.node.inode.NodeCounters;
 import dionode.node.server.Allowance;
 import dionode.node.server.ConnectionReplies;
 import dionode.node.server.Dispatcher;
-import dionode.node.server.Listener;
 import dionode.node.server.Outgoing;
 import dionode.node.server.ReleaseOnPull;
 import dionode.node.server.Transport;
@@ -97,7 +96,7 @@ public final class NbdServer {
 
     /** Binds and serves until the binding is unbound; at most the transport's connection limit at once. */
     public CompletionStage<Binding> bind(ActorSystem<?> system, String host, int port) {
-        return Listener.bind(system, transport.kind(), host, port, transport.limits().maxConnections(), this::connectionFlow)
+        return transport.bind(system, "nbd", host, port, this::connectionFlow)
                 .thenApply(b -> {
                     LOG.info("NBD on {}:{}", b.localAddress().getHostString(), b.localAddress().getPort());
                     return b;

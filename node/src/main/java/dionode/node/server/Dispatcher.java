@@ -11,6 +11,7 @@ import dionode.protocol.Errno;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import dionode.protocol.wire.Wire;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
@@ -47,8 +48,16 @@ public final class Dispatcher {
 
     /** A trace for a request just decoded: inode requests are traced, the others are not (DESIGN §6). */
     public OpTrace trace(Request request) {
-        return request instanceof Request.InodeRequest ? latencies.begin() : OpTrace.NONE;
+        return request instanceof Request.InodeRequest ? latencies.begin(OP_NAMES.get(request.getClass())) : OpTrace.NONE;
     }
+
+    /** A request's kind as metrics label it: {@code write}, {@code punch_hole}; computed once per class. */
+    private static final ClassValue<String> OP_NAMES = new ClassValue<>() {
+        @Override
+        protected String computeValue(Class<?> type) {
+            return type.getSimpleName().replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
+        }
+    };
 
     /**
      * {@link #dispatch(Request, OpTrace)} for a front-end that does not see its replies reach the
@@ -59,6 +68,11 @@ public final class Dispatcher {
         CompletionStage<Reply> reply = dispatch(request, trace);
         reply.whenComplete((r, e) -> trace.replied());
         return reply;
+    }
+
+    /** Where traced requests' figures go (stats' latency window; the metrics observe it). */
+    public StageLatencies latencies() {
+        return latencies;
     }
 
     /** Requests dispatched and not yet answered (clean shutdown waits for 0). */

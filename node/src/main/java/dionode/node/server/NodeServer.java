@@ -130,6 +130,8 @@ public final class NodeServer implements AutoCloseable {
             counters.gauge("journal_handle_waits", () -> v.journal().stats().handleWaits());
             counters.gauge("files", () -> v.inodes().inUseCount());
             counters.gauge("unclean_mounts", () -> v.superblock().uncleanMounts());
+            counters.gauge(NodeCounters.DEVICE_BYTES_READ, device.traffic()::bytesRead);
+            counters.gauge(NodeCounters.DEVICE_BYTES_WRITTEN, device.traffic()::bytesWritten);
             DataPath data = dataPathWrapper.apply(new DeviceDataPath(device, io, new AlignedBuffers(), config.kernelAio()));
             InodeContext ctx = new InodeContext(volume, data, counters, config.maxWaitersPerInode(), config.idleTimeout());
             CompletableFuture<ActorRef<InodeRegion.Command>> regionRef = new CompletableFuture<>();

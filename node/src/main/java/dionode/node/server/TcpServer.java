@@ -115,6 +115,6 @@ public final class TcpServer {
 
     /** Binds and serves until the binding is unbound; at most {@link WireLimits#maxConnections} connections at once. */
     public CompletionStage<Binding> bind(ActorSystem<?> system, String host, int port) {
-        return Listener.bind(system, transport.kind(), host, port, transport.limits().maxConnections(), this::connectionFlow);
+        return transport.bind(system, "native", host, port, this::connectionFlow);
     }
 }

@@ -11,17 +11,19 @@ package dionode.node.trace;
  */
 public final class OpTrace {
     /** A trace that records nothing: requests that come from no connection (tests, the node itself). */
-    public static final OpTrace NONE = new OpTrace(null);
+    public static final OpTrace NONE = new OpTrace(null, "none");
 
     private final StageLatencies sink;
+    private final String op;
     private final long[] nanos = new long[Stage.values().length];
     private final long born;
     private Stage stage = Stage.QUEUE;
     private long since;
     private boolean done;
 
-    OpTrace(StageLatencies sink) {
+    OpTrace(StageLatencies sink, String op) {
         this.sink = sink;
+        this.op = op;
         this.born = sink == null ? 0 : sink.now();
         this.since = born;
     }
@@ -45,6 +47,6 @@ public final class OpTrace {
         long now = sink.now();
         nanos[stage.ordinal()] += now - since; // the reply's way out, or wherever a front-end without one left it
         done = true;
-        sink.record(nanos, now - born);
+        sink.record(op, nanos, now - born);
     }
 }

@@ -34,7 +34,10 @@ public final class StageLatencies implements AutoCloseable {
     private static final int DIGITS = 2;
     static final long MAX_MICROS = 60_000_000L;
 
+    private static final Stage[] STAGES = Stage.values();
+
     private final LongSupplier nanoClock;
+    private volatile RequestObserver observer;
     private final Recorder[] recorders = new Recorder[Stage.values().length + 1];
     /** Per recorder, the last {@link #WINDOW_SECONDS} intervals: a ring, the oldest overwritten. */
     private final Histogram[][] window = new Histogram[recorders.length][WINDOW_SECONDS];
@@ -62,21 +65,30 @@ public final class StageLatencies implements AutoCloseable {
         return latencies;
     }
 
-    /** A trace for a request that has just been decoded. */
-    public OpTrace begin() {
-        return new OpTrace(this);
+    /** A trace for a request of kind {@code op} (e.g. {@code write}) that has just been decoded. */
+    public OpTrace begin(String op) {
+        return new OpTrace(this, op);
+    }
+
+    /** {@code observer} is told every request answered from now on (the metrics' histograms); it must not block. */
+    public void observe(RequestObserver observer) {
+        this.observer = observer;
     }
 
     long now() {
         return nanoClock.getAsLong();
     }
 
-    /** A finished request: nanoseconds per stage (indexed by {@link Stage#ordinal()}) and in all. */
-    void record(long[] stageNanos, long totalNanos) {
-        for (Stage stage : Stage.values()) {
+    /** A finished request of kind {@code op}: nanoseconds per stage (indexed by {@link Stage#ordinal()}) and in all. */
+    void record(String op, long[] stageNanos, long totalNanos) {
+        for (Stage stage : STAGES) {
             recorders[stage.ordinal()].recordValue(micros(stageNanos[stage.ordinal()]));
         }
         recorders[recorders.length - 1].recordValue(micros(totalNanos));
+        RequestObserver o = observer;
+        if (o != null) {
+            o.answered(op, stageNanos, totalNanos);
+        }
     }
 
     private static long micros(long nanos) {

@@ -213,7 +213,7 @@ class AioRingTest {
         int fd = io.open(file.toString(), NativeIO.O_RDWR | NativeIO.O_DIRECT);
         AioRing ring = AioRing.open(io, fd, file.toString(), 4, (write, offset, buf, length) -> {
             throw new AssertionError("no fallback expected");
-        }, null);
+        }, null, new DeviceTraffic());
         assertNotNull(ring);
         List<CompletableFuture<Void>> inFlight = new ArrayList<>();
         List<ByteBuffer> held = new ArrayList<>();
@@ -254,9 +254,11 @@ class AioRingTest {
             assertNotNull(f);
             f.get(10, TimeUnit.SECONDS);
             assertEquals("dionode-aio", io.pwriteThread, "a blocking transfer is never the loop's");
+            assertEquals(B, dev.traffic().bytesWritten(), "the write counted once, finished by the fallback");
             ByteBuffer in = AlignedBuffers.allocateAligned(B);
             dev.read(2L * B, in);
             assertEquals(-1, TestDevices.firstMismatch(in, 9), "written by the fallback");
+            assertEquals(B, dev.traffic().bytesRead());
         }
     }
 
@@ -273,6 +275,7 @@ class AioRingTest {
             assertTrue(cause.getMessage().contains(file.toString()), cause.getMessage());
             CompletableFuture<Void> next = dev.writeAsync(B, pattern(2));
             next.get(10, TimeUnit.SECONDS); // one failure does not stop the ring
+            assertEquals(B, dev.traffic().bytesWritten(), "the failed write moved nothing");
         }
     }
 

@@ -37,6 +37,8 @@ class BlockDeviceTest {
             assertEquals(-1, TestDevices.firstNonZero(in.duplicate().limit(512)), "sector before untouched");
             assertEquals(-1, TestDevices.firstMismatch(in.duplicate().position(512).limit(512 + 14336), 1));
             assertEquals(-1, TestDevices.firstNonZero(in.duplicate().position(512 + 14336)), "sector after untouched");
+            assertEquals(14336, dev.traffic().bytesWritten());
+            assertEquals(16384, dev.traffic().bytesRead());
         }
     }
 

@@ -18,7 +18,7 @@ class StageLatenciesTest {
 
     /** A write that queued 10 µs, waited 300 µs for the lock, 40 µs in the actor, 2 ms on the device, 500 µs journaling, 20 µs replying. */
     private void oneWrite() {
-        OpTrace trace = latencies.begin();
+        OpTrace trace = latencies.begin("write");
         advanceMicros(10);
         trace.enter(Stage.ACTOR);
         trace.enter(Stage.LOCK);
@@ -53,7 +53,7 @@ class StageLatenciesTest {
 
     @Test
     void aTraceIsRecordedOnceAndNothingAfterItsReplyCounts() {
-        OpTrace trace = latencies.begin();
+        OpTrace trace = latencies.begin("write");
         advanceMicros(100);
         trace.replied();
         advanceMicros(5000);
@@ -82,12 +82,12 @@ class StageLatenciesTest {
     @Test
     void percentilesSeparateTheSlowFewFromTheRest() {
         for (int i = 0; i < 99; i++) {
-            OpTrace fast = latencies.begin();
+            OpTrace fast = latencies.begin("write");
             fast.enter(Stage.DEVICE);
             advanceMicros(50);
             fast.replied();
         }
-        OpTrace slow = latencies.begin();
+        OpTrace slow = latencies.begin("write");
         slow.enter(Stage.DEVICE);
         advanceMicros(80_000);
         slow.replied();
@@ -107,7 +107,7 @@ class StageLatenciesTest {
 
     @Test
     void aStayLongerThanTheRangeCountsAsItsTop() {
-        OpTrace stuck = latencies.begin();
+        OpTrace stuck = latencies.begin("write");
         stuck.enter(Stage.LOCK);
         advanceMicros(3_600_000_000L); // an hour
         stuck.replied();
