@@ -33,7 +33,7 @@ class PackageArrowsTest {
             "dionode.node.extent", "dionode.node.alloc", "dionode.node.journal", "dionode.node.meta");
     /** protocol's packages from the top down: each may import those below it, and nothing else. */
     private static final List<String> PROTOCOL_LAYERS = List.of("dionode.protocol.client", "dionode.protocol.wire",
-            "dionode.protocol.message", "dionode.protocol", "dionode.protocol.util");
+            "dionode.protocol.message", "dionode.protocol", "dionode.protocol.tls", "dionode.protocol.util");
     /** Where actors and streams live; everything else stays plain Java, testable without an ActorSystem. */
     private static final Set<String> MAY_USE_PEKKO = Set.of("dionode.cli", "dionode.node.nbd", "dionode.node.server",
             "dionode.node.namespace", "dionode.node.inode");

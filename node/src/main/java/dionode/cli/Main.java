@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code dionode}: the node, its admin commands and the client commands. */
 @Command(name = "dionode", mixinStandardHelpOptions = true, version = "dionode 0.1.0",
         description = "A storage node for networked direct-I/O writers, with ext4's shared-i_rwsem DIO locking in user space.",
-        subcommands = {ServeCommand.class, MkfsCommand.class, FsckCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, MkfsCommand.class, FsckCommand.class, CertsCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

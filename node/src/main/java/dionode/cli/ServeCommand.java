@@ -14,9 +14,14 @@ import dionode.node.nbd.NbdServer;
 import dionode.node.server.Listener;
 import dionode.node.server.NodeConfig;
 import dionode.node.server.NodeServer;
+import dionode.node.server.NodeTls;
 import dionode.node.server.WireLimits;
 import dionode.protocol.LockPolicy;
+import dionode.protocol.tls.TlsFiles;
 import dionode.protocol.util.HostPort;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -26,7 +31,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 /** {@code dionode serve}: run a node until SIGTERM/SIGINT. */
@@ -37,6 +45,9 @@ import picocli.CommandLine.TypeConversionException;
             "finish, the journal is checkpointed, the device synced, exit 0)."})
 public final class ServeCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
+
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--device", description = "device file or block device (default: ${DEFAULT-VALUE})")
     Path device = NodeConfig.DEFAULT_DEVICE;
@@ -80,7 +91,8 @@ public final class ServeCommand implements Callable<Integer> {
     Long connectionBuffer;
 
     @Option(names = "--max-connections", paramLabel = "N",
-            description = "connections served at once per listener; more wait to be accepted (default: ${DEFAULT-VALUE})")
+            description = "connections served at once per listener; past them a connection is closed at once and counted "
+                    + "(stats: refused_connections) (default: ${DEFAULT-VALUE})")
     int maxConnections = WireLimits.DEFAULT_MAX_CONNECTIONS;
 
     @Option(names = "--transport", paramLabel = "nio|pekko",
@@ -122,10 +134,49 @@ public final class ServeCommand implements Callable<Integer> {
                     + "left out")
     String nbd;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "the node's certificate (PEM): serve TLS 1.3 on the "
+            + "native port and require STARTTLS on NBD; needs --tls-key")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "the node's private key (PKCS#8 PEM), readable by its owner "
+            + "only")
+    Path tlsKey;
+
+    @Option(names = "--tls-ca", paramLabel = "FILE", description = "require client certificates signed by this CA (PEM); a "
+            + "client's identity is its certificate's subject CN")
+    Path tlsCa;
+
+    @Option(names = "--tls-handshake-timeout", converter = Durations.Converter.class, paramLabel = "TIME",
+            description = "a TLS handshake not done after this long closes its connection (stats: tls_failures) (default 10s)")
+    Duration tlsHandshakeTimeout = NodeTls.DEFAULT_HANDSHAKE_TIMEOUT;
+
+    @Option(names = "--insecure", description = "allow serving plain text on an address other than loopback")
+    boolean insecure;
+
     @Option(names = "--metrics", paramLabel = "HOST:PORT", converter = HostPortConverter.class,
             description = "serve GET /metrics (Prometheus text format) and GET /health (200 while serving, 503 once the "
                     + "journal has aborted) over HTTP on this address; off unless given")
     HostPort metrics;
+
+    /** The node's TLS from --tls-cert/--tls-key/--tls-ca, or null without them. */
+    private NodeTls tls() throws IOException {
+        if (tlsCert == null && tlsKey == null) {
+            if (tlsCa != null) {
+                throw new ParameterException(spec.commandLine(), "--tls-ca needs --tls-cert and --tls-key: the node must have a "
+                        + "certificate to speak TLS");
+            }
+            return null;
+        }
+        return new NodeTls(TlsFiles.context(tlsCa, tlsCert, tlsKey), tlsCa != null, tlsHandshakeTimeout);
+    }
+
+    /** Plain text off loopback lets anyone on the network read and write every file: only with --insecure. */
+    private void refusePlainTextOffLoopback(String option, String address) throws UnknownHostException {
+        if (!InetAddress.getByName(address).isLoopbackAddress()) {
+            throw new ParameterException(spec.commandLine(), "refusing to serve plain text on " + address + " (" + option
+                    + "): anyone on that network could read and write every file; give --tls-cert and --tls-key, or --insecure");
+        }
+    }
 
     private static boolean kernelAio(String engine) {
         return switch (engine) {
@@ -162,6 +213,13 @@ public final class ServeCommand implements Callable<Integer> {
                 .withEventLoop(eventLoop(dispatcher))
                 .withEsCache(esCache);
         HostPort nbdAddress = nbd == null ? null : HostPort.parseListen(nbd, host, Nbd.DEFAULT_PORT, "NBD address");
+        config = config.withTls(tls());
+        if (config.tls() == null && !insecure) {
+            refusePlainTextOffLoopback("--host", host);
+            if (nbdAddress != null) {
+                refusePlainTextOffLoopback("--nbd", nbdAddress.host());
+            }
+        }
         NodeServer node = NodeServer.start(config, new JnaNativeIO());
         Binding nbdBinding = null;
         MetricsEndpoint metricsEndpoint = null;

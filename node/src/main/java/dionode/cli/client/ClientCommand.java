@@ -1,11 +1,14 @@
 package dionode.cli.client;
 
 import dionode.cli.option.HostPortConverter;
+import dionode.cli.option.TlsOptions;
 import dionode.protocol.Errno;
 import dionode.protocol.FileId;
+import dionode.protocol.client.ClientOptions;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.client.NodeException;
 import dionode.protocol.message.Reply;
+import dionode.protocol.tls.TlsFiles;
 import dionode.protocol.util.HostPort;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,8 +16,10 @@ import java.net.ConnectException;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -38,8 +43,17 @@ public abstract class ClientCommand implements Callable<Integer> {
             description = "the node (default: ${DEFAULT-VALUE})")
     HostPort target;
 
+    @Mixin
+    TlsOptions tls;
+
     @Spec
     CommandSpec spec;
+
+    /** Plain text, or TLS from the files {@code tls} names. */
+    public static ClientOptions clientOptions(TlsOptions tls) throws IOException {
+        ClientOptions options = ClientOptions.defaults();
+        return tls.enabled() ? options.withTls(TlsFiles.context(tls.ca, tls.cert, tls.key)) : options;
+    }
 
     /** Runs the command over an open connection; returns the exit code. */
     protected abstract int run(NodeClient client) throws IOException;
@@ -53,11 +67,13 @@ public abstract class ClientCommand implements Callable<Integer> {
         validate();
         NodeClient client;
         try {
-            client = NodeClient.connect(target.host(), target.port());
+            client = NodeClient.connect(target.host(), target.port(), clientOptions(tls));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
         } catch (ConnectException e) {
             return fail("cannot connect to " + target + ": " + e.getMessage() + " (is a node running there? start one with 'dionode serve')");
         } catch (IOException e) {
-            return fail("cannot connect to " + target + ": " + e);
+            return fail("cannot connect to " + target + ": " + e.getMessage());
         }
         try (client) {
             return run(client);

@@ -63,6 +63,10 @@ public final class NodeCounters {
             "files", "wire_bytes", "unclean_mounts");
     /** Connections closed because a frame they began was not complete within the frame timeout. */
     public static final String FRAME_TIMEOUTS = "frame_timeouts";
+    /** Connections accepted and closed at once: every slot of --max-connections was taken. */
+    public static final String CONNECTIONS_REFUSED = "refused_connections";
+    /** TLS connections whose handshake failed or was not done within the handshake timeout. */
+    public static final String TLS_FAILURES = "tls_failures";
 
     /**
      * Direct writes by the rule of ext4_dio_write_checks that decided their lock (DESIGN §2):
@@ -83,7 +87,7 @@ public final class NodeCounters {
     public NodeCounters() {
         for (String name : new String[] {WRITE_SHARED, WRITE_EXCLUSIVE, DIO_DRAINS, EAGAIN, ZEROED_BLOCKS, CONVERTED_BLOCKS,
             ALLOCATED_BLOCKS, DIO_IN_FLIGHT, LOCK_WAITS, LOCK_UPGRADES, JOURNAL_WAITS, ENOSPC_RETRIES, WRITES, READS, BYTES_WRITTEN,
-            BYTES_READ, BUFFERED_WRITES, DURABLE_COMMITS, ERRORS, FRAME_TIMEOUTS, EAGAIN_LOCK, EAGAIN_ALLOC, EAGAIN_CACHE,
+            BYTES_READ, BUFFERED_WRITES, DURABLE_COMMITS, ERRORS, FRAME_TIMEOUTS, CONNECTIONS_REFUSED, TLS_FAILURES, EAGAIN_LOCK, EAGAIN_ALLOC, EAGAIN_CACHE,
             EAGAIN_JOURNAL}) {
             adders.put(name, new LongAdder());
         }

@@ -22,8 +22,9 @@ import org.apache.pekko.util.ByteString;
 
 /**
  * A TCP listener of the node, on either transport ({@link TransportKind}). It serves at most
- * {@code maxConnections} connections at once: while that many are open it accepts no more, and
- * further clients wait in the kernel's accept backlog until one closes (backpressure on accept, as
+ * {@code maxConnections} connections at once. Past that, {@code nio} accepts and closes at once
+ * (counted by {@code refused}); {@code pekko} accepts no more, and further clients wait in the
+ * kernel's accept backlog until one closes (backpressure on accept, as
  * on everything else). A failure to bind is said in the user's terms: {@code cannot listen on
  * 127.0.0.1:7070: address already in use}. Stateless; thread-safe.
  */
@@ -36,9 +37,9 @@ public final class Listener {
      * connection) until the binding is unbound.
      */
     public static CompletionStage<Binding> bind(ActorSystem<?> system, TransportKind kind, String host, int port, int maxConnections,
-            Supplier<Flow<ByteString, ByteString, NotUsed>> flows) {
+            Supplier<Flow<ByteString, ByteString, NotUsed>> flows, Runnable refused) {
         if (kind == TransportKind.NIO) {
-            return NioListener.bind(host, port, maxConnections, flows, Materializer.matFromSystem(system));
+            return NioListener.bind(host, port, maxConnections, flows, refused, Materializer.matFromSystem(system));
         }
         return Tcp.get(system).bind(host, port)
                 .mapAsyncUnordered(maxConnections, conn -> conn.handleWith(flows.get().watchTermination(Keep.right()), system)

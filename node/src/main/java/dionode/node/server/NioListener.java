@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A listener of {@link TransportKind#NIO}: an accept thread ({@code dionode-accept-PORT}) that
  * takes a connection slot, accepts, and joins the socket's {@link SocketStage} with a new
- * connection flow. At most {@code maxConnections} are open at once; more wait in the kernel's
- * accept backlog until one closes. Thread-safe.
+ * connection flow. At most {@code maxConnections} are open at once; one more is accepted and
+ * closed at once, and counted ({@code refused}): clients that open connections without finishing
+ * them cannot make the ones already served wait, nor queue behind them. Thread-safe.
  */
 final class NioListener implements Binding {
     private static final Logger LOG = LoggerFactory.getLogger(NioListener.class);
@@ -33,13 +34,15 @@ final class NioListener implements Binding {
     private final InetSocketAddress address;
     private final Semaphore slots;
     private final Supplier<Flow<ByteString, ByteString, NotUsed>> flows;
+    private final Runnable refused;
     private final Materializer materializer;
     private final Thread acceptor;
     private final CompletableFuture<Void> unbound = new CompletableFuture<>();
     private final AtomicBoolean unbinding = new AtomicBoolean();
 
     private NioListener(ServerSocketChannel server, int maxConnections, Supplier<Flow<ByteString, ByteString, NotUsed>> flows,
-            Materializer materializer) throws IOException {
+            Runnable refused, Materializer materializer) throws IOException {
+        this.refused = refused;
         this.server = server;
         this.address = (InetSocketAddress) server.getLocalAddress();
         this.slots = new Semaphore(maxConnections);
@@ -51,13 +54,13 @@ final class NioListener implements Binding {
 
     /** Binds {@code host:port}; a failure is the operating system's, for {@link Listener} to put in the user's terms. */
     static CompletionStage<Binding> bind(String host, int port, int maxConnections, Supplier<Flow<ByteString, ByteString, NotUsed>> flows,
-            Materializer materializer) {
+            Runnable refused, Materializer materializer) {
         ServerSocketChannel server = null;
         try {
             server = ServerSocketChannel.open();
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             server.bind(new InetSocketAddress(host, port), BACKLOG);
-            NioListener listener = new NioListener(server, maxConnections, flows, materializer);
+            NioListener listener = new NioListener(server, maxConnections, flows, refused, materializer);
             listener.acceptor.start();
             return CompletableFuture.completedFuture(listener);
         } catch (IOException | RuntimeException e) {
@@ -93,24 +96,34 @@ final class NioListener implements Binding {
     private void acceptLoop() {
         try {
             while (!unbinding.get()) {
-                slots.acquire();
                 SocketChannel channel;
                 try {
                     channel = server.accept();
                 } catch (IOException e) {
-                    slots.release();
                     if (e instanceof AsynchronousCloseException || e instanceof ClosedChannelException || unbinding.get()) {
                         break;
                     }
                     LOG.warn("accept on {} failed: {}", address, e.toString());
                     continue;
                 }
-                serve(channel);
+                if (slots.tryAcquire()) {
+                    serve(channel);
+                } else {
+                    refuse(channel);
+                }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } finally {
             unbound.complete(null);
+        }
+    }
+
+    private void refuse(SocketChannel channel) {
+        refused.run();
+        LOG.debug("{}: every connection slot is taken; refused {}", address, channel);
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.debug("close: {}", e.toString());
         }
     }
 

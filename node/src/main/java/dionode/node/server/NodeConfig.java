@@ -18,11 +18,12 @@ import java.time.Duration;
  * @param wire what the wire may take of the node's memory and time (frame timeout, buffers, connections)
  * @param engine the threads and native calls a request's bytes go through
  * @param esCacheBytes bytes of extent blocks the node keeps in memory ({@code serve --es-cache})
+ * @param tls TLS on the native listener and STARTTLS on NBD ({@code serve --tls-*}); null: plain text
  */
 public record NodeConfig(Path device, long size, boolean create, String host, int port, LockPolicy policy, int parallelism,
         int ioThreads, int ioQueue, int sectorSize, int maxPayload, Duration commitInterval, Duration idleTimeout,
         int maxWaitersPerInode, long inodes, WireLimits wire, Engine engine,
-        long esCacheBytes) {
+        long esCacheBytes, NodeTls tls) {
 
     public static final Path DEFAULT_DEVICE = Path.of("data", "dionode.img");
     public static final long DEFAULT_SIZE = 1L << 30;
@@ -30,59 +31,64 @@ public record NodeConfig(Path device, long size, boolean create, String host, in
     public static NodeConfig defaults() {
         return new NodeConfig(DEFAULT_DEVICE, DEFAULT_SIZE, true, "127.0.0.1", 7070, LockPolicy.ZEROING_AWARE, 64, 32, 4096, 0,
                 Wire.DEFAULT_MAX_PAYLOAD, Duration.ofSeconds(1), Duration.ofSeconds(30), 4096, 0, WireLimits.defaults(), Engine.DEFAULT,
-                VolumeLoader.DEFAULT_EXTENT_CACHE);
+                VolumeLoader.DEFAULT_EXTENT_CACHE, null);
     }
 
     public NodeConfig withDevice(Path p, long bytes, boolean createIfMissing) {
         return new NodeConfig(p, bytes, createIfMissing, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls);
     }
 
     public NodeConfig withAddress(String h, int p) {
         return new NodeConfig(device, size, create, h, p, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls);
     }
 
     public NodeConfig withPolicy(LockPolicy p) {
         return new NodeConfig(device, size, create, host, port, p, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls);
     }
 
     public NodeConfig withTuning(int newParallelism, int newIoThreads, int newSectorSize) {
         return new NodeConfig(device, size, create, host, port, policy, newParallelism, newIoThreads, ioQueue, newSectorSize,
-                maxPayload, commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes);
+                maxPayload, commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls);
     }
 
     public NodeConfig withWire(WireLimits w) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, w, engine, esCacheBytes);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, w, engine, esCacheBytes, tls);
     }
 
     /** A smaller largest frame (tests of the wire's bounds use it to keep their volumes small). */
     public NodeConfig withMaxPayload(int bytes) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, bytes,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls);
     }
 
     public NodeConfig withTimes(Duration newCommitInterval, Duration newIdleTimeout) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                newCommitInterval, newIdleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes);
+                newCommitInterval, newIdleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls);
     }
 
     /** {@code n} inodes in the table of a device this node formats; 0 = scale with the size. */
     public NodeConfig withInodes(long n) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, n, wire, engine, esCacheBytes);
+                commitInterval, idleTimeout, maxWaitersPerInode, n, wire, engine, esCacheBytes, tls);
     }
 
     public NodeConfig withEngine(Engine e) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, e, esCacheBytes);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, e, esCacheBytes, tls);
     }
 
     public NodeConfig withEsCache(long bytes) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, bytes);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, bytes, tls);
+    }
+
+    public NodeConfig withTls(NodeTls t) {
+        return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, t);
     }
 
     public NodeConfig withTransport(TransportKind kind) {

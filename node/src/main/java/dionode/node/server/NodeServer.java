@@ -149,7 +149,7 @@ public final class NodeServer implements AutoCloseable {
             latencies.registerGauges(counters::gauge);
             Dispatcher dispatcher = new Dispatcher(nsRef.get(30, TimeUnit.SECONDS), InodeRegion.refs(region), counters,
                     volume.layout().inodeCount(), latencies);
-            Transport transport = Transport.of(config.wire(), counters, config.transport());
+            Transport transport = Transport.of(config.wire(), counters, config.transport(), config.tls());
             counters.gauge("wire_bytes", () -> transport.budget().heldBytes());
             counters.gauge("wire_waits", () -> transport.budget().waits());
             logWorstCase(config, loops != null ? loops.threads() : streamThreads(pekkoConfig));

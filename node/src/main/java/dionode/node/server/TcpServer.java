@@ -48,8 +48,11 @@ public final class TcpServer {
         this.transport = transport;
     }
 
-    /** The flow for one connection (called once per connection: its replies and its allowance are its own). */
-    public Flow<ByteString, ByteString, NotUsed> connectionFlow() {
+    /**
+     * The flow for one connection (called once per connection: its replies and its allowance are
+     * its own); its requests come from {@code caller}.
+     */
+    public Flow<ByteString, ByteString, NotUsed> connectionFlow(Caller.Ref caller) {
         Allowance allowance = transport.allowance(transport.limits().connectionBytes());
         ConnectionReplies<Out> replies = new ConnectionReplies<>();
         AtomicBoolean closing = new AtomicBoolean();
@@ -57,7 +60,7 @@ public final class TcpServer {
                 .via(new FrameDecoder(codec.maxPayload(), allowance, transport.limits().frameTimeout(), transport::frameTimedOut))
                 .map(this::decode)
                 .via(new Admission(allowance, codec.maxPayload()))
-                .mapAsyncUnordered(parallelism, s -> track(replies, closing, s))
+                .mapAsyncUnordered(parallelism, s -> track(replies, closing, s, caller))
                 .map(replies::emitted)
                 .takeWhile(o -> !o.last(), true)
                 .map(o -> encode(o, allowance))
@@ -100,7 +103,8 @@ public final class TcpServer {
     }
 
     /** The reply that ends the connection leaves after every earlier one: nothing accepted is dropped by the close. */
-    private CompletionStage<ConnectionReplies.Tracked<Out>> track(ConnectionReplies<Out> replies, AtomicBoolean closing, Step s) {
+    private CompletionStage<ConnectionReplies.Tracked<Out>> track(ConnectionReplies<Out> replies, AtomicBoolean closing, Step s,
+            Caller.Ref caller) {
         if (closing.get()) {
             // frames that arrived behind the one that closes the connection are neither run nor answered
             return replies.now(new Out(-1, null, false, s.cost(), OpTrace.NONE));
@@ -115,6 +119,8 @@ public final class TcpServer {
 
     /** Binds and serves until the binding is unbound; at most {@link WireLimits#maxConnections} connections at once. */
     public CompletionStage<Binding> bind(ActorSystem<?> system, String host, int port) {
-        return transport.bind(system, "native", host, port, this::connectionFlow);
+        NodeTls tls = transport.tls();
+        return transport.bind(system, "native", host, port, tls == null ? () -> connectionFlow(new Caller.Ref(Caller.ANONYMOUS))
+                : () -> tls.wrap(this::connectionFlow, transport.counters()));
     }
 }

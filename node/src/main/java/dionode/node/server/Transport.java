@@ -10,13 +10,18 @@ import org.apache.pekko.util.ByteString;
 
 /**
  * What every listener of one node shares: its {@link WireLimits}, the transport under its flows, the node-wide
- * {@link WireBudget} their connections draw on, and the counters where frame timeouts are
- * counted. Immutable; the budget and counters are thread-safe.
+ * {@link WireBudget} their connections draw on, the counters where frame timeouts, refused
+ * connections and TLS failures are counted, and its TLS setup. Immutable; the budget and counters are thread-safe.
  */
-public record Transport(WireLimits limits, WireBudget budget, NodeCounters counters, TransportKind kind) {
+public record Transport(WireLimits limits, WireBudget budget, NodeCounters counters, TransportKind kind, NodeTls tls) {
 
     public static Transport of(WireLimits limits, NodeCounters counters, TransportKind kind) {
-        return new Transport(limits, new WireBudget(limits.nodeBytes()), counters, kind);
+        return of(limits, counters, kind, null);
+    }
+
+    /** With {@code tls} (null: plain text) on the native listener; NBD starts it within its handshake. */
+    public static Transport of(WireLimits limits, NodeCounters counters, TransportKind kind, NodeTls tls) {
+        return new Transport(limits, new WireBudget(limits.nodeBytes()), counters, kind, tls);
     }
 
     /** A new connection's allowance, capped at {@code cap} bytes. */
@@ -36,7 +41,7 @@ public record Transport(WireLimits limits, WireBudget budget, NodeCounters count
             counters.add(open, 1);
             done.whenComplete((ended, failure) -> counters.add(open, -1));
             return mat;
-        }));
+        }), () -> counters.inc(NodeCounters.CONNECTIONS_REFUSED));
     }
 
     /** A frame begun was not complete within the frame timeout: its connection is closed. */

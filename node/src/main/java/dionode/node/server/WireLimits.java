@@ -15,14 +15,15 @@ import java.time.Duration;
  *     ({@code --wire-buffer})
  * @param connectionBytes the cap on one native connection's bytes: beyond it the connection stops
  *     reading until its replies are taken ({@code --connection-buffer})
- * @param maxConnections connections served at once by each listener; more wait in the kernel's
- *     accept backlog ({@code --max-connections})
+ * @param maxConnections connections served at once by each listener; more are refused (closed at
+ *     once and counted, transport nio) or wait in the kernel's accept backlog (pekko)
+ *     ({@code --max-connections})
  */
 public record WireLimits(Duration frameTimeout, long nodeBytes, long connectionBytes, int maxConnections) {
     public static final Duration DEFAULT_FRAME_TIMEOUT = Duration.ofSeconds(30);
     /** Room for three 8 MiB reads in flight per connection, or one largest frame and its reply. */
     public static final long DEFAULT_CONNECTION_BYTES = 32L << 20;
-    public static final int DEFAULT_MAX_CONNECTIONS = 256;
+    public static final int DEFAULT_MAX_CONNECTIONS = 1024;
     /**
      * Bytes a connection holds without drawing on W, so a client with a few small requests in
      * flight is served even while W is spent (by stalled frames or unread replies of others).

@@ -5,6 +5,7 @@ import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
+import dionode.protocol.tls.TlsFiles;
 import dionode.protocol.wire.KryoCodec;
 import dionode.protocol.wire.MalformedFrameException;
 import dionode.protocol.wire.Wire;
@@ -26,6 +27,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 
 /**
  * The asynchronous client of one dionode node over one TCP connection (DESIGN §6).
@@ -145,6 +148,9 @@ public final class NodeClient implements AutoCloseable {
             socket.setTcpNoDelay(options.tcpNoDelay());
             socket.setKeepAlive(true);
             socket.connect(new InetSocketAddress(host, port), (int) options.connectTimeout().toMillis());
+            if (options.tls() != null) {
+                socket = startTls(socket, host, port, options);
+            }
             NodeClient client = new NodeClient(host + ":" + port, options, socket);
             client.reader.start();
             return client;
@@ -156,6 +162,27 @@ public final class NodeClient implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * TLS 1.3 over the connected socket, the node's certificate checked against the CA and against
+     * {@code host} (as HTTPS does); the handshake is bounded by the connect timeout.
+     */
+    private static Socket startTls(Socket plain, String host, int port, ClientOptions options) throws IOException {
+        SSLSocket tls = (SSLSocket) options.tls().getSocketFactory().createSocket(plain, host, port, true);
+        SSLParameters params = tls.getSSLParameters();
+        params.setProtocols(new String[] {TlsFiles.PROTOCOL});
+        params.setEndpointIdentificationAlgorithm("HTTPS");
+        tls.setSSLParameters(params);
+        tls.setSoTimeout((int) options.connectTimeout().toMillis());
+        try {
+            tls.startHandshake();
+        } catch (IOException e) {
+            tls.close();
+            throw new IOException("TLS with " + host + ":" + port + " failed: " + e.getMessage(), e);
+        }
+        tls.setSoTimeout(0);
+        return tls;
     }
 
     // ---------------------------------------------------------------- namespace
@@ -397,7 +424,7 @@ public final class NodeClient implements AutoCloseable {
                     out.flush();
                 }
             } catch (IOException e) {
-                closeWith(new NodeException(Errno.EIO, "connection to " + endpoint + " lost: " + e, e, false));
+                closeWith(NodeException.lost(endpoint, e));
             }
             reader.sent();
             return call;

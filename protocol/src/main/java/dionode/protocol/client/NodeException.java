@@ -1,7 +1,9 @@
 package dionode.protocol.client;
 
 import dionode.protocol.Errno;
+import java.io.IOException;
 import java.util.Objects;
+import javax.net.ssl.SSLException;
 
 /**
  * A failed request: the node's {@link dionode.protocol.message.Reply.Error errno and message}, or a client-side failure
@@ -36,6 +38,19 @@ public final class NodeException extends RuntimeException {
     /** A stackless exception for a failure found on the reader thread. */
     static NodeException stackless(Errno errno, String detail) {
         return new NodeException(errno, detail, null, false);
+    }
+
+    /**
+     * EIO for a connection that failed under the client: the failure in words, without its class;
+     * a TLS failure says so, since a node that refuses a client's certificate (or its lack of
+     * one) ends the connection right after the handshake.
+     */
+    static NodeException lost(String endpoint, IOException e) {
+        String why = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        if (e instanceof SSLException) {
+            why = "TLS: " + why + " (does the node accept this client's certificate, and this client the node's?)";
+        }
+        return new NodeException(Errno.EIO, "connection to " + endpoint + " lost: " + why, e, false);
     }
 
     /** A fresh stackless copy, so futures never share one exception instance. */

@@ -147,7 +147,7 @@ final class ReplyReader {
         } catch (MalformedFrameException e) {
             end(new NodeException(Errno.EBADMSG, "connection to " + endpoint + " closed: malformed reply: " + e.getMessage(), e, false));
         } catch (IOException e) {
-            end(new NodeException(Errno.EIO, "connection to " + endpoint + " lost: " + e, e, false));
+            end(NodeException.lost(endpoint, e));
         } catch (RuntimeException | Error e) {
             end(new NodeException(Errno.EIO, "connection to " + endpoint + " lost: reader failed: " + e, e, false));
             throw e;
