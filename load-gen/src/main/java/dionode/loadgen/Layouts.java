@@ -47,16 +47,16 @@ public final class Layouts {
      * Creates {@code name} (exclusively) with {@code policy}, fallocates {@code fileBytes} and writes
      * {@code test}'s layout. Returns the file handle.
      */
-    public static FileId build(String host, int port, NodeClient control, String name, LockPolicy policy, SeedTest test,
+    public static FileId build(Target node, NodeClient control, String name, LockPolicy policy, SeedTest test,
             long fileBytes) throws IOException {
         FileId file = control.create(name, policy, 0644, true).toCompletableFuture().join().file();
         control.fallocate(file, 0, fileBytes, false).toCompletableFuture().join();
-        writeLayout(host, port, file, test, fileBytes);
+        writeLayout(node, file, test, fileBytes);
         return file;
     }
 
     /** Writes the written blocks of {@code test}'s layout into an already fallocated file. */
-    public static void writeLayout(String host, int port, FileId file, SeedTest test, long fileBytes) throws IOException {
+    public static void writeLayout(Target node, FileId file, SeedTest test, long fileBytes) throws IOException {
         long[][] writes = test.layoutWrites(fileBytes);
         byte[][] data = {new byte[SeedTest.BLOCK], new byte[2 * SeedTest.BLOCK]};
         for (byte[] d : data) {
@@ -66,7 +66,7 @@ public final class Layouts {
         NodeClient[] clients = new NodeClient[LAYOUT_CONNECTIONS];
         try {
             for (int c = 0; c < clients.length; c++) {
-                clients[c] = NodeClient.connect(host, port, opts);
+                clients[c] = node.connect(opts);
             }
             AtomicReference<Throwable> failure = new AtomicReference<>();
             Thread[] threads = new Thread[clients.length];
@@ -109,11 +109,11 @@ public final class Layouts {
     }
 
     /** Writes {@code [0, fileBytes)} in full with 1 MiB aligned writes, pipelined (a "written" layout). */
-    public static void fill(String host, int port, FileId file, long fileBytes) throws IOException {
+    public static void fill(Target node, FileId file, long fileBytes) throws IOException {
         int chunk = 1 << 20;
         byte[] data = new byte[chunk];
         java.util.Arrays.fill(data, (byte) 0x5a);
-        try (NodeClient c = NodeClient.connect(host, port, ClientOptions.defaults().withMaxInFlight(16))) {
+        try (NodeClient c = node.connect(ClientOptions.defaults().withMaxInFlight(16))) {
             java.util.List<java.util.concurrent.CompletableFuture<Long>> fs = new java.util.ArrayList<>();
             for (long off = 0; off < fileBytes; off += chunk) {
                 int len = (int) Math.min(chunk, fileBytes - off);
@@ -174,10 +174,10 @@ public final class Layouts {
     }
 
     /** Builds and verifies; throws if the pattern is not exact. */
-    public static FileId buildVerified(String host, int port, NodeClient control, String name, LockPolicy policy, SeedTest test,
+    public static FileId buildVerified(Target node, NodeClient control, String name, LockPolicy policy, SeedTest test,
             long fileBytes) throws IOException {
         long t0 = System.nanoTime();
-        FileId file = build(host, port, control, name, policy, test, fileBytes);
+        FileId file = build(node, control, name, policy, test, fileBytes);
         long t1 = System.nanoTime();
         Verification v = verify(control, file, test, fileBytes);
         if (DEBUG) {

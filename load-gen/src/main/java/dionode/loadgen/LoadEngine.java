@@ -178,7 +178,7 @@ public final class LoadEngine {
     }
 
     /** Connects the jobs, runs them and waits for every reply (up to {@code drainNanos} after the end). */
-    public Result run(String host, int port, long drainNanos) throws IOException, InterruptedException {
+    public Result run(Target node, long drainNanos) throws IOException, InterruptedException {
         int jobs = spec.jobs();
         NodeClient[] clients = new NodeClient[jobs];
         ClientOptions opts = ClientOptions.defaults().withMaxInFlight(Math.max(spec.maxInFlight(), 2 * spec.iodepth() + 2));
@@ -193,7 +193,7 @@ public final class LoadEngine {
         long[] unfinished = new long[jobs];
         try {
             for (int j = 0; j < jobs; j++) {
-                clients[j] = NodeClient.connect(host, port, opts);
+                clients[j] = node.connect(opts);
             }
             CountDownLatch go = new CountDownLatch(1);
             CountDownLatch ready = new CountDownLatch(jobs);

@@ -1,9 +1,12 @@
 package dionode.loadgen;
 
 import dionode.cli.option.HostPortConverter;
+import dionode.cli.option.TlsOptions;
+import dionode.protocol.tls.TlsFiles;
 import dionode.protocol.util.HostPort;
 import java.io.IOException;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -18,6 +21,9 @@ public final class NodeOptions {
 
     @Option(names = "--embedded", description = "start a node in this JVM on a temporary device in --dir (the default)")
     boolean embedded;
+
+    @Mixin
+    TlsOptions tls;
 
     @Option(names = "--dir", paramLabel = "DIR",
             description = "where an embedded node's device (and seed's baseline file) goes; must allow O_DIRECT (default: .)")
@@ -41,6 +47,10 @@ public final class NodeOptions {
 
     /** The node: the remote one, or a new embedded one with room for files of {@code maxFileBytes}. */
     Target open(long maxFileBytes) throws IOException {
-        return remote() ? Target.remote(target) : Target.embedded(dir, maxFileBytes);
+        if (tls.enabled() && !remote()) {
+            throw new IllegalArgumentException("--tls-ca, --tls-cert and --tls-key are for a --target node");
+        }
+        return remote() ? Target.remote(target, tls.enabled() ? TlsFiles.context(tls.ca, tls.cert, tls.key) : null)
+                : Target.embedded(dir, maxFileBytes);
     }
 }

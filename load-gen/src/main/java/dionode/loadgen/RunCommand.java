@@ -154,7 +154,7 @@ public final class RunCommand implements Callable<Integer> {
         PrintStream out = System.out;
         CpuMeter pidMeter = nodePid == null ? null : RunCpu.ofProcess(nodePid);
         try (Target node = nodeOptions.open(fileBytes);
-                NodeClient control = NodeClient.connect(node.host(), node.port())) {
+                NodeClient control = node.connect()) {
             long t0 = System.nanoTime();
             FileId file = prepare(node, control, name, pol, fileBytes);
             double layoutS = (System.nanoTime() - t0) / 1e9;
@@ -167,7 +167,7 @@ public final class RunCommand implements Callable<Integer> {
                     job -> OffsetSource.slots(job * region, region, step, bytes, align, random, 0x10ad + job));
             if (warmup > 0) {
                 new LoadEngine(spec.closedLoopFor(TimeUnit.SECONDS.toNanos(warmup)), LoadEngine.Bracket.NONE)
-                        .run(node.host(), node.port(), TimeUnit.SECONDS.toNanos(120));
+                        .run(node, TimeUnit.SECONDS.toNanos(120));
             }
             Map<String, Long> before = control.stats().toCompletableFuture().join();
             CpuMeter cpu = pidMeter != null ? pidMeter : node.isEmbedded() ? CpuMeter.ofThisJvm() : null;
@@ -179,7 +179,7 @@ public final class RunCommand implements Callable<Integer> {
                             : (iodepth == 1 && !asyncFlag ? "sync (1 in flight)" : iodepth + " in flight") + " for " + duration + " s",
                     pattern, bytes, align, readPct, nowaitPct, eagain);
             Thread sampler = timeline ? startTimeline(engine, control, out) : null;
-            LoadEngine.Result res = engine.run(node.host(), node.port(), TimeUnit.SECONDS.toNanos(120));
+            LoadEngine.Result res = engine.run(node, TimeUnit.SECONDS.toNanos(120));
             if (sampler != null) {
                 sampler.interrupt();
                 sampler.join();
@@ -207,7 +207,7 @@ public final class RunCommand implements Callable<Integer> {
         switch (layout) {
             case "test1", "test2" -> {
                 SeedTest test = SeedTest.of(layout.charAt(4) - '0');
-                return Layouts.buildVerified(node.host(), node.port(), control, name, pol, test, fileBytes);
+                return Layouts.buildVerified(node, control, name, pol, test, fileBytes);
             }
             case "written", "unwritten", "hole" -> {
                 FileId file = control.create(name, pol, 0644, true).toCompletableFuture().join().file();
@@ -216,7 +216,7 @@ public final class RunCommand implements Callable<Integer> {
                 } else {
                     control.fallocate(file, 0, fileBytes, false).toCompletableFuture().join();
                     if ("written".equals(layout)) {
-                        Layouts.fill(node.host(), node.port(), file, fileBytes);
+                        Layouts.fill(node, file, fileBytes);
                     }
                 }
                 return file;

@@ -108,7 +108,7 @@ public final class SeedCommand implements Callable<Integer> {
         int steps = tests.size() * jobs.size() * (pols.size() + (baseline ? 1 : 0));
         try (Target node = nodeOptions.remote() ? nodeOptions.open(largest) : startEmbedded(largest);
                 Baseline raw = baseline ? Baseline.create(nodeOptions.dir(), Math.min(BASELINE_FILE_BYTES, largest)) : null;
-                NodeClient control = NodeClient.connect(node.host(), node.port());
+                NodeClient control = node.connect();
                 ProgressBar bar = progress(steps)) {
             if (nodeOptions.remote()) {
                 checkRemoteSpace(control, largest);
@@ -193,10 +193,10 @@ public final class SeedCommand implements Callable<Integer> {
             String name = "load-gen-warmup-t" + t.number() + "-" + ProcessHandle.current().pid();
             Layouts.removeQuietly(control, name);
             Layouts.awaitFreeBlocks(control, (2 * region + region / 16) / SeedTest.BLOCK, 10_000);
-            FileId file = Layouts.buildVerified(node.host(), node.port(), control, name, LockPolicy.ZEROING_AWARE, t, region * warmJobs);
+            FileId file = Layouts.buildVerified(node, control, name, LockPolicy.ZEROING_AWARE, t, region * warmJobs);
             LoadEngine.Spec spec = LoadEngine.Spec.closed(file, warmJobs, 1, false, TimeUnit.MILLISECONDS.toNanos(warmup * 500L),
                     t.writeBytes(), 0, 0, true, 4, job -> OffsetSource.seed(t, job * region, region));
-            new LoadEngine(spec).run(node.host(), node.port(), TimeUnit.SECONDS.toNanos(30));
+            new LoadEngine(spec).run(node, TimeUnit.SECONDS.toNanos(30));
             Layouts.remove(control, name);
         }
     }
@@ -223,12 +223,12 @@ public final class SeedCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         Layouts.awaitFreeBlocks(control, (fileBytes + fileBytes / 32) / SeedTest.BLOCK, 10_000);
         long t1 = System.nanoTime();
-        FileId file = Layouts.buildVerified(node.host(), node.port(), control, name, policy, test, fileBytes);
+        FileId file = Layouts.buildVerified(node, control, name, policy, test, fileBytes);
         double layoutS = (System.nanoTime() - t0) / 1e9;
         message(bar, "test " + test.number() + " " + policy.cliName() + " j" + jobs + " (run)");
         LoadEngine.Spec spec = LoadEngine.Spec.closed(file, jobs, iodepth, iodepth > 1, TimeUnit.SECONDS.toNanos(duration),
                 test.writeBytes(), 0, 0, true, iodepth + 2, job -> OffsetSource.seed(test, job * region, region));
-        LoadEngine.Result res = new LoadEngine(spec).run(node.host(), node.port(), TimeUnit.SECONDS.toNanos(60));
+        LoadEngine.Result res = new LoadEngine(spec).run(node, TimeUnit.SECONDS.toNanos(60));
         long t2 = System.nanoTime();
         Layouts.remove(control, name);
         if (Layouts.DEBUG) {

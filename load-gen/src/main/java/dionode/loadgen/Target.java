@@ -3,10 +3,13 @@ package dionode.loadgen;
 import dionode.node.device.JnaNativeIO;
 import dionode.node.server.NodeConfig;
 import dionode.node.server.NodeServer;
+import dionode.protocol.client.ClientOptions;
+import dionode.protocol.client.NodeClient;
 import dionode.protocol.util.HostPort;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import javax.net.ssl.SSLContext;
 
 /**
  * The node a run talks to: a remote {@code host:port}, or a node started in this JVM on a
@@ -18,20 +21,23 @@ public final class Target implements AutoCloseable {
     static final long DEVICE_OVERHEAD_BYTES = 96L << 20;
 
     private final HostPort address;
+    /** TLS with this context (--tls-*), or null: plain text. */
+    private final SSLContext tls;
     private final NodeServer server;
     private final Path device;
     private final Thread cleanup;
 
-    private Target(HostPort address, NodeServer server, Path device, Thread cleanup) {
+    private Target(HostPort address, SSLContext tls, NodeServer server, Path device, Thread cleanup) {
         this.address = address;
+        this.tls = tls;
         this.server = server;
         this.device = device;
         this.cleanup = cleanup;
     }
 
-    /** A node running elsewhere, at {@code address}. */
-    public static Target remote(HostPort address) {
-        return new Target(address, null, null, null);
+    /** A node running elsewhere, at {@code address}, spoken to over TLS with {@code tls} (null: plain text). */
+    public static Target remote(HostPort address, SSLContext tls) {
+        return new Target(address, tls, null, null, null);
     }
 
     /**
@@ -47,7 +53,7 @@ public final class Target implements AutoCloseable {
         try {
             NodeConfig config = NodeConfig.defaults().withDevice(device, size, true).withAddress("127.0.0.1", 0);
             NodeServer server = NodeServer.start(config, new JnaNativeIO());
-            return new Target(new HostPort("127.0.0.1", server.address().getPort()), server, device, cleanup);
+            return new Target(new HostPort("127.0.0.1", server.address().getPort()), null, server, device, cleanup);
         } catch (IOException | RuntimeException e) {
             deleteQuietly(device);
             Runtime.getRuntime().removeShutdownHook(cleanup);
@@ -59,6 +65,15 @@ public final class Target implements AutoCloseable {
     static long deviceBytesFor(long maxFileBytes) {
         long bytes = maxFileBytes + maxFileBytes / 32 + DEVICE_OVERHEAD_BYTES;
         return (bytes + (1 << 20) - 1) / (1 << 20) * (1 << 20);
+    }
+
+    /** A new connection to the node with {@code options}, and this target's TLS. */
+    public NodeClient connect(ClientOptions options) throws IOException {
+        return NodeClient.connect(address.host(), address.port(), tls == null ? options : options.withTls(tls));
+    }
+
+    public NodeClient connect() throws IOException {
+        return connect(ClientOptions.defaults());
     }
 
     public String host() {

@@ -24,7 +24,7 @@ class LayoutsTest {
     static void start() throws Exception {
         // O_DIRECT needs a disk filesystem: the module's target/, not /tmp
         node = Target.embedded(Path.of("target"), 96 * MIB);
-        client = NodeClient.connect(node.host(), node.port());
+        client = node.connect();
     }
 
     @AfterAll
@@ -40,7 +40,7 @@ class LayoutsTest {
     @Test
     void test1LayoutAlternatesWrittenAndUnwritten4KiBBlocks() throws Exception {
         long size = 4 * MIB;
-        FileId ino = Layouts.buildVerified(node.host(), node.port(), client, "t1", LockPolicy.OVERWRITE_CHECK, SeedTest.TEST1, size);
+        FileId ino = Layouts.buildVerified(node, client, "t1", LockPolicy.OVERWRITE_CHECK, SeedTest.TEST1, size);
         List<Reply.FiemapExtent> ext = client.fiemapAll(ino);
         assertEquals(size / 4096, ext.size(), "one extent per block: neighbours always differ in state");
         for (int b = 0; b < ext.size(); b++) {
@@ -62,7 +62,7 @@ class LayoutsTest {
     @Test
     void test2LayoutIsWUUWPerStripeWithNeighbouringWrittenBlocksMerged() throws Exception {
         long size = 2 * MIB;
-        FileId ino = Layouts.buildVerified(node.host(), node.port(), client, "t2", LockPolicy.ZEROING_AWARE, SeedTest.TEST2, size);
+        FileId ino = Layouts.buildVerified(node, client, "t2", LockPolicy.ZEROING_AWARE, SeedTest.TEST2, size);
         List<Reply.FiemapExtent> ext = client.fiemapAll(ino);
         long stripes = size / 16384;
         // W | UU | WW (block 3 + next block 0, physically contiguous: merged) | UU | ... | UU | W
@@ -88,7 +88,7 @@ class LayoutsTest {
     void verifyFollowsFiemapPagesAndSeesHolesAndChanges() throws Exception {
         // more than 16384 extents: fiemap answers in pages, continued from the end of the last extent
         long size = 72 * MIB;
-        FileId ino = Layouts.buildVerified(node.host(), node.port(), client, "paged", LockPolicy.ZEROING_AWARE, SeedTest.TEST1, size);
+        FileId ino = Layouts.buildVerified(node, client, "paged", LockPolicy.ZEROING_AWARE, SeedTest.TEST1, size);
         Layouts.Verification v = Layouts.verify(client, ino, SeedTest.TEST1, size);
         assertTrue(v.exact(), v.toString());
         assertEquals(size / 4096, v.extents());
