@@ -34,7 +34,7 @@ import org.apache.pekko.util.ByteString;
  * {@link dionode.node.server.Allowance} as it arrives; the rest of an option or request that did
  * not arrive whole is reserved there before it is read, and so is the reply a request may take
  * (a READ's data); a request travels on with those bytes ({@link Job#cost}) until TCP has taken
- * its reply. When they do not fit (the connection's cap or the node's wire budget), the decoder
+ * its reply (its bound depends on what was negotiated: {@link Transmission#replyBound}). When they do not fit (the connection's cap or the node's wire budget), the decoder
  * stops reading (TCP backpressure) until replies give bytes back. An option or request begun but
  * not complete within the frame timeout ends the connection. At most one request plus one TCP
  * read is buffered. Each materialization is confined to its stage; materialize once per
@@ -69,8 +69,6 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
     private final Inlet<ByteString> in = Inlet.create("NbdDecoder.in");
     private final Outlet<Inbound> out = Outlet.create("NbdDecoder.out");
     private final FlowShape<ByteString, Inbound> shape = FlowShape.of(in, out);
-    /** Reserved for a simple reply's header. */
-    static final int REPLY_HEADER_BYTES = 16;
     private static final String FRAME_TIMER = "frame";
 
     private final Handshake handshake;
@@ -102,6 +100,7 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
             private Phase phase = Phase.CLIENT_FLAGS;
             private boolean upstreamDone;
             private boolean noZeroes;
+            private Negotiation negotiation = Negotiation.NONE;
             private Transmission transmission;
             private boolean waitingForBudget;
             private AsyncCallback<Handshake.Outcome> optionDone;
@@ -202,8 +201,11 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
                     emit(out, o.reply() == null ? new End("handshake ended") : new Send(o.reply(), true));
                     return;
                 }
+                if (o.negotiation() != null) {
+                    negotiation = o.negotiation();
+                }
                 if (o.export() != null) {
-                    transmission = new Transmission(node, o.export());
+                    transmission = new Transmission(node, o.export(), negotiation);
                     phase = Phase.TRANSMISSION;
                 } else {
                     phase = Phase.OPTIONS;
@@ -261,7 +263,7 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
                 buffer = buffer.drop(total);
                 allowance.consume(total);
                 phase = Phase.WAITING;
-                CompletionStage<Handshake.Outcome> answer = handshake.option(option, data, noZeroes);
+                CompletionStage<Handshake.Outcome> answer = handshake.option(option, data, noZeroes, negotiation);
                 answer.whenComplete((o, e) -> optionDone.invoke(e != null ? null : o));
                 return null;
             }
@@ -295,7 +297,7 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
                 if (buffer.size() < total) {
                     return null;
                 }
-                long reply = REPLY_HEADER_BYTES + (type == Nbd.CMD_READ ? Math.min(length, Nbd.DEFAULT_CLIENT_MAX) : 0);
+                long reply = transmission.replyBound(type, length);
                 if (!allowance.reserve(reply)) {
                     waitingForBudget = true;
                     return null;

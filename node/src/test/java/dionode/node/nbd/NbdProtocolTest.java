@@ -126,7 +126,7 @@ class NbdProtocolTest {
     @Test
     void unsupportedOptionsAreErrUnsupAndMalformedOnesErrInvalid() throws Exception {
         try (TestNbdClient c = TestNbdClient.open(port)) {
-            for (int opt : new int[] {Nbd.OPT_STRUCTURED_REPLY, Nbd.OPT_STARTTLS, 9, 10, 11, 4242}) {
+            for (int opt : new int[] {Nbd.OPT_STARTTLS, 11, 4242}) {
                 c.sendOption(opt, new byte[0]);
                 TestNbdClient.OptReply r = c.readOptReply();
                 assertEquals(opt, r.option());
