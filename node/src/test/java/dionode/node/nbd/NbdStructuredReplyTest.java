@@ -26,25 +26,14 @@ import org.junit.jupiter.api.Test;
  * on a file whose layout is known: hole, data, unwritten, hole, data, hole.
  */
 class NbdStructuredReplyTest {
-    static final long M = 1 << 20;
-    static final long SIZE = 8 * M;
+    static final long M = SparseLayout.M;
+    static final long SIZE = SparseLayout.SIZE;
     static final long BIG = 64 * M;
+    static final long[][] LAYOUT = SparseLayout.LAYOUT;
     static Path device;
     static NodeServer node;
     static Binding binding;
     static int port;
-    static byte[] first;
-    static byte[] second;
-
-    /** The layout as (offset, length, base:allocation flags). */
-    static final long[][] LAYOUT = {
-        {0, M, AllocationMap.HOLE},
-        {M, 64 << 10, AllocationMap.DATA},
-        {M + (64 << 10), 2 * M - (64 << 10), AllocationMap.UNWRITTEN},
-        {3 * M, 2 * M, AllocationMap.HOLE},
-        {5 * M, 128 << 10, AllocationMap.DATA},
-        {5 * M + (128 << 10), 3 * M - (128 << 10), AllocationMap.HOLE},
-    };
 
     @BeforeAll
     static void start() throws Exception {
@@ -53,14 +42,8 @@ class NbdStructuredReplyTest {
         binding = NbdServer.bind(node.system(), node.dispatcher(), node.volume().device().sectorSize(), "127.0.0.1", 0)
                 .toCompletableFuture().get(30, TimeUnit.SECONDS);
         port = binding.localAddress().getPort();
-        first = NbdProtocolTest.pattern(64 << 10, 1);
-        second = NbdProtocolTest.pattern(128 << 10, 2);
         try (NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
-            FileId f = c.create("map", null, 0644, true).toCompletableFuture().get().file();
-            c.truncate(f, SIZE).toCompletableFuture().get();
-            c.fallocate(f, M, 2 * M, false).toCompletableFuture().get();
-            c.write(f, M, first, 0).toCompletableFuture().get();
-            c.write(f, 5 * M, second, 0).toCompletableFuture().get();
+            SparseLayout.create(c, "map");
             FileId other = c.create("other", null, 0644, true).toCompletableFuture().get().file();
             c.truncate(other, SIZE).toCompletableFuture().get();
             FileId big = c.create("big", null, 0644, true).toCompletableFuture().get().file();
@@ -116,8 +99,7 @@ class NbdStructuredReplyTest {
             assertEquals(0, go.flags() & Nbd.FLAG_SEND_DF);
             TestNbdClient.SimpleReply r = c.call(0, Nbd.CMD_READ, 0, 2 * M, null);
             assertEquals(0, r.error());
-            byte[] want = new byte[(int) (2 * M)];
-            System.arraycopy(first, 0, want, (int) M, first.length);
+            byte[] want = java.util.Arrays.copyOf(SparseLayout.contents(), (int) (2 * M));
             assertArrayEquals(want, r.data(), "holes and unwritten blocks come back as zeros in the simple reply");
             assertEquals(Nbd.EINVAL, c.call(0, Nbd.CMD_BLOCK_STATUS, 0, 4096, null).error());
             assertEquals(Nbd.EINVAL, c.call(Nbd.CMD_FLAG_DF, Nbd.CMD_READ, 0, 4096, null).error());
@@ -198,8 +180,8 @@ class NbdStructuredReplyTest {
                 {5 * M, 128 << 10, 0}, {5 * M + (128 << 10), 3 * M - (128 << 10), 1}}), rows(seen));
             assertTrue(r.get(r.size() - 1).done());
             assertEquals(1, r.stream().filter(TestNbdClient.Chunk::done).count(), "only the last chunk is flagged done");
-            assertArrayEquals(first, r.get(1).data());
-            assertArrayEquals(second, r.get(3).data());
+            assertArrayEquals(SparseLayout.FIRST, r.get(1).data());
+            assertArrayEquals(SparseLayout.SECOND, r.get(3).data());
         }
     }
 
@@ -209,8 +191,7 @@ class NbdStructuredReplyTest {
             List<TestNbdClient.Chunk> mixed = c.callStructured(Nbd.CMD_FLAG_DF, Nbd.CMD_READ, 0, 2 * M, null);
             assertEquals(1, mixed.size());
             assertEquals(Nbd.REPLY_TYPE_OFFSET_DATA, mixed.get(0).type(), "data and holes: one data chunk, zeros included");
-            byte[] want = new byte[(int) (2 * M)];
-            System.arraycopy(first, 0, want, (int) M, first.length);
+            byte[] want = java.util.Arrays.copyOf(SparseLayout.contents(), (int) (2 * M));
             assertArrayEquals(want, mixed.get(0).data());
             List<TestNbdClient.Chunk> hole = c.callStructured(Nbd.CMD_FLAG_DF, Nbd.CMD_READ, 3 * M, M, null);
             assertEquals(1, hole.size());
@@ -268,14 +249,10 @@ class NbdStructuredReplyTest {
     }
 
     static String rows(long[][] rows) {
-        return rows(List.of(rows));
+        return SparseLayout.rows(rows);
     }
 
     static String rows(List<long[]> rows) {
-        StringBuilder b = new StringBuilder();
-        for (long[] r : rows) {
-            b.append(java.util.Arrays.toString(r)).append('\n');
-        }
-        return b.toString();
+        return SparseLayout.rows(rows);
     }
 }
