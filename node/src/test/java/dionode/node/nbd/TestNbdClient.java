@@ -344,6 +344,26 @@ final class TestNbdClient implements AutoCloseable {
         return out;
     }
 
+    /** Type of the pseudo chunk {@link #anyReply} makes of a simple reply; its payload is the error. */
+    static final int SIMPLE = -1;
+
+    /**
+     * The next reply, simple or structured (nothing else may be in flight); a simple reply is one
+     * pseudo chunk of type {@link #SIMPLE}, flagged done, whose payload is its error (no data).
+     */
+    List<Chunk> anyReply() throws IOException {
+        in.mark(4);
+        int magic = in.readInt();
+        in.reset();
+        if (magic != Nbd.SIMPLE_REPLY_MAGIC) {
+            return chunks();
+        }
+        in.readInt();
+        int error = in.readInt();
+        long handle = in.readLong();
+        return List.of(new Chunk(Nbd.REPLY_FLAG_DONE, SIMPLE, handle, ByteBuffer.allocate(4).putInt(error).array()));
+    }
+
     /** Sends a request and reads its whole structured reply. */
     List<Chunk> callStructured(int flags, int type, long offset, long length, byte[] payload) throws IOException {
         request(flags, type, 77, offset, length, payload);
