@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dionode.node.server.Binding;
 import dionode.node.server.NodeServer;
-import dionode.node.server.TestNodes;
 import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
@@ -18,7 +16,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,21 +27,18 @@ import org.junit.jupiter.api.Test;
  */
 class NbdInteropTest {
     static final long BIG = 256L << 20;
-    static Path device;
-    static Path scratch;
+    static NbdFixture nbd;
     static NodeServer node;
-    static Binding binding;
+    static Path scratch;
     static String base;
 
     @BeforeAll
     static void start() throws Exception {
-        device = TestNodes.newDevicePath();
-        scratch = Files.createTempDirectory(TestNodes.DIR, "nbd-interop").toAbsolutePath(); // fio runs in it
-        node = TestNodes.start(device, 384L << 20, LockPolicy.ZEROING_AWARE);
-        binding = NbdServer.bind(node.system(), node.dispatcher(), node.volume().device().sectorSize(), "127.0.0.1", 0)
-                .toCompletableFuture().get(30, TimeUnit.SECONDS);
-        base = "nbd://127.0.0.1:" + binding.localAddress().getPort() + "/";
-        try (NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
+        nbd = NbdFixture.start(384L << 20, "nbd-interop"); // fio runs in its scratch directory
+        node = nbd.node;
+        scratch = nbd.scratch;
+        base = nbd.base;
+        try (NodeClient c = nbd.client()) {
             for (LockPolicy p : LockPolicy.values()) {
                 FileId ino = c.create("qemu-" + p.cliName(), p, 0644, true).toCompletableFuture().get().file();
                 c.fallocate(ino, 0, 4 << 20, false).toCompletableFuture().get();
@@ -58,20 +52,8 @@ class NbdInteropTest {
 
     @AfterAll
     static void stop() throws Exception {
-        if (binding != null) {
-            binding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        }
-        if (node != null) {
-            node.close();
-        }
-        Files.deleteIfExists(device);
-        if (scratch != null) {
-            try (var files = Files.list(scratch)) {
-                for (Path p : files.toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
-            Files.deleteIfExists(scratch);
+        if (nbd != null) {
+            nbd.close();
         }
     }
 

@@ -3,17 +3,10 @@ package dionode.node.nbd;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import dionode.node.server.Binding;
-import dionode.node.server.NodeServer;
-import dionode.node.server.TestNodes;
 import dionode.protocol.FileId;
-import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -26,48 +19,27 @@ import org.junit.jupiter.api.Test;
  * fiemap. Skipped when the program is not installed ({@link NbdTools}).
  */
 class NbdMapInteropTest {
-    static Path device;
-    static Path scratch;
-    static NodeServer node;
-    static Binding binding;
-    static String base;
+    static NbdFixture nbd;
     static FileId file;
 
     @BeforeAll
     static void start() throws Exception {
-        device = TestNodes.newDevicePath();
-        scratch = Files.createTempDirectory(TestNodes.DIR, "nbd-map").toAbsolutePath();
-        node = TestNodes.start(device, 128L << 20, LockPolicy.ZEROING_AWARE);
-        binding = NbdServer.bind(node.system(), node.dispatcher(), node.volume().device().sectorSize(), "127.0.0.1", 0)
-                .toCompletableFuture().get(30, TimeUnit.SECONDS);
-        base = "nbd://127.0.0.1:" + binding.localAddress().getPort() + "/";
-        try (NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
+        nbd = NbdFixture.start(128L << 20, "nbd-map");
+        try (NodeClient c = nbd.client()) {
             file = SparseLayout.create(c, "map");
         }
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (binding != null) {
-            binding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        }
-        if (node != null) {
-            node.close();
-        }
-        Files.deleteIfExists(device);
-        if (scratch != null) {
-            try (var files = Files.list(scratch)) {
-                for (Path p : files.toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
-            Files.deleteIfExists(scratch);
+        if (nbd != null) {
+            nbd.close();
         }
     }
 
     /** What {@code dionode fiemap map} says, as base:allocation runs. */
     static String fiemap() {
-        try (NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
+        try (NodeClient c = nbd.client()) {
             return SparseLayout.rows(SparseLayout.fromFiemap(c.fiemapAll(file), SparseLayout.SIZE));
         } catch (Exception e) {
             throw new AssertionError(e);
@@ -77,7 +49,7 @@ class NbdMapInteropTest {
     @Test
     void nbdinfoMapShowsHolesUnwrittenRangesAndDataAsFiemapDoes() throws Exception {
         NbdTools.assumeInstalled("nbdinfo");
-        NbdTools.Run r = NbdTools.run(scratch, List.of("nbdinfo", "--map", base + "map"));
+        NbdTools.Run r = NbdTools.run(nbd.scratch, List.of("nbdinfo", "--map", nbd.base + "map"));
         assertEquals(0, r.exit(), r.output());
         // "     offset      length  type  description", e.g. "0  1048576  3  hole,zero"
         List<long[]> rows = new ArrayList<>();
@@ -94,7 +66,7 @@ class NbdMapInteropTest {
     @Test
     void qemuImgMapAgrees() throws Exception {
         NbdTools.assumeInstalled("qemu-img");
-        NbdTools.Run r = NbdTools.run(scratch, List.of("qemu-img", "map", "-f", "raw", "--output=json", base + "map"));
+        NbdTools.Run r = NbdTools.run(nbd.scratch, List.of("qemu-img", "map", "-f", "raw", "--output=json", nbd.base + "map"));
         assertEquals(0, r.exit(), r.output());
         Matcher m = Pattern.compile("\"start\": (\\d+), \"length\": (\\d+),[^}]*\"zero\": (true|false), \"data\": (true|false)")
                 .matcher(r.output());
@@ -119,7 +91,7 @@ class NbdMapInteropTest {
     @Test
     void qemuIoReadsTheLayoutBackThroughHoleChunks() throws Exception {
         NbdTools.assumeInstalled("qemu-io");
-        NbdTools.Run r = NbdTools.run(scratch, List.of("qemu-io", "-f", "raw", base + "map", "-c", "read -P 0 0 1M",
+        NbdTools.Run r = NbdTools.run(nbd.scratch, List.of("qemu-io", "-f", "raw", nbd.base + "map", "-c", "read -P 0 0 1M",
                 "-c", "read -P 0 1088k 3008k", "-c", "read -P 0 5248k 2944k"));
         assertEquals(0, r.exit(), r.output());
         assertFalse(r.output().contains("verification failed"), r.output());

@@ -5,18 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dionode.node.inode.NodeCounters;
-import dionode.node.server.Binding;
-import dionode.node.server.NodeServer;
-import dionode.node.server.TestNodes;
 import dionode.protocol.FileId;
-import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,23 +26,13 @@ class NbdSparseCopyTest {
     static final int CHUNK = 8 << 20;
     /** Where the sparse export has data (1 MiB each); a fallocated, unwritten 64 MiB range sits at 100 MiB. */
     static final long[] DATA_AT = {0, 300L << 20, 600L << 20, G - (1 << 20)};
-    static Path device;
-    static Path scratch;
-    static NodeServer node;
-    static Binding binding;
-    static String base;
+    static NbdFixture nbd;
 
     @BeforeAll
     static void start() throws Exception {
-        device = TestNodes.newDevicePath();
-        scratch = Files.createTempDirectory(TestNodes.DIR, "nbd-copy").toAbsolutePath();
-        node = TestNodes.start(device, G + (256L << 20), LockPolicy.ZEROING_AWARE);
-        binding = NbdServer.bind(node.system(), node.dispatcher(), node.volume().device().sectorSize(), "127.0.0.1", 0)
-                .toCompletableFuture().get(30, TimeUnit.SECONDS);
-        base = "nbd://127.0.0.1:" + binding.localAddress().getPort() + "/";
-        try (NodeClient c = client()) {
-            FileId sparse = c.create("sparse", null, 0644, true).toCompletableFuture().get().file();
-            c.truncate(sparse, G).toCompletableFuture().get();
+        nbd = NbdFixture.start(G + (256L << 20), "nbd-copy");
+        try (NodeClient c = nbd.client()) {
+            FileId sparse = SparseLayout.empty(c, "sparse", G);
             c.fallocate(sparse, 100L << 20, 64L << 20, false).toCompletableFuture().get();
             for (long at : DATA_AT) {
                 c.write(sparse, at, sparseData(at), 0).toCompletableFuture().get();
@@ -61,25 +46,9 @@ class NbdSparseCopyTest {
 
     @AfterAll
     static void stop() throws Exception {
-        if (binding != null) {
-            binding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        if (nbd != null) {
+            nbd.close();
         }
-        if (node != null) {
-            node.close();
-        }
-        Files.deleteIfExists(device);
-        if (scratch != null) {
-            try (var files = Files.list(scratch)) {
-                for (Path p : files.toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
-            Files.deleteIfExists(scratch);
-        }
-    }
-
-    static NodeClient client() throws Exception {
-        return NodeClient.connect("127.0.0.1", node.address().getPort());
     }
 
     static byte[] sparseData(long at) {
@@ -96,10 +65,10 @@ class NbdSparseCopyTest {
     }
 
     static Copy copy(String export, Path out) throws Exception {
-        try (NodeClient c = client()) {
+        try (NodeClient c = nbd.client()) {
             long before = c.stats().toCompletableFuture().get().get(NodeCounters.BYTES_READ);
             long t0 = System.nanoTime();
-            NbdTools.Run r = NbdTools.run(scratch, List.of("nbdcopy", base + export, out.toString()));
+            NbdTools.Run r = NbdTools.run(nbd.scratch, List.of("nbdcopy", nbd.base + export, out.toString()));
             long millis = (System.nanoTime() - t0) / 1_000_000;
             assertEquals(0, r.exit(), r.output());
             long after = c.stats().toCompletableFuture().get().get(NodeCounters.BYTES_READ);
@@ -131,8 +100,8 @@ class NbdSparseCopyTest {
     @Test
     void nbdcopyOfAMostlyEmptyExportReadsOnlyItsDataAndTakesAFractionOfAFullCopy() throws Exception {
         NbdTools.assumeInstalled("nbdcopy");
-        Path sparseOut = scratch.resolve("sparse.bin");
-        Path fullOut = scratch.resolve("full.bin");
+        Path sparseOut = nbd.scratch.resolve("sparse.bin");
+        Path fullOut = nbd.scratch.resolve("full.bin");
         Copy full = copy("full", fullOut);
         Copy sparse = copy("sparse", sparseOut);
         System.out.printf("nbdcopy 1 GiB: full %d ms (%d bytes read by the node), mostly empty %d ms (%d bytes read)%n",

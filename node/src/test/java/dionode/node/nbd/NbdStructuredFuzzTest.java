@@ -5,19 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dionode.node.server.Binding;
-import dionode.node.server.NodeServer;
-import dionode.node.server.TestNodes;
-import dionode.protocol.FileId;
-import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,34 +23,24 @@ import org.junit.jupiter.api.Test;
  */
 class NbdStructuredFuzzTest {
     static final long SIZE = 16 << 20;
-    static Path device;
-    static NodeServer node;
-    static Binding binding;
+    static NbdFixture nbd;
     static int port;
 
     @BeforeAll
     static void start() throws Exception {
-        device = TestNodes.newDevicePath();
-        node = TestNodes.start(device, 128L << 20, LockPolicy.ZEROING_AWARE);
-        binding = NbdServer.bind(node.system(), node.dispatcher(), node.volume().device().sectorSize(), "127.0.0.1", 0)
-                .toCompletableFuture().get(30, TimeUnit.SECONDS);
-        port = binding.localAddress().getPort();
-        try (NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
+        nbd = NbdFixture.start(128L << 20, null);
+        port = nbd.port;
+        try (NodeClient c = nbd.client()) {
             SparseLayout.create(c, "map");
-            FileId f = c.create("fuzz", null, 0644, true).toCompletableFuture().get().file();
-            c.truncate(f, SIZE).toCompletableFuture().get();
+            SparseLayout.empty(c, "fuzz", SIZE);
         }
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (binding != null) {
-            binding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        if (nbd != null) {
+            nbd.close();
         }
-        if (node != null) {
-            node.close();
-        }
-        Files.deleteIfExists(device);
     }
 
     /** The bystander: a block status and a read of the layout file, answered in full. */

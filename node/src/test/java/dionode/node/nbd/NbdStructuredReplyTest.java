@@ -5,18 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dionode.node.server.Binding;
-import dionode.node.server.NodeServer;
-import dionode.node.server.TestNodes;
-import dionode.protocol.FileId;
-import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,36 +22,25 @@ class NbdStructuredReplyTest {
     static final long SIZE = SparseLayout.SIZE;
     static final long BIG = 64 * M;
     static final long[][] LAYOUT = SparseLayout.LAYOUT;
-    static Path device;
-    static NodeServer node;
-    static Binding binding;
+    static NbdFixture nbd;
     static int port;
 
     @BeforeAll
     static void start() throws Exception {
-        device = TestNodes.newDevicePath();
-        node = TestNodes.start(device, 128L << 20, LockPolicy.ZEROING_AWARE);
-        binding = NbdServer.bind(node.system(), node.dispatcher(), node.volume().device().sectorSize(), "127.0.0.1", 0)
-                .toCompletableFuture().get(30, TimeUnit.SECONDS);
-        port = binding.localAddress().getPort();
-        try (NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
+        nbd = NbdFixture.start(128L << 20, null);
+        port = nbd.port;
+        try (NodeClient c = nbd.client()) {
             SparseLayout.create(c, "map");
-            FileId other = c.create("other", null, 0644, true).toCompletableFuture().get().file();
-            c.truncate(other, SIZE).toCompletableFuture().get();
-            FileId big = c.create("big", null, 0644, true).toCompletableFuture().get().file();
-            c.truncate(big, BIG).toCompletableFuture().get();
+            SparseLayout.empty(c, "other", SIZE);
+            SparseLayout.empty(c, "big", BIG);
         }
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (binding != null) {
-            binding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        if (nbd != null) {
+            nbd.close();
         }
-        if (node != null) {
-            node.close();
-        }
-        Files.deleteIfExists(device);
     }
 
     // ------------------------------------------------------------------ negotiation

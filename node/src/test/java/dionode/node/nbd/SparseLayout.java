@@ -36,9 +36,15 @@ final class SparseLayout {
     private SparseLayout() {
     }
 
-    static FileId create(NodeClient c, String name) throws Exception {
+    /** A file of {@code size} bytes that is all hole. */
+    static FileId empty(NodeClient c, String name, long size) throws Exception {
         FileId f = c.create(name, null, 0644, true).toCompletableFuture().get().file();
-        c.truncate(f, SIZE).toCompletableFuture().get();
+        c.truncate(f, size).toCompletableFuture().get();
+        return f;
+    }
+
+    static FileId create(NodeClient c, String name) throws Exception {
+        FileId f = empty(c, name, SIZE);
         c.fallocate(f, M, 2 * M, false).toCompletableFuture().get();
         c.write(f, M, FIRST, 0).toCompletableFuture().get();
         c.write(f, 5 * M, SECOND, 0).toCompletableFuture().get();
