@@ -33,8 +33,9 @@ import org.apache.pekko.util.ByteString;
  * huge buffer. Every byte buffered is counted in the connection's
  * {@link dionode.node.server.Allowance} as it arrives; the rest of an option or request that did
  * not arrive whole is reserved there before it is read, and so is the reply a request may take
- * (a READ's data); a request travels on with those bytes ({@link Job#cost}) until TCP has taken
- * its reply (its bound depends on what was negotiated: {@link Transmission#replyBound}). When they do not fit (the connection's cap or the node's wire budget), the decoder
+ * (a READ's data, a block status chunk: {@link Transmission#replyBound}, which depends on what
+ * was negotiated); a request travels on with those bytes ({@link Job#cost}) until TCP has taken
+ * its reply. When they do not fit (the connection's cap or the node's wire budget), the decoder
  * stops reading (TCP backpressure) until replies give bytes back. An option or request begun but
  * not complete within the frame timeout ends the connection. At most one request plus one TCP
  * read is buffered. Each materialization is confined to its stage; materialize once per
