@@ -195,23 +195,36 @@ public final class Report {
         rows.forEach(r -> tests.add(r.test()));
         List<XYChart> charts = new ArrayList<>();
         for (int t : tests) {
-            XYChart chart = new XYChartBuilder().width(760).height(520).title("Test " + t + ": IOPS vs jobs")
-                    .xAxisTitle("jobs").yAxisTitle("IOPS").build();
-            chart.getStyler().setXAxisLogarithmic(true);
-            chart.getStyler().setYAxisMin(0.0);
-            chart.getStyler().setYAxisDecimalPattern("#,###");
-            chart.getStyler().setXAxisDecimalPattern("#");
-            List<String> series = rows.stream().filter(r -> r.test() == t).map(Row::policy).distinct().toList();
-            for (String s : series) {
-                List<Row> rs = rows.stream().filter(r -> r.test() == t && r.policy().equals(s)).toList();
-                double[] x = rs.stream().mapToDouble(Row::jobs).toArray();
-                double[] y = rs.stream().mapToDouble(Row::iops).toArray();
-                chart.addSeries(s, x, y).setMarker(SeriesMarkers.CIRCLE);
-            }
-            charts.add(chart);
+            charts.add(chart(t, rows));
         }
         try (java.io.OutputStream os = Files.newOutputStream(file)) {
             BitmapEncoder.saveBitmap(charts, 1, charts.size(), os, BitmapEncoder.BitmapFormat.PNG);
         }
+    }
+
+    /**
+     * One test's chart. The x axis has a tick and a label at every job count run: x is the job
+     * count's rank among those run (so 1, 4, 16 sit equally spaced, as on a log axis) and a
+     * formatter names each rank's count. xchart puts ticks exactly at the data values when they are
+     * equally spaced and a formatter is set; a logarithmic axis would label decades only (1, 10).
+     */
+    static XYChart chart(int test, List<Row> rows) {
+        XYChart chart = new XYChartBuilder().width(760).height(520).title("Test " + test + ": IOPS vs jobs")
+                .xAxisTitle("jobs").yAxisTitle("IOPS").build();
+        chart.getStyler().setYAxisMin(0.0);
+        chart.getStyler().setYAxisDecimalPattern("#,###");
+        List<Integer> jobs = rows.stream().filter(r -> r.test() == test).map(Row::jobs).distinct().sorted().toList();
+        chart.setCustomXAxisTickLabelsFormatter(x -> {
+            long rank = Math.round(x);
+            return Math.abs(x - rank) < 1e-6 && rank >= 0 && rank < jobs.size() ? String.valueOf(jobs.get((int) rank)) : "";
+        });
+        List<String> series = rows.stream().filter(r -> r.test() == test).map(Row::policy).distinct().toList();
+        for (String s : series) {
+            List<Row> rs = rows.stream().filter(r -> r.test() == test && r.policy().equals(s)).toList();
+            double[] x = rs.stream().mapToDouble(r -> jobs.indexOf(r.jobs())).toArray();
+            double[] y = rs.stream().mapToDouble(Row::iops).toArray();
+            chart.addSeries(s, x, y).setMarker(SeriesMarkers.CIRCLE);
+        }
+        return chart;
     }
 }

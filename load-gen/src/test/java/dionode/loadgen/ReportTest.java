@@ -76,6 +76,31 @@ class ReportTest {
         assertTrue(out.lines().anyMatch(l -> l.matches("16\\s+overwrite-check\\s+4,000\\s+5\\.00\\s+2\\.00\\s+32\\s+3000\\s+9000\\s+1\\s+0")), out);
     }
 
+    /** The x tick labels xchart draws, read back from its axis after a render. */
+    static List<String> xTickLabels(org.knowm.xchart.XYChart chart) throws Exception {
+        org.knowm.xchart.BitmapEncoder.getBufferedImage(chart);
+        java.lang.reflect.Field pair = org.knowm.xchart.internal.chartpart.Chart.class.getDeclaredField("axisPair");
+        pair.setAccessible(true);
+        var axis = ((org.knowm.xchart.internal.chartpart.AxisPair<?, ?>) pair.get(chart)).getXAxis();
+        return axis.getAxisTickCalculator().getTickLabels().stream().filter(l -> l != null && !l.isEmpty()).toList();
+    }
+
+    @Test
+    void xAxisLabelsEveryJobCountRun() throws Exception {
+        System.setProperty("java.awt.headless", "true");
+        List<Report.Row> rows = new java.util.ArrayList<>();
+        for (int jobs : new int[] {1, 4, 16}) {
+            rows.add(new Report.Row(1, "zeroing-aware", jobs, 1000.0 * jobs, 100, 200, 0, 0, 5, 1, 32 << 20, 0));
+            rows.add(new Report.Row(1, "baseline", jobs, 5000.0 * jobs, 50, 90, 0, 0, 5, 0, 32 << 20, 0));
+        }
+        assertEquals(List.of("1", "4", "16"), xTickLabels(Report.chart(1, rows)));
+        assertEquals(List.of("1", "16"), xTickLabels(Report.chart(1, ROWS)));
+        List<Report.Row> uneven = List.of(new Report.Row(2, "zeroing-aware", 1, 10, 1, 1, 0, 0, 5, 1, 1, 0),
+                new Report.Row(2, "zeroing-aware", 2, 20, 1, 1, 0, 0, 5, 1, 1, 0),
+                new Report.Row(2, "zeroing-aware", 32, 30, 1, 1, 0, 0, 5, 1, 1, 0));
+        assertEquals(List.of("1", "2", "32"), xTickLabels(Report.chart(2, uneven)));
+    }
+
     @Test
     void pngIsWritten(@TempDir Path dir) throws Exception {
         Path png = dir.resolve("chart.png");

@@ -12,8 +12,10 @@ import dionode.protocol.LockPolicy;
  * @param preferredBlock the file system block size: smaller or unaligned writes may need
  *     the exclusive lock and partial-block zeroing
  * @param maxPayload the largest READ or WRITE one node request carries
+ * @param blockSize the file system block size: the unit of the file's extent map
  */
-public record Export(String name, FileId file, long size, LockPolicy policy, int minBlock, int preferredBlock, int maxPayload) {
+public record Export(String name, FileId file, long size, LockPolicy policy, int minBlock, int preferredBlock, int maxPayload,
+        int blockSize) {
 
     /**
      * Flush, FUA, trim and write-zeroes are supported. CAN_MULTI_CONN holds: every connection
@@ -22,10 +24,12 @@ public record Export(String name, FileId file, long size, LockPolicy policy, int
      * its data is on the device and its metadata (written extents, i_disksize) sits in the
      * node's one journal; a FLUSH is an fsync, which commits that journal's running transaction
      * and flushes the device (even when nothing is left to commit). So a FLUSH or FUA reply covers
-     * every write any connection had been answered for, as the flag promises.
+     * every write any connection had been answered for, as the flag promises. SEND_DF only with
+     * structured replies (the spec forbids it without them): a READ flagged DF is then answered
+     * with one content chunk.
      */
-    public int transmissionFlags() {
+    public int transmissionFlags(boolean structured) {
         return Nbd.FLAG_HAS_FLAGS | Nbd.FLAG_SEND_FLUSH | Nbd.FLAG_SEND_FUA | Nbd.FLAG_SEND_TRIM
-                | Nbd.FLAG_SEND_WRITE_ZEROES | Nbd.FLAG_CAN_MULTI_CONN;
+                | Nbd.FLAG_SEND_WRITE_ZEROES | Nbd.FLAG_CAN_MULTI_CONN | (structured ? Nbd.FLAG_SEND_DF : 0);
     }
 }

@@ -16,17 +16,25 @@ import org.apache.pekko.util.ByteStringBuilder;
 /**
  * Option haggling of the fixed newstyle handshake: answers one option at a time, asking the
  * namespace (Lookup, ListFiles) and the inode (Stat) through the same requests as the native
- * protocol. Supported: EXPORT_NAME, ABORT, LIST, INFO, GO; everything else (STARTTLS,
- * STRUCTURED_REPLY, meta contexts, extended headers, ...) is NBD_REP_ERR_UNSUP, so the client
- * goes on with simple replies. An unknown export is NBD_REP_ERR_UNKNOWN to INFO and GO (the
- * connection stays up for the next option); to EXPORT_NAME, which cannot carry an error, the spec
- * leaves only closing the connection. Stateless between options; thread-safe.
+ * protocol. Supported: EXPORT_NAME, ABORT, LIST, INFO, GO, STRUCTURED_REPLY, LIST_META_CONTEXT and
+ * SET_META_CONTEXT ({@link MetaContexts}); everything else (STARTTLS, extended headers, ...) is
+ * NBD_REP_ERR_UNSUP. A client that never asks for structured replies gets simple ones, as before.
+ * An unknown export is NBD_REP_ERR_UNKNOWN to INFO and GO (the connection stays up for the next
+ * option); to EXPORT_NAME, which cannot carry an error, the spec leaves only closing the
+ * connection. What options agreed on travels in and out as a {@link Negotiation} the caller keeps;
+ * Handshake itself holds nothing between options. Thread-safe.
  */
 final class Handshake {
     private static final byte[] ZEROES = new byte[124];
 
-    /** What to send for an option; {@code export} non-null starts transmission, {@code close} ends the connection. */
-    record Outcome(ByteString reply, Export export, boolean close) {
+    /**
+     * What to send for an option; {@code export} non-null starts transmission, {@code close} ends the
+     * connection; {@code negotiation} is what holds from now on (null: unchanged).
+     */
+    record Outcome(ByteString reply, Export export, boolean close, Negotiation negotiation) {
+        Outcome(ByteString reply, Export export, boolean close) {
+            this(reply, export, close, null);
+        }
     }
 
     private final Function<Request, CompletionStage<Reply>> node;
@@ -45,15 +53,16 @@ final class Handshake {
                 .putShort(Nbd.FLAG_FIXED_NEWSTYLE | Nbd.FLAG_NO_ZEROES, Bo.BE).result();
     }
 
-    CompletionStage<Outcome> option(int option, byte[] data, boolean noZeroes) {
+    CompletionStage<Outcome> option(int option, byte[] data, boolean noZeroes, Negotiation n) {
         try {
             return switch (option) {
-                case Nbd.OPT_EXPORT_NAME -> exportName(data, noZeroes);
+                case Nbd.OPT_EXPORT_NAME -> exportName(data, noZeroes, n.structured());
                 case Nbd.OPT_ABORT -> done(new Outcome(reply(option, Nbd.REP_ACK, null), null, true));
                 case Nbd.OPT_LIST -> list(data);
-                case Nbd.OPT_INFO, Nbd.OPT_GO -> info(option, data);
+                case Nbd.OPT_INFO, Nbd.OPT_GO -> info(option, data, n.structured());
                 case Nbd.OPT_STARTTLS -> error(option, Nbd.REP_ERR_UNSUP, "TLS is not supported");
-                case Nbd.OPT_STRUCTURED_REPLY -> error(option, Nbd.REP_ERR_UNSUP, "this server sends simple replies only");
+                case Nbd.OPT_STRUCTURED_REPLY -> structuredReply(data, n);
+                case Nbd.OPT_LIST_META_CONTEXT, Nbd.OPT_SET_META_CONTEXT -> done(MetaContexts.answer(option, data, n));
                 default -> error(option, Nbd.REP_ERR_UNSUP, "option " + option + " is not supported");
             };
         } catch (RuntimeException e) {
@@ -61,7 +70,15 @@ final class Handshake {
         }
     }
 
-    private CompletionStage<Outcome> exportName(byte[] data, boolean noZeroes) {
+    /** No data allowed (spec: SHOULD be ERR_INVALID); asking twice is acknowledged twice. */
+    private CompletionStage<Outcome> structuredReply(byte[] data, Negotiation n) {
+        if (data.length != 0) {
+            return error(Nbd.OPT_STRUCTURED_REPLY, Nbd.REP_ERR_INVALID, "NBD_OPT_STRUCTURED_REPLY carries no data");
+        }
+        return done(new Outcome(reply(Nbd.OPT_STRUCTURED_REPLY, Nbd.REP_ACK, null), null, false, n.withStructuredReplies()));
+    }
+
+    private CompletionStage<Outcome> exportName(byte[] data, boolean noZeroes, boolean structured) {
         String name = string(data, 0, data.length);
         if (name == null) {
             return done(new Outcome(null, null, true));
@@ -71,7 +88,7 @@ final class Handshake {
                 return new Outcome(null, null, true);
             }
             ByteStringBuilder b = new ByteStringBuilder().putLong(r.export().size(), Bo.BE)
-                    .putShort(r.export().transmissionFlags(), Bo.BE);
+                    .putShort(r.export().transmissionFlags(structured), Bo.BE);
             if (!noZeroes) {
                 b.putBytes(ZEROES);
             }
@@ -99,7 +116,7 @@ final class Handshake {
     }
 
     /** INFO and GO: u32 name length, name, u16 count, count x u16 info types. */
-    private CompletionStage<Outcome> info(int option, byte[] data) {
+    private CompletionStage<Outcome> info(int option, byte[] data, boolean structured) {
         ByteBuffer in = ByteBuffer.wrap(data);
         if (in.remaining() < 4) {
             return error(option, Nbd.REP_ERR_INVALID, "option data too short");
@@ -136,7 +153,7 @@ final class Handshake {
             }
             ByteStringBuilder b = new ByteStringBuilder();
             b.append(reply(option, Nbd.REP_INFO, new ByteStringBuilder().putShort(Nbd.INFO_EXPORT, Bo.BE)
-                    .putLong(e.size(), Bo.BE).putShort(e.transmissionFlags(), Bo.BE).result().toArray()));
+                    .putLong(e.size(), Bo.BE).putShort(e.transmissionFlags(structured), Bo.BE).result().toArray()));
             if (nameWanted) {
                 b.append(reply(option, Nbd.REP_INFO,
                         new ByteStringBuilder().putShort(Nbd.INFO_NAME, Bo.BE).putBytes(utf8(e.name())).result().toArray()));
@@ -172,7 +189,7 @@ final class Handshake {
                 }
                 int preferred = Math.max(minBlock, s.blockSize());
                 return new Resolved(new Export(name, info.file(), s.size() / minBlock * minBlock, s.policy(), minBlock, preferred,
-                        maxPayload), null);
+                        maxPayload, s.blockSize()), null);
             });
         });
     }
@@ -200,8 +217,13 @@ final class Handshake {
     }
 
     private static byte[] utf8(String s) {
+        return utf8(s, Nbd.MAX_STRING_BYTES);
+    }
+
+    /** At most {@code max} bytes of UTF-8, cut at whole characters so the result stays valid UTF-8. */
+    static byte[] utf8(String s, int max) {
         byte[] b = s.getBytes(StandardCharsets.UTF_8);
-        while (b.length > Nbd.MAX_STRING_BYTES) { // cut whole characters: the result stays valid UTF-8
+        while (b.length > max) {
             s = s.substring(0, s.offsetByCodePoints(s.length(), -1));
             b = s.getBytes(StandardCharsets.UTF_8);
         }
@@ -209,7 +231,7 @@ final class Handshake {
     }
 
     /** Strict UTF-8 without NUL, else null. */
-    private static String string(byte[] data, int off, int len) {
+    static String string(byte[] data, int off, int len) {
         try {
             String s = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(data, off, len)).toString();

@@ -4,7 +4,8 @@ import dionode.protocol.Errno;
 
 /**
  * Numbers of the NBD protocol (NetworkBlockDevice/nbd doc/proto.md) that this front-end speaks:
- * fixed newstyle handshake, simple replies. Everything is big-endian. Immutable constants.
+ * fixed newstyle handshake; simple replies, or structured replies and the {@code base:allocation}
+ * metadata context once negotiated. Everything is big-endian. Immutable constants.
  *
  * <pre>
  * handshake (server first)
@@ -16,6 +17,8 @@ import dionode.protocol.Errno;
  * transmission
  *   C:  0 u32 REQUEST_MAGIC  4 u16 flags  6 u16 type  8 u64 handle  16 u64 offset  24 u32 length  28 [payload: WRITE]
  *   S:  0 u32 SIMPLE_REPLY_MAGIC  4 u32 error  8 u64 handle  16 [data: successful READ]
+ *   S:  0 u32 STRUCTURED_REPLY_MAGIC  4 u16 flags  6 u16 type  8 u64 handle  16 u32 length  20 [length bytes]
+ *       (structured replies: one or more chunks per request, the last one flagged REPLY_FLAG_DONE)
  * </pre>
  */
 public final class Nbd {
@@ -24,6 +27,7 @@ public final class Nbd {
     public static final long OPT_REPLY_MAGIC = 0x0003e889045565a9L;
     public static final int REQUEST_MAGIC = 0x25609513;
     public static final int SIMPLE_REPLY_MAGIC = 0x67446698;
+    public static final int STRUCTURED_REPLY_MAGIC = 0x668e33ef;
 
     public static final int REQUEST_HEADER_BYTES = 28;
     public static final int REPLY_HEADER_BYTES = 16;
@@ -44,11 +48,14 @@ public final class Nbd {
     public static final int OPT_INFO = 6;
     public static final int OPT_GO = 7;
     public static final int OPT_STRUCTURED_REPLY = 8;
+    public static final int OPT_LIST_META_CONTEXT = 9;
+    public static final int OPT_SET_META_CONTEXT = 10;
 
     /** Option reply types; errors have bit 31 set. */
     public static final int REP_ACK = 1;
     public static final int REP_SERVER = 2;
     public static final int REP_INFO = 3;
+    public static final int REP_META_CONTEXT = 4;
     public static final int REP_ERR_UNSUP = 0x80000001;
     public static final int REP_ERR_POLICY = 0x80000002;
     public static final int REP_ERR_INVALID = 0x80000003;
@@ -67,6 +74,7 @@ public final class Nbd {
     public static final int FLAG_SEND_FUA = 1 << 3;
     public static final int FLAG_SEND_TRIM = 1 << 5;
     public static final int FLAG_SEND_WRITE_ZEROES = 1 << 6;
+    public static final int FLAG_SEND_DF = 1 << 7;
     public static final int FLAG_CAN_MULTI_CONN = 1 << 8;
 
     /** Commands. */
@@ -76,10 +84,26 @@ public final class Nbd {
     public static final int CMD_FLUSH = 3;
     public static final int CMD_TRIM = 4;
     public static final int CMD_WRITE_ZEROES = 6;
+    public static final int CMD_BLOCK_STATUS = 7;
 
     /** Command flags. */
     public static final int CMD_FLAG_FUA = 1;
     public static final int CMD_FLAG_NO_HOLE = 1 << 1;
+    public static final int CMD_FLAG_DF = 1 << 2;
+    public static final int CMD_FLAG_REQ_ONE = 1 << 3;
+
+    /** Structured reply chunks: the flag of the last chunk, and the chunk types. */
+    public static final int REPLY_FLAG_DONE = 1;
+    public static final int REPLY_TYPE_NONE = 0;
+    public static final int REPLY_TYPE_OFFSET_DATA = 1;
+    public static final int REPLY_TYPE_OFFSET_HOLE = 2;
+    public static final int REPLY_TYPE_BLOCK_STATUS = 5;
+    public static final int REPLY_TYPE_ERROR = (1 << 15) + 1;
+
+    /** The one metadata context served, and its flags. */
+    public static final String META_BASE_ALLOCATION = "base:allocation";
+    public static final int STATE_HOLE = 1;
+    public static final int STATE_ZERO = 1 << 1;
 
     /** Error values of replies (the protocol's restricted set). */
     public static final int EPERM = 1;

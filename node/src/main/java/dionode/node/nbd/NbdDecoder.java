@@ -33,7 +33,8 @@ import org.apache.pekko.util.ByteString;
  * huge buffer. Every byte buffered is counted in the connection's
  * {@link dionode.node.server.Allowance} as it arrives; the rest of an option or request that did
  * not arrive whole is reserved there before it is read, and so is the reply a request may take
- * (a READ's data); a request travels on with those bytes ({@link Job#cost}) until TCP has taken
+ * (a READ's data, a block status chunk: {@link Transmission#replyBound}, which depends on what
+ * was negotiated); a request travels on with those bytes ({@link Job#cost}) until TCP has taken
  * its reply. When they do not fit (the connection's cap or the node's wire budget), the decoder
  * stops reading (TCP backpressure) until replies give bytes back. An option or request begun but
  * not complete within the frame timeout ends the connection. At most one request plus one TCP
@@ -69,8 +70,6 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
     private final Inlet<ByteString> in = Inlet.create("NbdDecoder.in");
     private final Outlet<Inbound> out = Outlet.create("NbdDecoder.out");
     private final FlowShape<ByteString, Inbound> shape = FlowShape.of(in, out);
-    /** Reserved for a simple reply's header. */
-    static final int REPLY_HEADER_BYTES = 16;
     private static final String FRAME_TIMER = "frame";
 
     private final Handshake handshake;
@@ -102,6 +101,7 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
             private Phase phase = Phase.CLIENT_FLAGS;
             private boolean upstreamDone;
             private boolean noZeroes;
+            private Negotiation negotiation = Negotiation.NONE;
             private Transmission transmission;
             private boolean waitingForBudget;
             private AsyncCallback<Handshake.Outcome> optionDone;
@@ -202,8 +202,11 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
                     emit(out, o.reply() == null ? new End("handshake ended") : new Send(o.reply(), true));
                     return;
                 }
+                if (o.negotiation() != null) {
+                    negotiation = o.negotiation();
+                }
                 if (o.export() != null) {
-                    transmission = new Transmission(node, o.export());
+                    transmission = new Transmission(node, o.export(), negotiation);
                     phase = Phase.TRANSMISSION;
                 } else {
                     phase = Phase.OPTIONS;
@@ -261,7 +264,7 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
                 buffer = buffer.drop(total);
                 allowance.consume(total);
                 phase = Phase.WAITING;
-                CompletionStage<Handshake.Outcome> answer = handshake.option(option, data, noZeroes);
+                CompletionStage<Handshake.Outcome> answer = handshake.option(option, data, noZeroes, negotiation);
                 answer.whenComplete((o, e) -> optionDone.invoke(e != null ? null : o));
                 return null;
             }
@@ -295,7 +298,7 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
                 if (buffer.size() < total) {
                     return null;
                 }
-                long reply = REPLY_HEADER_BYTES + (type == Nbd.CMD_READ ? Math.min(length, Nbd.DEFAULT_CLIENT_MAX) : 0);
+                long reply = transmission.replyBound(type, length);
                 if (!allowance.reserve(reply)) {
                     waitingForBudget = true;
                     return null;

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * more decoder, not a second engine. Per connection: {@link NbdDecoder} (handshake, then requests,
  * lengths judged before buffering) → {@code mapAsyncUnordered(n)} hop to the node
  * ({@link Transmission}) → reply bytes. Requests are pipelined; replies leave as soon as they are
- * ready, out of order (simple replies). Each export is a file of the namespace (export name = file
+ * ready, out of order (a structured reply's chunks leave together, as one element). Each export is a file of the namespace (export name = file
  * name, size = its i_size); block sizes advertised: minimum = device sector size, preferred = the
  * file system block size, maximum = {@link Wire#MAX_IO_BYTES}. A malformed or oversized request
  * ends that connection only, after the replies to every earlier request. Thread-safe.

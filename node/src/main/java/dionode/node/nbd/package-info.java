@@ -1,5 +1,6 @@
 /**
- * The NBD front-end (Network Block Device protocol, fixed newstyle, simple replies): real,
+ * The NBD front-end (Network Block Device protocol, fixed newstyle; simple replies, or structured
+ * replies with the {@code base:allocation} context and block status when the client asks): real,
  * unmodified block clients (qemu-io, nbdcopy, nbdinfo, fio's nbd engine, the kernel's
  * nbd-client) drive the node. It is one more decoder in front of the same
  * {@link dionode.node.server.Dispatcher} as the native protocol: each export is a file of the

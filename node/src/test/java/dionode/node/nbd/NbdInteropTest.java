@@ -4,15 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dionode.node.server.Binding;
 import dionode.node.server.NodeServer;
-import dionode.node.server.TestNodes;
 import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
-import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -20,7 +16,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,25 +23,22 @@ import org.junit.jupiter.api.Test;
 /**
  * Real, unmodified NBD clients against a node: qemu-io (qemu-utils), nbdcopy and nbdinfo
  * (libnbd-bin), fio's nbd engine (fio). Each test is skipped when its program is not installed
- * ({@code apt-get install -y qemu-utils libnbd-bin fio}).
+ * ({@link NbdTools}).
  */
 class NbdInteropTest {
     static final long BIG = 256L << 20;
-    static Path device;
-    static Path scratch;
+    static NbdFixture nbd;
     static NodeServer node;
-    static Binding binding;
+    static Path scratch;
     static String base;
 
     @BeforeAll
     static void start() throws Exception {
-        device = TestNodes.newDevicePath();
-        scratch = Files.createTempDirectory(TestNodes.DIR, "nbd-interop").toAbsolutePath(); // fio runs in it
-        node = TestNodes.start(device, 384L << 20, LockPolicy.ZEROING_AWARE);
-        binding = NbdServer.bind(node.system(), node.dispatcher(), node.volume().device().sectorSize(), "127.0.0.1", 0)
-                .toCompletableFuture().get(30, TimeUnit.SECONDS);
-        base = "nbd://127.0.0.1:" + binding.localAddress().getPort() + "/";
-        try (NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort())) {
+        nbd = NbdFixture.start(384L << 20, "nbd-interop"); // fio runs in its scratch directory
+        node = nbd.node;
+        scratch = nbd.scratch;
+        base = nbd.base;
+        try (NodeClient c = nbd.client()) {
             for (LockPolicy p : LockPolicy.values()) {
                 FileId ino = c.create("qemu-" + p.cliName(), p, 0644, true).toCompletableFuture().get().file();
                 c.fallocate(ino, 0, 4 << 20, false).toCompletableFuture().get();
@@ -60,43 +52,20 @@ class NbdInteropTest {
 
     @AfterAll
     static void stop() throws Exception {
-        if (binding != null) {
-            binding.unbind().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        }
-        if (node != null) {
-            node.close();
-        }
-        Files.deleteIfExists(device);
-        if (scratch != null) {
-            try (var files = Files.list(scratch)) {
-                for (Path p : files.toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
-            Files.deleteIfExists(scratch);
+        if (nbd != null) {
+            nbd.close();
         }
     }
 
-    record Run(int exit, String output) {
+    static NbdTools.Run run(List<String> command) throws IOException, InterruptedException {
+        return NbdTools.run(scratch, command);
     }
 
     static void assumeInstalled(String program) {
-        boolean found = false;
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
-            found |= Files.isExecutable(Path.of(dir, program));
-        }
-        assumeTrue(found, program + " is not installed (apt-get install -y qemu-utils libnbd-bin fio)");
+        NbdTools.assumeInstalled(program);
     }
 
-    static Run run(List<String> command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).directory(scratch.toFile()).redirectErrorStream(true).start(); // fio leaves state files in its cwd
-        p.getOutputStream().close();
-        byte[] out = p.getInputStream().readAllBytes();
-        assertTrue(p.waitFor(300, TimeUnit.SECONDS), "timed out: " + command);
-        return new Run(p.exitValue(), new String(out));
-    }
-
-    static Run qemuIo(String export, String... commands) throws Exception {
+    static NbdTools.Run qemuIo(String export, String... commands) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("qemu-io", "-f", "raw", base + export));
         for (String c : commands) {
             cmd.add("-c");
@@ -109,7 +78,7 @@ class NbdInteropTest {
     void qemuIoWritesAndReadsBackPatternsAlignedAndUnalignedUnderEveryPolicy() throws Exception {
         assumeInstalled("qemu-io");
         for (LockPolicy p : LockPolicy.values()) {
-            Run r = qemuIo("qemu-" + p.cliName(),
+            NbdTools.Run r = qemuIo("qemu-" + p.cliName(),
                     "write -P 0xab 0 64k", "read -P 0xab 0 64k",
                     // the seed's Test 2 shape: 14336 bytes at +512, head and tail inside 4 KiB blocks
                     "write -P 0xcd 512 14336", "read -P 0xcd 512 14336", "read -P 0xab 0 512", "read -P 0xab 14848 50688",
@@ -125,7 +94,7 @@ class NbdInteropTest {
             assertFalse(r.output().contains("verification failed"), r.output());
             assertFalse(r.output().toLowerCase().contains("error"), r.output());
         }
-        Run bad = qemuIo("qemu-zeroing-aware", "read -P 0x55 0 4k");
+        NbdTools.Run bad = qemuIo("qemu-zeroing-aware", "read -P 0x55 0 4k");
         assertNotEquals(0, bad.exit(), "a wrong pattern is noticed: " + bad.output());
     }
 
@@ -142,9 +111,9 @@ class NbdInteropTest {
                 o.write(chunk);
             }
         }
-        Run up = run(List.of("nbdcopy", in.toString(), base + "big"));
+        NbdTools.Run up = run(List.of("nbdcopy", in.toString(), base + "big"));
         assertEquals(0, up.exit(), up.output());
-        Run down = run(List.of("nbdcopy", base + "big", out.toString()));
+        NbdTools.Run down = run(List.of("nbdcopy", base + "big", out.toString()));
         assertEquals(0, down.exit(), down.output());
         assertEquals(BIG, Files.size(out));
         assertEquals(-1L, Files.mismatch(in, out), "bytes differ");
@@ -155,12 +124,12 @@ class NbdInteropTest {
     @Test
     void nbdinfoListsExportsAndShowsBlockSizes() throws Exception {
         assumeInstalled("nbdinfo");
-        Run list = run(List.of("nbdinfo", "--list", base));
+        NbdTools.Run list = run(List.of("nbdinfo", "--list", base));
         assertEquals(0, list.exit(), list.output());
         for (String name : List.of("big", "fio", "qemu-overwrite-check", "qemu-aligned-shared", "qemu-zeroing-aware")) {
             assertTrue(list.output().contains("export=\"" + name + "\""), list.output());
         }
-        Run info = run(List.of("nbdinfo", base + "fio"));
+        NbdTools.Run info = run(List.of("nbdinfo", base + "fio"));
         assertEquals(0, info.exit(), info.output());
         String o = info.output();
         int sector = node.volume().device().sectorSize();
@@ -170,7 +139,7 @@ class NbdInteropTest {
         assertTrue(o.contains("block_size_maximum: " + (8 << 20)), o);
         assertTrue(o.contains("can_multi_conn: true"), o);
         assertTrue(o.contains("can_fua: true") && o.contains("can_trim: true") && o.contains("can_zero: true"), o);
-        Run unknown = run(List.of("nbdinfo", base + "no-such-export"));
+        NbdTools.Run unknown = run(List.of("nbdinfo", base + "no-such-export"));
         assertNotEquals(0, unknown.exit(), unknown.output());
         assertTrue(unknown.output().contains("server replied with error"), unknown.output());
     }
@@ -178,11 +147,11 @@ class NbdInteropTest {
     @Test
     void fioNbdEngineWritesAndVerifies() throws Exception {
         assumeInstalled("fio");
-        Run r = run(List.of("fio", "--name=verify", "--ioengine=nbd", "--uri=" + base + "fio", "--rw=randwrite", "--bs=4k",
+        NbdTools.Run r = run(List.of("fio", "--name=verify", "--ioengine=nbd", "--uri=" + base + "fio", "--rw=randwrite", "--bs=4k",
                 "--size=16M", "--iodepth=16", "--verify=crc32c", "--do_verify=1", "--verify_fatal=1", "--verify_state_save=0"));
         assertEquals(0, r.exit(), r.output());
         assertTrue(r.output().contains("err= 0"), r.output());
-        Run unaligned = run(List.of("fio", "--name=t2", "--ioengine=nbd", "--uri=" + base + "fio", "--rw=write:2048",
+        NbdTools.Run unaligned = run(List.of("fio", "--name=t2", "--ioengine=nbd", "--uri=" + base + "fio", "--rw=write:2048",
                 "--bs=14336", "--offset=512", "--size=8M", "--io_size=1M", "--verify=crc32c", "--do_verify=1",
                 "--verify_fatal=1", "--verify_state_save=0"));
         assertEquals(0, unaligned.exit(), unaligned.output());

@@ -45,6 +45,58 @@ final class TestNbdClient implements AutoCloseable {
         }
     }
 
+    /** One structured reply chunk as received. */
+    record Chunk(int flags, int type, long handle, byte[] payload) {
+        boolean done() {
+            return (flags & Nbd.REPLY_FLAG_DONE) != 0;
+        }
+
+        ByteBuffer body() {
+            return ByteBuffer.wrap(payload);
+        }
+
+        /** An error chunk's error value. */
+        int error() {
+            return body().getInt(0);
+        }
+
+        /** An error chunk's message. */
+        String message() {
+            int len = Short.toUnsignedInt(body().getShort(4));
+            return new String(payload, 6, len, StandardCharsets.UTF_8);
+        }
+
+        long offset() {
+            return body().getLong(0);
+        }
+
+        /** OFFSET_DATA's bytes. */
+        byte[] data() {
+            return java.util.Arrays.copyOfRange(payload, 8, payload.length);
+        }
+
+        /** OFFSET_HOLE's size. */
+        long holeSize() {
+            return Integer.toUnsignedLong(body().getInt(8));
+        }
+
+        /** BLOCK_STATUS: context id. */
+        int contextId() {
+            return body().getInt(0);
+        }
+
+        /** BLOCK_STATUS: descriptors as (length, flags) pairs. */
+        List<long[]> descriptors() {
+            List<long[]> out = new ArrayList<>();
+            ByteBuffer b = body();
+            b.position(4);
+            while (b.remaining() >= 8) {
+                out.add(new long[] {Integer.toUnsignedLong(b.getInt()), Integer.toUnsignedLong(b.getInt())});
+            }
+            return out;
+        }
+    }
+
     final Socket socket;
     final DataInputStream in;
     final DataOutputStream out;
@@ -206,6 +258,118 @@ final class TestNbdClient implements AutoCloseable {
             in.readFully(data);
         }
         return new SimpleReply(error, handle, data);
+    }
+
+    /** Asks for structured replies: the reply type (REP_ACK when granted). */
+    int structuredReplies() throws IOException {
+        sendOption(Nbd.OPT_STRUCTURED_REPLY, new byte[0]);
+        return readOptReply().type();
+    }
+
+    static byte[] metaData(String export, String... queries) {
+        byte[] n = export.getBytes(StandardCharsets.UTF_8);
+        int len = 4 + n.length + 4;
+        for (String q : queries) {
+            len += 4 + q.getBytes(StandardCharsets.UTF_8).length;
+        }
+        ByteBuffer b = ByteBuffer.allocate(len).putInt(n.length).put(n).putInt(queries.length);
+        for (String q : queries) {
+            byte[] qb = q.getBytes(StandardCharsets.UTF_8);
+            b.putInt(qb.length).put(qb);
+        }
+        return b.array();
+    }
+
+    /** LIST or SET_META_CONTEXT: the contexts named (id -> name), or null when refused (the error type in {@link #lastError}). */
+    Map<Integer, String> metaContext(int option, byte[] data) throws IOException {
+        sendOption(option, data);
+        Map<Integer, String> got = new HashMap<>();
+        while (true) {
+            OptReply r = readOptReply();
+            if (r.type() == Nbd.REP_ACK) {
+                return got;
+            }
+            if (r.type() != Nbd.REP_META_CONTEXT) {
+                lastError = r.type();
+                return null;
+            }
+            got.put(ByteBuffer.wrap(r.data()).getInt(), new String(r.data(), 4, r.data().length - 4, StandardCharsets.UTF_8));
+        }
+    }
+
+    int lastError;
+
+    /** Opens, negotiates structured replies and base:allocation for {@code export}, then GOes. */
+    static TestNbdClient structured(int port, String export) throws IOException {
+        TestNbdClient c = open(port);
+        if (c.structuredReplies() != Nbd.REP_ACK) {
+            throw new IOException("structured replies refused");
+        }
+        Map<Integer, String> ids = c.metaContext(Nbd.OPT_SET_META_CONTEXT, metaData(export, Nbd.META_BASE_ALLOCATION));
+        if (ids == null || !ids.containsValue(Nbd.META_BASE_ALLOCATION)) {
+            throw new IOException("base:allocation not selected: " + ids);
+        }
+        Go go = c.go(export, Nbd.INFO_BLOCK_SIZE);
+        if (go.errorType() != 0) {
+            throw new IOException("GO " + export + ": " + go.message());
+        }
+        c.exportFlags = go.flags();
+        return c;
+    }
+
+    int exportFlags;
+
+    Chunk readChunk() throws IOException {
+        int magic = in.readInt();
+        if (magic != Nbd.STRUCTURED_REPLY_MAGIC) {
+            throw new IOException("bad structured reply magic " + Integer.toHexString(magic));
+        }
+        int flags = in.readUnsignedShort();
+        int type = in.readUnsignedShort();
+        long handle = in.readLong();
+        int len = in.readInt();
+        byte[] payload = new byte[len];
+        in.readFully(payload);
+        return new Chunk(flags, type, handle, payload);
+    }
+
+    /** Every chunk of the next structured reply (nothing else may be in flight), up to the one flagged done. */
+    List<Chunk> chunks() throws IOException {
+        List<Chunk> out = new ArrayList<>();
+        Chunk c;
+        do {
+            c = readChunk();
+            out.add(c);
+        } while (!c.done());
+        return out;
+    }
+
+    /** Type of the pseudo chunk {@link #anyReply} makes of a simple reply; its payload is the error. */
+    static final int SIMPLE = -1;
+
+    /**
+     * The next reply, simple or structured (nothing else may be in flight); a simple reply is one
+     * pseudo chunk of type {@link #SIMPLE}, flagged done, whose payload is its error (no data).
+     */
+    List<Chunk> anyReply() throws IOException {
+        in.mark(4);
+        int magic = in.readInt();
+        in.reset();
+        if (magic != Nbd.SIMPLE_REPLY_MAGIC) {
+            return chunks();
+        }
+        in.readInt();
+        int error = in.readInt();
+        long handle = in.readLong();
+        return List.of(new Chunk(Nbd.REPLY_FLAG_DONE, SIMPLE, handle, ByteBuffer.allocate(4).putInt(error).array()));
+    }
+
+    /** Sends a request and reads its whole structured reply. */
+    List<Chunk> callStructured(int flags, int type, long offset, long length, byte[] payload) throws IOException {
+        request(flags, type, 77, offset, length, payload);
+        readLengths.remove(77L);
+        flush();
+        return chunks();
     }
 
     /** Sends a request and waits for its reply (nothing else may be in flight). */
