@@ -10,17 +10,16 @@ import dionode.node.journal.Handle;
 import dionode.node.lock.LockMode;
 import dionode.node.meta.InodeRecord;
 import dionode.node.trace.Stage;
-import dionode.protocol.Errno;
 import dionode.protocol.IoFlags;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
-import dionode.protocol.wire.Wire;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Reads and writes of DAX files (DESIGN §4): ext4_dax_read_iter and ext4_dax_write_iter. Data goes
+ * Writes of DAX files (DESIGN §4): ext4_dax_write_iter (their reads are {@link ReadPath}'s, over the
+ * mapping). Data goes
  * through the device's mapping ({@link DaxDataPath}) whatever the request's direct or buffered
  * flag, as on ext4 mounted {@code -o dax}: any byte offset and length, no direct I/O in flight, and
  * the lock held until the copy is done (there is no async DAX I/O). Confined to its inode actor.
@@ -42,54 +41,6 @@ final class DaxPath {
         } else {
             boolean nowait = IoFlags.has(write.flags(), IoFlags.NOWAIT);
             new WriteOp(state, reply, write, nowait).acquire(LockMode.EXCLUSIVE, nowait);
-        }
-    }
-
-    /** ext4_dax_read_iter: the shared lock, a trylock under NOWAIT. */
-    static void read(InodeState state, Request.Read read, CompletableFuture<Reply> reply) {
-        Reply.Error bad = RangeChecks.badRange(read.offset(), read.length(), false, state.sectorSize);
-        if (bad != null) {
-            state.reply(reply, bad);
-        } else if (read.length() > Wire.MAX_IO_BYTES) {
-            state.reply(reply, new Reply.Error(Errno.EINVAL, "read of " + read.length() + " bytes exceeds the maximum of "
-                    + Wire.MAX_IO_BYTES));
-        } else {
-            boolean nowait = IoFlags.has(read.flags(), IoFlags.NOWAIT);
-            new ReadOp(state, reply, read.offset(), read.length(), nowait).acquire(LockMode.SHARED, nowait);
-        }
-    }
-
-    /** One DAX read, under the shared lock: cache-only lookups under NOWAIT (patch 7), then the copy out. */
-    private static final class ReadOp extends InodeOp {
-        private final long offset;
-        private final int length;
-        private final boolean nowait;
-
-        ReadOp(InodeState state, CompletableFuture<Reply> reply, long offset, int length, boolean nowait) {
-            super(state, reply);
-            this.offset = offset;
-            this.length = length;
-            this.nowait = nowait;
-        }
-
-        @Override
-        void granted() {
-            int count = (int) Math.max(0, Math.min(length, inode().size - offset));
-            byte[] dst = new byte[count];
-            // sector 1: the mapping is byte-addressed, so a segment is exactly the bytes asked for
-            List<DataPath.ReadSeg> segs = count == 0 ? List.of()
-                    : lookup(() -> IoPlan.read(inode()::map, offset, dst, count, B, 1), nowait, this::granted);
-            if (segs == null) {
-                return;
-            }
-            state.counters.inc(NodeCounters.READS);
-            state.counters.inc(NodeCounters.DAX_READS);
-            state.counters.add(NodeCounters.BYTES_READ, count);
-            if (segs.isEmpty()) {
-                succeed(new Reply.Data(dst));
-                return;
-            }
-            await(state.dax.read(segs), Stage.DEVICE, () -> succeed(new Reply.Data(dst)), this::fail);
         }
     }
 

@@ -147,7 +147,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         } else if (request instanceof Request.Write write) {
             DaxPath.write(state, write, reply);
         } else if (request instanceof Request.Read read) {
-            DaxPath.read(state, read, reply);
+            ReadPath.start(state, read, reply);
         } else if (request instanceof Request.PunchHole punch) {
             ExtentOps.punchHole(state, reply, punch.offset(), punch.length());
         } else if (request instanceof Request.ZeroRange zero) {
