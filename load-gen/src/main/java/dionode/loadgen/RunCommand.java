@@ -94,6 +94,10 @@ public final class RunCommand implements Callable<Integer> {
             description = "target file layout: written, unwritten, hole, test1, test2, existing (default: ${DEFAULT-VALUE})")
     String layout = "written";
 
+    @Option(names = "--dax", description = {"create the target file as a DAX file (data through the node's mapping of its",
+        "device); with --layout written, unwritten or hole"})
+    boolean dax;
+
     @Option(names = "--region-mib", paramLabel = "N", description = "region per job, MiB (default: ${DEFAULT-VALUE})")
     int regionMib = 64;
 
@@ -134,6 +138,10 @@ public final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--warmup must be 0 or more seconds, and runs only with --layout existing or written "
                     + "(the warm-up's writes would change a " + layout + " layout before it is measured)");
         }
+        if (dax && !List.of("written", "unwritten", "hole").contains(layout)) {
+            throw new IllegalArgumentException("--dax makes a new file: it works with --layout written, unwritten or hole, not "
+                    + layout);
+        }
         boolean random = switch (pattern) {
             case "seq" -> false;
             case "random" -> true;
@@ -172,8 +180,8 @@ public final class RunCommand implements Callable<Integer> {
             Map<String, Long> before = control.stats().toCompletableFuture().join();
             CpuMeter cpu = pidMeter != null ? pidMeter : node.isEmbedded() ? CpuMeter.ofThisJvm() : null;
             LoadEngine engine = new LoadEngine(spec, cpu == null ? LoadEngine.Bracket.NONE : new LoadEngine.Bracket(cpu::begin, cpu::end));
-            out.printf(Locale.ROOT, "load-gen run: %s, file %s (%s, %s, %d MiB per job), layout %.2f s%n", node, name, pol, layout,
-                    regionMib, layoutS);
+            out.printf(Locale.ROOT, "load-gen run: %s, file %s (%s, %s%s, %d MiB per job), layout %.2f s%n", node, name, pol, layout,
+                    dax ? ", dax" : "", regionMib, layoutS);
             out.printf(Locale.ROOT, "  %d job(s), %s, %s %d bytes at +%d, %d%% reads, %d%% NOWAIT (EAGAIN: %s)%n", jobs,
                     openLoop ? "open loop " + describe(phases) + (maxLag != null ? ", max lag " + maxLag + " s" : "")
                             : (iodepth == 1 && !asyncFlag ? "sync (1 in flight)" : iodepth + " in flight") + " for " + duration + " s",
@@ -210,7 +218,7 @@ public final class RunCommand implements Callable<Integer> {
                 return Layouts.buildVerified(node, control, name, pol, test, fileBytes);
             }
             case "written", "unwritten", "hole" -> {
-                FileId file = control.create(name, pol, 0644, true).toCompletableFuture().join().file();
+                FileId file = control.create(name, pol, 0644, true, dax).toCompletableFuture().join().file();
                 if ("hole".equals(layout)) {
                     control.truncate(file, fileBytes).toCompletableFuture().join();
                 } else {

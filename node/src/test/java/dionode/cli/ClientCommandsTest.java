@@ -176,8 +176,21 @@ class ClientCommandsTest {
         Map<String, Object> layout = (Map<String, Object>) s.get("layout");
         assertEquals(2L, layout.get("written_blocks"));
         assertEquals(0L, layout.get("unwritten_blocks"));
+        assertEquals(false, s.get("dax"));
         String human = ok("stat", "st").out();
         assertTrue(human.contains("Size: 5000") && human.contains("Mode: 0644"), human);
+    }
+
+    /** put --dax: a DAX file, any length (unaligned pieces too go through the mapping), and stat says so. */
+    @Test
+    void putDaxMakesADaxFile() {
+        roundTrip("rt-dax", (1 << 20) + 777, "--dax");
+        assertEquals(true, stat("rt-dax").get("dax"));
+        byte[] patch = random(3000, 12);
+        ok(patch, "put", "rt-dax", "--offset", "100", "--dax"); // an existing file: opened, --dax changes nothing
+        byte[] got = ok("get", "rt-dax", "--offset", "100", "--length", "3000").stdout();
+        assertArrayEquals(patch, got);
+        assertTrue(ok("stat", "rt-dax").out().contains("DAX"));
     }
 
     @Test

@@ -42,6 +42,10 @@ public final class PutCommand extends ClientCommand {
     @Option(names = "--buffered", description = "write everything buffered (byte-granular; exclusive lock)")
     boolean buffered;
 
+    @Option(names = "--dax", description = "when put creates the file, make it a DAX file: its data is read and written "
+            + "through the node's mapping of its device (refused, EOPNOTSUPP, where the device cannot be mapped)")
+    boolean dax;
+
     @Option(names = "--sync", description = "durable: DURABLE writes, then fsync")
     boolean sync;
 
@@ -62,7 +66,7 @@ public final class PutCommand extends ClientCommand {
 
     @Override
     protected int run(NodeClient client) throws IOException {
-        Reply.InodeInfo info = await(client.create(fileName.name, policy, 0644, false));
+        Reply.InodeInfo info = await(client.create(fileName.name, policy, 0644, false, dax));
         FileId file = info.file();
         int direct = (nowait ? IoFlags.NOWAIT : 0) | (sync ? IoFlags.DURABLE : 0);
         int slow = IoFlags.BUFFERED | (sync ? IoFlags.DURABLE : 0);

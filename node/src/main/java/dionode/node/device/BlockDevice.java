@@ -259,6 +259,50 @@ public final class BlockDevice implements Closeable {
         return aio != null;
     }
 
+    /**
+     * Maps {@code [from, size())} shared for DAX files. A device file can always be mapped; a
+     * block device only when its queue says it supports DAX ({@code /sys/class/block/NAME/queue/dax}
+     * is 1, as for a pmem device): otherwise its mapping would be the page cache over block I/O.
+     *
+     * @throws IOException saying why the device cannot be mapped, in the user's terms
+     */
+    public DaxMapping mapDax(long from) throws IOException {
+        if (blockDevice) {
+            String why = blockDeviceDaxRefusal(path);
+            if (why != null) {
+                throw new IOException(why);
+            }
+        }
+        closeLock.readLock().lock();
+        try {
+            ensureOpen();
+            return DaxMapping.map(io, fd, pathString, from, size - from);
+        } catch (NativeIOException e) {
+            throw new IOException("cannot map " + pathString + " for DAX files: " + e.getMessage(), e);
+        } finally {
+            closeLock.readLock().unlock();
+        }
+    }
+
+    /** Why a block device offers no DAX, or null when its queue says it does. */
+    private static String blockDeviceDaxRefusal(Path device) {
+        Path real;
+        try {
+            real = device.toRealPath();
+        } catch (IOException e) {
+            return "cannot resolve block device " + device + ": " + e.getMessage();
+        }
+        Path flag = Path.of("/sys/class/block", real.getFileName().toString(), "queue", "dax");
+        String value;
+        try {
+            value = Files.readString(flag).trim();
+        } catch (IOException e) {
+            value = "missing";
+        }
+        return "1".equals(value) ? null : "block device " + device + " does not support DAX (" + flag + " is " + value
+                + "): DAX files need a device file or a persistent-memory device";
+    }
+
     /** fdatasync: makes completed writes durable (flushes the disk's write cache). */
     public void flush() throws IOException {
         closeLock.readLock().lock();

@@ -39,6 +39,9 @@ public final class JnaNativeIO implements NativeIO {
     /** A zero struct timespec, only ever read by the kernel: io_getevents that does not wait. */
     private static final Memory NO_WAIT = zeroTimespec();
 
+    /** mmap's (void *) -1. */
+    private static final long MAP_FAILED = -1L;
+
     private static final int AIO_RING_MAGIC = 0xa10a10a1;
     private static final int AIO_RING_HEADER = 32;
     private static final int EVENT_BYTES = 32;
@@ -136,6 +139,37 @@ public final class JnaNativeIO implements NativeIO {
         } while (r != 0 && err == NativeIOException.EINTR);
         if (r != 0) {
             throw new NativeIOException("fdatasync", paths.get(fd), err, "fd=" + fd);
+        }
+    }
+
+    @Override
+    public long mmap(long length, int prot, int flags, int fd, long offset) throws NativeIOException {
+        long address = LibC.mmap(0, length, prot, flags, fd, offset);
+        if (address == MAP_FAILED) {
+            throw new NativeIOException("mmap", paths.get(fd), Native.getLastError(),
+                    "fd=" + fd + ", length=" + length + ", offset=" + offset + ", prot=" + prot + ", flags=" + flags);
+        }
+        return address;
+    }
+
+    @Override
+    public void msync(long address, long length, int flags) throws NativeIOException {
+        int r;
+        int err;
+        do {
+            r = LibC.msync(address, length, flags);
+            err = r != 0 ? Native.getLastError() : 0;
+        } while (r != 0 && err == NativeIOException.EINTR);
+        if (r != 0) {
+            throw new NativeIOException("msync", null, err, "address=0x" + Long.toHexString(address) + ", length=" + length);
+        }
+    }
+
+    @Override
+    public void munmap(long address, long length) throws NativeIOException {
+        if (LibC.munmap(address, length) != 0) {
+            throw new NativeIOException("munmap", null, Native.getLastError(),
+                    "address=0x" + Long.toHexString(address) + ", length=" + length);
         }
     }
 
@@ -348,6 +382,12 @@ public final class JnaNativeIO implements NativeIO {
         static native int fdatasync(int fd);
 
         static native int fallocate(int fd, int mode, long offset, long len);
+
+        static native long mmap(long addr, long length, int prot, int flags, int fd, long offset);
+
+        static native int msync(long addr, long length, int flags);
+
+        static native int munmap(long addr, long length);
 
         static native int ioctl(int fd, long request, Pointer arg);
 

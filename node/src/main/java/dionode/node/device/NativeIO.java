@@ -40,6 +40,13 @@ public interface NativeIO {
     int LOCK_NB = 4;
     int LOCK_UN = 8;
 
+    /** mmap(2) protections and flags, msync(2) flags. */
+    int PROT_READ = 1;
+    int PROT_WRITE = 2;
+    int MAP_SHARED = 1;
+    int MAP_PRIVATE = 2;
+    int MS_SYNC = 4;
+
     /** Mode used by {@link #open(String, int)} when it creates a file. */
     int DEFAULT_CREATE_MODE = 0644;
 
@@ -94,6 +101,24 @@ public interface NativeIO {
 
     /** fstat(2), reduced to what the node needs. */
     FileStat fstat(int fd) throws NativeIOException;
+
+    /**
+     * mmap(2) of {@code length} bytes of {@code fd} from {@code offset} (a multiple of the page
+     * size), at an address the kernel chooses. The DAX files' view of the device (DESIGN §4).
+     *
+     * @return the mapping's address
+     */
+    long mmap(long length, int prot, int flags, int fd, long offset) throws NativeIOException;
+
+    /**
+     * msync(2) of {@code [address, address + length)}; {@code address} must be page aligned. With
+     * {@link #MS_SYNC} the range is on the media when it returns (for a mapped device file the
+     * host file system's fsync of the range, device cache flush included).
+     */
+    void msync(long address, long length, int flags) throws NativeIOException;
+
+    /** munmap(2). Any access to the range afterwards faults the process. */
+    void munmap(long address, long length) throws NativeIOException;
 
     /**
      * io_setup(2): a kernel AIO context for up to {@code maxEvents} requests in flight. A

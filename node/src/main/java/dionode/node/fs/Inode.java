@@ -154,6 +154,11 @@ public final class Inode {
         return (flags & InodeRecord.FLAG_ORPHAN) != 0;
     }
 
+    /** IS_DAX: data goes through the device's mapping (DESIGN §4). */
+    public boolean dax() {
+        return (flags & InodeRecord.FLAG_DAX) != 0;
+    }
+
     // ------------------------------------------------------------------ handles
 
     /** Credits for one step that touches up to {@code extents} extents (ext4_ext_calc_credits, coarsely). */

@@ -82,8 +82,13 @@ public final class Volume implements AutoCloseable {
      * which needs a superblock update per create.
      */
     public Inode create(Handle handle, long ino, String name, int mode, LockPolicy policy) {
+        return create(handle, ino, name, mode, policy, false);
+    }
+
+    /** {@link #create(Handle, long, String, int, LockPolicy)}, a DAX file when {@code dax}. */
+    public Inode create(Handle handle, long ino, String name, int mode, LockPolicy policy, boolean dax) {
         long now = nowNanos();
-        InodeRecord record = new InodeRecord(ino, 0, mode & InodeRecord.MODE_MASK, inodes.generation(ino) + 1, policy, 0, 0, 0,
+        InodeRecord record = new InodeRecord(ino, dax ? InodeRecord.FLAG_DAX : 0, mode & InodeRecord.MODE_MASK, inodes.generation(ino) + 1, policy, 0, 0, 0,
                 now, now, now, ExtentTree.emptyRoot(), name);
         inodes.write(handle, record);
         return new Inode(this, record);

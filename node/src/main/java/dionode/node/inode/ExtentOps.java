@@ -225,7 +225,7 @@ final class ExtentOps {
             return;
         }
         byte[] block = new byte[B];
-        DataPath data = op.state.data;
+        DataPath data = op.state.fileData();
         CompletableFuture<Void> read = data.read(List.of(new DataPath.ReadSeg(mapping.pblk() * B, B, block, 0, 0, B)));
         op.await(read, Stage.DEVICE, () -> {
             Arrays.fill(block, (int) (from - blk * B), (int) (to - blk * B), (byte) 0);

@@ -107,7 +107,9 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
 
     private void dispatch(Request.InodeRequest request, CompletableFuture<Reply> reply) {
         Inode inode = state.inode();
-        if (request instanceof Request.Write write) {
+        if (inode.dax() && movesData(request)) {
+            dispatchDax(request, reply);
+        } else if (request instanceof Request.Write write) {
             WritePath.start(state, write, reply);
         } else if (request instanceof Request.Read read) {
             ReadPath.start(state, read, reply);
@@ -131,6 +133,27 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
             ExplainPath.start(state, explain, reply);
         } else {
             state.reply(reply, new Reply.Error(Errno.EINVAL, "not an inode request: " + request));
+        }
+    }
+
+    /** Requests that read or write a file's data bytes (the others change only metadata). */
+    private static boolean movesData(Request.InodeRequest request) {
+        return request instanceof Request.Write || request instanceof Request.Read || request instanceof Request.ZeroRange
+                || request instanceof Request.PunchHole;
+    }
+
+    /** A DAX file: every read and write through the mapping, whatever its direct or buffered flag (ext4 -o dax). */
+    private void dispatchDax(Request.InodeRequest request, CompletableFuture<Reply> reply) {
+        if (state.dax == null) {
+            state.reply(reply, new Reply.Error(Errno.EOPNOTSUPP, "inode " + state.ino + " is a DAX file and " + state.daxRefusal));
+        } else if (request instanceof Request.Write write) {
+            DaxPath.write(state, write, reply);
+        } else if (request instanceof Request.Read read) {
+            ReadPath.start(state, read, reply);
+        } else if (request instanceof Request.PunchHole punch) {
+            ExtentOps.punchHole(state, reply, punch.offset(), punch.length());
+        } else if (request instanceof Request.ZeroRange zero) {
+            ExtentOps.zeroRange(state, reply, zero.offset(), zero.length());
         }
     }
 

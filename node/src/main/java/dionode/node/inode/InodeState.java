@@ -30,6 +30,9 @@ final class InodeState {
     final long ino;
     final Volume volume;
     final DataPath data;
+    /** The DAX files' data path, or null when the device is not mapped ({@link #daxRefusal} says why). */
+    final DataPath dax;
+    final String daxRefusal;
     final NodeCounters counters;
     final int sectorSize;
     final ActorRef<InodeCommand> self;
@@ -50,6 +53,8 @@ final class InodeState {
         this.ino = ino;
         this.volume = ctx.volume();
         this.data = ctx.data();
+        this.dax = ctx.dax();
+        this.daxRefusal = ctx.daxRefusal();
         this.counters = ctx.counters();
         this.sectorSize = volume.device().sectorSize();
         this.self = self;
@@ -73,6 +78,14 @@ final class InodeState {
         } catch (IllegalArgumentException notInUse) {
             deleted = true;
         }
+    }
+
+    /**
+     * Where the file's data goes: the mapping for a DAX file, block I/O for the others. Extent
+     * blocks are metadata and always go by {@link #data}, as the journal writes them.
+     */
+    DataPath fileData() {
+        return inode.dax() ? dax : data;
     }
 
     /** The file's metadata; null once it is unlinked or when it was never there. */

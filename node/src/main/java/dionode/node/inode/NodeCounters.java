@@ -34,6 +34,9 @@ public final class NodeCounters {
     public static final String BYTES_WRITTEN = "bytes_written";
     public static final String BYTES_READ = "bytes_read";
     public static final String BUFFERED_WRITES = "buffered_writes";
+    /** Writes and reads of DAX files (also counted in writes and reads). */
+    public static final String DAX_WRITES = "dax_writes";
+    public static final String DAX_READS = "dax_reads";
     public static final String DURABLE_COMMITS = "durable_commits";
     public static final String ERRORS = "errors";
     /** EAGAIN by reason ({@link #EAGAIN} stays the total): i_rwsem or the exclusive lock was needed. */

@@ -14,7 +14,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Reads: ext4_dio_read_iter, under the shared lock; holes and unwritten blocks read as zeros, and
- * a read past EOF is short. An async read lets the lock go once submitted (-EIOCBQUEUED) and stays
+ * a read past EOF is short. A DAX file's reads (ext4_dax_read_iter) are the same but for their
+ * data path, the mapping. An async read lets the lock go once submitted (-EIOCBQUEUED) and stays
  * counted in the direct I/O in flight until its data is in. Confined to its inode actor.
  */
 final class ReadPath {
@@ -23,8 +24,10 @@ final class ReadPath {
     }
 
     static void start(InodeState state, Request.Read read, CompletableFuture<Reply> reply) {
-        boolean buffered = IoFlags.has(read.flags(), IoFlags.BUFFERED);
-        Reply.Error bad = RangeChecks.badRange(read.offset(), read.length(), !buffered, state.sectorSize);
+        // ext4_dax_read_iter: a DAX file is read through the mapping whatever the flags, at any byte range
+        boolean dax = state.inode().dax();
+        boolean aligned = !dax && !IoFlags.has(read.flags(), IoFlags.BUFFERED);
+        Reply.Error bad = RangeChecks.badRange(read.offset(), read.length(), aligned, state.sectorSize);
         if (bad != null) {
             state.reply(reply, bad);
         } else if (read.length() > Wire.MAX_IO_BYTES) {
@@ -32,7 +35,7 @@ final class ReadPath {
                     + Wire.MAX_IO_BYTES));
         } else {
             boolean nowait = IoFlags.has(read.flags(), IoFlags.NOWAIT);
-            new ReadOp(state, reply, read.offset(), read.length(), nowait, IoFlags.has(read.flags(), IoFlags.ASYNC))
+            new ReadOp(state, reply, read.offset(), read.length(), nowait, IoFlags.has(read.flags(), IoFlags.ASYNC), dax)
                     .acquire(LockMode.SHARED, nowait);
         }
     }
@@ -43,13 +46,17 @@ final class ReadPath {
         private final int length;
         private final boolean nowait;
         private final boolean async;
+        /** Through the mapping (DaxDataPath): no direct I/O in flight to count, and no async DAX read. */
+        private final boolean dax;
 
-        ReadOp(InodeState state, CompletableFuture<Reply> reply, long offset, int length, boolean nowait, boolean async) {
+        ReadOp(InodeState state, CompletableFuture<Reply> reply, long offset, int length, boolean nowait, boolean async,
+                boolean dax) {
             super(state, reply);
             this.offset = offset;
             this.length = length;
             this.nowait = nowait;
-            this.async = async;
+            this.async = async && !dax;
+            this.dax = dax;
         }
 
         /** The mapping (ext4_iomap_begin; cache-only under NOWAIT, patch 7), then the device read. */
@@ -57,15 +64,24 @@ final class ReadPath {
         void granted() {
             int count = (int) Math.max(0, Math.min(length, inode().size - offset));
             byte[] dst = new byte[count];
+            // the mapping is byte-addressed: its segments are exactly the bytes asked for (a "sector" of 1)
+            int sector = dax ? 1 : state.sectorSize;
             List<DataPath.ReadSeg> segs = count == 0 ? List.of()
-                    : lookup(() -> IoPlan.read(inode()::map, offset, dst, count, B, state.sectorSize), nowait, this::granted);
+                    : lookup(() -> IoPlan.read(inode()::map, offset, dst, count, B, sector), nowait, this::granted);
             if (segs == null) {
                 return;
             }
             state.counters.inc(NodeCounters.READS);
             state.counters.add(NodeCounters.BYTES_READ, count);
+            if (dax) {
+                state.counters.inc(NodeCounters.DAX_READS);
+            }
             if (segs.isEmpty()) {
                 succeed(new Reply.Data(dst));
+                return;
+            }
+            if (dax) {
+                await(state.dax.read(segs), Stage.DEVICE, () -> succeed(new Reply.Data(dst)), this::fail);
                 return;
             }
             await(state.dio.begin(() -> state.data.read(segs)), Stage.DEVICE, () -> {

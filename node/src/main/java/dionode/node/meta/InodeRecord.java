@@ -16,6 +16,8 @@ import java.nio.charset.StandardCharsets;
  *  32        40          48          56           64                    124          252     256
  *  | blocks  | mtime ns  | ctime ns  | crtime ns  | extent root (60 B)  | name (128) | CRC32C |
  * </pre>
+ * flags (u32): bit 0 orphan, bit 1 unlinked, bit 2 DAX (EXT4_DAX_FL: data through the device's
+ * mapping); images from before DAX have bit 2 clear and mount as they were.
  * magic 0x1D0E marks a record in use; a free record is all zeros but its generation (that of the
  * number's last file, so the next one differs) and its CRC. The CRC32C is seeded with the inode
  * number, so a record copied to another slot fails.
@@ -28,6 +30,8 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
     public static final int FLAG_ORPHAN = 1;
     /** Unlinked while its blocks were being freed: the whole inode goes at mount. */
     public static final int FLAG_UNLINKED = 1 << 1;
+    /** A DAX file (EXT4_DAX_FL): its data is read and written through the mapped device, never by block I/O. */
+    public static final int FLAG_DAX = 1 << 2;
     public static final int MAX_NAME_BYTES = 128;
     /**
      * The extent root field (ext4's {@code i_block}): bytes this record stores as they are; their

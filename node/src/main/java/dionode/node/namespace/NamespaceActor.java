@@ -50,13 +50,23 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
     private final LockPolicy defaultPolicy;
     private final Map<String, FileId> names;
     private final JournalParking parking;
+    /** Why this node cannot create DAX files (its device cannot be mapped), or null when it can. */
+    private final String daxRefusal;
 
+    /** A namespace on a node that creates no DAX file. */
     public static Behavior<Command> create(Volume vol, InodeRefs inodes, LockPolicy defaultPolicy) {
-        return Behaviors.setup(context -> new NamespaceActor(context, vol, inodes, defaultPolicy));
+        return create(vol, inodes, defaultPolicy, "this node has no DAX mapping of its device");
     }
 
-    private NamespaceActor(ActorContext<Command> context, Volume vol, InodeRefs inodes, LockPolicy defaultPolicy) {
+    /** @param daxRefusal why a DAX create is refused (EOPNOTSUPP), or null when the device is mapped */
+    public static Behavior<Command> create(Volume vol, InodeRefs inodes, LockPolicy defaultPolicy, String daxRefusal) {
+        return Behaviors.setup(context -> new NamespaceActor(context, vol, inodes, defaultPolicy, daxRefusal));
+    }
+
+    private NamespaceActor(ActorContext<Command> context, Volume vol, InodeRefs inodes, LockPolicy defaultPolicy,
+            String daxRefusal) {
         super(context);
+        this.daxRefusal = daxRefusal;
         this.vol = vol;
         this.inodes = inodes;
         this.defaultPolicy = defaultPolicy;
@@ -124,6 +134,10 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
                     : new Reply.InodeInfo(existing, create.name(), false));
             return;
         }
+        if (create.dax() && daxRefusal != null) {
+            reply.complete(new Reply.Error(Errno.EOPNOTSUPP, "cannot create '" + create.name() + "' as a DAX file: " + daxRefusal));
+            return;
+        }
         Handle handle;
         try {
             handle = vol.journal().tryStart(1);
@@ -141,7 +155,7 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
             ino = vol.inodes().allocate();
             if (ino != 0) {
                 created = vol.create(handle, ino, create.name(), create.mode(),
-                        create.policy() != null ? create.policy() : defaultPolicy);
+                        create.policy() != null ? create.policy() : defaultPolicy, create.dax());
             }
         } finally {
             handle.close();

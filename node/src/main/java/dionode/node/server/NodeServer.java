@@ -2,16 +2,19 @@ package dionode.node.server;
 
 import dionode.node.device.AlignedBuffers;
 import dionode.node.device.BlockDevice;
+import dionode.node.device.DaxMapping;
 import dionode.node.device.DeviceFiles;
 import dionode.node.device.IoExecutor;
 import dionode.node.device.NativeIO;
 import dionode.node.fs.Mkfs;
 import dionode.node.fs.Volume;
+import dionode.node.meta.Layout;
 import dionode.node.fs.VolumeLoader;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dionode.node.loop.EventLoopGroup;
 import dionode.node.inode.DataPath;
+import dionode.node.inode.DaxDataPath;
 import dionode.node.inode.DeviceDataPath;
 import dionode.node.inode.InodeContext;
 import dionode.node.inode.InodeRefs;
@@ -55,11 +58,14 @@ public final class NodeServer implements AutoCloseable {
     private final Transport transport;
     /** The event loops the actors, stages and AIO completions run on, or null (a fork-join pool and threads of their own). */
     private final EventLoopGroup loops;
+    /** The device's data area mapped for DAX files, or null when it cannot be mapped. */
+    private final DaxMapping dax;
     private volatile boolean closed;
 
     private NodeServer(NodeConfig config, BlockDevice device, Volume volume, IoExecutor io, ActorSystem<Void> system,
             Dispatcher dispatcher, NodeCounters counters, ActorRef<InodeRegion.Command> region, Binding binding,
-            Transport transport, EventLoopGroup loops) {
+            Transport transport, EventLoopGroup loops, DaxMapping dax) {
+        this.dax = dax;
         this.config = config;
         this.device = device;
         this.volume = volume;
@@ -110,6 +116,7 @@ public final class NodeServer implements AutoCloseable {
         }
         Volume volume = null;
         IoExecutor io = null;
+        DaxMapping dax = null;
         ActorSystem<Void> system = null;
         try {
             Clock clock = Clock.systemUTC();
@@ -133,14 +140,23 @@ public final class NodeServer implements AutoCloseable {
             counters.gauge(NodeCounters.DEVICE_BYTES_READ, device.traffic()::bytesRead);
             counters.gauge(NodeCounters.DEVICE_BYTES_WRITTEN, device.traffic()::bytesWritten);
             DataPath data = dataPathWrapper.apply(new DeviceDataPath(device, io, new AlignedBuffers(), config.kernelAio()));
-            InodeContext ctx = new InodeContext(volume, data, counters, config.maxWaitersPerInode(), config.idleTimeout());
+            String daxRefusal = null;
+            try {
+                dax = device.mapDax(volume.layout().dataStart() * Layout.BLOCK_SIZE);
+            } catch (IOException unmappable) {
+                daxRefusal = unmappable.getMessage();
+                LOG.info("no DAX files on this node: {}", daxRefusal);
+            }
+            String refusal = daxRefusal;
+            InodeContext ctx = new InodeContext(volume, data, counters, config.maxWaitersPerInode(), config.idleTimeout(),
+                    dax == null ? null : new DaxDataPath(dax, io), daxRefusal);
             CompletableFuture<ActorRef<InodeRegion.Command>> regionRef = new CompletableFuture<>();
             CompletableFuture<ActorRef<NamespaceActor.Command>> nsRef = new CompletableFuture<>();
             system = ActorSystem.create(Behaviors.setup(c -> {
                 ActorRef<InodeRegion.Command> r = c.spawn(InodeRegion.create(ctx), "inodes");
                 InodeRefs refs = InodeRegion.refs(r);
                 regionRef.complete(r);
-                nsRef.complete(c.spawn(NamespaceActor.create(v, refs, config.policy()), "namespace"));
+                nsRef.complete(c.spawn(NamespaceActor.create(v, refs, config.policy(), refusal), "namespace"));
                 return Behaviors.empty();
             }), "dionode", pekkoConfig);
             ActorRef<InodeRegion.Command> region = regionRef.get(30, TimeUnit.SECONDS);
@@ -157,7 +173,8 @@ public final class NodeServer implements AutoCloseable {
             Binding binding = Listener.await(tcp.bind(system, config.host(), config.port()), config.host(), config.port());
             LOG.info("node on {} ({}), policy {}", config.device(), device.isBlockDevice() ? "block device" : "device file",
                     config.policy());
-            return new NodeServer(config, device, volume, io, system, dispatcher, counters, region, binding, transport, loops);
+            return new NodeServer(config, device, volume, io, system, dispatcher, counters, region, binding, transport, loops,
+                    dax);
         } catch (Exception e) {
             if (system != null) {
                 system.terminate();
@@ -165,6 +182,7 @@ public final class NodeServer implements AutoCloseable {
             if (io != null) {
                 io.close();
             }
+            closeQuietly(dax);
             if (volume != null) {
                 volume.close();
             }
@@ -278,6 +296,7 @@ public final class NodeServer implements AutoCloseable {
             loops.shutdown();
         }
         io.close();
+        closeQuietly(dax);
         try {
             volume.close();
             device.flush();
@@ -292,5 +311,16 @@ public final class NodeServer implements AutoCloseable {
             }
         }
         LOG.info("stopped; {} synced", config.device());
+    }
+
+    /** Unmaps the DAX mapping once nothing can copy through it (actors stopped, I/O pool drained). */
+    private static void closeQuietly(DaxMapping dax) {
+        if (dax != null) {
+            try {
+                dax.close();
+            } catch (IOException e) {
+                LOG.error("unmapping the DAX mapping failed: {}", e.getMessage());
+            }
+        }
     }
 }

@@ -22,6 +22,12 @@ import java.util.Random;
  * fallocate, flock (a lock is no write: it reaches the kernel even after the cut, as the file's fd
  * does) and the size queries pass straight through ({@link ForwardingNativeIO}). Thread-safe (one
  * lock around every write and flush: slow, but the order is total).
+ *
+ * <p>A DAX mapping is persistent memory behind volatile CPU caches: {@link #mmap} gives a private
+ * copy-on-write view of the file, so stores into it reach the file only when {@link #msync}
+ * writes the flushed range back (as pwrites this twin tracks) and flushes. A cut loses every
+ * store not flushed, and may lose or keep those of an msync it interrupts, like any write before
+ * a flush that did not return.
  */
 public final class PowerCutIO extends ForwardingNativeIO {
     private static final int SECTOR = 512;
@@ -46,6 +52,12 @@ public final class PowerCutIO extends ForwardingNativeIO {
     private record WriteRange(long offset, long count) {
     }
     private long flushes;
+    /** DAX mappings: address -> where they map. */
+    private final Map<Long, Mapped> mappings = new HashMap<>();
+
+    private record Mapped(int fd, long offset, long length) {
+    }
+
     private long sectorsRolledBack;
     private long sectorsDirtyAtCut;
 
@@ -91,6 +103,39 @@ public final class PowerCutIO extends ForwardingNativeIO {
         writeRanges.add(new WriteRange(offset, count));
         writeNo++;
         return delegate.pwrite(fd, directBuf, count, offset);
+    }
+
+    /** A private view: stores stay in this process until {@link #msync} writes them back. */
+    @Override
+    public synchronized long mmap(long length, int prot, int flags, int fd, long offset) throws NativeIOException {
+        long address = delegate.mmap(length, prot, (flags & ~NativeIO.MAP_SHARED) | NativeIO.MAP_PRIVATE, fd, offset);
+        mappings.put(address, new Mapped(fd, offset, length));
+        return address;
+    }
+
+    /** Writes the range back to the file and flushes: durable when it returns, unless the cut came first. */
+    @Override
+    public synchronized void msync(long address, long length, int flags) throws NativeIOException {
+        if (dead) {
+            return;
+        }
+        for (Map.Entry<Long, Mapped> m : mappings.entrySet()) {
+            long base = m.getKey();
+            Mapped mapped = m.getValue();
+            if (address >= base && address + length <= base + mapped.length()) {
+                ByteBuffer range = new com.sun.jna.Pointer(base).getByteBuffer(address - base, length);
+                pwrite(mapped.fd(), range, (int) length, mapped.offset() + (address - base));
+                fdatasync(mapped.fd());
+                return;
+            }
+        }
+        throw new NativeIOException("msync", null, NativeIOException.EINVAL, "not a mapped range [injected twin]");
+    }
+
+    @Override
+    public synchronized void munmap(long address, long length) throws NativeIOException {
+        mappings.remove(address);
+        delegate.munmap(address, length);
     }
 
     private long cutAtFlush = -1;

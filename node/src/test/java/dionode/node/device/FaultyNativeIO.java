@@ -34,7 +34,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 public final class FaultyNativeIO extends ForwardingNativeIO {
 
     /** The injectable operations. */
-    public enum Op { OPEN, PREAD, PWRITE, FDATASYNC, FALLOCATE, FLOCK }
+    public enum Op { OPEN, PREAD, PWRITE, FDATASYNC, FALLOCATE, FLOCK, MMAP, MSYNC }
 
     /**
      * Runs before every intercepted call (after counting it): a test can block
@@ -232,6 +232,19 @@ public final class FaultyNativeIO extends ForwardingNativeIO {
         delegate.flock(fd, operation);
     }
 
+    @Override
+    public long mmap(long length, int prot, int flags, int fd, long offset) throws NativeIOException {
+        before(Op.MMAP, null, fd, offset, (int) Math.min(length, Integer.MAX_VALUE));
+        return delegate.mmap(length, prot, flags, fd, offset);
+    }
+
+    /** A DAX flush: counted and failed like fdatasync (it has no fd; a range fault is over the mapping's addresses). */
+    @Override
+    public void msync(long address, long length, int flags) throws NativeIOException {
+        before(Op.MSYNC, null, -1, address, (int) Math.min(length, Integer.MAX_VALUE));
+        delegate.msync(address, length, flags);
+    }
+
     // ---- internals ----------------------------------------------------------------------
 
     private void before(Op op, String path, int fd, long offset, int count) throws NativeIOException {
@@ -265,7 +278,7 @@ public final class FaultyNativeIO extends ForwardingNativeIO {
         String detail;
         if (op == Op.OPEN) {
             detail = "[injected]";
-        } else if (op == Op.FDATASYNC || op == Op.FLOCK) {
+        } else if (op == Op.FDATASYNC || op == Op.FLOCK || op == Op.MSYNC) {
             detail = "fd=" + fd + " [injected]";
         } else {
             detail = "fd=" + fd + ", count=" + count + ", offset=" + offset + " [injected]";
@@ -281,6 +294,8 @@ public final class FaultyNativeIO extends ForwardingNativeIO {
             case FDATASYNC: return "fdatasync";
             case FALLOCATE: return "fallocate";
             case FLOCK: return "flock";
+            case MMAP: return "mmap";
+            case MSYNC: return "msync";
             default: throw new AssertionError(op);
         }
     }

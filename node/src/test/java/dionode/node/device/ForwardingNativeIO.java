@@ -56,6 +56,21 @@ public abstract class ForwardingNativeIO implements NativeIO {
     }
 
     @Override
+    public long mmap(long length, int prot, int flags, int fd, long offset) throws NativeIOException {
+        return delegate.mmap(length, prot, flags, fd, offset);
+    }
+
+    @Override
+    public void msync(long address, long length, int flags) throws NativeIOException {
+        delegate.msync(address, length, flags);
+    }
+
+    @Override
+    public void munmap(long address, long length) throws NativeIOException {
+        delegate.munmap(address, length);
+    }
+
+    @Override
     public long blockDeviceSize(int fd) throws NativeIOException {
         return delegate.blockDeviceSize(fd);
     }

@@ -189,7 +189,12 @@ public final class NodeClient implements AutoCloseable {
 
     /** Creates (or, unless {@code exclusive}, opens) {@code name}; {@code policy} null is the node's default. */
     public CompletionStage<Reply.InodeInfo> create(String name, LockPolicy policy, int mode, boolean exclusive) {
-        return submit(new Request.Create(name, policy, mode, exclusive), INODE_INFO);
+        return create(name, policy, mode, exclusive, false);
+    }
+
+    /** {@link #create(String, LockPolicy, int, boolean)}; with {@code dax} a new file is a DAX file. */
+    public CompletionStage<Reply.InodeInfo> create(String name, LockPolicy policy, int mode, boolean exclusive, boolean dax) {
+        return submit(new Request.Create(name, policy, mode, exclusive, dax), INODE_INFO);
     }
 
     public CompletionStage<Reply.InodeInfo> lookup(String name) {

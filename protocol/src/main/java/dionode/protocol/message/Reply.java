@@ -40,10 +40,15 @@ public sealed interface Reply {
 
     /**
      * stat: {@code blocks} counts allocated fs blocks of {@code blockSize} bytes; {@code mode} holds
-     * permission and setuid/setgid bits.
+     * permission and setuid/setgid bits; {@code dax}: a DAX file (STATX_ATTR_DAX).
      */
     record FileStat(FileId file, String name, long size, long disksize, long blocks, int blockSize, int mode,
-            LockPolicy policy, long mtimeNanos, long ctimeNanos, Layout layout) implements Reply {
+            LockPolicy policy, long mtimeNanos, long ctimeNanos, Layout layout, boolean dax) implements Reply {
+        /** An extent-mapped file's. */
+        public FileStat(FileId file, String name, long size, long disksize, long blocks, int blockSize, int mode,
+                LockPolicy policy, long mtimeNanos, long ctimeNanos, Layout layout) {
+            this(file, name, size, disksize, blocks, blockSize, mode, policy, mtimeNanos, ctimeNanos, layout, false);
+        }
     }
 
     /** How a file's blocks are laid out: extent records and blocks per state. */

@@ -42,9 +42,16 @@ public sealed interface Request {
 
     /**
      * Create {@code name}; with {@code exclusive} an existing name is EEXIST, otherwise it is
-     * opened. {@code policy} null means the node's default.
+     * opened. {@code policy} null means the node's default. With {@code dax} a new file is a DAX
+     * file (its data through the device's mapping; EOPNOTSUPP where the device cannot be mapped);
+     * opening an existing file ignores it.
      */
-    record Create(String name, LockPolicy policy, int mode, boolean exclusive) implements NamespaceRequest {
+    record Create(String name, LockPolicy policy, int mode, boolean exclusive, boolean dax) implements NamespaceRequest {
+        /** A file of the extent-mapped kind. */
+        public Create(String name, LockPolicy policy, int mode, boolean exclusive) {
+            this(name, policy, mode, exclusive, false);
+        }
+
         @Override
         public String checkFields() {
             return first(missing("create: the file name", name), modeBits("create", mode));
