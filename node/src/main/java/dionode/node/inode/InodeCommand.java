@@ -7,12 +7,12 @@ import java.util.concurrent.CompletableFuture;
 /** Messages an inode actor accepts. Immutable records (futures are completed, never replaced). */
 public sealed interface InodeCommand {
 
-    /** A client request for this inode; the reply future is completed exactly once. */
-    record Op(Request.InodeRequest request, CompletableFuture<Reply> reply) implements InodeCommand {
+    /** A client request for this inode, from {@code caller}; the reply future is completed exactly once. */
+    record Op(Request.InodeRequest request, Caller caller, CompletableFuture<Reply> reply) implements InodeCommand {
     }
 
-    /** unlink: drop the inode and free its blocks (from the namespace, which already removed the name). */
-    record Delete(CompletableFuture<Reply> reply) implements InodeCommand {
+    /** unlink by {@code caller}: drop the inode and free its blocks (from the namespace, which already removed the name). */
+    record Delete(Caller caller, CompletableFuture<Reply> reply) implements InodeCommand {
     }
 
     /** Lock and I/O state, for tests and diagnostics. */

@@ -2,6 +2,7 @@ package dionode.node.namespace;
 
 import dionode.node.fs.Inode;
 import dionode.node.fs.Volume;
+import dionode.node.inode.Caller;
 import dionode.node.inode.InodeCommand;
 import dionode.node.inode.InodeRefs;
 import dionode.node.inode.JournalParking;
@@ -37,7 +38,7 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
     public sealed interface Command {
     }
 
-    public record Op(Request.NamespaceRequest request, CompletableFuture<Reply> reply) implements Command {
+    public record Op(Request.NamespaceRequest request, Caller caller, CompletableFuture<Reply> reply) implements Command {
     }
 
     private record Resume(Runnable action) implements Command {
@@ -98,7 +99,7 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
             FileId file = names.get(lookup.name());
             reply.complete(file == null ? noEntry(lookup.name()) : new Reply.InodeInfo(file, lookup.name(), false));
         } else if (request instanceof Request.Unlink unlink) {
-            unlink(unlink.name(), reply);
+            unlink(unlink.name(), op.caller(), reply);
         } else if (request instanceof Request.ListFiles) {
             List<Reply.DirEntry> entries = new ArrayList<>();
             names.entrySet().stream().sorted(Map.Entry.comparingByKey())
@@ -169,14 +170,14 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
         reply.complete(new Reply.InodeInfo(file, create.name(), true));
     }
 
-    private void unlink(String name, CompletableFuture<Reply> reply) {
+    private void unlink(String name, Caller caller, CompletableFuture<Reply> reply) {
         FileId file = names.remove(name);
         if (file == null) {
             reply.complete(noEntry(name));
             return;
         }
         CompletableFuture<Reply> done = new CompletableFuture<>();
-        inodes.tell(file.ino(), new InodeCommand.Delete(done));
+        inodes.tell(file.ino(), new InodeCommand.Delete(caller, done));
         ActorRef<Command> self = getContext().getSelf();
         done.whenComplete((answer, thrown) -> self.tell(new Resume(() -> {
             if (answer instanceof Reply.Done) {

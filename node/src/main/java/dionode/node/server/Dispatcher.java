@@ -1,5 +1,6 @@
 package dionode.node.server;
 
+import dionode.node.inode.Caller;
 import dionode.node.inode.InodeCommand;
 import dionode.node.inode.InodeRefs;
 import dionode.node.inode.NodeCounters;
@@ -64,8 +65,13 @@ public final class Dispatcher {
      * socket (NBD): the trace ends when the reply is ready.
      */
     public CompletionStage<Reply> dispatch(Request request) {
+        return dispatch(request, Caller.ANONYMOUS);
+    }
+
+    /** {@link #dispatch(Request)} for a request from {@code caller}. */
+    public CompletionStage<Reply> dispatch(Request request, Caller caller) {
         OpTrace trace = trace(request);
-        CompletionStage<Reply> reply = dispatch(request, trace);
+        CompletionStage<Reply> reply = dispatch(request, caller, trace);
         reply.whenComplete((r, e) -> trace.replied());
         return reply;
     }
@@ -80,13 +86,13 @@ public final class Dispatcher {
         return inFlight.get();
     }
 
-    /** Routes {@code request}; {@code trace} travels with it (the caller ends it once the reply is sent). */
-    public CompletionStage<Reply> dispatch(Request request, OpTrace trace) {
+    /** Routes {@code request} from {@code caller}; {@code trace} travels with it (the front-end ends it once the reply is sent). */
+    public CompletionStage<Reply> dispatch(Request request, Caller caller, OpTrace trace) {
         CompletableFuture<Reply> reply = new TracedReply(trace);
         inFlight.incrementAndGet();
         reply.whenComplete((r, e) -> inFlight.decrementAndGet());
         try {
-            route(request, reply);
+            route(request, caller, reply);
         } catch (RuntimeException e) {
             // never leave a reply (and the in-flight count) hanging, whatever the request held
             LOG.error("request {} failed before reaching its actor", request.getClass().getSimpleName(), e);
@@ -95,7 +101,7 @@ public final class Dispatcher {
         return reply;
     }
 
-    private void route(Request request, CompletableFuture<Reply> reply) {
+    private void route(Request request, Caller caller, CompletableFuture<Reply> reply) {
         String malformed = request.checkFields();
         if (malformed != null) {
             reply.complete(new Reply.Error(Errno.EINVAL, malformed));
@@ -106,10 +112,10 @@ public final class Dispatcher {
                 reply.complete(new Reply.Error(Errno.EINVAL, "write of " + w.data().length + " bytes exceeds the maximum of "
                         + Wire.MAX_IO_BYTES));
             } else {
-                inodes.tell(r.ino(), new InodeCommand.Op(r, reply));
+                inodes.tell(r.ino(), new InodeCommand.Op(r, caller, reply));
             }
         } else if (request instanceof Request.NamespaceRequest n) {
-            namespace.tell(new NamespaceActor.Op(n, reply));
+            namespace.tell(new NamespaceActor.Op(n, caller, reply));
         } else {
             reply.complete(new Reply.Stats(counters.snapshot()));
         }

@@ -1,5 +1,6 @@
 package dionode.node.server;
 
+import dionode.node.inode.Caller;
 import dionode.node.inode.NodeCounters;
 import dionode.protocol.tls.TlsFiles;
 import java.security.cert.Certificate;

@@ -1,5 +1,6 @@
 package dionode.node.server;
 
+import dionode.node.inode.Caller;
 import dionode.node.trace.OpTrace;
 import dionode.protocol.Errno;
 import dionode.protocol.message.Reply;
@@ -114,7 +115,8 @@ public final class TcpServer {
             return replies.last(new Out(s.requestId(), s.refusal(), true, s.cost(), OpTrace.NONE));
         }
         OpTrace trace = dispatcher.trace(s.request());
-        return replies.track(dispatcher.dispatch(s.request(), trace).thenApply(r -> new Out(s.requestId(), r, false, s.cost(), trace)));
+        return replies.track(dispatcher.dispatch(s.request(), caller.get(), trace)
+                .thenApply(r -> new Out(s.requestId(), r, false, s.cost(), trace)));
     }
 
     /** Binds and serves until the binding is unbound; at most {@link WireLimits#maxConnections} connections at once. */

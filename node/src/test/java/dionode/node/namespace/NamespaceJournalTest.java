@@ -3,6 +3,7 @@ package dionode.node.namespace;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dionode.node.inode.Caller;
 import dionode.node.crash.Fixture;
 import dionode.node.device.BlockDevice;
 import dionode.node.fs.Volume;
@@ -98,7 +99,7 @@ class NamespaceJournalTest {
 
     private static Reply ask(ActorRef<NamespaceActor.Command> namespace, Request.NamespaceRequest request) {
         CompletableFuture<Reply> reply = new CompletableFuture<>();
-        namespace.tell(new NamespaceActor.Op(request, reply));
+        namespace.tell(new NamespaceActor.Op(request, Caller.ANONYMOUS, reply));
         return reply.orTimeout(10, TimeUnit.SECONDS).join();
     }
 }

@@ -1,4 +1,4 @@
-package dionode.node.server;
+package dionode.node.inode;
 
 /**
  * Who a connection's requests come from: the subject CN of the client's TLS certificate, or
