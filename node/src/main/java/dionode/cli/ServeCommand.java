@@ -7,6 +7,7 @@ import dionode.cli.option.SizeConverter;
 import dionode.node.device.JnaNativeIO;
 import dionode.node.fs.ExtentCache;
 import dionode.node.fs.VolumeLoader;
+import dionode.node.inode.AccessRules;
 import dionode.node.metrics.MetricsEndpoint;
 import dionode.node.metrics.NodeMetrics;
 import dionode.node.nbd.Nbd;
@@ -24,6 +25,8 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -150,6 +153,10 @@ public final class ServeCommand implements Callable<Integer> {
             description = "a TLS handshake not done after this long closes its connection (stats: tls_failures) (default 10s)")
     Duration tlsHandshakeTimeout = NodeTls.DEFAULT_HANDSHAKE_TIMEOUT;
 
+    @Option(names = "--admins", split = ",", paramLabel = "CN[,CN...]",
+            description = "client identities (certificate CNs) that may do anything to any file")
+    List<String> admins = List.of();
+
     @Option(names = "--insecure", description = "allow serving plain text on an address other than loopback")
     boolean insecure;
 
@@ -213,7 +220,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .withEventLoop(eventLoop(dispatcher))
                 .withEsCache(esCache);
         HostPort nbdAddress = nbd == null ? null : HostPort.parseListen(nbd, host, Nbd.DEFAULT_PORT, "NBD address");
-        config = config.withTls(tls());
+        config = config.withTls(tls()).withAccess(new AccessRules(Set.copyOf(admins)));
         if (config.tls() == null && !insecure) {
             refusePlainTextOffLoopback("--host", host);
             if (nbdAddress != null) {

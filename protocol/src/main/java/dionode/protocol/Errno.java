@@ -12,6 +12,8 @@ public enum Errno {
     ENOENT(2),
     EIO(5),
     EBADF(9),
+    /** The caller may not do this to the file (its mode, its owner); nothing was done. */
+    EACCES(13),
     EAGAIN(11),
     ENOMEM(12),
     EBUSY(16),

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
             + "--json prints one object, mode as an octal string (setuid/setgid included, e.g. \"4755\"):",
             "{\"ino\":N,\"generation\":N,\"name\":S,\"size\":N,\"disksize\":N,\"blocks\":N,\"block_size\":N,",
             " \"mode\":\"0644\",\"policy\":\"zeroing-aware\",\"mtime_ns\":N,\"ctime_ns\":N,",
-            " \"layout\":{\"extents\":N,\"written_blocks\":N,\"unwritten_blocks\":N}}"})
+            " \"layout\":{\"extents\":N,\"written_blocks\":N,\"unwritten_blocks\":N}, \"owner\":S}"})
 public final class StatCommand extends ClientCommand {
     @Mixin
     FileName fileName;
@@ -44,15 +44,16 @@ public final class StatCommand extends ClientCommand {
                 + ",\"policy\":" + (stat.policy() == null ? "null" : Json.str(stat.policy().cliName()))
                 + ",\"mtime_ns\":" + stat.mtimeNanos() + ",\"ctime_ns\":" + stat.ctimeNanos()
                 + ",\"layout\":{\"extents\":" + layout.extents() + ",\"written_blocks\":" + layout.writtenBlocks()
-                + ",\"unwritten_blocks\":" + layout.unwrittenBlocks() + "},\"dax\":" + stat.dax() + "}";
+                + ",\"unwritten_blocks\":" + layout.unwrittenBlocks() + "},\"dax\":" + stat.dax()
+                + ",\"owner\":" + Json.str(stat.owner()) + "}";
     }
 
     static String human(Reply.FileStat stat) {
         Reply.Layout layout = stat.layout();
         return String.format("  File: %s%n Inode: %-12d Policy: %s%s%n  Size: %-12d Disksize: %-12d Blocks: %d (of %d bytes)%n"
-                        + "  Mode: %s%nLayout: %d extents, %d written blocks, %d unwritten blocks%nModify: %s%nChange: %s",
+                        + "  Mode: %s  Owner: %s%nLayout: %d extents, %d written blocks, %d unwritten blocks%nModify: %s%nChange: %s",
                 stat.name(), stat.file().ino(), stat.policy(), stat.dax() ? "  DAX" : "", stat.size(), stat.disksize(), stat.blocks(), stat.blockSize(),
-                mode(stat.mode()), layout.extents(), layout.writtenBlocks(), layout.unwrittenBlocks(), time(stat.mtimeNanos()),
+                mode(stat.mode()), stat.owner(), layout.extents(), layout.writtenBlocks(), layout.unwrittenBlocks(), time(stat.mtimeNanos()),
                 time(stat.ctimeNanos()));
     }
 

@@ -52,6 +52,8 @@ public final class Inode {
     public long ctimeNanos;
     public long crtimeNanos;
     public String name;
+    /** The inode number of the owner's identity record; 0: anonymous. Never changes. */
+    public int owner;
 
     Inode(Volume vol, InodeRecord record) {
         this.vol = vol;
@@ -140,9 +142,19 @@ public final class Inode {
         return seen;
     }
 
+    /** The identity that created the file ({@code anonymous} without a client certificate). */
+    public String ownerName() {
+        return vol.identities().name(owner);
+    }
+
+    /** An identity record, not a file: no request may reach it. */
+    public boolean identity() {
+        return (flags & InodeRecord.FLAG_IDENTITY) != 0;
+    }
+
     public InodeRecord record() {
         return new InodeRecord(ino, flags, mode, generation, policy, size, disksize, blocks, mtimeNanos, ctimeNanos,
-                crtimeNanos, tree.root().clone(), name);
+                crtimeNanos, tree.root().clone(), name, owner);
     }
 
     /** IS_NOSEC: nothing for file_remove_privs to clear. */
@@ -318,6 +330,7 @@ public final class Inode {
         mtimeNanos = record.mtimeNanos();
         ctimeNanos = record.ctimeNanos();
         crtimeNanos = record.crtimeNanos();
+        owner = record.owner();
         name = record.name();
     }
 

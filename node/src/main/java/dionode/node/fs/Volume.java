@@ -40,6 +40,7 @@ public final class Volume implements AutoCloseable {
     private final ExtentCache cache;
     private final Map<Long, String> bad;
     private final Map<String, FileId> names;
+    private final Identities identities;
     private final List<Problem> problems;
     private final Clock clock;
     private final ReplayResult replay;
@@ -58,6 +59,7 @@ public final class Volume implements AutoCloseable {
         this.cache = cache;
         this.bad = found.bad();
         this.names = Collections.unmodifiableMap(found.names());
+        this.identities = new Identities(found.identities());
         this.problems = found.problems();
         this.clock = clock;
     }
@@ -85,13 +87,39 @@ public final class Volume implements AutoCloseable {
         return create(handle, ino, name, mode, policy, false);
     }
 
-    /** {@link #create(Handle, long, String, int, LockPolicy)}, a DAX file when {@code dax}. */
+    /** {@link #create(Handle, long, String, int, LockPolicy)}, a DAX file when {@code dax}, owned by owner number {@code owner}. */
+    public Inode create(Handle handle, long ino, String name, int mode, LockPolicy policy, boolean dax, int owner) {
+        return new Inode(this, write(handle, ino, dax ? InodeRecord.FLAG_DAX : 0, name, mode, policy, owner));
+    }
+
     public Inode create(Handle handle, long ino, String name, int mode, LockPolicy policy, boolean dax) {
+        return create(handle, ino, name, mode, policy, dax, 0);
+    }
+
+    /** The identity record of {@code identity} at the free number {@code ino} (see {@link Identities}). */
+    void writeIdentity(Handle handle, long ino, String identity) {
+        write(handle, ino, InodeRecord.FLAG_IDENTITY, identity, 0, LockPolicy.ZEROING_AWARE, 0);
+    }
+
+    private InodeRecord write(Handle handle, long ino, int flags, String name, int mode, LockPolicy policy, int owner) {
         long now = nowNanos();
-        InodeRecord record = new InodeRecord(ino, dax ? InodeRecord.FLAG_DAX : 0, mode & InodeRecord.MODE_MASK, inodes.generation(ino) + 1, policy, 0, 0, 0,
-                now, now, now, ExtentTree.emptyRoot(), name);
+        InodeRecord record = new InodeRecord(ino, flags, mode & InodeRecord.MODE_MASK, inodes.generation(ino) + 1, policy, 0, 0, 0,
+                now, now, now, ExtentTree.emptyRoot(), name, owner);
         inodes.write(handle, record);
-        return new Inode(this, record);
+        return record;
+    }
+
+    /** Who owns files here. */
+    public Identities identities() {
+        return identities;
+    }
+
+    /**
+     * The owner number of {@code identity}, its identity record written in {@code handle} first if
+     * it has none; -1 when the numbers identities may take are all in use. The namespace's only.
+     */
+    public int owner(Handle handle, String identity) {
+        return identities.numberOrCreate(identity, handle, inodes, this);
     }
 
     /** The record of {@code ino}; null when the number is out of range, the slot free or its record corrupt. */

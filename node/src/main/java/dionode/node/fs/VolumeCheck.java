@@ -46,8 +46,9 @@ final class VolumeCheck {
      * @param bad why each bad inode is unusable
      * @param names the files found by name (bad files keep theirs, after every good one)
      * @param problems everything found wrong, in the order found
+     * @param identities the owners' identity records, by name
      */
-    record Result(Map<Long, String> bad, Map<String, FileId> names, List<Problem> problems) {
+    record Result(Map<Long, String> bad, Map<String, FileId> names, List<Problem> problems, Map<String, Integer> identities) {
     }
 
     /** Data or node blocks {@code [pblk, pblk + len)} referenced by inode {@code ino}. */
@@ -61,6 +62,7 @@ final class VolumeCheck {
     private final Map<Long, byte[]> nodes = new ConcurrentHashMap<>();
     private final Map<Long, String> bad = new ConcurrentHashMap<>();
     private final Map<String, FileId> names = new HashMap<>();
+    private final Map<String, Integer> identities = new HashMap<>();
     private final List<Problem> problems = new ArrayList<>();
     private final ExtentNodeStore loadedNodes = new LoadedNodes();
     private final ExtentCache cache;
@@ -133,12 +135,20 @@ final class VolumeCheck {
                 names.putIfAbsent(name, new FileId(ino, inodes.generation(ino)));
             }
         }
-        return new Result(bad, names, List.copyOf(problems));
+        return new Result(bad, names, List.copyOf(problems), Map.copyOf(identities));
     }
 
     /** The file's name into the namespace, once; and the orphan check of an unlinked file. */
     private void addName(long ino, InodeRecord record, boolean nameOk) {
+        if (record.identity()) {
+            if (nameOk && (ino > InodeRecord.MAX_OWNER || identities.putIfAbsent(record.name(), (int) ino) != null)) {
+                markBad(ino, "bad-identity", "identity '" + record.name() + "' at inode " + ino + " is a duplicate or past "
+                        + InodeRecord.MAX_OWNER);
+            }
+            return;
+        }
         if (!record.unlinked() && nameOk) {
+            inodes.noteAccess(record);
             FileId other = names.putIfAbsent(record.name(), new FileId(ino, record.generation()));
             if (other != null) {
                 markBad(ino, "duplicate-name", "name '" + record.name() + "' also used by inode " + other.ino());

@@ -88,12 +88,17 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         received.count++;
         stall.progress();
         reopenIfDeleted();
+        Reply.Error denied;
         if (state.deleted()) {
             state.reply(op.reply(), noInode());
         } else if (state.corrupt() != null) {
             state.reply(op.reply(), new Reply.Error(Errno.EFSCORRUPTED, state.corrupt()));
+        } else if (state.inode().identity()) {
+            state.reply(op.reply(), noInode());
         } else if (op.request().file().generation() != state.inode().generation) {
             state.reply(op.reply(), stale(op.request().file()));
+        } else if ((denied = denied(AccessRules.need(op.request()), op.caller(), verb(op.request()))) != null) {
+            state.reply(op.reply(), denied);
         } else {
             try {
                 dispatch(op.request(), op.reply());
@@ -184,7 +189,12 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         } else if (state.corrupt() != null) {
             state.reply(delete.reply(), new Reply.Error(Errno.EFSCORRUPTED, state.corrupt()));
         } else {
-            ExtentOps.delete(state, delete.reply());
+            Reply.Error denied = denied(AccessRules.Need.OWNER, delete.caller(), "unlink");
+            if (denied != null) {
+                state.reply(delete.reply(), denied);
+            } else {
+                ExtentOps.delete(state, delete.reply());
+            }
         }
         runGranted();
         return this;
@@ -273,6 +283,23 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
         if (state.deleted()) {
             state.open();
         }
+    }
+
+    /** The EACCES of {@code caller} asking {@code need} of this file, or null (AccessRules). */
+    private Reply.Error denied(AccessRules.Need need, Caller caller, String what) {
+        Inode inode = state.inode();
+        boolean isOwner = inode.owner == ctx.volume().identities().number(caller.identity());
+        return ctx.access().check(need, caller, isOwner, inode.mode, what);
+    }
+
+    /** The request as a verb for a refusal: "read", "write", "chmod". */
+    private static String verb(Request.InodeRequest request) {
+        return switch (AccessRules.need(request)) {
+            case READ -> request instanceof Request.Read ? "read" : "look at";
+            case WRITE -> "write";
+            case READ_OR_WRITE -> "fsync";
+            case OWNER -> "chmod";
+        };
     }
 
     private Reply.Error noInode() {

@@ -11,11 +11,12 @@ import java.time.Duration;
  * @param idleTimeout an actor with nothing in flight for this long is passivated
  * @param dax the DAX files' data path (through the device's mapping), or null when the device is not mapped
  * @param daxRefusal why there is no DAX data path (what a DAX file's data requests answer), or null
+ * @param access who may do what to a file
  */
 public record InodeContext(Volume volume, DataPath data, NodeCounters counters, int maxWaiters, Duration idleTimeout,
-        DataPath dax, String daxRefusal) {
+        DataPath dax, String daxRefusal, AccessRules access) {
     /** A node whose device is not mapped: no DAX file can be read or written. */
     public InodeContext(Volume volume, DataPath data, NodeCounters counters, int maxWaiters, Duration idleTimeout) {
-        this(volume, data, counters, maxWaiters, idleTimeout, null, "this node has no DAX mapping of its device");
+        this(volume, data, counters, maxWaiters, idleTimeout, null, "this node has no DAX mapping of its device", AccessRules.NO_ADMINS);
     }
 }

@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
  * <pre>
  *  0       2       4        8            12     13      14      16          24            32
  *  +-------+-------+--------+------------+------+-------+-------+-----------+-------------+
- *  | magic | mode  | flags  | generation |policy|namelen| 0     | i_size    | i_disksize  |
+ *  | magic | mode  | flags  | generation |policy|namelen| owner | i_size    | i_disksize  |
  *  +-------+-------+--------+------------+------+-------+-------+-----------+-------------+
  *  32        40          48          56           64                    124          252     256
  *  | blocks  | mtime ns  | ctime ns  | crtime ns  | extent root (60 B)  | name (128) | CRC32C |
@@ -20,10 +20,13 @@ import java.nio.charset.StandardCharsets;
  * mapping); images from before DAX have bit 2 clear and mount as they were.
  * magic 0x1D0E marks a record in use; a free record is all zeros but its generation (that of the
  * number's last file, so the next one differs) and its CRC. The CRC32C is seeded with the inode
- * number, so a record copied to another slot fails.
+ * number, so a record copied to another slot fails. owner is the inode number of the identity
+ * record of the client that created the file, 0 for anonymous (a record flagged
+ * {@link #FLAG_IDENTITY}: the identity's name in the name field, no data; they take the lowest
+ * free numbers, so any fits 16 bits); images from before owners have 0 there: anonymous.
  */
 public record InodeRecord(long ino, int flags, int mode, int generation, LockPolicy policy, long size, long disksize,
-        long blocks, long mtimeNanos, long ctimeNanos, long crtimeNanos, byte[] root, String name) {
+        long blocks, long mtimeNanos, long ctimeNanos, long crtimeNanos, byte[] root, String name, int owner) {
 
     public static final int MAGIC = 0x1D0E;
     /** On the orphan list: blocks past i_disksize are freed at mount (ext4's orphan handling). */
@@ -32,6 +35,10 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
     public static final int FLAG_UNLINKED = 1 << 1;
     /** A DAX file (EXT4_DAX_FL): its data is read and written through the mapped device, never by block I/O. */
     public static final int FLAG_DAX = 1 << 2;
+    /** Not a file: the record of a client identity that owns files (its name is the identity). */
+    public static final int FLAG_IDENTITY = 1 << 3;
+    /** Owner numbers are 16 bits: identity records never take a number above this. */
+    public static final int MAX_OWNER = 0xFFFF;
     public static final int MAX_NAME_BYTES = 128;
     /**
      * The extent root field (ext4's {@code i_block}): bytes this record stores as they are; their
@@ -44,12 +51,17 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
     public static final int S_ISGID = 02000;
 
     private static final int OFF_GENERATION = 8;
+    private static final int OFF_OWNER = 14;
     private static final int OFF_ROOT = 64;
     private static final int OFF_NAME = 124;
     private static final int OFF_CRC = Layout.INODE_BYTES - 4;
 
     public boolean orphan() {
         return (flags & FLAG_ORPHAN) != 0;
+    }
+
+    public boolean identity() {
+        return (flags & FLAG_IDENTITY) != 0;
     }
 
     public boolean unlinked() {
@@ -73,6 +85,7 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
         Bytes.i32(block, off + OFF_GENERATION, generation);
         block[off + 12] = (byte) policy.ordinal();
         block[off + 13] = (byte) utf8.length;
+        Bytes.u16(block, off + OFF_OWNER, owner);
         Bytes.i64(block, off + 16, size);
         Bytes.i64(block, off + 24, disksize);
         Bytes.i64(block, off + 32, blocks);
@@ -163,6 +176,6 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
         String name = new String(block, off + OFF_NAME, nameLen, StandardCharsets.UTF_8);
         return new InodeRecord(ino, Bytes.i32(block, off + 4), Bytes.u16(block, off + 2), Bytes.i32(block, off + OFF_GENERATION),
                 LockPolicy.values()[policy], size, disksize, Bytes.i64(block, off + 32), Bytes.i64(block, off + 40),
-                Bytes.i64(block, off + 48), Bytes.i64(block, off + 56), root, name);
+                Bytes.i64(block, off + 48), Bytes.i64(block, off + 56), root, name, Bytes.u16(block, off + OFF_OWNER));
     }
 }

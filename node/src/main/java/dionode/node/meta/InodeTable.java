@@ -1,13 +1,16 @@
 package dionode.node.meta;
 
 import java.util.BitSet;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The inode table: live images of every table block (loaded at mount, journaled on change) and
  * the set of free inode numbers. Thread-safe: a record is read and written only by its inode's
  * owner, inside a journal handle; handles of two owners may write two slots of one block at once,
  * which is safe because each record is sealed over its own slot only and the journal copies the
- * block only when no handle is open. The free set is synchronized (in-memory, bounded).
+ * block only when no handle is open. The free set is synchronized (in-memory, bounded); the
+ * files' owners and modes are a concurrent map.
  */
 public final class InodeTable {
     private final Layout layout;
@@ -48,8 +51,30 @@ public final class InodeTable {
         return InodeRecord.salvageName(image(ino), layout.inodeOffset(ino));
     }
 
+    /** Who owns a file and its mode: what a listing filters by, without asking the file's actor. */
+    public record Access(int owner, int mode) {
+    }
+
+    /** Each file's {@link Access} as last written (or found at mount): read by the namespace's listing. */
+    private final Map<Long, Access> access = new ConcurrentHashMap<>();
+
+    /** A file's owner and mode as last written; null for a free slot, an identity or a bad record. */
+    public Access access(long ino) {
+        return access.get(ino);
+    }
+
+    /** At mount: a good file's owner and mode. */
+    public void noteAccess(InodeRecord record) {
+        if (record.identity() || record.unlinked()) {
+            access.remove(record.ino());
+        } else {
+            access.put(record.ino(), new Access(record.owner(), record.mode()));
+        }
+    }
+
     /** Logs the record in the update (a journal handle's transaction). Costs one credit. */
     public void write(BlockWriteAccess update, InodeRecord record) {
+        noteAccess(record);
         long home = layout.inodeBlock(record.ino());
         // no sealer: each record is sealed when encoded, and a slot that failed validation at mount
         // must reach the disk as it is, not re-sealed around its corrupt bytes
@@ -62,6 +87,7 @@ public final class InodeTable {
      * the next file; the number is reusable after {@link #release}.
      */
     public void clear(BlockWriteAccess update, long ino) {
+        access.remove(ino);
         long home = layout.inodeBlock(ino);
         byte[] image = update.getWriteAccess(home, image(ino));
         int off = layout.inodeOffset(ino);
@@ -102,6 +128,16 @@ public final class InodeTable {
             }
         }
         return 0;
+    }
+
+    /** The lowest free inode number up to {@code max}, taken; 0 when there is none. */
+    public synchronized long allocateLowest(long max) {
+        long ino = used.nextClearBit(1);
+        if (ino > Math.min(max, layout.inodeCount())) {
+            return 0;
+        }
+        used.set((int) ino);
+        return ino;
     }
 
     public synchronized void release(long ino) {

@@ -2,6 +2,7 @@ package dionode.node.namespace;
 
 import dionode.node.fs.Inode;
 import dionode.node.fs.Volume;
+import dionode.node.inode.AccessRules;
 import dionode.node.inode.Caller;
 import dionode.node.inode.InodeCommand;
 import dionode.node.inode.InodeRefs;
@@ -9,6 +10,8 @@ import dionode.node.inode.JournalParking;
 import dionode.node.journal.Handle;
 import dionode.node.journal.JournalAbortedException;
 import dionode.node.meta.FileNames;
+import dionode.node.meta.InodeRecord;
+import dionode.node.meta.InodeTable;
 import dionode.protocol.Errno;
 import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
@@ -53,6 +56,7 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
     private final JournalParking parking;
     /** Why this node cannot create DAX files (its device cannot be mapped), or null when it can. */
     private final String daxRefusal;
+    private final AccessRules access;
 
     /** A namespace on a node that creates no DAX file. */
     public static Behavior<Command> create(Volume vol, InodeRefs inodes, LockPolicy defaultPolicy) {
@@ -61,12 +65,19 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
 
     /** @param daxRefusal why a DAX create is refused (EOPNOTSUPP), or null when the device is mapped */
     public static Behavior<Command> create(Volume vol, InodeRefs inodes, LockPolicy defaultPolicy, String daxRefusal) {
-        return Behaviors.setup(context -> new NamespaceActor(context, vol, inodes, defaultPolicy, daxRefusal));
+        return create(vol, inodes, defaultPolicy, daxRefusal, AccessRules.NO_ADMINS);
+    }
+
+    /** @param access who may see which file in a listing */
+    public static Behavior<Command> create(Volume vol, InodeRefs inodes, LockPolicy defaultPolicy, String daxRefusal,
+            AccessRules access) {
+        return Behaviors.setup(context -> new NamespaceActor(context, vol, inodes, defaultPolicy, daxRefusal, access));
     }
 
     private NamespaceActor(ActorContext<Command> context, Volume vol, InodeRefs inodes, LockPolicy defaultPolicy,
-            String daxRefusal) {
+            String daxRefusal, AccessRules access) {
         super(context);
+        this.access = access;
         this.daxRefusal = daxRefusal;
         this.vol = vol;
         this.inodes = inodes;
@@ -94,7 +105,7 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
         if (bad != null) {
             reply.complete(bad);
         } else if (request instanceof Request.Create create) {
-            create(create, reply);
+            create(create, op.caller(), reply);
         } else if (request instanceof Request.Lookup lookup) {
             FileId file = names.get(lookup.name());
             reply.complete(file == null ? noEntry(lookup.name()) : new Reply.InodeInfo(file, lookup.name(), false));
@@ -102,11 +113,20 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
             unlink(unlink.name(), op.caller(), reply);
         } else if (request instanceof Request.ListFiles) {
             List<Reply.DirEntry> entries = new ArrayList<>();
+            String caller = op.caller().identity();
+            int callerNumber = vol.identities().number(caller);
             names.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                    .filter(entry -> readable(entry.getValue(), caller, callerNumber))
                     .forEach(entry -> entries.add(new Reply.DirEntry(entry.getKey(), entry.getValue())));
             reply.complete(new Reply.FileList(entries));
         }
         return this;
+    }
+
+    /** ls shows only what the caller may read; a bad file (its record unreadable) shows to all, to be found and removed. */
+    private boolean readable(FileId file, String caller, int callerNumber) {
+        InodeTable.Access a = vol.inodes().access(file.ino());
+        return a == null || access.mayRead(caller, a.owner() == callerNumber, a.mode());
     }
 
     private static Reply noEntry(String name) {
@@ -128,7 +148,7 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
         return new Reply.Error(fault == FileNames.Fault.TOO_LONG ? Errno.ENAMETOOLONG : Errno.EINVAL, fault.message());
     }
 
-    private void create(Request.Create create, CompletableFuture<Reply> reply) {
+    private void create(Request.Create create, Caller caller, CompletableFuture<Reply> reply) {
         FileId existing = names.get(create.name());
         if (existing != null) {
             reply.complete(create.exclusive() ? new Reply.Error(Errno.EEXIST, "'" + create.name() + "' exists")
@@ -139,27 +159,41 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
             reply.complete(new Reply.Error(Errno.EOPNOTSUPP, "cannot create '" + create.name() + "' as a DAX file: " + daxRefusal));
             return;
         }
+        FileNames.Fault badIdentity = FileNames.check(caller.identity());
+        if (badIdentity != null) {
+            reply.complete(new Reply.Error(Errno.EINVAL, "the identity '" + caller.identity() + "' cannot own files here: "
+                    + badIdentity.message()));
+            return;
+        }
         Handle handle;
         try {
-            handle = vol.journal().tryStart(1);
+            // the file's record, and its owner's identity record if this is the owner's first file
+            handle = vol.journal().tryStart(2);
         } catch (RuntimeException unavailable) {
             reply.complete(new Reply.Error(Errno.EROFS, "journal unavailable: " + unavailable.getMessage()));
             return;
         }
         if (handle == null) {
-            park(() -> create(create, reply), reply);
+            park(() -> create(create, caller, reply), reply);
             return;
         }
-        long ino;
+        long ino = 0;
         Inode created = null;
+        int owner;
         try {
-            ino = vol.inodes().allocate();
+            owner = vol.owner(handle, caller.identity());
+            ino = owner < 0 ? 0 : vol.inodes().allocate();
             if (ino != 0) {
                 created = vol.create(handle, ino, create.name(), create.mode(),
-                        create.policy() != null ? create.policy() : defaultPolicy, create.dax());
+                        create.policy() != null ? create.policy() : defaultPolicy, create.dax(), owner);
             }
         } finally {
             handle.close();
+        }
+        if (owner < 0) {
+            reply.complete(new Reply.Error(Errno.ENOSPC, "no inode number up to " + InodeRecord.MAX_OWNER
+                    + " is free for the record of a new owner, " + caller.identity()));
+            return;
         }
         if (created == null) {
             reply.complete(new Reply.Error(Errno.ENOSPC, "inode table full (" + vol.layout().inodeCount() + " inodes)"));

@@ -131,7 +131,7 @@ public final class Nbd {
     /**
      * The NBD error value for a node errno. NBD knows only a few values: the spec asks for EFBIG
      * (and EDQUOT) as ENOSPC and EPERM for writes to a read-only export, so EROFS (journal aborted,
-     * node read-only) is EPERM; errors that mean the export or the node failed under the client
+     * node read-only) is EPERM, and so is EACCES (the caller may not); errors that mean the export or the node failed under the client
      * (ENOENT of an unlinked export, ESTALE of one whose number a new file reuses, EFSCORRUPTED,
      * EBADMSG, a still-busy inode) are EIO. EAGAIN
      * never gets here from a request the client could retry itself: {@link Transmission} retries
@@ -139,7 +139,7 @@ public final class Nbd {
      */
     public static int error(Errno errno) {
         return switch (errno) {
-            case EPERM, EROFS -> EPERM;
+            case EPERM, EACCES, EROFS -> EPERM;
             case ENOMEM -> ENOMEM;
             case EINVAL, ENAMETOOLONG -> EINVAL;
             case ENOSPC, EFBIG -> ENOSPC;

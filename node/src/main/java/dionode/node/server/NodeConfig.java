@@ -1,6 +1,7 @@
 package dionode.node.server;
 
 import dionode.node.fs.VolumeLoader;
+import dionode.node.inode.AccessRules;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.wire.Wire;
 import java.nio.file.Path;
@@ -19,11 +20,12 @@ import java.time.Duration;
  * @param engine the threads and native calls a request's bytes go through
  * @param esCacheBytes bytes of extent blocks the node keeps in memory ({@code serve --es-cache})
  * @param tls TLS on the native listener and STARTTLS on NBD ({@code serve --tls-*}); null: plain text
+ * @param access who may do what to files: the admins ({@code serve --admins})
  */
 public record NodeConfig(Path device, long size, boolean create, String host, int port, LockPolicy policy, int parallelism,
         int ioThreads, int ioQueue, int sectorSize, int maxPayload, Duration commitInterval, Duration idleTimeout,
         int maxWaitersPerInode, long inodes, WireLimits wire, Engine engine,
-        long esCacheBytes, NodeTls tls) {
+        long esCacheBytes, NodeTls tls, AccessRules access) {
 
     public static final Path DEFAULT_DEVICE = Path.of("data", "dionode.img");
     public static final long DEFAULT_SIZE = 1L << 30;
@@ -31,64 +33,69 @@ public record NodeConfig(Path device, long size, boolean create, String host, in
     public static NodeConfig defaults() {
         return new NodeConfig(DEFAULT_DEVICE, DEFAULT_SIZE, true, "127.0.0.1", 7070, LockPolicy.ZEROING_AWARE, 64, 32, 4096, 0,
                 Wire.DEFAULT_MAX_PAYLOAD, Duration.ofSeconds(1), Duration.ofSeconds(30), 4096, 0, WireLimits.defaults(), Engine.DEFAULT,
-                VolumeLoader.DEFAULT_EXTENT_CACHE, null);
+                VolumeLoader.DEFAULT_EXTENT_CACHE, null, AccessRules.NO_ADMINS);
     }
 
     public NodeConfig withDevice(Path p, long bytes, boolean createIfMissing) {
         return new NodeConfig(p, bytes, createIfMissing, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access);
     }
 
     public NodeConfig withAddress(String h, int p) {
         return new NodeConfig(device, size, create, h, p, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access);
     }
 
     public NodeConfig withPolicy(LockPolicy p) {
         return new NodeConfig(device, size, create, host, port, p, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access);
     }
 
     public NodeConfig withTuning(int newParallelism, int newIoThreads, int newSectorSize) {
         return new NodeConfig(device, size, create, host, port, policy, newParallelism, newIoThreads, ioQueue, newSectorSize,
-                maxPayload, commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls);
+                maxPayload, commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access);
     }
 
     public NodeConfig withWire(WireLimits w) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, w, engine, esCacheBytes, tls);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, w, engine, esCacheBytes, tls, access);
     }
 
     /** A smaller largest frame (tests of the wire's bounds use it to keep their volumes small). */
     public NodeConfig withMaxPayload(int bytes) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, bytes,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access);
     }
 
     public NodeConfig withTimes(Duration newCommitInterval, Duration newIdleTimeout) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                newCommitInterval, newIdleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls);
+                newCommitInterval, newIdleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access);
     }
 
     /** {@code n} inodes in the table of a device this node formats; 0 = scale with the size. */
     public NodeConfig withInodes(long n) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, n, wire, engine, esCacheBytes, tls);
+                commitInterval, idleTimeout, maxWaitersPerInode, n, wire, engine, esCacheBytes, tls, access);
     }
 
     public NodeConfig withEngine(Engine e) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, e, esCacheBytes, tls);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, e, esCacheBytes, tls, access);
     }
 
     public NodeConfig withEsCache(long bytes) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, bytes, tls);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, bytes, tls, access);
     }
 
     public NodeConfig withTls(NodeTls t) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, t);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, t, access);
+    }
+
+    public NodeConfig withAccess(AccessRules a) {
+        return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, a);
     }
 
     public NodeConfig withTransport(TransportKind kind) {

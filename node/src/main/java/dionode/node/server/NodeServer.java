@@ -149,14 +149,14 @@ public final class NodeServer implements AutoCloseable {
             }
             String refusal = daxRefusal;
             InodeContext ctx = new InodeContext(volume, data, counters, config.maxWaitersPerInode(), config.idleTimeout(),
-                    dax == null ? null : new DaxDataPath(dax, io), daxRefusal);
+                    dax == null ? null : new DaxDataPath(dax, io), daxRefusal, config.access());
             CompletableFuture<ActorRef<InodeRegion.Command>> regionRef = new CompletableFuture<>();
             CompletableFuture<ActorRef<NamespaceActor.Command>> nsRef = new CompletableFuture<>();
             system = ActorSystem.create(Behaviors.setup(c -> {
                 ActorRef<InodeRegion.Command> r = c.spawn(InodeRegion.create(ctx), "inodes");
                 InodeRefs refs = InodeRegion.refs(r);
                 regionRef.complete(r);
-                nsRef.complete(c.spawn(NamespaceActor.create(v, refs, config.policy(), refusal), "namespace"));
+                nsRef.complete(c.spawn(NamespaceActor.create(v, refs, config.policy(), refusal, config.access()), "namespace"));
                 return Behaviors.empty();
             }), "dionode", pekkoConfig);
             ActorRef<InodeRegion.Command> region = regionRef.get(30, TimeUnit.SECONDS);

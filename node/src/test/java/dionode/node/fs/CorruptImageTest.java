@@ -127,7 +127,7 @@ class CorruptImageTest {
         byte[] root = rec.root().clone();
         rootEdit.accept(root);
         InodeRecord n = fields.apply(new InodeRecord(rec.ino(), rec.flags(), rec.mode(), rec.generation(), rec.policy(), rec.size(),
-                rec.disksize(), rec.blocks(), rec.mtimeNanos(), rec.ctimeNanos(), rec.crtimeNanos(), root, rec.name()));
+                rec.disksize(), rec.blocks(), rec.mtimeNanos(), rec.ctimeNanos(), rec.crtimeNanos(), root, rec.name(), rec.owner()));
         n.encodeInto(blk, r.layout().inodeOffset(ino));
         r.write(home, blk);
     }
@@ -327,7 +327,7 @@ class CorruptImageTest {
     void duplicateNameMakesTheSecondInodeCorruptAndKeepsTheFirst() throws Exception {
         Path dev = copy("duplicate-name", r -> editRecord(r, neighbor, root -> { }, x -> new InodeRecord(x.ino(), x.flags(),
                 x.mode(), x.generation(), x.policy(), x.size(), x.disksize(), x.blocks(), x.mtimeNanos(), x.ctimeNanos(),
-                x.crtimeNanos(), x.root(), "victim")));
+                x.crtimeNanos(), x.root(), "victim", x.owner())));
         assertTrue(Fixture.fsck(dev).stream().anyMatch(p -> p.ino() == neighbor && p.kind().equals("duplicate-name")));
         assertEquals(1, FsckResult.run(dev).exit());
         try (NodeServer node = Fixture.start(Fixture.config(dev, SIZE, Duration.ofMillis(200)), Fixture.JNA);
@@ -476,7 +476,7 @@ class CorruptImageTest {
                         List.of(victim), "bad-inode", null),
                 new Case("inode-impossible-disksize", r -> editRecord(r, victim, root -> { }, x -> new InodeRecord(x.ino(), x.flags(),
                         x.mode(), x.generation(), x.policy(), x.size(), x.size() + 1, x.blocks(), x.mtimeNanos(), x.ctimeNanos(),
-                        x.crtimeNanos(), x.root(), x.name())), List.of(victim), "bad-inode", null),
+                        x.crtimeNanos(), x.root(), x.name(), x.owner())), List.of(victim), "bad-inode", null),
                 new Case("free-slot-with-data", r -> {
                     long ino = r.layout().inodeCount();
                     byte[] blk = r.read(r.layout().inodeBlock(ino));
@@ -528,14 +528,14 @@ class CorruptImageTest {
     void writtenBlocksPastEofOffTheOrphanListAreReported() throws Exception {
         Path dev = copy("written-past-eof", r -> editRecord(r, victim, root -> { }, x -> new InodeRecord(x.ino(), x.flags(),
                 x.mode(), x.generation(), x.policy(), B, B, x.blocks(), x.mtimeNanos(), x.ctimeNanos(), x.crtimeNanos(),
-                x.root(), x.name())));
+                x.root(), x.name(), x.owner())));
         assertTrue(Fixture.fsck(dev).stream().anyMatch(p -> p.ino() == victim && p.kind().equals("written-past-eof")),
                 Fixture.fsck(dev).toString());
         assertEquals(1, FsckResult.run(dev).exit());
         // on the orphan list it is an interrupted extending write: mount trims it, and all is clean
         Path orphan = copy("written-past-eof-orphan", r -> editRecord(r, victim, root -> { }, x -> new InodeRecord(x.ino(),
                 x.flags() | InodeRecord.FLAG_ORPHAN, x.mode(), x.generation(), x.policy(), B, B, x.blocks(), x.mtimeNanos(),
-                x.ctimeNanos(), x.crtimeNanos(), x.root(), x.name())));
+                x.ctimeNanos(), x.crtimeNanos(), x.root(), x.name(), x.owner())));
         assertEquals(List.of(), Fixture.fsck(orphan));
         Fixture.mountAndUnmount(orphan);
         assertEquals(List.of(), Fixture.fsck(orphan));
@@ -550,7 +550,7 @@ class CorruptImageTest {
     void blockCountMismatchIsReportedAndTheFileStillServed() throws Exception {
         Path dev = copy("block-count", r -> editRecord(r, victim, root -> { }, x -> new InodeRecord(x.ino(), x.flags(), x.mode(),
                 x.generation(), x.policy(), x.size(), x.disksize(), x.blocks() + 3, x.mtimeNanos(), x.ctimeNanos(),
-                x.crtimeNanos(), x.root(), x.name())));
+                x.crtimeNanos(), x.root(), x.name(), x.owner())));
         assertTrue(Fixture.fsck(dev).stream().anyMatch(p -> p.ino() == victim && p.kind().equals("block-count")));
         assertEquals(1, FsckResult.run(dev).exit());
     }

@@ -169,7 +169,7 @@ class ConcurrentHandlesStressTest extends JournalTestSupport {
         long ino = mine.inos()[k];
         long blocks = runs.stream().mapToLong(BlockAllocator.Run::len).sum();
         inodes.write(h, new InodeRecord(ino, 0, 0644, 1, LockPolicy.ZEROING_AWARE, r, r, blocks, r, r, r,
-                ExtentTree.emptyRoot(), "f" + ino));
+                ExtentTree.emptyRoot(), "f" + ino, 0));
         mine.lastVersion()[k] = r;
     }
 

@@ -40,14 +40,15 @@ public sealed interface Reply {
 
     /**
      * stat: {@code blocks} counts allocated fs blocks of {@code blockSize} bytes; {@code mode} holds
-     * permission and setuid/setgid bits; {@code dax}: a DAX file (STATX_ATTR_DAX).
+     * permission and setuid/setgid bits; {@code dax}: a DAX file (STATX_ATTR_DAX); {@code owner}:
+     * the identity that created it ({@code anonymous} without a client certificate).
      */
     record FileStat(FileId file, String name, long size, long disksize, long blocks, int blockSize, int mode,
-            LockPolicy policy, long mtimeNanos, long ctimeNanos, Layout layout, boolean dax) implements Reply {
-        /** An extent-mapped file's. */
+            LockPolicy policy, long mtimeNanos, long ctimeNanos, Layout layout, boolean dax, String owner) implements Reply {
+        /** An extent-mapped file of nobody in particular. */
         public FileStat(FileId file, String name, long size, long disksize, long blocks, int blockSize, int mode,
                 LockPolicy policy, long mtimeNanos, long ctimeNanos, Layout layout) {
-            this(file, name, size, disksize, blocks, blockSize, mode, policy, mtimeNanos, ctimeNanos, layout, false);
+            this(file, name, size, disksize, blocks, blockSize, mode, policy, mtimeNanos, ctimeNanos, layout, false, "anonymous");
         }
     }
 
