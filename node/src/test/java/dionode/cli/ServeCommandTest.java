@@ -72,7 +72,8 @@ class ServeCommandTest {
         try (ChildJvm child = ChildJvm.start(Main.class, log, all.toArray(new String[0]))) {
             assertEquals(null, child.await("listening on", 60_000), "serve did not fail");
             assertEquals(1, child.terminate(), () -> "exit status; stderr: " + read(log));
-            return Files.readAllLines(log);
+            // the start may warn (a small test heap cannot hold the wire's worst case); the failure is one line of its own
+            return Files.readAllLines(log).stream().filter(l -> !l.contains(" WARN ")).toList();
         } finally {
             Files.deleteIfExists(device);
             Files.deleteIfExists(log);

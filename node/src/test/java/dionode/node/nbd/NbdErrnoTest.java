@@ -84,7 +84,7 @@ class NbdErrnoTest {
 
     @Test
     void everyNodeErrnoMapsToAnNbdErrorValue() throws Exception {
-        Map<Errno, Integer> expected = Map.ofEntries(Map.entry(Errno.EPERM, Nbd.EPERM), Map.entry(Errno.EROFS, Nbd.EPERM),
+        Map<Errno, Integer> expected = Map.ofEntries(Map.entry(Errno.EPERM, Nbd.EPERM), Map.entry(Errno.EACCES, Nbd.EPERM), Map.entry(Errno.EROFS, Nbd.EPERM),
                 Map.entry(Errno.EIO, Nbd.EIO), Map.entry(Errno.ENOMEM, Nbd.ENOMEM), Map.entry(Errno.EINVAL, Nbd.EINVAL),
                 Map.entry(Errno.ENAMETOOLONG, Nbd.EINVAL), Map.entry(Errno.ENOSPC, Nbd.ENOSPC),
                 Map.entry(Errno.EFBIG, Nbd.ENOSPC), Map.entry(Errno.EOPNOTSUPP, Nbd.ENOTSUP),
