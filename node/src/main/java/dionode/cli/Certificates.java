@@ -127,7 +127,24 @@ final class Certificates {
 
     /** PKCS#8, created 0600 before a byte of the key is written. */
     static void writeKey(Path file, KeyPair keys) throws IOException {
-        write(file, pem("PRIVATE KEY", keys.getPrivate().getEncoded()), "rw-------");
+        write(file, pem("PRIVATE KEY", pkcs8(keys)), "rw-------");
+    }
+
+    /**
+     * The PKCS#8 encoding, for an EC key with its public point inside: JDK 17 leaves the optional
+     * publicKey field of ECPrivateKey (RFC 5915) out, and GnuTLS (libnbd, qemu) refuses such a key
+     * ("ASN1 parser: Element was not found").
+     */
+    static byte[] pkcs8(KeyPair keys) throws IOException {
+        if (!(keys.getPrivate() instanceof java.security.interfaces.ECPrivateKey ec)) {
+            return keys.getPrivate().getEncoded();
+        }
+        org.bouncycastle.asn1.pkcs.PrivateKeyInfo info = org.bouncycastle.asn1.pkcs.PrivateKeyInfo.getInstance(ec.getEncoded());
+        org.bouncycastle.asn1.x509.SubjectPublicKeyInfo pub =
+                org.bouncycastle.asn1.x509.SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded());
+        int bits = ec.getParams().getOrder().bitLength();
+        return new org.bouncycastle.asn1.pkcs.PrivateKeyInfo(info.getPrivateKeyAlgorithm(),
+                new org.bouncycastle.asn1.sec.ECPrivateKey(bits, ec.getS(), pub.getPublicKeyData(), null)).getEncoded();
     }
 
     private static void write(Path file, String text, String mode) throws IOException {

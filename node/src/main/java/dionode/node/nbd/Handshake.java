@@ -17,8 +17,9 @@ import org.apache.pekko.util.ByteStringBuilder;
  * Option haggling of the fixed newstyle handshake: answers one option at a time, asking the
  * namespace (Lookup, ListFiles) and the inode (Stat) through the same requests as the native
  * protocol. Supported: EXPORT_NAME, ABORT, LIST, INFO, GO, STRUCTURED_REPLY, LIST_META_CONTEXT and
- * SET_META_CONTEXT ({@link MetaContexts}); everything else (STARTTLS, extended headers, ...) is
- * NBD_REP_ERR_UNSUP. A client that never asks for structured replies gets simple ones, as before.
+ * SET_META_CONTEXT ({@link MetaContexts}); STARTTLS is NBD_REP_ERR_POLICY on a node without TLS
+ * and NBD_REP_ERR_INVALID inside TLS (before TLS, {@link StartTls} answers every option);
+ * everything else (extended headers, ...) is NBD_REP_ERR_UNSUP. A client that never asks for structured replies gets simple ones, as before.
  * An unknown export is NBD_REP_ERR_UNKNOWN to INFO and GO (the connection stays up for the next
  * option); to EXPORT_NAME, which cannot carry an error, the spec leaves only closing the
  * connection. What options agreed on travels in and out as a {@link Negotiation} the caller keeps;
@@ -40,11 +41,14 @@ final class Handshake {
     private final Function<Request, CompletionStage<Reply>> node;
     private final int minBlock;
     private final int maxPayload;
+    /** True inside TLS (a second STARTTLS is invalid); false on a node without TLS (STARTTLS is refused by policy). */
+    private final boolean insideTls;
 
-    Handshake(Function<Request, CompletionStage<Reply>> node, int minBlock, int maxPayload) {
+    Handshake(Function<Request, CompletionStage<Reply>> node, int minBlock, int maxPayload, boolean insideTls) {
         this.node = node;
         this.minBlock = minBlock;
         this.maxPayload = maxPayload;
+        this.insideTls = insideTls;
     }
 
     /** The server's first bytes. */
@@ -60,7 +64,8 @@ final class Handshake {
                 case Nbd.OPT_ABORT -> done(new Outcome(reply(option, Nbd.REP_ACK, null), null, true));
                 case Nbd.OPT_LIST -> list(data);
                 case Nbd.OPT_INFO, Nbd.OPT_GO -> info(option, data, n.structured());
-                case Nbd.OPT_STARTTLS -> error(option, Nbd.REP_ERR_UNSUP, "TLS is not supported");
+                case Nbd.OPT_STARTTLS -> insideTls ? error(option, Nbd.REP_ERR_INVALID, "TLS is already on")
+                        : error(option, Nbd.REP_ERR_POLICY, "this node is not configured for TLS");
                 case Nbd.OPT_STRUCTURED_REPLY -> structuredReply(data, n);
                 case Nbd.OPT_LIST_META_CONTEXT, Nbd.OPT_SET_META_CONTEXT -> done(MetaContexts.answer(option, data, n));
                 default -> error(option, Nbd.REP_ERR_UNSUP, "option " + option + " is not supported");

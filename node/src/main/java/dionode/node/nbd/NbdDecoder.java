@@ -77,9 +77,18 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
     private final Allowance allowance;
     private final Duration frameTimeout;
     private final Runnable onTimeout;
+    /** Null: a new connection (greeting, client flags first); else the client's NO_ZEROES flag, options resuming inside TLS. */
+    private final Boolean resumedNoZeroes;
 
     NbdDecoder(Handshake handshake, Function<Request, CompletionStage<Reply>> node, Allowance allowance, Duration frameTimeout,
             Runnable onTimeout) {
+        this(handshake, node, allowance, frameTimeout, onTimeout, null);
+    }
+
+    /** @param resumedNoZeroes null for a new connection; after STARTTLS, the NO_ZEROES flag the client sent in plain text */
+    NbdDecoder(Handshake handshake, Function<Request, CompletionStage<Reply>> node, Allowance allowance, Duration frameTimeout,
+            Runnable onTimeout, Boolean resumedNoZeroes) {
+        this.resumedNoZeroes = resumedNoZeroes;
         this.handshake = handshake;
         this.node = node;
         this.allowance = allowance;
@@ -98,9 +107,9 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
     public GraphStageLogic createLogic(Attributes inheritedAttributes) {
         return new TimerGraphStageLogic(shape) {
             private ByteString buffer = ByteString.emptyByteString();
-            private Phase phase = Phase.CLIENT_FLAGS;
+            private Phase phase = resumedNoZeroes == null ? Phase.CLIENT_FLAGS : Phase.OPTIONS;
             private boolean upstreamDone;
-            private boolean noZeroes;
+            private boolean noZeroes = Boolean.TRUE.equals(resumedNoZeroes);
             private Negotiation negotiation = Negotiation.NONE;
             private Transmission transmission;
             private boolean waitingForBudget;
@@ -139,7 +148,10 @@ final class NbdDecoder extends GraphStage<FlowShape<ByteString, NbdDecoder.Inbou
                     }
                 });
                 allowance.onWake(() -> wake.invoke(Boolean.TRUE));
-                emit(out, new Send(Handshake.greeting(), false));
+                if (resumedNoZeroes == null) {
+                    // after STARTTLS the haggling resumes with the client's next option: no second greeting
+                    emit(out, new Send(Handshake.greeting(), false));
+                }
             }
 
             @Override

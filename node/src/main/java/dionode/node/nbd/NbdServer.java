@@ -2,10 +2,12 @@ package dionode.node.nbd;
 
 import dionode.node.server.Binding;
 import dionode.node.server.TransportKind;
+import dionode.node.inode.Caller;
 import dionode.node.inode.NodeCounters;
 import dionode.node.server.Allowance;
 import dionode.node.server.ConnectionReplies;
 import dionode.node.server.Dispatcher;
+import dionode.node.server.NodeTls;
 import dionode.node.server.Outgoing;
 import dionode.node.server.ReleaseOnPull;
 import dionode.node.server.Transport;
@@ -14,6 +16,7 @@ import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import dionode.protocol.wire.Wire;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -43,20 +46,20 @@ public final class NbdServer {
     private record Out(ByteString bytes, boolean last, long cost) {
     }
 
-    private final Function<Request, CompletionStage<Reply>> node;
+    private final BiFunction<Request, Caller, CompletionStage<Reply>> node;
     private final int sectorSize;
     private final int parallelism;
     private final long budgetBytes;
     private final Transport transport;
 
     /**
-     * @param node where requests go (the node's {@code dispatcher()::dispatch})
+     * @param node where requests go, with the connection's caller (the node's {@code dispatcher()::dispatch})
      * @param sectorSize the device's logical sector size: the minimum block size
      * @param parallelism requests of one connection in the node at once
      * @param budgetBytes the cap on one connection's wire bytes (requests, their payloads and replies)
      * @param transport the node's frame timeout, connection limit and wire budget, shared with its native listener
      */
-    public NbdServer(Function<Request, CompletionStage<Reply>> node, int sectorSize, int parallelism, long budgetBytes,
+    public NbdServer(BiFunction<Request, Caller, CompletionStage<Reply>> node, int sectorSize, int parallelism, long budgetBytes,
             Transport transport) {
         if (sectorSize <= 0 || Integer.bitCount(sectorSize) != 1 || sectorSize > 65536) {
             throw new IllegalArgumentException("sector size must be a power of two up to 64 KiB, not " + sectorSize);
@@ -77,7 +80,8 @@ public final class NbdServer {
 
     /** A server of its own (tests): default wire limits and a budget not shared with a node's. */
     public NbdServer(Function<Request, CompletionStage<Reply>> node, int sectorSize, int parallelism, long budgetBytes) {
-        this(node, sectorSize, parallelism, budgetBytes, Transport.of(WireLimits.defaults(), new NodeCounters(), TransportKind.NIO));
+        this((request, caller) -> node.apply(request), sectorSize, parallelism, budgetBytes,
+                Transport.of(WireLimits.defaults(), new NodeCounters(), TransportKind.NIO));
     }
 
     public NbdServer(Dispatcher dispatcher, int sectorSize, int parallelism, Transport transport) {
@@ -103,13 +107,29 @@ public final class NbdServer {
                 });
     }
 
-    /** The flow for one connection (called once per connection: its replies are its own). */
+    /**
+     * The flow for one connection (called once per connection: its replies are its own). With the
+     * node's TLS, {@link StartTls} speaks the plain-text start and puts TLS in front of the rest.
+     */
     public Flow<ByteString, ByteString, NotUsed> connectionFlow() {
+        NodeTls tls = transport.tls();
+        if (tls == null) {
+            return connectionFlow(new Caller.Ref(Caller.ANONYMOUS), null);
+        }
+        return Flow.fromGraph(new StartTls(tls, transport.counters(),
+                noZeroes -> tls.wrap(caller -> connectionFlow(caller, noZeroes), transport.counters())));
+    }
+
+    /** @param resumedNoZeroes null for plain text from the greeting on; inside TLS, the client's NO_ZEROES flag */
+    private Flow<ByteString, ByteString, NotUsed> connectionFlow(Caller.Ref caller, Boolean resumedNoZeroes) {
         ConnectionReplies<Out> replies = new ConnectionReplies<>();
-        Handshake handshake = new Handshake(node, sectorSize, Wire.MAX_IO_BYTES);
+        // read when each request is made: inside TLS the caller is known once the TLS handshake is done
+        Function<Request, CompletionStage<Reply>> node = request -> this.node.apply(request, caller.get());
+        Handshake handshake = new Handshake(node, sectorSize, Wire.MAX_IO_BYTES, resumedNoZeroes != null);
         Allowance allowance = transport.allowance(budgetBytes);
         return Flow.of(ByteString.class)
-                .via(new NbdDecoder(handshake, node, allowance, transport.limits().frameTimeout(), transport::frameTimedOut))
+                .via(new NbdDecoder(handshake, node, allowance, transport.limits().frameTimeout(), transport::frameTimedOut,
+                        resumedNoZeroes))
                 .mapAsyncUnordered(parallelism, in -> track(replies, in))
                 .map(replies::emitted)
                 .takeWhile(o -> !o.last(), true)
