@@ -184,4 +184,67 @@ class NbdTlsTest {
         TestNodes.settle(() -> node.counters().get(NodeCounters.TLS_FAILURES));
         assertEquals(failures + 1, node.counters().get(NodeCounters.TLS_FAILURES));
     }
+
+    @Test
+    void exportNameBeforeTlsClosesAndSilenceBeforeStartTlsIsClosedAndCounted() throws Exception {
+        file("early", 1 << 20);
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            DataOutputStream out = new DataOutputStream(s.getOutputStream());
+            in.readFully(new byte[18]);
+            out.writeInt(Nbd.FLAG_C_FIXED_NEWSTYLE);
+            out.writeLong(Nbd.IHAVEOPT);
+            out.writeInt(Nbd.OPT_EXPORT_NAME);
+            out.writeInt(5);
+            out.writeBytes("early");
+            assertEquals(-1, in.read(), "no export before TLS: the connection is closed");
+        }
+        long failures = node.counters().get(NodeCounters.TLS_FAILURES);
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            InputStream in = s.getInputStream();
+            in.readNBytes(18);
+            assertEquals(-1, in.read(), "a client that never sends STARTTLS is closed");
+        }
+        TestNodes.settle(() -> node.counters().get(NodeCounters.TLS_FAILURES));
+        assertEquals(failures + 1, node.counters().get(NodeCounters.TLS_FAILURES));
+    }
+
+    @Test
+    void insideTlsTheHagglingResumesAndASecondStartTlsIsInvalid() throws Exception {
+        file("inside", 1 << 20);
+        try (Socket plain = new Socket("127.0.0.1", port)) {
+            plain.setSoTimeout(10_000);
+            DataInputStream in = new DataInputStream(plain.getInputStream());
+            DataOutputStream out = new DataOutputStream(plain.getOutputStream());
+            in.readFully(new byte[18]);
+            out.writeInt(Nbd.FLAG_C_FIXED_NEWSTYLE | Nbd.FLAG_C_NO_ZEROES);
+            out.writeLong(Nbd.IHAVEOPT);
+            out.writeInt(Nbd.OPT_STARTTLS);
+            out.writeInt(0);
+            in.readFully(new byte[20]);
+            javax.net.ssl.SSLContext alice = TlsFiles.context(certs.resolve("alice/ca-cert.pem"),
+                    certs.resolve("alice/client-cert.pem"), certs.resolve("alice/client-key.pem"));
+            try (javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) alice.getSocketFactory()
+                    .createSocket(plain, "127.0.0.1", port, true)) {
+                tls.startHandshake();
+                DataInputStream tin = new DataInputStream(tls.getInputStream());
+                DataOutputStream tout = new DataOutputStream(tls.getOutputStream());
+                tout.writeLong(Nbd.IHAVEOPT);
+                tout.writeInt(Nbd.OPT_STARTTLS);
+                tout.writeInt(0);
+                assertEquals(Nbd.OPT_REPLY_MAGIC, tin.readLong());
+                assertEquals(Nbd.OPT_STARTTLS, tin.readInt());
+                assertEquals(Nbd.REP_ERR_INVALID, tin.readInt());
+                tin.readFully(new byte[tin.readInt()]);
+                tout.writeLong(Nbd.IHAVEOPT);
+                tout.writeInt(Nbd.OPT_LIST);
+                tout.writeInt(0);
+                assertEquals(Nbd.OPT_REPLY_MAGIC, tin.readLong());
+                assertEquals(Nbd.OPT_LIST, tin.readInt());
+                assertEquals(Nbd.REP_SERVER, tin.readInt(), "LIST answered inside TLS");
+            }
+        }
+    }
 }
