@@ -43,6 +43,21 @@ public final class TestNodes {
         return NodeServer.start(config, io, wrap);
     }
 
+    /**
+     * The next byte from a socket the node may have closed, -1 for a close: a node that closes a
+     * connection with bytes of the peer unread makes the kernel send a reset, which is a close too.
+     */
+    public static int readOrReset(java.net.Socket socket) throws IOException {
+        try {
+            return socket.getInputStream().read();
+        } catch (java.net.SocketException reset) {
+            if (String.valueOf(reset.getMessage()).contains("reset")) {
+                return -1;
+            }
+            throw reset;
+        }
+    }
+
     /** A counter's value once it has not changed for half a second (waiting at most 10 s): where a pipeline came to rest. */
     public static long settle(LongSupplier value) throws InterruptedException {
         long v = value.getAsLong();
