@@ -18,7 +18,6 @@ import dionode.protocol.client.ClientOptions;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.client.NodeException;
 import dionode.protocol.message.Reply;
-import dionode.protocol.tls.TlsFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,12 +46,9 @@ class AccessTest {
 
     @BeforeAll
     static void start() throws Exception {
-        certs = Files.createDirectories(TestNodes.DIR).resolve("access-certs-" + System.nanoTime());
-        assertEquals(0, new CommandLine(new CertsCommand()).execute("--dir", certs.toString(), "--server-name", "127.0.0.1",
-                "--client", "alice,bob,root"));
+        certs = TestCerts.make("access-certs", "alice,bob,root");
         device = TestNodes.newDevicePath();
-        NodeTls tls = new NodeTls(TlsFiles.context(certs.resolve("ca-cert.pem"), certs.resolve("server-cert.pem"),
-                certs.resolve("server-key.pem")), true, NodeTls.DEFAULT_HANDSHAKE_TIMEOUT);
+        NodeTls tls = TestCerts.server(certs, NodeTls.DEFAULT_HANDSHAKE_TIMEOUT);
         config = TestNodes.config(device, 64 << 20, LockPolicy.ZEROING_AWARE).withTls(tls).withAccess(new AccessRules(Set.of("root")));
         node = NodeServer.start(config, new JnaNativeIO());
     }
@@ -66,9 +62,7 @@ class AccessTest {
     }
 
     private static NodeClient as(String cn) throws IOException {
-        Path d = certs.resolve(cn);
-        return NodeClient.connect("127.0.0.1", node.address().getPort(), ClientOptions.defaults()
-                .withTls(TlsFiles.context(d.resolve("ca-cert.pem"), d.resolve("client-cert.pem"), d.resolve("client-key.pem"))));
+        return NodeClient.connect("127.0.0.1", node.address().getPort(), ClientOptions.defaults().withTls(TestCerts.client(certs, cn)));
     }
 
     private static <T> T join(CompletionStage<T> s) {

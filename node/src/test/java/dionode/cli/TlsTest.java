@@ -32,7 +32,6 @@ import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /**
  * TLS on the native protocol, end to end: certificates from {@code dionode certs}, a node that
@@ -48,15 +47,10 @@ class TlsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        certs = Files.createDirectories(TestNodes.DIR).resolve("certs-" + System.nanoTime());
-        otherCerts = TestNodes.DIR.resolve("other-certs-" + System.nanoTime());
-        assertEquals(0, new CommandLine(new CertsCommand()).execute("--dir", certs.toString(), "--server-name", "127.0.0.1",
-                "--client", "alice,bob"));
-        assertEquals(0, new CommandLine(new CertsCommand()).execute("--dir", otherCerts.toString(), "--server-name", "127.0.0.1",
-                "--client", "mallory"));
+        certs = TestCerts.make("certs", "alice,bob");
+        otherCerts = TestCerts.make("other-certs", "mallory");
         device = TestNodes.newDevicePath();
-        NodeTls tls = new NodeTls(TlsFiles.context(certs.resolve("ca-cert.pem"), certs.resolve("server-cert.pem"),
-                certs.resolve("server-key.pem")), true, HANDSHAKE);
+        NodeTls tls = TestCerts.server(certs, HANDSHAKE);
         node = NodeServer.start(TestNodes.config(device, 64 << 20, LockPolicy.ZEROING_AWARE).withTls(tls),
                 new dionode.node.device.JnaNativeIO());
     }
@@ -69,10 +63,9 @@ class TlsTest {
         Files.deleteIfExists(device);
     }
 
+    /** Client {@code cn}'s context, or (null) one that trusts the CA but shows no certificate. */
     private static SSLContext client(Path dir, String cn) throws IOException {
-        Path d = cn == null ? dir : dir.resolve(cn);
-        return TlsFiles.context(d.resolve("ca-cert.pem"), cn == null ? null : d.resolve("client-cert.pem"),
-                cn == null ? null : d.resolve("client-key.pem"));
+        return cn == null ? TlsFiles.context(dir.resolve("ca-cert.pem"), null, null) : TestCerts.client(dir, cn);
     }
 
     private static NodeClient connect(SSLContext tls) throws IOException {

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dionode.cli.CertsCommand;
+import dionode.cli.TestCerts;
 import dionode.node.inode.Caller;
 import dionode.node.inode.NodeCounters;
 import dionode.node.server.Binding;
@@ -15,7 +15,6 @@ import dionode.node.server.TestNodes;
 import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
-import dionode.protocol.tls.TlsFiles;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.InputStream;
@@ -30,7 +29,6 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /**
  * NBD with NBD_OPT_STARTTLS on a node with TLS that requires client certificates: real clients
@@ -49,15 +47,10 @@ class NbdTlsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        certs = Files.createDirectories(TestNodes.DIR).resolve("nbd-certs-" + System.nanoTime()).toAbsolutePath();
-        otherCerts = TestNodes.DIR.resolve("nbd-other-certs-" + System.nanoTime()).toAbsolutePath();
-        assertEquals(0, new CommandLine(new CertsCommand()).execute("--dir", certs.toString(), "--server-name", "127.0.0.1",
-                "--client", "alice"));
-        assertEquals(0, new CommandLine(new CertsCommand()).execute("--dir", otherCerts.toString(), "--server-name", "127.0.0.1",
-                "--client", "mallory"));
+        certs = TestCerts.make("nbd-certs", "alice");
+        otherCerts = TestCerts.make("nbd-other-certs", "mallory");
         device = TestNodes.newDevicePath();
-        NodeTls tls = new NodeTls(TlsFiles.context(certs.resolve("ca-cert.pem"), certs.resolve("server-cert.pem"),
-                certs.resolve("server-key.pem")), true, HANDSHAKE);
+        NodeTls tls = TestCerts.server(certs, HANDSHAKE);
         node = NodeServer.start(TestNodes.config(device, 64 << 20, LockPolicy.ZEROING_AWARE).withTls(tls),
                 new dionode.node.device.JnaNativeIO());
         binding = new NbdServer((request, caller) -> {
@@ -81,8 +74,7 @@ class NbdTlsTest {
 
     private static FileId file(String name, int size) throws Exception {
         try (NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort(), dionode.protocol.client.ClientOptions.defaults()
-                .withTls(TlsFiles.context(certs.resolve("alice/ca-cert.pem"), certs.resolve("alice/client-cert.pem"),
-                        certs.resolve("alice/client-key.pem"))))) {
+                .withTls(TestCerts.client(certs, "alice")))) {
             FileId f = c.create(name, null, 0644, true).toCompletableFuture().get().file();
             c.fallocate(f, 0, size, false).toCompletableFuture().get();
             return f;
@@ -91,8 +83,7 @@ class NbdTlsTest {
 
     private static byte[] nativeRead(FileId f, int off, int len) throws Exception {
         try (NodeClient c = NodeClient.connect("127.0.0.1", node.address().getPort(), dionode.protocol.client.ClientOptions.defaults()
-                .withTls(TlsFiles.context(certs.resolve("alice/ca-cert.pem"), certs.resolve("alice/client-cert.pem"),
-                        certs.resolve("alice/client-key.pem"))))) {
+                .withTls(TestCerts.client(certs, "alice")))) {
             return c.read(f, off, len, 0).toCompletableFuture().get();
         }
     }
@@ -224,8 +215,7 @@ class NbdTlsTest {
             out.writeInt(Nbd.OPT_STARTTLS);
             out.writeInt(0);
             in.readFully(new byte[20]);
-            javax.net.ssl.SSLContext alice = TlsFiles.context(certs.resolve("alice/ca-cert.pem"),
-                    certs.resolve("alice/client-cert.pem"), certs.resolve("alice/client-key.pem"));
+            javax.net.ssl.SSLContext alice = TestCerts.client(certs, "alice");
             try (javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) alice.getSocketFactory()
                     .createSocket(plain, "127.0.0.1", port, true)) {
                 tls.startHandshake();
