@@ -68,12 +68,12 @@ final class ExplainPath extends InodeOp {
     private long holeBlocks(Inode inode) {
         long first = ask.offset() >>> BLOCK_BITS;
         long end = (ask.offset() + ask.length() + (1L << BLOCK_BITS) - 1) >>> BLOCK_BITS;
-        if (!ask.nowait()) {
-            return inode.holeBlocks(first, end);
-        }
         try {
             return inode.holeBlocks(first, end);
         } catch (ExtentMissException miss) {
+            if (!ask.nowait()) {
+                throw miss; // read the blocks and explain again (InodeOp.lookup)
+            }
             return -1;
         }
     }

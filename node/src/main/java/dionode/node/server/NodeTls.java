@@ -7,12 +7,14 @@ import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.TLSClosing;
@@ -72,7 +74,7 @@ public record NodeTls(SSLContext context, boolean requireClientCert, Duration ha
             handshake.complete(null);
         }, TLSClosing.eagerClose()).reversed().join(plain)
                 .viaMat(KillSwitches.single(), Keep.right())
-                .watchTermination((UniqueKillSwitch kill, java.util.concurrent.CompletionStage<org.apache.pekko.Done> done) -> {
+                .watchTermination((UniqueKillSwitch kill, CompletionStage<Done> done) -> {
                     handshake.orTimeout(handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((ok, late) -> {
                         if (late != null) {
                             kill.abort(new HandshakeTimeout(handshakeTimeout));
