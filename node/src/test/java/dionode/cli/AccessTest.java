@@ -157,6 +157,12 @@ class AccessTest {
             assertEquals(Errno.EACCES, errno(alice.read(f, 0, B, 0)));
             assertFalse(ls(alice).contains("bobs"));
             assertFalse(ls(bob).contains("bob"), "an identity is not a file");
+            // nor can a handle reach its record
+            int number = node.volume().identities().number("bob");
+            assertTrue(number > 0);
+            FileId record = new FileId(number, node.volume().inodes().generation(number));
+            assertEquals(Errno.ENOENT, errno(bob.stat(record)));
+            assertEquals(Errno.ENOENT, errno(bob.write(record, 0, new byte[B], 0)));
         }
     }
 }
