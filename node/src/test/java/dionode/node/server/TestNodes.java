@@ -58,6 +58,13 @@ public final class TestNodes {
         }
     }
 
+    /** Reads what the node still sends (an alert, say) until it closes or resets the connection. */
+    public static void drainUntilClosed(java.net.Socket socket) throws IOException {
+        while (readOrReset(socket) >= 0) {
+            // what comes before the close does not matter here
+        }
+    }
+
     /** A counter's value once it has not changed for half a second (waiting at most 10 s): where a pipeline came to rest. */
     public static long settle(LongSupplier value) throws InterruptedException {
         long v = value.getAsLong();
