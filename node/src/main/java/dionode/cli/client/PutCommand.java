@@ -7,6 +7,7 @@ import dionode.protocol.IoFlags;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.message.Reply;
+import dionode.protocol.message.Request;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
@@ -46,6 +47,12 @@ public final class PutCommand extends ClientCommand {
             + "through the node's mapping of its device (refused, EOPNOTSUPP, where the device cannot be mapped)")
     boolean dax;
 
+    @Option(names = "--mapping", paramLabel = "M", converter = MappingConverter.class, defaultValue = "extents",
+            description = "how a file put creates maps its blocks: extents (default) or indirect (ext3-style block "
+                    + "pointers: no unwritten blocks, so direct writes into holes fall back to buffered I/O; fallocate is "
+                    + "EOPNOTSUPP)")
+    boolean indirect;
+
     @Option(names = "--sync", description = "durable: DURABLE writes, then fsync")
     boolean sync;
 
@@ -66,7 +73,7 @@ public final class PutCommand extends ClientCommand {
 
     @Override
     protected int run(NodeClient client) throws IOException {
-        Reply.InodeInfo info = await(client.create(fileName.name, policy, 0644, false, dax));
+        Reply.InodeInfo info = await(client.create(new Request.Create(fileName.name, policy, 0644, false, dax, indirect)));
         FileId file = info.file();
         int direct = (nowait ? IoFlags.NOWAIT : 0) | (sync ? IoFlags.DURABLE : 0);
         int slow = IoFlags.BUFFERED | (sync ? IoFlags.DURABLE : 0);
@@ -117,6 +124,18 @@ public final class PutCommand extends ClientCommand {
             bufferedWrites++;
         }
         window.submit(() -> client.write(file, pos, data, flags));
+    }
+
+    /** picocli converter for {@code --mapping}: true for indirect. */
+    public static final class MappingConverter implements ITypeConverter<Boolean> {
+        @Override
+        public Boolean convert(String value) {
+            return UsageErrors.parse(value, v -> switch (v) {
+                case "extents" -> false;
+                case "indirect" -> true;
+                default -> throw new IllegalArgumentException("unknown mapping '" + v + "' (extents or indirect)");
+            });
+        }
     }
 
     /** picocli converter for {@code --policy}. */

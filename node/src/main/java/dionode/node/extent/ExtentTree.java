@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * <p>Index keys are lower bounds: entry i of an index node covers {@code [key_i, key_{i+1})} and
  * {@code key_i <= } every key below it (ext4_ext_correct_indexes keeps that on inserts at the left).
  */
-public final class ExtentTree {
+public final class ExtentTree implements BlockMap {
     private final long ino;
     private final byte[] root;
     private final ExtentNodeStore store;
@@ -47,12 +47,39 @@ public final class ExtentTree {
         return empty;
     }
 
+    @Override
     public byte[] root() {
         return root;
     }
 
+    @Override
     public int depth() {
         return ExtentFormat.depth(root, 0);
+    }
+
+    @Override
+    public long maxBlocks() {
+        return ExtentFormat.MAX_LBLK + 1;
+    }
+
+    @Override
+    public boolean hasUnwritten() {
+        return true;
+    }
+
+    @Override
+    public int maxRun(long lblk, boolean unwritten) {
+        return Extent.maxLen(unwritten);
+    }
+
+    @Override
+    public void seal(long blk, byte[] image) {
+        ExtentFormat.seal(ino, blk, image);
+    }
+
+    @Override
+    public void checkBlock(ExtentMissException.Want want, byte[] image, BiPredicate<Long, Long> validRange) {
+        checkBlock(ino, want, image, validRange);
     }
 
     long ino() {
@@ -74,6 +101,7 @@ public final class ExtentTree {
      * {@code maxLen} blocks, merging following extents that are logically and physically contiguous
      * and of the same state.
      */
+    @Override
     public Mapping map(long lblk, long maxLen) {
         if (maxLen <= 0) {
             throw new IllegalArgumentException("maxLen " + maxLen);
@@ -100,6 +128,7 @@ public final class ExtentTree {
     }
 
     /** Every stored extent overlapping {@code [from, to)}, in order, unclipped. */
+    @Override
     public void forEach(long from, long to, Consumer<Extent> action) {
         ExtentPath path = ExtentPath.firstEndingAfter(this, from);
         Extent extent = path == null ? null : path.current();
@@ -109,11 +138,13 @@ public final class ExtentTree {
         }
     }
 
+    @Override
     public List<Extent> extents(long from, long to) {
         return extents(from, to, Integer.MAX_VALUE);
     }
 
     /** The first {@code limit} stored extents overlapping {@code [from, to)}, unclipped. */
+    @Override
     public List<Extent> extents(long from, long to, int limit) {
         List<Extent> out = new ArrayList<>();
         ExtentPath path = ExtentPath.firstEndingAfter(this, from);
@@ -126,15 +157,10 @@ public final class ExtentTree {
     }
 
     /** The extent before {@code lblk} (ending at or before it), for ext4_ext_find_goal. */
+    @Override
     public Extent lastBefore(long lblk) {
         Extent found = ExtentPath.find(this, lblk == 0 ? 0 : lblk - 1).current();
         return found != null && found.lblk() < lblk ? found : null;
-    }
-
-    /** Receives every physical range the tree references, for cross-checks (bitmaps, overlaps). */
-    public interface PhysicalVisitor {
-        /** @param node true for a tree node block, false for an extent's data blocks */
-        void visit(long pblk, long len, boolean node);
     }
 
     /**
@@ -144,6 +170,7 @@ public final class ExtentTree {
      *
      * @throws ExtentCorruptionException naming the first problem
      */
+    @Override
     public ExtentCheck validate(BiPredicate<Long, Long> validRange, PhysicalVisitor visitor) {
         return new ExtentValidator(ino, store, validRange, visitor).check(root);
     }
@@ -152,11 +179,13 @@ public final class ExtentTree {
      * The blocks a whole-tree walk would still have to read: the children of every node in memory
      * that are not, each with what its parent says of it. Empty when the whole tree is in memory.
      */
+    @Override
     public List<ExtentMissException.Want> missing() {
         return missing(new HashMap<>());
     }
 
     /** Like {@link #missing()}, also putting every node in memory into {@code seen}, by block. */
+    @Override
     public List<ExtentMissException.Want> missing(Map<Long, byte[]> seen) {
         List<ExtentMissException.Want> out = new ArrayList<>();
         missingBelow(root, seen, out);
@@ -200,6 +229,7 @@ public final class ExtentTree {
      * blocks of the range not covered become holes). Returns the pieces of old extents that were
      * inside the range, so the caller can free or keep their blocks.
      */
+    @Override
     public List<Extent> replace(long from, long to, List<Extent> with) {
         if (from < 0 || to > ExtentFormat.MAX_LBLK + 1 || from > to) {
             throw new IllegalArgumentException("range [" + from + ", " + to + ")");
@@ -255,6 +285,7 @@ public final class ExtentTree {
      * always halved rather than given a new right sibling: the bound {@link ConversionReserve}
      * proves rests on exactly that.
      */
+    @Override
     public long convertState(long from, long to, boolean unwritten) {
         long converted = 0;
         long pos = from;
@@ -434,6 +465,7 @@ public final class ExtentTree {
     // ---------------------------------------------------------------- split potential
 
     /** Forgets the counted split potential, after the caller put node images back as they were. */
+    @Override
     public void forgetShape() {
         potential.forget();
     }
@@ -442,6 +474,7 @@ public final class ExtentTree {
      * The most extent-node blocks that converting {@code unwrittenBlocks} unwritten blocks of this
      * tree to written can still allocate (see {@link ConversionReserve}).
      */
+    @Override
     public long conversionReserve(long unwrittenBlocks) {
         if (unwrittenBlocks <= 0) {
             return 0;

@@ -18,14 +18,14 @@ final class ExtentValidator {
     private final long ino;
     private final ExtentNodeStore store;
     private final BiPredicate<Long, Long> validRange;
-    private final ExtentTree.PhysicalVisitor visitor;
+    private final BlockMap.PhysicalVisitor visitor;
     private long extents;
     private long writtenBlocks;
     private long unwrittenBlocks;
     private long nodeBlocks;
     private long endBlock = -1;
 
-    ExtentValidator(long ino, ExtentNodeStore store, BiPredicate<Long, Long> validRange, ExtentTree.PhysicalVisitor visitor) {
+    ExtentValidator(long ino, ExtentNodeStore store, BiPredicate<Long, Long> validRange, BlockMap.PhysicalVisitor visitor) {
         this.ino = ino;
         this.store = store;
         this.validRange = validRange;

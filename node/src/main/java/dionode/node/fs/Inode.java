@@ -1,12 +1,14 @@
 package dionode.node.fs;
 
 import dionode.node.alloc.BlockAllocator;
+import dionode.node.extent.BlockMap;
 import dionode.node.extent.Extent;
 import dionode.node.extent.ExtentCorruptionException;
 import dionode.node.extent.ExtentFormat;
 import dionode.node.extent.ExtentMissException;
 import dionode.node.extent.ExtentNodeStore;
 import dionode.node.extent.ExtentTree;
+import dionode.node.extent.IndirectMap;
 import dionode.node.extent.Mapping;
 import dionode.node.journal.Handle;
 import dionode.node.meta.InodeRecord;
@@ -17,7 +19,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One file's metadata in memory (the fields of its inode record and its extent tree) and the
+ * One file's metadata in memory (the fields of its inode record and its block map: an extent tree,
+ * or for a no-extent file an ext3-style {@link IndirectMap}) and the
  * journaled steps that change it. Every step does bounded work inside one handle and returns
  * where to continue, so large truncates, punches and conversions are split over transactions the
  * way ext4 restarts its handles. Confined to its owner: the inode actor, or mount-time recovery.
@@ -28,7 +31,7 @@ public final class Inode {
 
     private final Volume vol;
     private final long ino;
-    private final ExtentTree tree;
+    private final BlockMap tree;
     private final Store store = new Store();
     /** The running step's handle; null outside a step. */
     private Handle stepHandle;
@@ -58,7 +61,8 @@ public final class Inode {
     Inode(Volume vol, InodeRecord record) {
         this.vol = vol;
         this.ino = record.ino();
-        this.tree = new ExtentTree(ino, record.root().clone(), store);
+        this.tree = (record.flags() & InodeRecord.FLAG_INDIRECT) != 0 ? new IndirectMap(ino, record.root().clone(), store)
+                : new ExtentTree(ino, record.root().clone(), store);
         restoreFields(record);
     }
 
@@ -66,8 +70,18 @@ public final class Inode {
         return ino;
     }
 
-    public ExtentTree tree() {
+    public BlockMap tree() {
         return tree;
+    }
+
+    /** A file without extents (no EXT4_EXTENTS_FL): ext3's block map, no unwritten blocks. */
+    public boolean indirect() {
+        return (flags & InodeRecord.FLAG_INDIRECT) != 0;
+    }
+
+    /** s_maxbytes for this file's kind of map (ext4_max_size for extents, ext4_max_bitmap_size without). */
+    public long maxBytes() {
+        return Math.min(MAX_BYTES, tree.maxBlocks() * Layout.BLOCK_SIZE - Layout.BLOCK_SIZE);
     }
 
     /**
@@ -113,7 +127,7 @@ public final class Inode {
      */
     public void accept(ExtentMissException.Want want, byte[] image) {
         vol.extentCache().read();
-        ExtentTree.checkBlock(ino, want, image, vol.layout()::inDataArea);
+        tree.checkBlock(want, image, vol.layout()::inDataArea);
         vol.extentCache().add(ino, want.blk(), image);
     }
 
@@ -409,8 +423,12 @@ public final class Inode {
                 continue;
             }
             boolean asUnwritten = pos < writtenFrom;
+            if (asUnwritten && !tree.hasUnwritten()) {
+                throw new IllegalStateException("inode " + ino + ": the hole at block " + pos + " of a file without extents came"
+                        + " to be allocated unwritten");
+            }
             long want = Math.min(mapping.len(), asUnwritten ? writtenFrom - pos : Long.MAX_VALUE);
-            BlockAllocator.Run run = vol.allocator().allocate(handle, goal(pos), Math.min(want, Extent.maxLen(asUnwritten)));
+            BlockAllocator.Run run = vol.allocator().allocate(handle, goal(pos), Math.min(want, tree.maxRun(pos, asUnwritten)));
             if (run == null) {
                 throw new NoSpaceException("no free block for inode " + ino);
             }
@@ -524,7 +542,7 @@ public final class Inode {
             byte[] image = node(blk);
             undo.saveImage(blk, image);
             pin(blk, image);
-            return stepHandle.getWriteAccess(blk, image, (home, sealed) -> ExtentFormat.seal(ino, home, sealed));
+            return stepHandle.getWriteAccess(blk, image, tree::seal);
         }
 
         /** Once per step and block: the cache keeps the block until the checkpoint has written this image home. */

@@ -5,6 +5,7 @@ import dionode.node.device.BlockDevice;
 import dionode.node.extent.ExtentCorruptionException;
 import dionode.node.extent.ExtentMissException;
 import dionode.node.extent.ExtentTree;
+import dionode.node.extent.IndirectMap;
 import dionode.node.journal.Handle;
 import dionode.node.journal.Journal;
 import dionode.node.journal.ReplayResult;
@@ -87,13 +88,18 @@ public final class Volume implements AutoCloseable {
         return create(handle, ino, name, mode, policy, false);
     }
 
-    /** {@link #create(Handle, long, String, int, LockPolicy)}, a DAX file when {@code dax}, owned by owner number {@code owner}. */
-    public Inode create(Handle handle, long ino, String name, int mode, LockPolicy policy, boolean dax, int owner) {
-        return new Inode(this, write(handle, ino, dax ? InodeRecord.FLAG_DAX : 0, name, mode, policy, owner));
+    /**
+     * {@link #create(Handle, long, String, int, LockPolicy)}, a DAX file when {@code dax}, mapped by
+     * ext3-style block pointers when {@code indirect}, owned by owner number {@code owner}.
+     */
+    public Inode create(Handle handle, long ino, String name, int mode, LockPolicy policy, boolean dax, boolean indirect,
+            int owner) {
+        int flags = (dax ? InodeRecord.FLAG_DAX : 0) | (indirect ? InodeRecord.FLAG_INDIRECT : 0);
+        return new Inode(this, write(handle, ino, flags, name, mode, policy, owner));
     }
 
     public Inode create(Handle handle, long ino, String name, int mode, LockPolicy policy, boolean dax) {
-        return create(handle, ino, name, mode, policy, dax, 0);
+        return create(handle, ino, name, mode, policy, dax, false, 0);
     }
 
     /** The identity record of {@code identity} at the free number {@code ino} (see {@link Identities}). */
@@ -104,7 +110,8 @@ public final class Volume implements AutoCloseable {
     private InodeRecord write(Handle handle, long ino, int flags, String name, int mode, LockPolicy policy, int owner) {
         long now = nowNanos();
         InodeRecord record = new InodeRecord(ino, flags, mode & InodeRecord.MODE_MASK, inodes.generation(ino) + 1, policy, 0, 0, 0,
-                now, now, now, ExtentTree.emptyRoot(), name, owner);
+                now, now, now,
+                (flags & InodeRecord.FLAG_INDIRECT) != 0 ? IndirectMap.emptyRoot() : ExtentTree.emptyRoot(), name, owner);
         inodes.write(handle, record);
         return record;
     }

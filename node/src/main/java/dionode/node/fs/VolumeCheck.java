@@ -2,6 +2,7 @@ package dionode.node.fs;
 
 import dionode.node.alloc.BlockAllocator;
 import dionode.node.device.BlockDevice;
+import dionode.node.extent.BlockMap;
 import dionode.node.extent.Extent;
 import dionode.node.extent.ExtentCheck;
 import dionode.node.extent.ExtentCorruptionException;
@@ -100,15 +101,12 @@ final class VolumeCheck {
             inodes.markUsed(ino);
             boolean nameOk = record.unlinked() || checkName(ino);
             try {
-                checkRootHeader(ino, record.root());
-                if (!full && ExtentFormat.depth(record.root(), 0) > 0) {
-                    checkRootIndex(ino, record.root());
+                BlockMap tree = load(record);
+                if (tree == null) {
                     addName(ino, record, nameOk);
                     continue;
                 }
-                loadNodes(ino, record.root(), ExtentFormat.depth(record.root(), 0));
                 long owner = ino;
-                ExtentTree tree = new ExtentTree(ino, record.root().clone(), loadedNodes);
                 ExtentCheck found = tree.validate(layout::inDataArea,
                         (pblk, len, node) -> claims.computeIfAbsent(pblk, k -> new ArrayList<>(1)).add(new Claim(len, owner)));
                 reserves.put(ino, tree.conversionReserve(found.unwrittenBlocks()));
@@ -117,7 +115,7 @@ final class VolumeCheck {
                     problems.add(new Problem(ino, "block-count", "inode says " + record.blocks() + " blocks, extents hold " + held));
                 }
                 if (!record.orphan()) {
-                    checkNothingWrittenPastEof(record, found);
+                    checkNothingWrittenPastEof(record, found, tree);
                 }
             } catch (ExtentCorruptionException | MetadataCorruptException e) {
                 markBad(ino, "bad-extent-tree", e.getMessage());
@@ -136,6 +134,24 @@ final class VolumeCheck {
             }
         }
         return new Result(bad, names, List.copyOf(problems), Map.copyOf(identities));
+    }
+
+    /**
+     * The file's block map with every block of it read and checked; null for a serving mount's
+     * file whose map reaches beyond its root (those blocks are checked as lookups read them).
+     */
+    private BlockMap load(InodeRecord record) throws IOException, MetadataCorruptException {
+        long ino = record.ino();
+        if ((record.flags() & InodeRecord.FLAG_INDIRECT) != 0) {
+            return IndirectCheck.load(record, full, layout, dev, nodes, loadedNodes, cache);
+        }
+        checkRootHeader(ino, record.root());
+        if (!full && ExtentFormat.depth(record.root(), 0) > 0) {
+            checkRootIndex(ino, record.root());
+            return null;
+        }
+        loadNodes(ino, record.root(), ExtentFormat.depth(record.root(), 0));
+        return new ExtentTree(ino, record.root().clone(), loadedNodes);
     }
 
     /** The file's name into the namespace, once; and the orphan check of an unlinked file. */
@@ -180,14 +196,13 @@ final class VolumeCheck {
 
     /**
      * Only an interrupted extending write or truncate (on the orphan list) may leave written
-     * blocks wholly past i_size; preallocation past it is unwritten.
+     * blocks wholly past i_size; preallocation past it is unwritten (a file without extents has none).
      */
-    private void checkNothingWrittenPastEof(InodeRecord record, ExtentCheck found) {
+    private void checkNothingWrittenPastEof(InodeRecord record, ExtentCheck found, BlockMap tree) {
         long eofBlock = (record.size() + layout.blockSize() - 1) / layout.blockSize();
         if (found.endBlock() <= eofBlock) {
             return;
         }
-        ExtentTree tree = new ExtentTree(record.ino(), record.root().clone(), loadedNodes);
         for (Extent extent : tree.extents(eofBlock, ExtentFormat.MAX_LBLK + 1)) {
             if (!extent.unwritten()) {
                 problems.add(new Problem(record.ino(), "written-past-eof", "written blocks from "
@@ -311,6 +326,11 @@ final class VolumeCheck {
 
     /** Reads nodes already loaded; only for validation walks. */
     private final class LoadedNodes implements ExtentNodeStore {
+        @Override
+        public boolean resident(long blk) {
+            return nodes.containsKey(blk);
+        }
+
         @Override
         public byte[] node(long blk) {
             byte[] image = nodes.get(blk);

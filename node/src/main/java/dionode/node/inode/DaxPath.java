@@ -33,7 +33,7 @@ final class DaxPath {
 
     /** ext4_dax_write_iter: the exclusive lock, a trylock under NOWAIT. */
     static void write(InodeState state, Request.Write write, CompletableFuture<Reply> reply) {
-        Reply.Error bad = RangeChecks.badRange(write.offset(), write.data().length, false, state.sectorSize);
+        Reply.Error bad = RangeChecks.badRange(write.offset(), write.data().length, false, state.sectorSize, state.inode().maxBytes());
         if (bad != null) {
             state.reply(reply, bad);
         } else if (write.data().length == 0) {

@@ -37,11 +37,30 @@ final class ExtentOps {
     }
 
     static void fallocate(InodeState state, CompletableFuture<Reply> reply, long offset, long length, boolean keepSize) {
+        if (refusedWithoutExtents(state, reply, "fallocate")) {
+            return;
+        }
         rangeOp(state, reply, offset, length, op -> fallocate(op, offset, length, keepSize));
     }
 
     static void zeroRange(InodeState state, CompletableFuture<Reply> reply, long offset, long length) {
+        if (refusedWithoutExtents(state, reply, "zero range")) {
+            return;
+        }
         rangeOp(state, reply, offset, length, op -> zeroRange(op, offset, length));
+    }
+
+    /**
+     * ext4_fallocate: preallocation and zero range need unwritten extents, which a file without
+     * extents cannot record (EOPNOTSUPP, before any lock); punch works on both kinds.
+     */
+    private static boolean refusedWithoutExtents(InodeState state, CompletableFuture<Reply> reply, String what) {
+        if (!state.inode().indirect()) {
+            return false;
+        }
+        state.reply(reply, new Reply.Error(Errno.EOPNOTSUPP, what + " needs a file mapped by extents; '" + state.inode().name
+                + "' maps its blocks by ext3-style indirect pointers (put --mapping indirect)"));
+        return true;
     }
 
     static void chmod(InodeState state, CompletableFuture<Reply> reply, int mode) {
@@ -104,7 +123,7 @@ final class ExtentOps {
             state.reply(reply, new Reply.Error(Errno.EINVAL, "offset " + offset + " length " + length));
             return;
         }
-        Reply.Error bad = RangeChecks.badRange(offset, length, false, state.sectorSize);
+        Reply.Error bad = RangeChecks.badRange(offset, length, false, state.sectorSize, state.inode().maxBytes());
         if (bad != null) {
             state.reply(reply, bad);
             return;
@@ -118,7 +137,7 @@ final class ExtentOps {
             op.fail(new Reply.Error(Errno.EINVAL, "negative size"));
             return;
         }
-        if (size > Inode.MAX_BYTES) {
+        if (size > inode.maxBytes()) {
             op.fail(new Reply.Error(Errno.EFBIG, "size past the maximum file size"));
             return;
         }

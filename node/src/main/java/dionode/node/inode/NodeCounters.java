@@ -38,6 +38,11 @@ public final class NodeCounters {
     public static final String DAX_WRITES = "dax_writes";
     public static final String DAX_READS = "dax_reads";
     public static final String DURABLE_COMMITS = "durable_commits";
+    /**
+     * Direct writes into holes of a file without extents that fell back to buffered I/O
+     * (ext4_dio_write_iter on -ENOTBLK; also counted in buffered_writes).
+     */
+    public static final String DIO_FALLBACKS = "dio_fallbacks";
     public static final String ERRORS = "errors";
     /** EAGAIN by reason ({@link #EAGAIN} stays the total): i_rwsem or the exclusive lock was needed. */
     public static final String EAGAIN_LOCK = "eagain_lock";
@@ -90,7 +95,7 @@ public final class NodeCounters {
     public NodeCounters() {
         for (String name : new String[] {WRITE_SHARED, WRITE_EXCLUSIVE, DIO_DRAINS, EAGAIN, ZEROED_BLOCKS, CONVERTED_BLOCKS,
             ALLOCATED_BLOCKS, DIO_IN_FLIGHT, LOCK_WAITS, LOCK_UPGRADES, JOURNAL_WAITS, ENOSPC_RETRIES, WRITES, READS, BYTES_WRITTEN,
-            BYTES_READ, BUFFERED_WRITES, DURABLE_COMMITS, ERRORS, FRAME_TIMEOUTS, CONNECTIONS_REFUSED, TLS_FAILURES, EAGAIN_LOCK, EAGAIN_ALLOC, EAGAIN_CACHE,
+            BYTES_READ, BUFFERED_WRITES, DIO_FALLBACKS, DURABLE_COMMITS, ERRORS, FRAME_TIMEOUTS, CONNECTIONS_REFUSED, TLS_FAILURES, EAGAIN_LOCK, EAGAIN_ALLOC, EAGAIN_CACHE,
             EAGAIN_JOURNAL}) {
             adders.put(name, new LongAdder());
         }

@@ -12,9 +12,10 @@ final class RangeChecks {
 
     /**
      * The refusal of {@code [offset, offset + length)}, or null when it is a valid range of a
-     * file; direct I/O ({@code sectorAligned}) must also be aligned to the device's sector.
+     * file of at most {@code maxBytes} ({@link Inode#maxBytes}); direct I/O ({@code sectorAligned})
+     * must also be aligned to the device's sector.
      */
-    static Reply.Error badRange(long offset, long length, boolean sectorAligned, int sectorSize) {
+    static Reply.Error badRange(long offset, long length, boolean sectorAligned, int sectorSize, long maxBytes) {
         if (offset < 0 || length < 0) {
             return new Reply.Error(Errno.EINVAL, "negative offset or length");
         }
@@ -22,8 +23,8 @@ final class RangeChecks {
             return new Reply.Error(Errno.EINVAL, "direct I/O needs offset and length aligned to the " + sectorSize
                     + "-byte sector (offset " + offset + ", length " + length + ")");
         }
-        if (offset + length > Inode.MAX_BYTES || offset + length < 0) {
-            return new Reply.Error(Errno.EFBIG, "range ends past the maximum file size of " + Inode.MAX_BYTES + " bytes");
+        if (offset + length > maxBytes || offset + length < 0) {
+            return new Reply.Error(Errno.EFBIG, "range ends past the maximum file size of " + maxBytes + " bytes");
         }
         return null;
     }

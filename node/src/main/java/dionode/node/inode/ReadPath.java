@@ -27,7 +27,7 @@ final class ReadPath {
         // ext4_dax_read_iter: a DAX file is read through the mapping whatever the flags, at any byte range
         boolean dax = state.inode().dax();
         boolean aligned = !dax && !IoFlags.has(read.flags(), IoFlags.BUFFERED);
-        Reply.Error bad = RangeChecks.badRange(read.offset(), read.length(), aligned, state.sectorSize);
+        Reply.Error bad = RangeChecks.badRange(read.offset(), read.length(), aligned, state.sectorSize, state.inode().maxBytes());
         if (bad != null) {
             state.reply(reply, bad);
         } else if (read.length() > Wire.MAX_IO_BYTES) {

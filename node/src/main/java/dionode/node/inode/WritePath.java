@@ -43,7 +43,7 @@ final class WritePath {
 
     static void start(InodeState state, Request.Write write, CompletableFuture<Reply> reply) {
         boolean buffered = IoFlags.has(write.flags(), IoFlags.BUFFERED);
-        Reply.Error bad = RangeChecks.badRange(write.offset(), write.data().length, !buffered, state.sectorSize);
+        Reply.Error bad = RangeChecks.badRange(write.offset(), write.data().length, !buffered, state.sectorSize, state.inode().maxBytes());
         if (bad != null) {
             state.reply(reply, bad);
         } else if (write.data().length == 0) {
@@ -81,7 +81,13 @@ final class WritePath {
         private final boolean nowait;
         private final boolean async;
         private final boolean durable;
-        private final boolean buffered;
+        /** Not final: a direct write into a hole of a file without extents falls back to buffered. */
+        private boolean buffered;
+        /**
+         * A buffered write allocating inside i_size in a file without extents: each step's handle
+         * stays open until the data of its blocks is on the device.
+         */
+        private boolean ordered;
         private LockDecision decision;
         /** First block of the write, and the block after its last. */
         private long firstBlock;
@@ -247,10 +253,36 @@ final class WritePath {
                 return;
             }
             writtenFrom = extending() ? (inode().size + B - 1) / B : Long.MAX_VALUE;
+            Long inside = holes == 0 || !inode().indirect() ? Long.valueOf(0)
+                    : lookup(() -> inode().holeBlocks(firstBlock, Math.min(endBlock, writtenFrom)), false, this::mapAndAllocate);
+            if (inside == null) {
+                return;
+            }
+            if (inside > 0 && !buffered) {
+                fallBackToBuffered();
+                return;
+            }
+            ordered = inside > 0;
             ensureSpace(needed, "write", () -> {
                 allocatePosition = holes == 0 ? endBlock : firstBlock;
-                metaStep();
+                if (ordered) {
+                    orderedStep();
+                } else {
+                    metaStep();
+                }
             });
+        }
+
+        /**
+         * ext4_dio_write_iter on -ENOTBLK: a file without extents cannot allocate unwritten blocks
+         * inside i_size (ext4_iomap_alloc leaves m_flags 0), so the direct write lets its lock go
+         * and runs as a buffered write: exclusive, after draining direct I/O (patch 2).
+         */
+        private void fallBackToBuffered() {
+            state.counters.inc(NodeCounters.DIO_FALLBACKS);
+            releaseLock();
+            buffered = true;
+            start();
         }
 
         private boolean extending() {
@@ -267,16 +299,7 @@ final class WritePath {
             }
             int maxExtents = inode.extentsPerStep();
             Consumer<Handle> work = handle -> {
-                long now = state.volume.nowNanos();
-                if (!inode.nosec()) {
-                    inode.mode &= ~(InodeRecord.S_ISUID | InodeRecord.S_ISGID);
-                }
-                if (extending() && !orphanSet) {
-                    inode.flags |= InodeRecord.FLAG_ORPHAN;
-                    orphanSet = true;
-                }
-                inode.mtimeNanos = now;
-                inode.ctimeNanos = now;
+                recordChanges(inode);
                 if (allocatePosition < endBlock) {
                     StepResult step = inode.allocate(handle, allocatePosition, endBlock, maxExtents, nowait, writtenFrom);
                     allocatePosition = step.next();
@@ -291,18 +314,86 @@ final class WritePath {
             }
         }
 
+        /** What a write's first step logs of the record: privileges (file_remove_privs), the orphan entry, timestamps. */
+        private void recordChanges(Inode inode) {
+            long now = state.volume.nowNanos();
+            if (!inode.nosec()) {
+                inode.mode &= ~(InodeRecord.S_ISUID | InodeRecord.S_ISGID);
+            }
+            if (extending() && !orphanSet) {
+                inode.flags |= InodeRecord.FLAG_ORPHAN;
+                orphanSet = true;
+            }
+            inode.mtimeNanos = now;
+            inode.ctimeNanos = now;
+        }
+
+        /**
+         * A buffered write into holes of a file without extents: no unwritten state to hide the
+         * blocks behind, so each step allocates them written and keeps its handle open until the
+         * data of the step's blocks is on the device (ext3's data=ordered: the transaction that
+         * maps them cannot commit before their data is written). As many steps as it takes.
+         */
+        private void orderedStep() {
+            Inode inode = inode();
+            int maxExtents = inode.extentsPerStep();
+            Handle handle = handleOrPark(inode.stepCredits(maxExtents), false, this::orderedStep);
+            if (handle == null) {
+                return;
+            }
+            long from = allocatePosition;
+            IoPlan.Write plan;
+            try {
+                recordChanges(inode);
+                StepResult step = inode.allocate(handle, from, endBlock, maxExtents, false, from);
+                allocatePosition = step.next();
+                allocated += step.blocks();
+                long lo = Math.max(offset, from * B);
+                long hi = Math.min(offset + data.length, allocatePosition * B);
+                byte[] part = lo == offset && hi == offset + data.length ? data
+                        : java.util.Arrays.copyOfRange(data, (int) (lo - offset), (int) (hi - offset));
+                plan = IoPlan.write(inode::map, lo, part, part.length, B, Long.MAX_VALUE);
+            } catch (RuntimeException failure) {
+                inode.abortStep(handle);
+                fail(failure);
+                return;
+            }
+            await(state.data.write(plan.segs()), Stage.DEVICE, () -> {
+                try {
+                    inode().commitStep(handle);
+                } catch (RuntimeException failure) {
+                    fail(failure);
+                    return;
+                }
+                if (allocatePosition < endBlock) {
+                    orderedStep();
+                    return;
+                }
+                count(0);
+                convertPosition = firstBlock;
+                convertStep();
+            }, thrown -> {
+                inode().abortStep(handle);
+                fail(thrown);
+            });
+        }
+
+        private void count(long zeroedBlocks) {
+            state.counters.add(NodeCounters.ZEROED_BLOCKS, zeroedBlocks);
+            state.counters.add(NodeCounters.ALLOCATED_BLOCKS, allocated);
+            state.counters.inc(NodeCounters.WRITES);
+            state.counters.add(NodeCounters.BYTES_WRITTEN, length);
+            state.counters.inc(held() == LockMode.EXCLUSIVE ? NodeCounters.WRITE_EXCLUSIVE : NodeCounters.WRITE_SHARED);
+            state.counters.inc(NodeCounters.writeRule(decision.rule()));
+        }
+
         /** The device write (iomap_dio_rw); an async write lets a shared lock go once it is submitted. */
         private void submit() {
             IoPlan.Write plan = lookup(() -> IoPlan.write(inode()::map, offset, data, data.length, B, writtenFrom), nowait, this::submit);
             if (plan == null) {
                 return;
             }
-            state.counters.add(NodeCounters.ZEROED_BLOCKS, plan.zeroedBlocks());
-            state.counters.add(NodeCounters.ALLOCATED_BLOCKS, allocated);
-            state.counters.inc(NodeCounters.WRITES);
-            state.counters.add(NodeCounters.BYTES_WRITTEN, length);
-            state.counters.inc(held() == LockMode.EXCLUSIVE ? NodeCounters.WRITE_EXCLUSIVE : NodeCounters.WRITE_SHARED);
-            state.counters.inc(NodeCounters.writeRule(decision.rule()));
+            count(plan.zeroedBlocks());
             inDio = true;
             CompletableFuture<Void> io = state.dio.begin(() -> state.data.write(plan.segs()));
             if (async && !decision.forceWait()) {

@@ -17,7 +17,9 @@ import java.nio.charset.StandardCharsets;
  *  | blocks  | mtime ns  | ctime ns  | crtime ns  | extent root (60 B)  | name (128) | CRC32C |
  * </pre>
  * flags (u32): bit 0 orphan, bit 1 unlinked, bit 2 DAX (EXT4_DAX_FL: data through the device's
- * mapping); images from before DAX have bit 2 clear and mount as they were.
+ * mapping), bit 3 identity, bit 4 indirect (no EXT4_EXTENTS_FL: the 60-byte root holds ext3's 15
+ * block pointers, node.extent's IndirectMap, instead of an extent tree's root); images from
+ * before DAX, identities or indirect files have those bits clear and mount as they were.
  * magic 0x1D0E marks a record in use; a free record is all zeros but its generation (that of the
  * number's last file, so the next one differs) and its CRC. The CRC32C is seeded with the inode
  * number, so a record copied to another slot fails. owner is the inode number of the identity
@@ -37,6 +39,8 @@ public record InodeRecord(long ino, int flags, int mode, int generation, LockPol
     public static final int FLAG_DAX = 1 << 2;
     /** Not a file: the record of a client identity that owns files (its name is the identity). */
     public static final int FLAG_IDENTITY = 1 << 3;
+    /** A file without extents: the root field is an ext3-style block map (DESIGN §4). */
+    public static final int FLAG_INDIRECT = 1 << 4;
     /** Owner numbers are 16 bits: identity records never take a number above this. */
     public static final int MAX_OWNER = 0xFFFF;
     public static final int MAX_NAME_BYTES = 128;

@@ -185,7 +185,7 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
             ino = owner < 0 ? 0 : vol.inodes().allocate();
             if (ino != 0) {
                 created = vol.create(handle, ino, create.name(), create.mode(),
-                        create.policy() != null ? create.policy() : defaultPolicy, create.dax(), owner);
+                        create.policy() != null ? create.policy() : defaultPolicy, create.dax(), create.indirect(), owner);
             }
         } finally {
             handle.close();

@@ -197,6 +197,11 @@ public final class NodeClient implements AutoCloseable {
         return submit(new Request.Create(name, policy, mode, exclusive, dax), INODE_INFO);
     }
 
+    /** {@link #create(String, LockPolicy, int, boolean, boolean)}; the request as built, for every kind of file. */
+    public CompletionStage<Reply.InodeInfo> create(Request.Create create) {
+        return submit(create, INODE_INFO);
+    }
+
     public CompletionStage<Reply.InodeInfo> lookup(String name) {
         return submit(new Request.Lookup(name), INODE_INFO);
     }

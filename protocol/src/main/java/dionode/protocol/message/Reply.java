@@ -43,12 +43,15 @@ public sealed interface Reply {
      * permission and setuid/setgid bits; {@code dax}: a DAX file (STATX_ATTR_DAX); {@code owner}:
      * the identity that created it ({@code anonymous} without a client certificate).
      */
+    /** @param mapping how the file maps its blocks: {@code extents} or {@code indirect} (ext3-style pointers) */
     record FileStat(FileId file, String name, long size, long disksize, long blocks, int blockSize, int mode,
-            LockPolicy policy, long mtimeNanos, long ctimeNanos, Layout layout, boolean dax, String owner) implements Reply {
+            LockPolicy policy, long mtimeNanos, long ctimeNanos, Layout layout, boolean dax, String owner, String mapping)
+            implements Reply {
         /** An extent-mapped file of nobody in particular. */
         public FileStat(FileId file, String name, long size, long disksize, long blocks, int blockSize, int mode,
                 LockPolicy policy, long mtimeNanos, long ctimeNanos, Layout layout) {
-            this(file, name, size, disksize, blocks, blockSize, mode, policy, mtimeNanos, ctimeNanos, layout, false, "anonymous");
+            this(file, name, size, disksize, blocks, blockSize, mode, policy, mtimeNanos, ctimeNanos, layout, false, "anonymous",
+                    "extents");
         }
     }
 

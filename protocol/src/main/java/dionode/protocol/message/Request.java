@@ -46,10 +46,20 @@ public sealed interface Request {
      * file (its data through the device's mapping; EOPNOTSUPP where the device cannot be mapped);
      * opening an existing file ignores it.
      */
-    record Create(String name, LockPolicy policy, int mode, boolean exclusive, boolean dax) implements NamespaceRequest {
+    /**
+     * @param dax data through the device's mapping (EXT4_DAX_FL)
+     * @param indirect mapped by ext3-style block pointers instead of extents (no EXT4_EXTENTS_FL)
+     */
+    record Create(String name, LockPolicy policy, int mode, boolean exclusive, boolean dax, boolean indirect)
+            implements NamespaceRequest {
         /** A file of the extent-mapped kind. */
         public Create(String name, LockPolicy policy, int mode, boolean exclusive) {
-            this(name, policy, mode, exclusive, false);
+            this(name, policy, mode, exclusive, false, false);
+        }
+
+        /** An extent-mapped file, DAX or not. */
+        public Create(String name, LockPolicy policy, int mode, boolean exclusive, boolean dax) {
+            this(name, policy, mode, exclusive, dax, false);
         }
 
         @Override
