@@ -47,11 +47,11 @@ public final class PutCommand extends ClientCommand {
             + "through the node's mapping of its device (refused, EOPNOTSUPP, where the device cannot be mapped)")
     boolean dax;
 
-    @Option(names = "--mapping", paramLabel = "M", converter = MappingConverter.class, defaultValue = "extents",
+    @Option(names = "--mapping", paramLabel = "M", defaultValue = "extents",
             description = "how a file put creates maps its blocks: extents (default) or indirect (ext3-style block "
                     + "pointers: no unwritten blocks, so direct writes into holes fall back to buffered I/O; fallocate is "
                     + "EOPNOTSUPP)")
-    boolean indirect;
+    String mapping;
 
     @Option(names = "--sync", description = "durable: DURABLE writes, then fsync")
     boolean sync;
@@ -65,6 +65,9 @@ public final class PutCommand extends ClientCommand {
 
     @Override
     protected void validate() {
+        if (!mapping.equals("extents") && !mapping.equals("indirect")) {
+            throw new ParameterException(spec.commandLine(), "--mapping must be extents or indirect, not '" + mapping + "'");
+        }
         if (nowait && buffered) {
             throw new ParameterException(spec.commandLine(), "--nowait cannot be combined with --buffered "
                     + "(buffered writes cannot be NOWAIT)");
@@ -73,7 +76,7 @@ public final class PutCommand extends ClientCommand {
 
     @Override
     protected int run(NodeClient client) throws IOException {
-        Reply.InodeInfo info = await(client.create(new Request.Create(fileName.name, policy, 0644, false, dax, indirect)));
+        Reply.InodeInfo info = await(client.create(new Request.Create(fileName.name, policy, 0644, false, dax, mapping.equals("indirect"))));
         FileId file = info.file();
         int direct = (nowait ? IoFlags.NOWAIT : 0) | (sync ? IoFlags.DURABLE : 0);
         int slow = IoFlags.BUFFERED | (sync ? IoFlags.DURABLE : 0);
@@ -124,18 +127,6 @@ public final class PutCommand extends ClientCommand {
             bufferedWrites++;
         }
         window.submit(() -> client.write(file, pos, data, flags));
-    }
-
-    /** picocli converter for {@code --mapping}: true for indirect. */
-    public static final class MappingConverter implements ITypeConverter<Boolean> {
-        @Override
-        public Boolean convert(String value) {
-            return UsageErrors.parse(value, v -> switch (v) {
-                case "extents" -> false;
-                case "indirect" -> true;
-                default -> throw new IllegalArgumentException("unknown mapping '" + v + "' (extents or indirect)");
-            });
-        }
     }
 
     /** picocli converter for {@code --policy}. */
