@@ -4,7 +4,6 @@ import static dionode.node.extent.ExtentFormat.ROOT_MAX;
 import static dionode.node.meta.InodeRecord.ROOT_BYTES;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiPredicate;
@@ -138,11 +137,6 @@ public final class ExtentTree implements BlockMap {
         }
     }
 
-    @Override
-    public List<Extent> extents(long from, long to) {
-        return extents(from, to, Integer.MAX_VALUE);
-    }
-
     /** The first {@code limit} stored extents overlapping {@code [from, to)}, unclipped. */
     @Override
     public List<Extent> extents(long from, long to, int limit) {
@@ -173,15 +167,6 @@ public final class ExtentTree implements BlockMap {
     @Override
     public ExtentCheck validate(BiPredicate<Long, Long> validRange, PhysicalVisitor visitor) {
         return new ExtentValidator(ino, store, validRange, visitor).check(root);
-    }
-
-    /**
-     * The blocks a whole-tree walk would still have to read: the children of every node in memory
-     * that are not, each with what its parent says of it. Empty when the whole tree is in memory.
-     */
-    @Override
-    public List<ExtentMissException.Want> missing() {
-        return missing(new HashMap<>());
     }
 
     /** Like {@link #missing()}, also putting every node in memory into {@code seen}, by block. */

@@ -93,6 +93,11 @@ public final class IndirectMap implements BlockMap {
         Bytes.i32(image, i * 4, (int) blk);
     }
 
+    /** Which indirect region (1 single, 2 double, 3 triple) holds logical block {@code lblk}, at least {@link #DIRECT}. */
+    private static int region(long lblk) {
+        return lblk < REGION_START[2] ? 1 : lblk < REGION_START[3] ? 2 : 3;
+    }
+
     /** Blocks one entry of a level-{@code level} pointer block covers. */
     private static long entrySpan(int level) {
         long span = 1;
@@ -120,7 +125,7 @@ public final class IndirectMap implements BlockMap {
         if (pos < DIRECT) {
             return new Locate(root, -1, 0, DIRECT, 0, null);
         }
-        int region = pos < REGION_START[2] ? 1 : pos < REGION_START[3] ? 2 : 3;
+        int region = region(pos);
         long first = REGION_START[region];
         byte[] image = root;
         int slot = DIRECT + region - 1;
@@ -278,8 +283,7 @@ public final class IndirectMap implements BlockMap {
         if (lblk < DIRECT) {
             return (int) (DIRECT - lblk);
         }
-        long region = lblk < REGION_START[2] ? REGION_START[1] : lblk < REGION_START[3] ? REGION_START[2] : REGION_START[3];
-        return (int) (PER_BLOCK - (lblk - region) % PER_BLOCK);
+        return (int) (PER_BLOCK - (lblk - REGION_START[region(lblk)]) % PER_BLOCK);
     }
 
     // ---------------------------------------------------------------- whole-map walks
@@ -504,7 +508,7 @@ public final class IndirectMap implements BlockMap {
         if (lblk < DIRECT) {
             return fill(root, -1, 0, DIRECT, lblk, pblk, end);
         }
-        int region = lblk < REGION_START[2] ? 1 : lblk < REGION_START[3] ? 2 : 3;
+        int region = region(lblk);
         long first = REGION_START[region];
         byte[] image = root;
         long imageBlk = -1;

@@ -19,6 +19,7 @@ import dionode.protocol.IoFlags;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
@@ -351,7 +352,7 @@ final class WritePath {
                 long lo = Math.max(offset, from * B);
                 long hi = Math.min(offset + data.length, allocatePosition * B);
                 byte[] part = lo == offset && hi == offset + data.length ? data
-                        : java.util.Arrays.copyOfRange(data, (int) (lo - offset), (int) (hi - offset));
+                        : Arrays.copyOfRange(data, (int) (lo - offset), (int) (hi - offset));
                 plan = IoPlan.write(inode::map, lo, part, part.length, B, Long.MAX_VALUE);
             } catch (RuntimeException failure) {
                 inode.abortStep(handle);
