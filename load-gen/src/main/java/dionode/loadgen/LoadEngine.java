@@ -54,9 +54,12 @@ public final class LoadEngine {
      * What to run. {@code phases} null or empty = closed loop for {@code durationNanos}; otherwise open
      * loop, phase after phase. {@code maxLagNanos}: an open-loop request that could not be sent within
      * this long after its scheduled time is dropped and counted ({@link Long#MAX_VALUE}: never).
+     * {@code buffered}: every request, read or write, carries {@link IoFlags#BUFFERED} (the node's
+     * buffered path, which has no sector alignment rule).
      */
-    public record Spec(FileId file, int jobs, int iodepth, boolean asyncFlag, long durationNanos, Phase[] phases, long maxLagNanos,
-            int bytes, int readPct, int nowaitPct, boolean retryEagain, int maxInFlight, IntFunction<OffsetSource> offsets) {
+    public record Spec(FileId file, int jobs, int iodepth, boolean asyncFlag, boolean buffered, long durationNanos, Phase[] phases,
+            long maxLagNanos, int bytes, int readPct, int nowaitPct, boolean retryEagain, int maxInFlight,
+            IntFunction<OffsetSource> offsets) {
         public Spec {
             if (jobs < 1 || iodepth < 1 || bytes < 1 || durationNanos <= 0 || maxLagNanos <= 0) {
                 throw new IllegalArgumentException("jobs, iodepth, bytes, duration and lag must be positive");
@@ -68,14 +71,15 @@ public final class LoadEngine {
 
         /** This load, closed loop, for {@code nanos}: a warm-up before it. */
         public Spec closedLoopFor(long nanos) {
-            return closed(file, jobs, iodepth, asyncFlag, nanos, bytes, readPct, nowaitPct, retryEagain, maxInFlight, offsets);
+            return new Spec(file, jobs, iodepth, asyncFlag, buffered, nanos, null, Long.MAX_VALUE, bytes, readPct, nowaitPct,
+                    retryEagain, maxInFlight, offsets);
         }
 
-        /** A closed-loop spec. */
+        /** A closed-loop spec of direct I/O. */
         public static Spec closed(FileId file, int jobs, int iodepth, boolean asyncFlag, long durationNanos, int bytes, int readPct,
                 int nowaitPct, boolean retryEagain, int maxInFlight, IntFunction<OffsetSource> offsets) {
-            return new Spec(file, jobs, iodepth, asyncFlag, durationNanos, null, Long.MAX_VALUE, bytes, readPct, nowaitPct, retryEagain,
-                    maxInFlight, offsets);
+            return new Spec(file, jobs, iodepth, asyncFlag, false, durationNanos, null, Long.MAX_VALUE, bytes, readPct, nowaitPct,
+                    retryEagain, maxInFlight, offsets);
         }
 
         boolean openLoop() {
@@ -290,7 +294,7 @@ public final class LoadEngine {
         }
 
         int flags(boolean nowait) {
-            int f = spec.asyncFlag() ? IoFlags.ASYNC : 0;
+            int f = (spec.asyncFlag() ? IoFlags.ASYNC : 0) | (spec.buffered() ? IoFlags.BUFFERED : 0);
             return nowait ? f | IoFlags.NOWAIT : f;
         }
 

@@ -98,6 +98,10 @@ public final class RunCommand implements Callable<Integer> {
         "device); with --layout written, unwritten or hole"})
     boolean dax;
 
+    @Option(names = "--buffered", description = {"send every request, read or write, as buffered I/O (IoFlags.BUFFERED), the node's",
+        "buffered path: any --bs and offset (direct I/O must be sector aligned); not with --dax or --nowait-pct"})
+    boolean buffered;
+
     @Option(names = "--region-mib", paramLabel = "N", description = "region per job, MiB (default: ${DEFAULT-VALUE})")
     int regionMib = 64;
 
@@ -142,6 +146,7 @@ public final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--dax makes a new file: it works with --layout written, unwritten or hole, not "
                     + layout);
         }
+        checkBuffered();
         boolean random = switch (pattern) {
             case "seq" -> false;
             case "random" -> true;
@@ -170,8 +175,8 @@ public final class RunCommand implements Callable<Integer> {
             int align = (int) alignOffset;
             int step = stride != null ? stride.intValue() : bytes;
             long lag = maxLag == null ? Long.MAX_VALUE : (long) (maxLag * 1e9);
-            LoadEngine.Spec spec = new LoadEngine.Spec(file, jobs, iodepth, asyncFlag, TimeUnit.SECONDS.toNanos(duration), phases, lag, bytes,
-                    readPct, nowaitPct, retry, openLoop ? maxInFlight : iodepth + 2,
+            LoadEngine.Spec spec = new LoadEngine.Spec(file, jobs, iodepth, asyncFlag, buffered, TimeUnit.SECONDS.toNanos(duration), phases,
+                    lag, bytes, readPct, nowaitPct, retry, openLoop ? maxInFlight : iodepth + 2,
                     job -> OffsetSource.slots(job * region, region, step, bytes, align, random, 0x10ad + job));
             if (warmup > 0) {
                 new LoadEngine(spec.closedLoopFor(TimeUnit.SECONDS.toNanos(warmup)), LoadEngine.Bracket.NONE)
@@ -182,10 +187,10 @@ public final class RunCommand implements Callable<Integer> {
             LoadEngine engine = new LoadEngine(spec, cpu == null ? LoadEngine.Bracket.NONE : new LoadEngine.Bracket(cpu::begin, cpu::end));
             out.printf(Locale.ROOT, "load-gen run: %s, file %s (%s, %s%s, %d MiB per job), layout %.2f s%n", node, name, pol, layout,
                     dax ? ", dax" : "", regionMib, layoutS);
-            out.printf(Locale.ROOT, "  %d job(s), %s, %s %d bytes at +%d, %d%% reads, %d%% NOWAIT (EAGAIN: %s)%n", jobs,
+            out.printf(Locale.ROOT, "  %d job(s), %s, %s %d bytes at +%d, %s, %d%% reads, %d%% NOWAIT (EAGAIN: %s)%n", jobs,
                     openLoop ? "open loop " + describe(phases) + (maxLag != null ? ", max lag " + maxLag + " s" : "")
                             : (iodepth == 1 && !asyncFlag ? "sync (1 in flight)" : iodepth + " in flight") + " for " + duration + " s",
-                    pattern, bytes, align, readPct, nowaitPct, eagain);
+                    pattern, bytes, align, buffered ? "buffered" : "direct", readPct, nowaitPct, eagain);
             Thread sampler = timeline ? startTimeline(engine, control, out) : null;
             LoadEngine.Result res = engine.run(node, TimeUnit.SECONDS.toNanos(120));
             if (sampler != null) {
@@ -196,13 +201,28 @@ public final class RunCommand implements Callable<Integer> {
             long completed = res.ios() + res.errors() + (retry ? 0 : res.eagain()); // what the node answered
             report(out, res, phases, cpu, completed, before, after);
             if (json != null) {
-                Files.writeString(json, RunJson.of(res, completed, RunCpu.reading(cpu), eagainReasons(before, after)),
+                Files.writeString(json, RunJson.of(res, completed, RunCpu.reading(cpu), eagainReasons(before, after), buffered),
                         StandardCharsets.UTF_8);
             }
             if (!keep && !"existing".equals(layout)) {
                 Layouts.remove(control, name);
             }
             return res.errors() > 0 || res.unfinished() > 0 ? 1 : 0;
+        }
+    }
+
+    /**
+     * What does not combine with {@code --buffered}. Alignment needs no check here: the node refuses an
+     * unaligned direct request (EINVAL, counted as an error) and takes a buffered one at any byte range.
+     */
+    private void checkBuffered() {
+        if (buffered && dax) {
+            throw new IllegalArgumentException("--buffered and --dax exclude each other: a DAX file's requests go through the node's "
+                    + "mapping of its device whatever their flags, so none would take the buffered path");
+        }
+        if (buffered && nowaitPct > 0) {
+            throw new IllegalArgumentException("--buffered takes no --nowait-pct (got " + nowaitPct + "): the node answers a buffered "
+                    + "NOWAIT write EOPNOTSUPP, as ext4 does");
         }
     }
 

@@ -19,12 +19,14 @@ final class RunJson {
 
     /**
      * The report of {@code res}; {@code cpu} null when the node was not measured; {@code requests} what CPU is divided by;
-     * {@code eagainReasons} the node's EAGAIN answers during the run by reason ({@code eagain_by_reason}).
+     * {@code eagainReasons} the node's EAGAIN answers during the run by reason ({@code eagain_by_reason});
+     * {@code buffered} whether the requests were buffered I/O ({@code --buffered}) rather than direct.
      */
-    static String of(LoadEngine.Result res, long requests, NodeCpu cpu, Map<String, Long> eagainReasons) {
+    static String of(LoadEngine.Result res, long requests, NodeCpu cpu, Map<String, Long> eagainReasons, boolean buffered) {
         double secs = res.maxJobRuntimeNanos() / 1e9;
         StringBuilder s = new StringBuilder("{");
-        s.append("\"requests_ok\":").append(res.ios()).append(",\"errors\":").append(res.errors()).append(",\"eagain\":")
+        s.append("\"buffered\":").append(buffered);
+        s.append(",\"requests_ok\":").append(res.ios()).append(",\"errors\":").append(res.errors()).append(",\"eagain\":")
                 .append(res.eagain()).append(",\"unfinished\":").append(res.unfinished()).append(",\"dropped\":").append(res.dropped());
         s.append(",\"eagain_by_reason\":{");
         String comma = "";

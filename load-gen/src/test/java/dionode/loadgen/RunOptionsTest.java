@@ -54,6 +54,17 @@ class RunOptionsTest {
                 failure(2, "run", "--target", "127.0.0.1:1", "--layout", "hole", "--warmup", "2"));
     }
 
+    /** Buffered I/O has no DAX path and no NOWAIT write: refused before any node is started, naming why. */
+    @Test
+    void bufferedIsRefusedWithDaxAndWithNowait() {
+        assertEquals(List.of("load-gen run: --buffered and --dax exclude each other: a DAX file's requests go through the node's "
+                + "mapping of its device whatever their flags, so none would take the buffered path"),
+                failure(2, "run", "--target", "127.0.0.1:1", "--buffered", "--dax"));
+        assertEquals(List.of("load-gen run: --buffered takes no --nowait-pct (got 10): the node answers a buffered NOWAIT write "
+                + "EOPNOTSUPP, as ext4 does"),
+                failure(2, "run", "--target", "127.0.0.1:1", "--buffered", "--nowait-pct", "10"));
+    }
+
     /** Runs load-gen as its main does; returns the non-empty lines of stderr after checking the exit status. */
     private static List<String> failure(int status, String... args) {
         StringWriter err = new StringWriter();
