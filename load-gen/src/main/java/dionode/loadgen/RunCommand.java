@@ -1,7 +1,6 @@
 package dionode.loadgen;
 
 import dionode.loadgen.proc.CpuMeter;
-import dionode.loadgen.proc.ProcStatus;
 import dionode.cli.option.SizeConverter;
 import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
@@ -175,8 +174,8 @@ public final class RunCommand implements Callable<Integer> {
             int align = (int) alignOffset;
             int step = stride != null ? stride.intValue() : bytes;
             long lag = maxLag == null ? Long.MAX_VALUE : (long) (maxLag * 1e9);
-            LoadEngine.Spec spec = new LoadEngine.Spec(file, jobs, iodepth, asyncFlag, buffered, TimeUnit.SECONDS.toNanos(duration), phases,
-                    lag, bytes, readPct, nowaitPct, retry, openLoop ? maxInFlight : iodepth + 2,
+            LoadEngine.Spec spec = new LoadEngine.Spec(file, jobs, iodepth, asyncFlag, buffered, TimeUnit.SECONDS.toNanos(duration),
+                    phases, lag, bytes, readPct, nowaitPct, retry, openLoop ? maxInFlight : iodepth + 2,
                     job -> OffsetSource.slots(job * region, region, step, bytes, align, random, 0x10ad + job));
             if (warmup > 0) {
                 new LoadEngine(spec.closedLoopFor(TimeUnit.SECONDS.toNanos(warmup)), LoadEngine.Bracket.NONE)
@@ -191,7 +190,7 @@ public final class RunCommand implements Callable<Integer> {
                     openLoop ? "open loop " + describe(phases) + (maxLag != null ? ", max lag " + maxLag + " s" : "")
                             : (iodepth == 1 && !asyncFlag ? "sync (1 in flight)" : iodepth + " in flight") + " for " + duration + " s",
                     pattern, bytes, align, buffered ? "buffered" : "direct", readPct, nowaitPct, eagain);
-            Thread sampler = timeline ? startTimeline(engine, control, out) : null;
+            Thread sampler = timeline ? RunTimeline.start(engine, control, out, nodePid) : null;
             LoadEngine.Result res = engine.run(node, TimeUnit.SECONDS.toNanos(120));
             if (sampler != null) {
                 sampler.interrupt();
@@ -293,56 +292,6 @@ public final class RunCommand implements Callable<Integer> {
             described.add(String.format(Locale.ROOT, "%.0f/s for %.0f s", p.rate(), p.nanos() / 1e9));
         }
         return String.join(" then ", described);
-    }
-
-    private Thread startTimeline(LoadEngine engine, NodeClient control, PrintStream out) {
-        Thread sampler = new Thread(() -> {
-            out.println("  timeline:");
-            out.printf("  %5s %9s %9s %9s %9s %9s %8s %8s %8s %s%n", "t_s", "sent/s", "done/s", "in_flight", "p50_us", "p99_us", "eagain",
-                    "errors", "dropped", nodePid != null ? "node_rss_MiB node_dio_in_flight" : "node_dio_in_flight");
-            LoadEngine.Counts prev = engine.snapshot();
-            long sec = 0;
-            while (!Thread.currentThread().isInterrupted()) {
-                try {
-                    Thread.sleep(1000);
-                } catch (InterruptedException e) {
-                    break;
-                }
-                if (engine.startNanos() == 0) {
-                    engine.intervalLatency();
-                    prev = engine.snapshot();
-                    continue;
-                }
-                sec++;
-                LoadEngine.Counts now = engine.snapshot();
-                Histogram latency = engine.intervalLatency();
-                String node;
-                try {
-                    Long dio = control.stats().toCompletableFuture().get(1, TimeUnit.SECONDS).get("dio_in_flight");
-                    node = String.valueOf(dio);
-                } catch (Exception e) {
-                    node = "?";
-                }
-                if (nodePid != null) {
-                    node = rssMib(nodePid) + " " + node;
-                }
-                out.printf(Locale.ROOT, "  %5d %9d %9d %9d %9.0f %9.0f %8d %8d %8d %s%n", sec, now.sent() - prev.sent(),
-                        now.ok() + now.errors() - prev.ok() - prev.errors(), now.inFlight(),
-                        latency.getTotalCount() == 0 ? 0.0 : latency.getValueAtPercentile(50) / 1e3,
-                        latency.getTotalCount() == 0 ? 0.0 : latency.getValueAtPercentile(99) / 1e3, now.eagain() - prev.eagain(),
-                        now.errors() - prev.errors(), now.dropped() - prev.dropped(), node);
-                out.flush();
-                prev = now;
-            }
-        }, "load-gen-timeline");
-        sampler.setDaemon(true);
-        sampler.start();
-        return sampler;
-    }
-
-    static String rssMib(long pid) {
-        long kib = ProcStatus.vmRssKib(pid);
-        return kib < 0 ? "?" : Long.toString(kib >> 10);
     }
 
     private void report(PrintStream out, LoadEngine.Result res, LoadEngine.Phase[] phases, CpuMeter cpu, long completed,
