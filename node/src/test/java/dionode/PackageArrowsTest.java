@@ -29,7 +29,8 @@ class PackageArrowsTest {
 
     /** node's packages from the top down: each may import those below it (and protocol). */
     private static final List<String> NODE_LAYERS = List.of("dionode.node.metrics", "dionode.node.nbd", "dionode.node.server",
-            "dionode.node.namespace", "dionode.node.inode", "dionode.node.trace", "dionode.node.lock", "dionode.node.fs",
+            "dionode.node.namespace", "dionode.node.inode", "dionode.node.cache", "dionode.node.trace", "dionode.node.lock",
+            "dionode.node.fs",
             "dionode.node.extent", "dionode.node.alloc", "dionode.node.journal", "dionode.node.meta");
     /** protocol's packages from the top down: each may import those below it, and nothing else. */
     private static final List<String> PROTOCOL_LAYERS = List.of("dionode.protocol.client", "dionode.protocol.wire",

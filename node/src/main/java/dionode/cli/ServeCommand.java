@@ -4,6 +4,8 @@ import dionode.node.server.Binding;
 import dionode.node.server.TransportKind;
 import dionode.cli.option.HostPortConverter;
 import dionode.cli.option.SizeConverter;
+import dionode.node.cache.PageCache;
+import dionode.node.cache.PageCacheHook;
 import dionode.node.device.JnaNativeIO;
 import dionode.node.fs.ExtentCache;
 import dionode.node.fs.VolumeLoader;
@@ -132,6 +134,28 @@ public final class ServeCommand implements Callable<Integer> {
         }
     }
 
+    @Option(names = "--page-cache", converter = PageCacheSize.class, paramLabel = "SIZE",
+            description = "bytes of file pages cached for buffered I/O over all files; clean pages used least recently "
+                    + "are dropped first, dirty ones written back first (default 256M, at least 1M)")
+    long pageCache = PageCache.DEFAULT_BYTES;
+
+    @Option(names = "--dirty-expire", converter = Durations.Converter.class, paramLabel = "TIME",
+            description = "how long a buffered write may stay in memory only before writeback puts it on the device "
+                    + "(dirty_expire_centisecs; default 30s)")
+    Duration dirtyExpire = PageCache.DEFAULT_DIRTY_EXPIRE;
+
+    /** A size of at least {@link PageCache#MIN_BYTES}. */
+    static final class PageCacheSize implements ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            long bytes = new SizeConverter().convert(value);
+            if (bytes < PageCache.MIN_BYTES) {
+                throw new TypeConversionException("the page cache needs at least 1M, not " + value);
+            }
+            return bytes;
+        }
+    }
+
     @Option(names = "--nbd", arity = "0..1", paramLabel = "[H:]P", fallbackValue = "",
             description = "also serve NBD (every file is an export) on this address; port 10809 and --host when "
                     + "left out")
@@ -218,7 +242,8 @@ public final class ServeCommand implements Callable<Integer> {
                 .withTransport(TransportKind.parse(transport))
                 .withKernelAio(kernelAio(ioEngine))
                 .withEventLoop(eventLoop(dispatcher))
-                .withEsCache(esCache);
+                .withEsCache(esCache)
+                .withPageCache(new NodeConfig.PageCacheConfig(pageCache, dirtyExpire, PageCacheHook.NONE));
         HostPort nbdAddress = nbd == null ? null : HostPort.parseListen(nbd, host, Nbd.DEFAULT_PORT, "NBD address");
         config = config.withTls(tls()).withAccess(new AccessRules(Set.copyOf(admins)));
         if (config.tls() == null && !insecure) {

@@ -171,6 +171,16 @@ public final class Inode {
                 crtimeNanos, tree.root().clone(), name, owner);
     }
 
+    /**
+     * The record as the inode table keeps it: its size is i_disksize's when buffered writes have
+     * grown i_size past what is on the device (ext4 writes i_disksize as the on-disk i_size).
+     */
+    private InodeRecord onDiskRecord() {
+        InodeRecord r = record();
+        return size <= disksize ? r : new InodeRecord(ino, flags, mode, generation, policy, disksize, disksize, blocks, mtimeNanos,
+                ctimeNanos, crtimeNanos, r.root(), name, owner);
+    }
+
     /** IS_NOSEC: nothing for file_remove_privs to clear. */
     public boolean nosec() {
         return (mode & (InodeRecord.S_ISUID | InodeRecord.S_ISGID)) == 0;
@@ -260,7 +270,7 @@ public final class Inode {
         StepUndo done = undo;
         if (done != null && done.recordOnly) {
             try {
-                vol.inodes().write(handle, record());
+                vol.inodes().write(handle, onDiskRecord());
             } finally {
                 endStep(handle);
             }
@@ -289,7 +299,7 @@ public final class Inode {
                     vol.allocator().free(handle, run);
                 }
             }
-            vol.inodes().write(handle, record());
+            vol.inodes().write(handle, onDiskRecord());
         } finally {
             endStep(handle);
         }

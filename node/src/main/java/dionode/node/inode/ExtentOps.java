@@ -77,17 +77,40 @@ final class ExtentOps {
                 () -> op.removeBlocks(0, ExtentFormat.MAX_LBLK + 1, () -> clearSlot(op))));
     }
 
-    /** A request that takes i_rwsem exclusive and drains direct I/O first (inode_lock + inode_dio_wait). */
+    /**
+     * A request that takes i_rwsem exclusive and drains direct I/O first (inode_lock +
+     * inode_dio_wait). A range op first writes back and drops the range's pages
+     * (filemap_write_and_wait_range + truncate_pagecache_range); from the drain on, no writeback
+     * starts until the request ends, since it changes the extents writeback would map.
+     */
     private static final class ExclusiveOp extends InodeOp {
         private final Consumer<ExclusiveOp> body;
+        private final long flushFrom;
+        private final long flushTo;
+        private boolean holding;
 
-        ExclusiveOp(InodeState state, CompletableFuture<Reply> reply, Consumer<ExclusiveOp> body) {
+        ExclusiveOp(InodeState state, CompletableFuture<Reply> reply, Consumer<ExclusiveOp> body, long flushFrom, long flushTo) {
             super(state, reply);
             this.body = body;
+            this.flushFrom = flushFrom;
+            this.flushTo = flushTo;
         }
 
         @Override
         void granted() {
+            if (flushTo > flushFrom && state.pages().size() > 0) {
+                state.writeback.flush(this, flushFrom, flushTo, () -> {
+                    state.pages().invalidate(flushFrom / B, (flushTo + B - 1) / B);
+                    drainThenRun();
+                });
+            } else {
+                drainThenRun();
+            }
+        }
+
+        private void drainThenRun() {
+            holding = true;
+            state.writeback.hold();
             state.dio.await(this, () -> {
                 try {
                     body.accept(this);
@@ -95,6 +118,14 @@ final class ExtentOps {
                     fail(failure);
                 }
             });
+        }
+
+        @Override
+        void ended() {
+            if (holding) {
+                holding = false;
+                state.writeback.release();
+            }
         }
 
         /** Logs new mtime and ctime in the step that changed the file. */
@@ -114,7 +145,7 @@ final class ExtentOps {
     }
 
     private static void exclusive(InodeState state, CompletableFuture<Reply> reply, Consumer<ExclusiveOp> body) {
-        new ExclusiveOp(state, reply, body).acquire(LockMode.EXCLUSIVE, false);
+        new ExclusiveOp(state, reply, body, 0, 0).acquire(LockMode.EXCLUSIVE, false);
     }
 
     private static void rangeOp(InodeState state, CompletableFuture<Reply> reply, long offset, long length,
@@ -128,7 +159,7 @@ final class ExtentOps {
             state.reply(reply, bad);
             return;
         }
-        exclusive(state, reply, body);
+        new ExclusiveOp(state, reply, body, offset, offset + length).acquire(LockMode.EXCLUSIVE, false);
     }
 
     private static void truncate(ExclusiveOp op, long size) {
@@ -150,6 +181,7 @@ final class ExtentOps {
             return;
         }
         long keepBlocks = (size + B - 1) / B;
+        op.state.pages().truncate(size);
         // ext4_truncate: zero the tail of the new last block, put the inode on the orphan list with
         // the new size, free the blocks, take it off the list
         zeroPartial(op, size, size % B == 0 ? size : keepBlocks * B, () -> op.inRecordHandle(false, handle -> {

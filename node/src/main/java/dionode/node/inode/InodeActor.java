@@ -269,6 +269,8 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
      * escaped a handler) must still answer every request it holds, or its client waits forever.
      */
     private Behavior<InodeCommand> onPostStop() {
+        // clean pages go with the actor; dirty ones (a restart) stay for the next
+        ctx.cache().release(state.ino);
         if (state.liveCount() > 0) {
             LOG.warn("inode {}: actor stopped with {} requests unanswered; answering EIO", state.ino, state.liveCount());
             for (InodeOp op : state.live()) {

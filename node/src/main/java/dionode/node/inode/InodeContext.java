@@ -1,5 +1,7 @@
 package dionode.node.inode;
 
+import dionode.node.cache.PageCache;
+import dionode.node.cache.PageCacheHook;
 import dionode.node.fs.Volume;
 import java.time.Duration;
 
@@ -12,11 +14,9 @@ import java.time.Duration;
  * @param dax the DAX files' data path (through the device's mapping), or null when the device is not mapped
  * @param daxRefusal why there is no DAX data path (what a DAX file's data requests answer), or null
  * @param access who may do what to a file
+ * @param cache the page cache the buffered paths go through
+ * @param cacheHook the buffered paths' injection points (tests only; {@link PageCacheHook#NONE})
  */
 public record InodeContext(Volume volume, DataPath data, NodeCounters counters, int maxWaiters, Duration idleTimeout,
-        DataPath dax, String daxRefusal, AccessRules access) {
-    /** A node whose device is not mapped: no DAX file can be read or written. */
-    public InodeContext(Volume volume, DataPath data, NodeCounters counters, int maxWaiters, Duration idleTimeout) {
-        this(volume, data, counters, maxWaiters, idleTimeout, null, "this node has no DAX mapping of its device", AccessRules.NO_ADMINS);
-    }
+        DataPath dax, String daxRefusal, AccessRules access, PageCache cache, PageCacheHook cacheHook) {
 }

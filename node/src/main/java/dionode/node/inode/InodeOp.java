@@ -131,7 +131,27 @@ abstract class InodeOp {
         trace.enter(Stage.REPLY);
         state.answered(this);
         releaseLock();
+        ended();
         state.reply(reply, answer);
+    }
+
+    /** Runs once, when this request is answered or passed on, after its lock went back. */
+    void ended() {
+    }
+
+    /** This request goes on as another op with the same reply: this one lets its lock go and is done, unanswered. */
+    final void passOn() {
+        if (!finished) {
+            finished = true;
+            state.answered(this);
+            releaseLock();
+            ended();
+        }
+    }
+
+    /** The future this request answers (for {@link #passOn}). */
+    final CompletableFuture<Reply> reply() {
+        return reply;
     }
 
     // ------------------------------------------------------------------ continuations

@@ -1,10 +1,15 @@
 package dionode.node.inode;
 
+import dionode.node.cache.FileOwner;
+import dionode.node.cache.FilePages;
+import dionode.node.cache.PageCache;
+import dionode.node.cache.PageCacheHook;
 import dionode.node.extent.ExtentCorruptionException;
 import dionode.node.fs.Inode;
 import dionode.node.fs.NoSpaceException;
 import dionode.node.fs.Volume;
 import dionode.node.lock.InodeRwsem;
+import dionode.node.meta.InodeRecord;
 import dionode.node.meta.Layout;
 import dionode.protocol.Errno;
 import dionode.protocol.message.Reply;
@@ -18,7 +23,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 /**
  * One inode actor's state, the part its rooms share: the file's metadata and whether it is there
  * at all, {@code i_rwsem} and the requests it handed the lock to, the count of direct I/O in
- * flight, the steps waiting for the journal, and every request not yet answered. The
+ * flight, the steps waiting for the journal, the file's pages and their writeback, and every
+ * request not yet answered. The
  * {@link InodeActor} owns it and hands it to each {@link InodeOp}; nothing else holds it.
  * Confined to its inode actor: every method runs on the actor's thread.
  */
@@ -40,6 +46,13 @@ final class InodeState {
     final StepTrampoline steps = new StepTrampoline();
     final DioCount dio;
     final JournalParking parking;
+    final PageCache cache;
+    final PageCacheHook cacheHook;
+    final Writeback writeback;
+    /** The file's pages; another set when the number is given to a new file ({@link #open}). */
+    private FilePages pages;
+    /** Writes whose blocks past i_disksize the orphan entry protects: the last one to finish takes the entry off. */
+    private int orphanHolders;
     /** Lock hand-offs to run, trampolined by the actor so a chain of grants never deepens the stack. */
     private final ArrayDeque<InodeOp> granted = new ArrayDeque<>();
     /** Every request admitted and not yet answered, so that none is left unanswered if the actor stops. */
@@ -62,11 +75,53 @@ final class InodeState {
         this.dio = new DioCount(counters, steps);
         this.parking = new JournalParking(volume.journal(), ctx.maxWaiters(),
                 step -> self.tell(new InodeCommand.Resume(this, step)));
+        this.cache = ctx.cache();
+        this.cacheHook = ctx.cacheHook();
+        this.writeback = new Writeback(this);
+    }
+
+    /** What the page cache asks of this file arrives as messages to its actor. */
+    private FileOwner owner() {
+        return new FileOwner() {
+            @Override
+            public void shrink(int n) {
+                self.tell(new InodeCommand.Resume(InodeState.this, () -> {
+                    int evicted = pages.evictClean(n);
+                    if (evicted < n) {
+                        writeback.pressure(n - evicted);
+                    }
+                }));
+            }
+
+            @Override
+            public void expire(long dirtiedBefore) {
+                self.tell(new InodeCommand.Resume(InodeState.this, () -> writeback.expire(dirtiedBefore)));
+            }
+        };
+    }
+
+    FilePages pages() {
+        return pages;
+    }
+
+    /** Puts the file on the orphan list (in the caller's step) unless another write has it there. */
+    void holdOrphan() {
+        if (orphanHolders++ == 0) {
+            inode.flags |= InodeRecord.FLAG_ORPHAN;
+        }
+    }
+
+    /** Takes the file off the orphan list (in the caller's step) when no other write still needs it there. */
+    void releaseOrphan() {
+        if (--orphanHolders == 0) {
+            inode.flags &= ~InodeRecord.FLAG_ORPHAN;
+        }
     }
 
     /** Loads the inode's record (in memory since mount: no I/O; its extent blocks are read when a lookup needs them). */
     void open() {
         deleted = false;
+        pages = cache.file(ino, owner());
         try {
             if (!volume.inodes().validIno(ino)) {
                 deleted = true;
@@ -111,6 +166,7 @@ final class InodeState {
     void markUnlinked() {
         inode = null;
         deleted = true;
+        cache.forget(ino);
         volume.inodes().release(ino);
     }
 
@@ -175,7 +231,7 @@ final class InodeState {
     /** Nothing held, waiting, in flight or parked: the actor may be passivated. */
     boolean quiet() {
         return live.isEmpty() && rwsem.idle() && dio.inFlight() == 0 && parking.size() == 0 && dio.drainWaiters() == 0
-                && granted.isEmpty();
+                && granted.isEmpty() && writeback.idle() && pages.dirtyPages() == 0 && pages.underWriteback() == 0;
     }
 
     InodeCommand.LockSnapshot snapshot() {

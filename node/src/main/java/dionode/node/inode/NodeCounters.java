@@ -43,6 +43,10 @@ public final class NodeCounters {
      * (ext4_dio_write_iter on -ENOTBLK; also counted in buffered_writes).
      */
     public static final String DIO_FALLBACKS = "dio_fallbacks";
+    /** Direct writes whose completion found a page of their range dirtied again (dio_warn_stale_pagecache). */
+    public static final String STALE_PAGECACHE = "stale_pagecache";
+    /** Pages written back from the page cache. */
+    public static final String WRITEBACK_PAGES = "writeback_pages";
     public static final String ERRORS = "errors";
     /** EAGAIN by reason ({@link #EAGAIN} stays the total): i_rwsem or the exclusive lock was needed. */
     public static final String EAGAIN_LOCK = "eagain_lock";
@@ -52,6 +56,8 @@ public final class NodeCounters {
     public static final String EAGAIN_CACHE = "eagain_cache";
     /** No journal handle was available at once (patches 5, 9). */
     public static final String EAGAIN_JOURNAL = "eagain_journal";
+    /** NOWAIT direct I/O over cached pages that need writeback first (filemap_range_needs_writeback). */
+    public static final String EAGAIN_PAGECACHE = "eagain_pagecache";
     /** Extent cache figures (DESIGN §3), gauges over the volume's {@link ExtentCache}. */
     public static final String ES_HITS = "es_hits";
     public static final String ES_MISSES = "es_misses";
@@ -68,7 +74,7 @@ public final class NodeCounters {
      * counters. Latency figures ({@code latency_*}) and connection counts are levels too.
      */
     private static final Set<String> LEVELS = Set.of(DIO_IN_FLIGHT, ES_CACHED, "free_blocks", "reserved_blocks",
-            "files", "wire_bytes", "unclean_mounts");
+            "files", "wire_bytes", "unclean_mounts", "page_cache_pages", "page_cache_dirty");
     /** Connections closed because a frame they began was not complete within the frame timeout. */
     public static final String FRAME_TIMEOUTS = "frame_timeouts";
     /** Connections accepted and closed at once: every slot of --max-connections was taken. */
@@ -95,8 +101,8 @@ public final class NodeCounters {
     public NodeCounters() {
         for (String name : new String[] {WRITE_SHARED, WRITE_EXCLUSIVE, DIO_DRAINS, EAGAIN, ZEROED_BLOCKS, CONVERTED_BLOCKS,
             ALLOCATED_BLOCKS, DIO_IN_FLIGHT, LOCK_WAITS, LOCK_UPGRADES, JOURNAL_WAITS, ENOSPC_RETRIES, WRITES, READS, BYTES_WRITTEN,
-            BYTES_READ, BUFFERED_WRITES, DIO_FALLBACKS, DURABLE_COMMITS, ERRORS, FRAME_TIMEOUTS, CONNECTIONS_REFUSED, TLS_FAILURES, EAGAIN_LOCK, EAGAIN_ALLOC, EAGAIN_CACHE,
-            EAGAIN_JOURNAL}) {
+            BYTES_READ, BUFFERED_WRITES, DIO_FALLBACKS, STALE_PAGECACHE, WRITEBACK_PAGES, DURABLE_COMMITS, ERRORS, FRAME_TIMEOUTS,
+            CONNECTIONS_REFUSED, TLS_FAILURES, EAGAIN_LOCK, EAGAIN_ALLOC, EAGAIN_CACHE, EAGAIN_JOURNAL, EAGAIN_PAGECACHE}) {
             adders.put(name, new LongAdder());
         }
         WRITE_RULES.values().forEach(name -> adders.put(name, new LongAdder()));

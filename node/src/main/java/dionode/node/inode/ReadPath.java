@@ -13,7 +13,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Reads: ext4_dio_read_iter, under the shared lock; holes and unwritten blocks read as zeros, and
+ * Direct reads: ext4_dio_read_iter, under the shared lock, after the range's dirty pages are
+ * written back; buffered ones go through the cache ({@link CachedRead}); holes and unwritten blocks read as zeros, and
  * a read past EOF is short. A DAX file's reads (ext4_dax_read_iter) are the same but for their
  * data path, the mapping. An async read lets the lock go once submitted (-EIOCBQUEUED) and stays
  * counted in the direct I/O in flight until its data is in. Confined to its inode actor.
@@ -33,6 +34,8 @@ final class ReadPath {
         } else if (read.length() > Wire.MAX_IO_BYTES) {
             state.reply(reply, new Reply.Error(Errno.EINVAL, "read of " + read.length() + " bytes exceeds the maximum of "
                     + Wire.MAX_IO_BYTES));
+        } else if (!dax && !aligned) {
+            CachedRead.start(state, reply, read.offset(), read.length());
         } else {
             boolean nowait = IoFlags.has(read.flags(), IoFlags.NOWAIT);
             new ReadOp(state, reply, read.offset(), read.length(), nowait, IoFlags.has(read.flags(), IoFlags.ASYNC), dax)
@@ -62,6 +65,15 @@ final class ReadPath {
         /** The mapping (ext4_iomap_begin; cache-only under NOWAIT, patch 7), then the device read. */
         @Override
         void granted() {
+            // kiocb_write_and_wait: the range's dirty pages reach the device before it is read there
+            if (!dax && state.pages().size() > 0 && state.pages().busy(offset / B, (offset + length + B - 1) / B)) {
+                if (nowait) {
+                    failEagain(NodeCounters.EAGAIN_PAGECACHE, "NOWAIT read over pages that need writeback first");
+                    return;
+                }
+                state.writeback.flush(this, offset, offset + length, this::granted);
+                return;
+            }
             int count = (int) Math.max(0, Math.min(length, inode().size - offset));
             byte[] dst = new byte[count];
             // the mapping is byte-addressed: its segments are exactly the bytes asked for (a "sector" of 1)

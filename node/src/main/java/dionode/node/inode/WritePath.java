@@ -23,21 +23,25 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Writes: ext4_dio_write_iter for direct writes (the lock decision of ext4_dio_write_checks,
- * allocation in ext4_iomap_begin, as unwritten below i_size and written at or past it, the device
- * write, conversion and the size update in ext4_dio_write_end_io), and ext4_buffered_write_iter
- * for buffered ones (exclusive, draining direct I/O first since patch 2), which become a
- * read-modify-write of whole blocks; and fsync.
- * Each write is one {@link WriteOp}. Confined to its inode actor.
+ * Writes to the device: ext4_dio_write_iter for direct writes (the lock decision of
+ * ext4_dio_write_checks, the page cache flushed and invalidated over the range, allocation in
+ * ext4_iomap_begin, as unwritten below i_size and written at or past it, the device write,
+ * conversion and the size update in ext4_dio_write_end_io, the range invalidated again), and the
+ * page cache's writeback, which is the same write without i_rwsem, moving i_disksize only; and
+ * fsync. Buffered writes go to the cache ({@link BufferedWrite}). Each write is one
+ * {@link WriteOp}. Confined to its inode actor.
  */
 final class WritePath {
+    private static final Logger LOG = LoggerFactory.getLogger(WritePath.class);
     /**
      * kiocb_modified: timestamps advance at the coarse clock's granularity (current_time() reads
      * ktime_get_coarse_real_ts64, one jiffy: 4 ms at HZ=250), so a write logs them at most this often.
      */
-    private static final long TIMESTAMP_GRANULARITY_NANOS = 4_000_000L;
+    static final long TIMESTAMP_GRANULARITY_NANOS = 4_000_000L;
 
     private WritePath() {
     }
@@ -51,9 +55,19 @@ final class WritePath {
             state.reply(reply, new Reply.Written(0));
         } else if (buffered && IoFlags.has(write.flags(), IoFlags.NOWAIT)) {
             state.reply(reply, new Reply.Error(Errno.EOPNOTSUPP, "buffered writes cannot be NOWAIT"));
+        } else if (buffered) {
+            BufferedWrite.start(state, reply, write.offset(), write.data(), IoFlags.has(write.flags(), IoFlags.DURABLE), false);
         } else {
-            new WriteOp(state, reply, write.offset(), write.data(), write.flags()).start();
+            new WriteOp(state, reply, write.offset(), write.data(), write.flags(), -1).start();
         }
+    }
+
+    /**
+     * Writes back {@code data} (whole pages) at {@code offset}; i_disksize may move up to
+     * {@code visibleEnd}, the part of the pages inside i_size. {@code done} is completed in the actor.
+     */
+    static void writeback(InodeState state, CompletableFuture<Reply> done, long offset, byte[] data, long visibleEnd) {
+        new WriteOp(state, done, offset, data, 0, visibleEnd).start();
     }
 
     /** ext4_dio_write_checks for a direct write on {@code inode} as it is now (explain asks the same). */
@@ -62,7 +76,11 @@ final class WritePath {
                 inode.policy);
     }
 
-    /** ext4_sync_file: commits the journal; takes no lock. */
+    /**
+     * ext4_sync_file: writes back the file's dirty pages and waits for them
+     * (file_write_and_wait_range), answers EIO once for a write error or stale page since the last
+     * fsync (errseq), then commits the journal; takes no lock.
+     */
     static void fsync(InodeState state, CompletableFuture<Reply> reply) {
         state.counters.inc(NodeCounters.DURABLE_COMMITS);
         InodeOp op = new InodeOp(state, reply) {
@@ -70,22 +88,30 @@ final class WritePath {
             void granted() {
             }
         };
-        op.await(state.volume.journal().commit(), Stage.JOURNAL, () -> op.succeed(new Reply.Done()), op::fail);
+        state.writeback.flush(op, 0, Long.MAX_VALUE, () -> {
+            if (state.pages().checkError()) {
+                op.fail(new Reply.Error(Errno.EIO, "data of inode " + state.ino + " written since the last fsync may not be on"
+                        + " the device: a writeback failed, or a direct write completed under pages written again (stale page cache)"));
+                return;
+            }
+            op.await(state.volume.journal().commit(), Stage.JOURNAL, () -> op.succeed(new Reply.Done()), op::fail);
+        });
     }
 
     /** One write, from the lock decision to its answer. */
     private static final class WriteOp extends InodeOp {
-        private long offset;
-        private byte[] data;
+        private final long offset;
+        private final byte[] data;
         private final int length;
         private final long end;
         private final boolean nowait;
         private final boolean async;
         private final boolean durable;
-        /** Not final: a direct write into a hole of a file without extents falls back to buffered. */
-        private boolean buffered;
+        /** The page cache's writeback: no i_rwsem, no timestamps, and i_disksize moves up to {@link #visibleEnd}. */
+        private final boolean writeback;
+        private final long visibleEnd;
         /**
-         * A buffered write allocating inside i_size in a file without extents: each step's handle
+         * Writeback allocating inside i_disksize in a file without extents: each step's handle
          * stays open until the data of its blocks is on the device.
          */
         private boolean ordered;
@@ -105,7 +131,8 @@ final class WritePath {
         /** The latest lock decision's cache-only lookups missed (its EAGAIN is the cache's). */
         private boolean missed;
 
-        WriteOp(InodeState state, CompletableFuture<Reply> reply, long offset, byte[] data, int flags) {
+        /** @param visibleEnd -1 for a direct write; for writeback, where the pages' bytes inside i_size end */
+        WriteOp(InodeState state, CompletableFuture<Reply> reply, long offset, byte[] data, int flags, long visibleEnd) {
             super(state, reply);
             this.offset = offset;
             this.data = data;
@@ -114,7 +141,8 @@ final class WritePath {
             this.nowait = IoFlags.has(flags, IoFlags.NOWAIT);
             this.async = IoFlags.has(flags, IoFlags.ASYNC);
             this.durable = IoFlags.has(flags, IoFlags.DURABLE);
-            this.buffered = IoFlags.has(flags, IoFlags.BUFFERED);
+            this.writeback = visibleEnd >= 0;
+            this.visibleEnd = visibleEnd;
         }
 
         /**
@@ -139,9 +167,13 @@ final class WritePath {
         }
 
         void start() {
-            if (buffered) {
-                state.counters.inc(NodeCounters.BUFFERED_WRITES);
-                acquire(LockMode.EXCLUSIVE, false);
+            if (writeback) {
+                // counted as direct I/O from here, so that truncate and unlink drain it whole
+                inDio = true;
+                state.dio.enter();
+                Inode inode = inode();
+                decision = LockDecision.buffered(DioWriteChecks.extendingIo(offset, visibleEnd - offset, inode.size, inode.disksize));
+                mapAndAllocate();
                 return;
             }
             try {
@@ -162,10 +194,6 @@ final class WritePath {
 
         @Override
         void granted() {
-            if (buffered) {
-                state.dio.await(this, this::readModify);
-                return;
-            }
             // ext4_dio_write_checks runs again under the lock: the file may have changed while we waited
             LockDecision now = lookup(this::decide, nowait, this::granted);
             if (now == null) {
@@ -184,51 +212,33 @@ final class WritePath {
                 }
             }
             decision = now;
-            if (now.inodeDioWait()) {
-                state.dio.await(this, this::mapAndAllocate);
-            } else {
-                mapAndAllocate();
-            }
+            Runnable next = now.inodeDioWait() ? () -> state.dio.await(this, this::mapAndAllocate) : this::mapAndAllocate;
+            invalidatePages(next);
         }
 
-        /** Buffered write: read the partial end blocks that hold data, merge, and write whole blocks. */
-        private void readModify() {
-            long readFirst = offset / B;
-            long readEnd = (end + B - 1) / B;
-            byte[] merged = new byte[(int) ((readEnd - readFirst) * B)];
-            List<DataPath.ReadSeg> reads = lookup(() -> endBlockReads(readFirst, readEnd, merged), false, this::readModify);
-            if (reads == null) {
+        /**
+         * kiocb_invalidate_pages: the range's dirty pages written back and waited for, then its
+         * pages dropped. One dirtied again meanwhile (possible only while another write let its
+         * lock go) cannot be dropped: the write falls back to buffered, as -ENOTBLK does.
+         */
+        private void invalidatePages(Runnable next) {
+            if (state.pages().size() == 0) {
+                next.run();
                 return;
             }
-            Runnable merge = () -> {
-                System.arraycopy(data, 0, merged, (int) (offset - readFirst * B), length);
-                offset = readFirst * B;
-                data = merged;
-                decision = LockDecision.buffered(DioWriteChecks.extendingIo(end - length, length, inode().size, inode().disksize));
-                mapAndAllocate();
-            };
-            if (reads.isEmpty()) {
-                merge.run();
-            } else {
-                await(state.data.read(reads), Stage.DEVICE, merge, this::fail);
+            long first = offset / B;
+            long last = (end + B - 1) / B;
+            if (nowait && state.pages().busy(first, last)) {
+                failEagain(NodeCounters.EAGAIN_PAGECACHE, "NOWAIT write over pages that need writeback first");
+                return;
             }
-        }
-
-        /** The reads of a buffered write's partial end blocks that hold data, into {@code merged}. */
-        private List<DataPath.ReadSeg> endBlockReads(long readFirst, long readEnd, byte[] merged) {
-            Inode inode = inode();
-            List<DataPath.ReadSeg> reads = new ArrayList<>();
-            if (offset % B != 0) {
-                reads.addAll(IoPlan.read(inode::map, readFirst * B, merged, B, B, state.sectorSize));
-            }
-            if (end % B != 0 && (readEnd - 1 > readFirst || offset % B == 0)) {
-                int tailAt = (int) ((readEnd - 1 - readFirst) * B);
-                reads.addAll(IoPlan.read(inode::map, (readEnd - 1) * B, merged, B, B, state.sectorSize).stream()
-                        .map(seg -> new DataPath.ReadSeg(seg.deviceOffset(), seg.length(), merged, seg.dstOffset() + tailAt,
-                                seg.skip(), seg.copyLength()))
-                        .toList());
-            }
-            return reads;
+            state.writeback.flush(this, offset, end, () -> {
+                if (state.pages().invalidate(first, last) > 0) {
+                    fallBackToBuffered();
+                } else {
+                    next.run();
+                }
+            });
         }
 
         /**
@@ -253,13 +263,14 @@ final class WritePath {
             if (needed == null) {
                 return;
             }
-            writtenFrom = extending() ? (inode().size + B - 1) / B : Long.MAX_VALUE;
+            // writeback may allocate written past i_disksize: what is there is hidden by it and the orphan entry
+            writtenFrom = !extending() ? Long.MAX_VALUE : ((writeback ? inode().disksize : inode().size) + B - 1) / B;
             Long inside = holes == 0 || !inode().indirect() ? Long.valueOf(0)
                     : lookup(() -> inode().holeBlocks(firstBlock, Math.min(endBlock, writtenFrom)), false, this::mapAndAllocate);
             if (inside == null) {
                 return;
             }
-            if (inside > 0 && !buffered) {
+            if (inside > 0 && !writeback) {
                 fallBackToBuffered();
                 return;
             }
@@ -277,13 +288,13 @@ final class WritePath {
         /**
          * ext4_dio_write_iter on -ENOTBLK: a file without extents cannot allocate unwritten blocks
          * inside i_size (ext4_iomap_alloc leaves m_flags 0), so the direct write lets its lock go
-         * and runs as a buffered write: exclusive, after draining direct I/O (patch 2).
+         * and runs as a buffered write (exclusive, after draining direct I/O: patch 2), then
+         * flushes and invalidates its range.
          */
         private void fallBackToBuffered() {
             state.counters.inc(NodeCounters.DIO_FALLBACKS);
-            releaseLock();
-            buffered = true;
-            start();
+            passOn();
+            BufferedWrite.start(state, reply(), offset, data, durable, true);
         }
 
         private boolean extending() {
@@ -293,8 +304,8 @@ final class WritePath {
         /** The metadata before the I/O: privileges, orphan entry, timestamps, allocation; as many steps as it takes. */
         private void metaStep() {
             Inode inode = inode();
-            boolean timestamps = state.volume.nowNanos() - inode.mtimeNanos >= TIMESTAMP_GRANULARITY_NANOS;
-            if (allocatePosition >= endBlock && (!extending() || orphanSet) && inode.nosec() && !timestamps) {
+            boolean timestamps = !writeback && state.volume.nowNanos() - inode.mtimeNanos >= TIMESTAMP_GRANULARITY_NANOS;
+            if (allocatePosition >= endBlock && (!extending() || orphanSet) && (writeback || inode.nosec()) && !timestamps) {
                 submit();
                 return;
             }
@@ -315,22 +326,28 @@ final class WritePath {
             }
         }
 
-        /** What a write's first step logs of the record: privileges (file_remove_privs), the orphan entry, timestamps. */
+        /**
+         * What a write's first step logs of the record: privileges (file_remove_privs), the orphan
+         * entry, timestamps; writeback only the orphan entry (the buffered write did the rest).
+         */
         private void recordChanges(Inode inode) {
+            if (extending() && !orphanSet) {
+                state.holdOrphan();
+                orphanSet = true;
+            }
+            if (writeback) {
+                return;
+            }
             long now = state.volume.nowNanos();
             if (!inode.nosec()) {
                 inode.mode &= ~(InodeRecord.S_ISUID | InodeRecord.S_ISGID);
-            }
-            if (extending() && !orphanSet) {
-                inode.flags |= InodeRecord.FLAG_ORPHAN;
-                orphanSet = true;
             }
             inode.mtimeNanos = now;
             inode.ctimeNanos = now;
         }
 
         /**
-         * A buffered write into holes of a file without extents: no unwritten state to hide the
+         * Writeback into holes of a file without extents: no unwritten state to hide the
          * blocks behind, so each step allocates them written and keeps its handle open until the
          * data of the step's blocks is on the device (ext3's data=ordered: the transaction that
          * maps them cannot commit before their data is written). As many steps as it takes.
@@ -370,7 +387,6 @@ final class WritePath {
                     orderedStep();
                     return;
                 }
-                count(0);
                 convertPosition = firstBlock;
                 convertStep();
             }, thrown -> {
@@ -394,9 +410,14 @@ final class WritePath {
             if (plan == null) {
                 return;
             }
-            count(plan.zeroedBlocks());
-            inDio = true;
-            CompletableFuture<Void> io = state.dio.begin(() -> state.data.write(plan.segs()));
+            CompletableFuture<Void> io;
+            if (writeback) {
+                io = state.data.write(plan.segs());
+            } else {
+                count(plan.zeroedBlocks());
+                inDio = true;
+                io = state.dio.begin(() -> state.data.write(plan.segs()));
+            }
             if (async && !decision.forceWait()) {
                 releaseLock();
             }
@@ -427,9 +448,13 @@ final class WritePath {
                     convertPosition = endBlock;
                 }
                 if (convertPosition >= endBlock && extending()) {
-                    inode.size = Math.max(inode.size, end);
-                    inode.disksize = Math.max(inode.disksize, end);
-                    inode.flags &= ~InodeRecord.FLAG_ORPHAN;
+                    if (writeback) {
+                        inode.disksize = Math.max(inode.disksize, Math.min(visibleEnd, inode.size));
+                    } else {
+                        inode.size = Math.max(inode.size, end);
+                        inode.disksize = Math.max(inode.disksize, end);
+                    }
+                    state.releaseOrphan();
                     orphanSet = false;
                 }
             };
@@ -443,12 +468,30 @@ final class WritePath {
         private void completed() {
             state.counters.add(NodeCounters.CONVERTED_BLOCKS, converted);
             endDio();
+            if (!writeback) {
+                invalidateAfter();
+            }
             if (durable) {
                 state.counters.inc(NodeCounters.DURABLE_COMMITS);
                 await(state.volume.journal().commit(), Stage.JOURNAL, () -> succeed(new Reply.Written(length)), this::fail);
             } else {
                 succeed(new Reply.Written(length));
             }
+        }
+
+        /**
+         * kiocb_invalidate_post_direct_write: drops the range's pages again; one dirtied while the
+         * data went to the device means the cache now disagrees with it (dio_warn_stale_pagecache):
+         * counted, and the next fsync answers EIO.
+         */
+        private void invalidateAfter() {
+            if (state.pages().size() == 0 || state.pages().invalidate(offset / B, (end + B - 1) / B) == 0) {
+                return;
+            }
+            state.counters.inc(NodeCounters.STALE_PAGECACHE);
+            state.pages().setError();
+            LOG.warn("inode {}: page cache invalidation failed after a direct write at {} (+{}): a page was written again "
+                    + "meanwhile; the next fsync answers EIO", state.ino, offset, length);
         }
 
         private void endDio() {
@@ -474,9 +517,10 @@ final class WritePath {
                 return;
             }
             orphanSet = false;
-            long keep = (inode().size + B - 1) / B;
+            // writeback's blocks lie past i_disksize (the one run that moves it goes alone), a direct write's past i_size
+            long keep = ((writeback ? inode().disksize : inode().size) + B - 1) / B;
             removeBlocks(keep, ExtentFormat.MAX_LBLK + 1, () -> inRecordHandle(false,
-                    handle -> inode().flags &= ~InodeRecord.FLAG_ORPHAN, () -> {
+                    handle -> state.releaseOrphan(), () -> {
                         endDio();
                         fail(error);
                     }));

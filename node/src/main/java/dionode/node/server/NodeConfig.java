@@ -1,5 +1,7 @@
 package dionode.node.server;
 
+import dionode.node.cache.PageCache;
+import dionode.node.cache.PageCacheHook;
 import dionode.node.fs.VolumeLoader;
 import dionode.node.inode.AccessRules;
 import dionode.protocol.LockPolicy;
@@ -21,11 +23,12 @@ import java.time.Duration;
  * @param esCacheBytes bytes of extent blocks the node keeps in memory ({@code serve --es-cache})
  * @param tls TLS on the native listener and STARTTLS on NBD ({@code serve --tls-*}); null: plain text
  * @param access who may do what to files: the admins ({@code serve --admins})
+ * @param pageCache the page cache's size and dirty expiry ({@code serve --page-cache, --dirty-expire})
  */
 public record NodeConfig(Path device, long size, boolean create, String host, int port, LockPolicy policy, int parallelism,
         int ioThreads, int ioQueue, int sectorSize, int maxPayload, Duration commitInterval, Duration idleTimeout,
         int maxWaitersPerInode, long inodes, WireLimits wire, Engine engine,
-        long esCacheBytes, NodeTls tls, AccessRules access) {
+        long esCacheBytes, NodeTls tls, AccessRules access, PageCacheConfig pageCache) {
 
     public static final Path DEFAULT_DEVICE = Path.of("data", "dionode.img");
     public static final long DEFAULT_SIZE = 1L << 30;
@@ -33,69 +36,74 @@ public record NodeConfig(Path device, long size, boolean create, String host, in
     public static NodeConfig defaults() {
         return new NodeConfig(DEFAULT_DEVICE, DEFAULT_SIZE, true, "127.0.0.1", 7070, LockPolicy.ZEROING_AWARE, 64, 32, 4096, 0,
                 Wire.DEFAULT_MAX_PAYLOAD, Duration.ofSeconds(1), Duration.ofSeconds(30), 4096, 0, WireLimits.defaults(), Engine.DEFAULT,
-                VolumeLoader.DEFAULT_EXTENT_CACHE, null, AccessRules.NO_ADMINS);
+                VolumeLoader.DEFAULT_EXTENT_CACHE, null, AccessRules.NO_ADMINS, PageCacheConfig.DEFAULT);
     }
 
     public NodeConfig withDevice(Path p, long bytes, boolean createIfMissing) {
         return new NodeConfig(p, bytes, createIfMissing, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, pageCache);
     }
 
     public NodeConfig withAddress(String h, int p) {
         return new NodeConfig(device, size, create, h, p, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, pageCache);
     }
 
     public NodeConfig withPolicy(LockPolicy p) {
         return new NodeConfig(device, size, create, host, port, p, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, pageCache);
     }
 
     public NodeConfig withTuning(int newParallelism, int newIoThreads, int newSectorSize) {
         return new NodeConfig(device, size, create, host, port, policy, newParallelism, newIoThreads, ioQueue, newSectorSize,
-                maxPayload, commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access);
+                maxPayload, commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, pageCache);
     }
 
     public NodeConfig withWire(WireLimits w) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, w, engine, esCacheBytes, tls, access);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, w, engine, esCacheBytes, tls, access, pageCache);
     }
 
     /** A smaller largest frame (tests of the wire's bounds use it to keep their volumes small). */
     public NodeConfig withMaxPayload(int bytes) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, bytes,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, pageCache);
     }
 
     public NodeConfig withTimes(Duration newCommitInterval, Duration newIdleTimeout) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                newCommitInterval, newIdleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access);
+                newCommitInterval, newIdleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, pageCache);
     }
 
     /** {@code n} inodes in the table of a device this node formats; 0 = scale with the size. */
     public NodeConfig withInodes(long n) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, n, wire, engine, esCacheBytes, tls, access);
+                commitInterval, idleTimeout, maxWaitersPerInode, n, wire, engine, esCacheBytes, tls, access, pageCache);
     }
 
     public NodeConfig withEngine(Engine e) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, e, esCacheBytes, tls, access);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, e, esCacheBytes, tls, access, pageCache);
     }
 
     public NodeConfig withEsCache(long bytes) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, bytes, tls, access);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, bytes, tls, access, pageCache);
     }
 
     public NodeConfig withTls(NodeTls t) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, t, access);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, t, access, pageCache);
     }
 
     public NodeConfig withAccess(AccessRules a) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, a);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, a, pageCache);
+    }
+
+    public NodeConfig withPageCache(PageCacheConfig p) {
+        return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, p);
     }
 
     public NodeConfig withTransport(TransportKind kind) {
@@ -130,5 +138,18 @@ public record NodeConfig(Path device, long size, boolean create, String host, in
      */
     public record Engine(TransportKind transport, boolean kernelAio, boolean eventLoop) {
         public static final Engine DEFAULT = new Engine(TransportKind.NIO, true, true);
+    }
+
+    /**
+     * The page cache: its budget, how long a page may stay dirty, and the buffered paths'
+     * injection points ({@link PageCacheHook#NONE} but in ordering tests).
+     */
+    public record PageCacheConfig(long bytes, Duration dirtyExpire, PageCacheHook hook) {
+        public static final PageCacheConfig DEFAULT = new PageCacheConfig(PageCache.DEFAULT_BYTES, PageCache.DEFAULT_DIRTY_EXPIRE,
+                PageCacheHook.NONE);
+
+        public PageCacheConfig withHook(PageCacheHook h) {
+            return new PageCacheConfig(bytes, dirtyExpire, h);
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dionode.node.server;
 
+import dionode.node.cache.PageCache;
 import dionode.node.device.AlignedBuffers;
 import dionode.node.device.BlockDevice;
 import dionode.node.device.DaxMapping;
@@ -61,11 +62,13 @@ public final class NodeServer implements AutoCloseable {
     /** The device's data area mapped for DAX files, or null when it cannot be mapped. */
     private final DaxMapping dax;
     private volatile boolean closed;
+    private final PageCache cache;
 
     private NodeServer(NodeConfig config, BlockDevice device, Volume volume, IoExecutor io, ActorSystem<Void> system,
             Dispatcher dispatcher, NodeCounters counters, ActorRef<InodeRegion.Command> region, Binding binding,
-            Transport transport, EventLoopGroup loops, DaxMapping dax) {
+            Transport transport, EventLoopGroup loops, DaxMapping dax, PageCache cache) {
         this.dax = dax;
+        this.cache = cache;
         this.config = config;
         this.device = device;
         this.volume = volume;
@@ -148,8 +151,10 @@ public final class NodeServer implements AutoCloseable {
                 LOG.info("no DAX files on this node: {}", daxRefusal);
             }
             String refusal = daxRefusal;
+            PageCache cache = new PageCache(config.pageCache().bytes(), config.pageCache().dirtyExpire());
+            registerGauges(counters, cache);
             InodeContext ctx = new InodeContext(volume, data, counters, config.maxWaitersPerInode(), config.idleTimeout(),
-                    dax == null ? null : new DaxDataPath(dax, io), daxRefusal, config.access());
+                    dax == null ? null : new DaxDataPath(dax, io), daxRefusal, config.access(), cache, config.pageCache().hook());
             CompletableFuture<ActorRef<InodeRegion.Command>> regionRef = new CompletableFuture<>();
             CompletableFuture<ActorRef<NamespaceActor.Command>> nsRef = new CompletableFuture<>();
             system = ActorSystem.create(Behaviors.setup(c -> {
@@ -160,6 +165,8 @@ public final class NodeServer implements AutoCloseable {
                 return Behaviors.empty();
             }), "dionode", pekkoConfig);
             ActorRef<InodeRegion.Command> region = regionRef.get(30, TimeUnit.SECONDS);
+            Duration tick = flusherTick(config.pageCache().dirtyExpire());
+            system.scheduler().scheduleWithFixedDelay(tick, tick, () -> cache.expire(v.nowNanos()), system.executionContext());
             StageLatencies latencies = StageLatencies.started();
             system.getWhenTerminated().thenRun(latencies::close);
             latencies.registerGauges(counters::gauge);
@@ -174,7 +181,7 @@ public final class NodeServer implements AutoCloseable {
             LOG.info("node on {} ({}), policy {}", config.device(), device.isBlockDevice() ? "block device" : "device file",
                     config.policy());
             return new NodeServer(config, device, volume, io, system, dispatcher, counters, region, binding, transport, loops,
-                    dax);
+                    dax, cache);
         } catch (Exception e) {
             if (system != null) {
                 system.terminate();
@@ -286,6 +293,7 @@ public final class NodeServer implements AutoCloseable {
                 break;
             }
         }
+        syncPages(deadline);
         system.terminate();
         try {
             system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -311,6 +319,37 @@ public final class NodeServer implements AutoCloseable {
             }
         }
         LOG.info("stopped; {} synced", config.device());
+    }
+
+    /** How often the flusher looks for expired dirty pages (dirty_writeback_centisecs: 5 s, or sooner for a short expiry). */
+    private static Duration flusherTick(Duration expire) {
+        long half = Math.max(10, expire.toMillis() / 2);
+        return Duration.ofMillis(Math.min(5000, half));
+    }
+
+    private static void registerGauges(NodeCounters counters, PageCache cache) {
+        counters.gauge("page_cache_pages", cache::usedPages);
+        counters.gauge("page_cache_dirty", cache::dirtyPages);
+        counters.gauge("page_cache_hits", cache::hits);
+        counters.gauge("page_cache_misses", cache::misses);
+        counters.gauge("page_reclaims", cache::reclaimed);
+        counters.gauge("page_waits", cache::waits);
+    }
+
+    /** sync at unmount: every dirty page written back before the actors stop, within the shutdown's deadline. */
+    private void syncPages(long deadline) {
+        while ((cache.dirtyPages() > 0 || cache.inWriteback() > 0) && System.nanoTime() < deadline) {
+            cache.syncAll();
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (cache.dirtyPages() > 0 || cache.inWriteback() > 0) {
+            LOG.warn("stopping with {} dirty pages not written back", cache.dirtyPages() + cache.inWriteback());
+        }
     }
 
     /** Unmaps the DAX mapping once nothing can copy through it (actors stopped, I/O pool drained). */
