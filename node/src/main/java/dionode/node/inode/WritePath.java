@@ -467,10 +467,11 @@ final class WritePath {
 
         private void completed() {
             state.counters.add(NodeCounters.CONVERTED_BLOCKS, converted);
-            endDio();
+            // iomap_dio_complete: the invalidation comes before inode_dio_end, so a drained buffered write cannot slip in between
             if (!writeback) {
                 invalidateAfter();
             }
+            endDio();
             if (durable) {
                 state.counters.inc(NodeCounters.DURABLE_COMMITS);
                 await(state.volume.journal().commit(), Stage.JOURNAL, () -> succeed(new Reply.Written(length)), this::fail);
