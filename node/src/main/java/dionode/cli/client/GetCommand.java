@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
         description = {"Copy file NAME (from --offset, --length bytes, default to the end of the file) to stdout.",
             "Reads of at most 1 MiB, several in flight, written in order. Reads at 512-byte aligned offsets are "
             + "direct (an unaligned end is read up to the sector boundary and trimmed); a read starting at an "
-            + "unaligned offset is buffered up to the next sector boundary. Stops early at the end of the file."})
+            + "unaligned offset is buffered up to the next sector boundary. With --buffered every read goes through "
+            + "the node's page cache. Stops early at the end of the file."})
 public final class GetCommand extends ClientCommand {
     @Mixin
     FileName fileName;
@@ -30,6 +31,9 @@ public final class GetCommand extends ClientCommand {
 
     @Option(names = "--nowait", description = "NOWAIT reads: EAGAIN instead of waiting for the lock")
     boolean nowait;
+
+    @Option(names = "--buffered", description = "read everything buffered, through the node's page cache (any offset)")
+    boolean buffered;
 
     private boolean eof;
     private boolean outputFailed;
@@ -46,7 +50,11 @@ public final class GetCommand extends ClientCommand {
             int want;
             int ask;
             int flags = nowait ? IoFlags.NOWAIT : 0;
-            if (misalign != 0) {
+            if (buffered) {
+                want = (int) Math.min(end - pos, CHUNK);
+                ask = want;
+                flags |= IoFlags.BUFFERED;
+            } else if (misalign != 0) {
                 want = (int) Math.min(end - pos, SECTOR - misalign);
                 ask = want;
                 flags |= IoFlags.BUFFERED;

@@ -40,7 +40,8 @@ public final class PutCommand extends ClientCommand {
     @Option(names = "--nowait", description = "NOWAIT direct writes: EAGAIN instead of waiting (e.g. for an extending write)")
     boolean nowait;
 
-    @Option(names = "--buffered", description = "write everything buffered (byte-granular; exclusive lock)")
+    @Option(names = "--buffered", description = "write everything buffered, into the node's page cache (byte-granular; exclusive lock; on "
+            + "the device after writeback, or at once with --sync)")
     boolean buffered;
 
     @Option(names = "--dax", description = "when put creates the file, make it a DAX file: its data is read and written "

@@ -358,6 +358,28 @@ public final class FilePages {
         cache.give(n);
     }
 
+    /**
+     * The actor that took runs for writeback stopped before they ended (a restart): their pages
+     * are dirty again, for the next actor's writeback.
+     */
+    public void abandonWriteback(long now) {
+        for (Page page : pages.values()) {
+            if (page.writeback) {
+                page.writeback = false;
+                underWriteback--;
+                cache.writingBack(-1);
+                if (!page.dirty) {
+                    page.dirty = true;
+                    page.dirtiedAt = now;
+                    dirtyOrder.put(page.index, page);
+                    dirtyIndex.add(page.index);
+                    cache.dirtied(1);
+                }
+            }
+        }
+        updateOldest();
+    }
+
     /** A write of this file's pages failed or went stale: the next fsync answers EIO (errseq_set). */
     public void setError() {
         errors++;

@@ -8,7 +8,6 @@ import dionode.node.fs.Inode;
 import dionode.node.lock.ExtentLookup;
 import dionode.node.lock.InodeRwsem;
 import dionode.node.lock.LockDecision;
-import dionode.node.lock.LockMode;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import java.util.ArrayList;
@@ -99,7 +98,19 @@ final class ExplainPath extends InodeOp {
         if (d.inodeDioWait() && inFlight > 0) {
             out.append(", draining ").append(inFlight).append(" direct I/O in flight first");
         }
-        if (holes > 0) {
+        long first = ask.offset() >>> BLOCK_BITS;
+        long end = (ask.offset() + ask.length() + (1L << BLOCK_BITS) - 1) >>> BLOCK_BITS;
+        if (state.pages().busy(first, end)) {
+            out.append(", writing back the range's dirty cached pages first");
+        }
+        long inside = holes > 0 && inode().indirect()
+                ? inode().holeBlocks(first, Math.min(end, (inode().size + (1L << BLOCK_BITS) - 1) >>> BLOCK_BITS)) : 0;
+        if (inside > 0) {
+            // ext4_dio_write_iter on -ENOTBLK (WritePath.fallBackToBuffered)
+            out.append(", then falls back to buffered I/O: ").append(inside).append(" blocks are holes inside i_size of a file"
+                    + " without extents, which cannot allocate unwritten blocks (exclusive lock, draining direct I/O, then the"
+                    + " range flushed and invalidated)");
+        } else if (holes > 0) {
             out.append(", allocating ").append(holes).append(" blocks");
         }
         return out.toString();

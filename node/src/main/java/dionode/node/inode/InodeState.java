@@ -121,7 +121,12 @@ final class InodeState {
     /** Loads the inode's record (in memory since mount: no I/O; its extent blocks are read when a lookup needs them). */
     void open() {
         deleted = false;
+        boolean first = pages == null;
         pages = cache.file(ino, owner());
+        if (first) {
+            // runs a stopped actor took never end: their completions are dropped (InodeActor.onResume)
+            pages.abandonWriteback(volume.nowNanos());
+        }
         try {
             if (!volume.inodes().validIno(ino)) {
                 deleted = true;

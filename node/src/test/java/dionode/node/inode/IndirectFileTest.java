@@ -2,6 +2,7 @@ package dionode.node.inode;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dionode.node.crash.Fixture;
 import dionode.node.server.NodeServer;
@@ -108,11 +109,15 @@ class IndirectFileTest {
         FileId f = create("fallback");
         Fixture.join(c.truncate(f, 1 << 20));
         Map<String, Long> before = stats();
+        String answer = Fixture.join(c.explain(f, 64 * B, 2 * B, false)).answer();
+        assertTrue(answer.contains("falls back to buffered I/O: 2 blocks are holes inside i_size"), answer);
         byte[] data = fill(2 * B, 3);
         assertEquals(2L * B, Fixture.join(c.write(f, 64 * B, data, 0)));
         Map<String, Long> after = stats();
         assertEquals(1, after.get("dio_fallbacks") - before.get("dio_fallbacks"));
         assertEquals(1, after.get("buffered_writes") - before.get("buffered_writes"));
+        assertEquals(0, after.get("page_cache_dirty"), "the fallback flushed its range before it answered");
+        assertEquals(2, after.get("writeback_pages") - before.get("writeback_pages"));
         assertArrayEquals(data, Fixture.join(c.read(f, 64 * B, 2 * B, 0)));
         Reply.FileStat stat = Fixture.join(c.stat(f));
         assertEquals(new Reply.Layout(1, 2, 0), stat.layout(), "allocated written: no unwritten state");
