@@ -29,18 +29,13 @@ final class DioCount {
      * so the caller's inode_dio_end follows however the I/O ends.
      */
     CompletableFuture<Void> begin(Supplier<CompletableFuture<Void>> io) {
-        enter();
+        inFlight++;
+        counters.add(DIO_IN_FLIGHT, 1);
         try {
             return io.get();
         } catch (RuntimeException failure) {
             return CompletableFuture.failedFuture(failure);
         }
-    }
-
-    /** inode_dio_begin alone: for writeback, counted from its first step to its last. */
-    void enter() {
-        inFlight++;
-        counters.add(DIO_IN_FLIGHT, 1);
     }
 
     /** inode_dio_end: the last completion wakes the exclusive holders in inode_dio_wait. */

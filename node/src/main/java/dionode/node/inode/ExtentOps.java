@@ -111,13 +111,13 @@ final class ExtentOps {
         private void drainThenRun() {
             holding = true;
             state.writeback.hold();
-            state.dio.await(this, () -> {
+            state.dio.await(this, () -> state.writeback.awaitIdle(this, () -> {
                 try {
                     body.accept(this);
                 } catch (RuntimeException failure) {
                     fail(failure);
                 }
-            });
+            }));
         }
 
         @Override

@@ -97,9 +97,6 @@ final class WriteOp extends InodeOp {
 
     void start() {
         if (writeback) {
-            // counted as direct I/O from here, so that truncate and unlink drain it whole
-            inDio = true;
-            state.dio.enter();
             Inode inode = inode();
             decision = LockDecision.buffered(DioWriteChecks.extendingIo(offset, visibleEnd - offset, inode.size, inode.disksize));
             mapAndAllocate();

@@ -18,10 +18,11 @@ import org.slf4j.LoggerFactory;
  * {@code i_rwsem} and is ordered: it allocates (unwritten below i_disksize, written past it under
  * the orphan entry; a file without extents keeps each step's handle open across its data), writes
  * the data, then converts and moves i_disksize. Data first, then the metadata that makes it
- * visible. Runs go in parallel, but the one that moves i_disksize goes alone. Writeback counts as
- * direct I/O in flight, so truncate and unlink drain it, and the exclusive extent changes hold new
- * runs off while they work ({@link #hold}). A flush waits, parked, until its range has nothing
- * dirty and nothing in flight. Confined to its inode actor.
+ * visible. Runs go in parallel, but the one that moves i_disksize goes alone. The exclusive extent
+ * changes hold new runs off and wait for those in flight ({@link #hold}, {@link #awaitIdle}), as
+ * truncate waits on page writeback; buffered writes do not wait for it (inode_dio_wait counts
+ * direct I/O only). A flush waits, parked, until its range has nothing dirty and nothing in
+ * flight. Confined to its inode actor.
  */
 final class Writeback {
     private static final Logger LOG = LoggerFactory.getLogger(Writeback.class);
@@ -35,6 +36,7 @@ final class Writeback {
     private boolean extendingRun;
     private int holds;
     private final List<Waiter> waiters = new ArrayList<>();
+    private final List<Waiter> idleWaiters = new ArrayList<>();
 
     /** A flush of pages {@code [from, to)} waiting for them to be clean and idle. */
     private record Waiter(InodeOp op, long from, long to, Runnable then) {
@@ -81,9 +83,18 @@ final class Writeback {
         }
     }
 
+    /** {@code then} runs as {@code op}'s step once no run is in flight (new ones held off by {@link #hold}). */
+    void awaitIdle(InodeOp op, Runnable then) {
+        if (runs == 0) {
+            then.run();
+        } else {
+            idleWaiters.add(new Waiter(op, 0, 0, then));
+        }
+    }
+
     /** Nothing in flight and nobody waiting. */
     boolean idle() {
-        return runs == 0 && waiters.isEmpty();
+        return runs == 0 && waiters.isEmpty() && idleWaiters.isEmpty();
     }
 
     private void kickRange(long from, long to) {
@@ -143,6 +154,13 @@ final class Writeback {
         }
         pages().writebackDone(run, ok);
         state.counters.add(NodeCounters.WRITEBACK_PAGES, run.count());
+        if (runs == 0 && !idleWaiters.isEmpty()) {
+            List<Waiter> ready = List.copyOf(idleWaiters);
+            idleWaiters.clear();
+            for (Waiter w : ready) {
+                state.steps.continueWith(w.op(), w.then());
+            }
+        }
         rekick();
     }
 
