@@ -159,10 +159,41 @@ public final class BlockAllocator {
      * {@code maxLen} blocks, marked in use in the handle's transaction; null when the device is full.
      */
     public Run allocate(Handle handle, long goal, long maxLen) {
-        if (takeUnreserved(1, false) == 0) {
+        return allocate(handle, goal, maxLen, NO_RESERVATION);
+    }
+
+    /** No reservation to draw on: an allocation takes unreserved blocks only. */
+    public static final long NO_RESERVATION = Long.MIN_VALUE;
+
+    /**
+     * The key of {@code ino}'s delayed allocations (its dirty cached pages over holes, reserved
+     * when written as ext4_da_reserve_space does), apart from its conversion reservation.
+     */
+    public static long delayedKey(long ino) {
+        return -1 - ino;
+    }
+
+    /**
+     * {@link #allocate(Handle, long, long)} drawing on the reservation of {@code key} first (writeback
+     * allocating the blocks its buffered writes reserved), then on unreserved blocks; called by the
+     * reservation's owner.
+     */
+    public Run allocate(Handle handle, long goal, long maxLen, long key) {
+        if (!takeOne(key)) {
             return null;
         }
-        return take(handle, goal, maxLen);
+        return take(handle, goal, maxLen, key);
+    }
+
+    /** One block of {@code key}'s reservation, or else an unreserved one; false when neither. */
+    private boolean takeOne(long key) {
+        long mine = key == NO_RESERVATION ? 0 : reservation(key);
+        if (mine > 0) {
+            setReservation(key, mine - 1);
+            reserved.decrementAndGet();
+            return true;
+        }
+        return takeUnreserved(1, false) == 1;
     }
 
     /**
@@ -178,7 +209,7 @@ public final class BlockAllocator {
             setReservation(ino, mine - 1);
             reserved.decrementAndGet();
         }
-        return take(handle, goal, 1);
+        return take(handle, goal, 1, NO_RESERVATION);
     }
 
     /** Gives back a run {@link #allocate} returned in this same handle, before anything referred to it. */
@@ -189,11 +220,12 @@ public final class BlockAllocator {
 
     /**
      * Takes a run whose first block is already counted: claims the first clear bit from {@code goal}
-     * on, then the clear bits right after it while unreserved blocks remain, and marks them on the
-     * bitmap; a failure there gives every claimed block back. Null, giving the count back, only if
+     * on, then the clear bits right after it while {@code key}'s reservation or unreserved blocks
+     * remain, and marks them on the bitmap; a failure there gives every claimed block back (as
+     * unreserved: the owner of a reservation sets it again). Null, giving the count back, only if
      * the counts are wrong: a whole pass found no clear bit though no other thread took one.
      */
-    private Run take(Handle handle, long goal, long maxLen) {
+    private Run take(Handle handle, long goal, long maxLen, long key) {
         long total = layout.totalBlocks();
         long start = goal < layout.dataStart() || goal >= total ? layout.dataStart() : goal;
         long found = -1;
@@ -209,7 +241,7 @@ public final class BlockAllocator {
             }
         }
         long end = found + 1;
-        while (end < total && end - found < maxLen && takeUnreserved(1, false) == 1) {
+        while (end < total && end - found < maxLen && takeOne(key)) {
             if (!inUse.claim(end)) {
                 unreserved.incrementAndGet();
                 break;

@@ -27,6 +27,8 @@ public final class FilePages {
         boolean writeback;
         /** A direct write went past this page while it was under writeback: dropped, not kept, when that ends. */
         boolean dropAfterWriteback;
+        /** Dirtied over a hole: one block of the file's delayed-allocation reservation is its, until writeback ends. */
+        boolean delayed;
         long dirtiedAt;
 
         Page(long index, byte[] data) {
@@ -46,6 +48,7 @@ public final class FilePages {
     /** Dirty pages by index, for runs. */
     private final TreeSet<Long> dirtyIndex = new TreeSet<>();
     private int underWriteback;
+    private int delayedPages;
     /** Pages taken from the budget and not yet filled by {@link #write}. */
     private int reserved;
     private long errors;
@@ -74,6 +77,17 @@ public final class FilePages {
 
     public int underWriteback() {
         return underWriteback;
+    }
+
+    /** Pages dirtied over holes whose writeback has not ended: the blocks the file must keep reserved. */
+    public int delayedPages() {
+        return delayedPages;
+    }
+
+    /** Whether page {@code index} holds a block of the reservation already. */
+    public boolean delayed(long index) {
+        Page page = pages.get(index);
+        return page != null && page.delayed;
     }
 
     public boolean cached(long index) {
@@ -142,9 +156,10 @@ public final class FilePages {
 
     /**
      * Copies {@code len} bytes into page {@code index} at {@code from} and marks it dirty; an
-     * uncached page is made from a reserved one (zeros but for what is copied).
+     * uncached page is made from a reserved one (zeros but for what is copied). {@code overHole}:
+     * its block is a hole, and the caller reserved a block for it unless {@link #delayed} said so.
      */
-    public void write(long index, int from, byte[] src, int srcOffset, int len, long now) {
+    public void write(long index, int from, byte[] src, int srcOffset, int len, long now, boolean overHole) {
         Page page = pages.get(index);
         if (page == null) {
             if (reserved == 0) {
@@ -156,6 +171,10 @@ public final class FilePages {
         }
         System.arraycopy(src, srcOffset, page.data, from, len);
         page.dropAfterWriteback = false;
+        if (overHole && !page.delayed) {
+            page.delayed = true;
+            delayedPages++;
+        }
         lastUse = now;
         if (!page.dirty) {
             page.dirty = true;
@@ -240,6 +259,10 @@ public final class FilePages {
             page.writeback = false;
             underWriteback--;
             cache.writingBack(-1);
+            if (page.delayed) {
+                page.delayed = false;
+                delayedPages--;
+            }
             if (page.dirty) {
                 continue;
             }
@@ -307,6 +330,9 @@ public final class FilePages {
         int dirty = 0;
         for (Page page : gone.values()) {
             clean.remove(page.index);
+            if (page.delayed) {
+                delayedPages--;
+            }
             if (page.dirty) {
                 dirty++;
                 dirtyOrder.remove(page.index);
@@ -352,6 +378,7 @@ public final class FilePages {
         dirtyOrder.clear();
         dirtyIndex.clear();
         reserved = 0;
+        delayedPages = 0;
         cache.writingBack(-underWriteback);
         underWriteback = 0;
         oldestDirty = Long.MAX_VALUE;

@@ -418,6 +418,15 @@ public final class Inode {
      * @throws IllegalStateException for an allocation under a cache-only lookup, before anything changes
      */
     public StepResult allocate(Handle handle, long from, long to, int maxRuns, boolean cachedNowait, long writtenFrom) {
+        return allocate(handle, from, to, maxRuns, cachedNowait, writtenFrom, BlockAllocator.NO_RESERVATION);
+    }
+
+    /**
+     * {@link #allocate(Handle, long, long, int, boolean, long)} drawing on the allocator's
+     * reservation {@code key} first: writeback allocating what its buffered writes reserved.
+     */
+    public StepResult allocate(Handle handle, long from, long to, int maxRuns, boolean cachedNowait, long writtenFrom,
+            long key) {
         if (cachedNowait) {
             throw new IllegalStateException("inode " + ino + ": a NOWAIT request came to allocate blocks " + from + ".." + (to - 1)
                     + "; it must have been refused EAGAIN before");
@@ -438,7 +447,7 @@ public final class Inode {
                         + " to be allocated unwritten");
             }
             long want = Math.min(mapping.len(), asUnwritten ? writtenFrom - pos : Long.MAX_VALUE);
-            BlockAllocator.Run run = vol.allocator().allocate(handle, goal(pos), Math.min(want, tree.maxRun(pos, asUnwritten)));
+            BlockAllocator.Run run = vol.allocator().allocate(handle, goal(pos), Math.min(want, tree.maxRun(pos, asUnwritten)), key);
             if (run == null) {
                 throw new NoSpaceException("no free block for inode " + ino);
             }

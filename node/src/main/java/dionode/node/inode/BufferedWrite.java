@@ -2,8 +2,10 @@ package dionode.node.inode;
 
 import static dionode.node.inode.InodeState.B;
 
+import dionode.node.alloc.BlockAllocator;
 import dionode.node.cache.FilePages;
 import dionode.node.cache.PageCacheHook;
+import dionode.node.extent.Mapping;
 import dionode.node.fs.Inode;
 import dionode.node.lock.LockDecision;
 import dionode.node.lock.LockMode;
@@ -49,6 +51,8 @@ final class BufferedWrite {
         private final boolean fallback;
         /** The next byte to copy. */
         private long pos;
+        /** Blocks freed by uncommitted transactions were waited for once. */
+        private boolean spaceRetried;
         /** Partial pages read from the device, by index, until copied into the cache. */
         private final Map<Long, byte[]> images = new HashMap<>();
 
@@ -66,25 +70,9 @@ final class BufferedWrite {
         @Override
         void granted() {
             if (state.cacheHook.drainBeforeBufferedWrite()) {
-                state.dio.await(this, this::checkSpace);
+                state.dio.await(this, this::touch);
             } else {
-                checkSpace();
-            }
-        }
-
-        /**
-         * ENOSPC now rather than at writeback, where nobody could be told: the holes the write
-         * covers must be free (a check, not ext4's delalloc reservation: see DESIGN §4).
-         */
-        private void checkSpace() {
-            long first = offset / B;
-            long endBlock = (end + B - 1) / B;
-            Long needed = lookup(() -> {
-                long holes = inode().holeBlocks(first, endBlock);
-                return holes == 0 ? 0 : holes + inode().reserveGrowth(holes);
-            }, false, this::checkSpace);
-            if (needed != null) {
-                ensureSpace(needed, "write", this::touch);
+                touch();
             }
         }
 
@@ -123,20 +111,68 @@ final class BufferedWrite {
                         return;
                     }
                 }
+                boolean[] holes = lookup(() -> holes(first, last), false, this::copy);
+                if (holes == null || !reserveBlocks(pages, first, holes)) {
+                    return;
+                }
                 long now = state.volume.nowNanos();
                 for (long p = first; p < last; p++) {
                     long from = Math.max(pos, p * B);
                     long to = Math.min(chunkEnd, (p + 1) * B);
+                    boolean hole = holes[(int) (p - first)];
                     byte[] image = images.remove(p);
                     if (image != null && !pages.cached(p)) {
-                        pages.write(p, 0, image, 0, B, now);
+                        pages.write(p, 0, image, 0, B, now, hole);
                     }
-                    pages.write(p, (int) (from - p * B), data, (int) (from - offset), (int) (to - from), now);
+                    pages.write(p, (int) (from - p * B), data, (int) (from - offset), (int) (to - from), now, hole);
                 }
                 pages.unreserve();
                 pos = chunkEnd;
             }
             copied();
+        }
+
+        /** Which blocks of {@code [first, last)} are holes (an unwritten block is allocated: it needs nothing reserved). */
+        private boolean[] holes(long first, long last) {
+            boolean[] holes = new boolean[(int) (last - first)];
+            for (long b = first; b < last; ) {
+                Mapping m = inode().map(b, last - b);
+                long runEnd = Math.min(last, b + m.len());
+                if (!m.allocated()) {
+                    Arrays.fill(holes, (int) (b - first), (int) (runEnd - first), true);
+                }
+                b = runEnd;
+            }
+            return holes;
+        }
+
+        /**
+         * ext4_da_reserve_space: a block for each page over a hole that holds none yet, so that
+         * writeback cannot meet a full device; else, once blocks that uncommitted frees hold have
+         * been waited for, ENOSPC now (a short write when some bytes are in already).
+         */
+        private boolean reserveBlocks(FilePages pages, long first, boolean[] holes) {
+            int more = 0;
+            for (int i = 0; i < holes.length; i++) {
+                if (holes[i] && !pages.delayed(first + i)) {
+                    more++;
+                }
+            }
+            BlockAllocator allocator = state.volume.allocator();
+            if (more == 0 || allocator.reserve(BlockAllocator.delayedKey(state.ino), pages.delayedPages() + more, false)) {
+                return true;
+            }
+            pages.unreserve();
+            if (!spaceRetried && more <= allocator.availableBlocks() + allocator.releasingBlocks()) {
+                spaceRetried = true;
+                state.counters.inc(NodeCounters.ENOSPC_RETRIES);
+                await(state.volume.journal().commit(), Stage.JOURNAL, this::copy, this::fail);
+            } else if (pos > offset) {
+                copied();
+            } else {
+                fail(new Reply.Error(Errno.ENOSPC, "write needs " + more + " more blocks, " + allocator.availableBlocks() + " free"));
+            }
+            return false;
         }
 
         /** A page this write covers only in part, not cached, holding bytes of the file, not read yet. */
@@ -197,12 +233,12 @@ final class BufferedWrite {
             return state.pages();
         }
 
-        /** All bytes are in the cache: i_size grows (i_disksize when writeback puts them on the device). */
+        /** The bytes up to {@link #pos} are in the cache: i_size grows (i_disksize when writeback puts them on the device). */
         private void copied() {
             Inode inode = inode();
-            inode.size = Math.max(inode.size, end);
+            inode.size = Math.max(inode.size, pos);
             state.counters.inc(NodeCounters.WRITES);
-            state.counters.add(NodeCounters.BYTES_WRITTEN, data.length);
+            state.counters.add(NodeCounters.BYTES_WRITTEN, pos - offset);
             state.counters.inc(NodeCounters.WRITE_EXCLUSIVE);
             state.counters.inc(NodeCounters.writeRule(LockDecision.Rule.BUFFERED));
             if (state.cache.overBackgroundThreshold()) {
@@ -210,12 +246,12 @@ final class BufferedWrite {
             }
             if (fallback) {
                 await(state.cacheHook.at(PageCacheHook.Point.FALLBACK_BEFORE_FLUSH, state.ino), Stage.DEVICE,
-                        () -> state.writeback.flush(this, offset, end, () -> {
-                            pages().invalidate(offset / B, (end + B - 1) / B);
+                        () -> state.writeback.flush(this, offset, pos, () -> {
+                            pages().invalidate(offset / B, (pos + B - 1) / B);
                             answer();
                         }), this::fail);
             } else if (durable) {
-                state.writeback.flush(this, offset, end, this::answer);
+                state.writeback.flush(this, offset, pos, this::answer);
             } else {
                 answer();
             }
@@ -224,11 +260,11 @@ final class BufferedWrite {
         /** generic_write_sync for a durable write: its pages are on the device; the journal commit makes them reachable. */
         private void answer() {
             if (!durable) {
-                succeed(new Reply.Written(data.length));
+                succeed(new Reply.Written(pos - offset));
                 return;
             }
             state.counters.inc(NodeCounters.DURABLE_COMMITS);
-            await(state.volume.journal().commit(), Stage.JOURNAL, () -> succeed(new Reply.Written(data.length)), this::fail);
+            await(state.volume.journal().commit(), Stage.JOURNAL, () -> succeed(new Reply.Written(pos - offset)), this::fail);
         }
 
         @Override

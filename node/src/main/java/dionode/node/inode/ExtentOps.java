@@ -182,6 +182,7 @@ final class ExtentOps {
         }
         long keepBlocks = (size + B - 1) / B;
         op.state.pages().truncate(size);
+        op.state.keepDelayedReservation();
         // ext4_truncate: zero the tail of the new last block, put the inode on the orphan list with
         // the new size, free the blocks, take it off the list
         zeroPartial(op, size, size % B == 0 ? size : keepBlocks * B, () -> op.inRecordHandle(false, handle -> {

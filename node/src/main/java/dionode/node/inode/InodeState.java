@@ -1,5 +1,6 @@
 package dionode.node.inode;
 
+import dionode.node.alloc.BlockAllocator;
 import dionode.node.cache.FileOwner;
 import dionode.node.cache.FilePages;
 import dionode.node.cache.PageCache;
@@ -104,6 +105,14 @@ final class InodeState {
         return pages;
     }
 
+    /**
+     * Sets the file's delayed-allocation reservation to what its pages over holes still need: after
+     * writeback allocated from it (or failed), a truncate dropped such pages, or an unlink.
+     */
+    void keepDelayedReservation() {
+        volume.allocator().reserve(BlockAllocator.delayedKey(ino), pages.delayedPages(), true);
+    }
+
     /** Puts the file on the orphan list (in the caller's step) unless another write has it there. */
     void holdOrphan() {
         if (orphanHolders++ == 0) {
@@ -172,6 +181,7 @@ final class InodeState {
         inode = null;
         deleted = true;
         cache.forget(ino);
+        volume.allocator().reserve(BlockAllocator.delayedKey(ino), 0, true);
         volume.inodes().release(ino);
     }
 

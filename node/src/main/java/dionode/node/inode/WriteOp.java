@@ -2,6 +2,7 @@ package dionode.node.inode;
 
 import static dionode.node.inode.InodeState.B;
 
+import dionode.node.alloc.BlockAllocator;
 import dionode.node.extent.ExtentFormat;
 import dionode.node.fs.Inode;
 import dionode.node.fs.StepResult;
@@ -201,7 +202,9 @@ final class WriteOp extends InodeOp {
             return;
         }
         ordered = inside > 0;
-        ensureSpace(needed, "write", () -> {
+        // writeback's data blocks were reserved by the buffered writes: only the rest must be free now
+        long unreserved = writeback ? Math.max(0, needed - state.volume.allocator().reservation(reservation())) : needed;
+        ensureSpace(unreserved, "write", () -> {
             allocatePosition = holes == 0 ? endBlock : firstBlock;
             if (ordered) {
                 orderedStep();
@@ -223,6 +226,11 @@ final class WriteOp extends InodeOp {
         BufferedWrite.start(state, reply(), offset, data, durable, true);
     }
 
+    /** Writeback allocates the blocks its buffered writes reserved (ext4_da_update_reserve_space); a direct write reserved none. */
+    private long reservation() {
+        return writeback ? BlockAllocator.delayedKey(state.ino) : BlockAllocator.NO_RESERVATION;
+    }
+
     private boolean extending() {
         return decision.extending();
     }
@@ -239,7 +247,7 @@ final class WriteOp extends InodeOp {
         Consumer<Handle> work = handle -> {
             recordChanges(inode);
             if (allocatePosition < endBlock) {
-                StepResult step = inode.allocate(handle, allocatePosition, endBlock, maxExtents, nowait, writtenFrom);
+                StepResult step = inode.allocate(handle, allocatePosition, endBlock, maxExtents, nowait, writtenFrom, reservation());
                 allocatePosition = step.next();
                 allocated += step.blocks();
             }
@@ -289,7 +297,7 @@ final class WriteOp extends InodeOp {
         IoPlan.Write plan;
         try {
             recordChanges(inode);
-            StepResult step = inode.allocate(handle, from, endBlock, maxExtents, false, from);
+            StepResult step = inode.allocate(handle, from, endBlock, maxExtents, false, from, reservation());
             allocatePosition = step.next();
             allocated += step.blocks();
             long lo = Math.max(offset, from * B);

@@ -153,6 +153,7 @@ final class Writeback {
                     run.end() - 1, reply instanceof Reply.Error e ? e.message() : reply);
         }
         pages().writebackDone(run, ok);
+        state.keepDelayedReservation();
         state.counters.add(NodeCounters.WRITEBACK_PAGES, run.count());
         if (runs == 0 && !idleWaiters.isEmpty()) {
             List<Waiter> ready = List.copyOf(idleWaiters);

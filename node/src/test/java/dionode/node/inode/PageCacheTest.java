@@ -14,6 +14,7 @@ import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.LockPolicy;
 import dionode.protocol.client.NodeClient;
+import dionode.protocol.client.NodeException;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import java.nio.file.Path;
@@ -21,6 +22,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -216,6 +218,50 @@ class PageCacheTest {
         open(PageCache.MIN_BYTES, Duration.ofMillis(50));
         int aligned = (int) ((size + B - 1) / B * B);
         assertArrayEquals(Arrays.copyOf(model, (int) size), Fixture.join(c.read(f, 0, aligned, 0)), "after a restart");
+    }
+
+    /**
+     * ext4_da_reserve_space: a buffered write into holes reserves its blocks, so a full device
+     * answers ENOSPC (or a short write) to the write, never EIO to a later fsync, and every byte
+     * acknowledged reads back.
+     */
+    @Test
+    @Timeout(120)
+    void aFullDeviceRefusesBufferedWritesUpFrontAndLosesNothingAcknowledged() throws Exception {
+        open(4L << 20, Duration.ofMillis(50));
+        FileId f = create("fill", false);
+        FileId g = create("direct", false);
+        int chunk = 256 * 1024;
+        long acknowledged = 0;
+        Errno refused = null;
+        while (refused == null && acknowledged < 2 * SIZE) {
+            byte[] data = fill(chunk, (int) (acknowledged / chunk));
+            try {
+                long n = Fixture.join(c.write(f, acknowledged, data, BUF));
+                acknowledged += n;
+                if (n < chunk) {
+                    refused = Errno.ENOSPC;
+                }
+            } catch (CompletionException e) {
+                if (!(e.getCause() instanceof NodeException ne)) {
+                    throw e;
+                }
+                refused = ne.errno();
+            }
+            if (acknowledged % (4 * chunk) == 0) {
+                // direct writes compete for the same blocks; they must not take what buffered writes reserved
+                Fixture.errno(c.write(g, acknowledged, fill(B, 9), 0));
+            }
+        }
+        assertEquals(Errno.ENOSPC, refused);
+        assertTrue(acknowledged > SIZE / 2, "the device filled: " + acknowledged);
+        assertEquals(null, Fixture.errno(c.fsync(f)), "no acknowledged write failed at writeback");
+        for (long at = 0; at < acknowledged; at += chunk) {
+            int len = (int) Math.min(chunk, acknowledged - at);
+            assertArrayEquals(Arrays.copyOf(fill(chunk, (int) (at / chunk)), len), Fixture.join(c.read(f, at, len, 0)), "at " + at);
+        }
+        close();
+        assertEquals(java.util.List.of(), Fixture.fsck(device));
     }
 
     @Test
