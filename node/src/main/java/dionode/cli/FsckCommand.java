@@ -60,6 +60,8 @@ public final class FsckCommand implements Callable<Integer> {
                             : Json.str(Instant.ofEpochMilli(superblock.lastMountMillis()).toString()))
                     .append(",\"mounts\":").append(superblock == null ? "null" : Long.toString(superblock.mountCount()))
                     .append(",\"unclean_mounts\":").append(superblock == null ? "null" : Long.toString(superblock.uncleanMounts()))
+                    .append(",\"volume\":").append(superblock == null || superblock.volumeId() == null ? "null"
+                            : Json.str(superblock.volumeId().toString()))
                     .append(",\"problems\":[");
             for (int i = 0; i < problems.size(); i++) {
                 Problem problem = problems.get(i);

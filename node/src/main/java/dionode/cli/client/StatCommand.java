@@ -45,16 +45,18 @@ public final class StatCommand extends ClientCommand {
                 + ",\"mtime_ns\":" + stat.mtimeNanos() + ",\"ctime_ns\":" + stat.ctimeNanos()
                 + ",\"layout\":{\"extents\":" + layout.extents() + ",\"written_blocks\":" + layout.writtenBlocks()
                 + ",\"unwritten_blocks\":" + layout.unwrittenBlocks() + "},\"dax\":" + stat.dax()
-                + ",\"owner\":" + Json.str(stat.owner()) + ",\"mapping\":" + Json.str(stat.mapping()) + "}";
+                + ",\"owner\":" + Json.str(stat.owner()) + ",\"mapping\":" + Json.str(stat.mapping())
+                + ",\"volume\":" + Json.str(stat.volume()) + "}";
     }
 
     static String human(Reply.FileStat stat) {
         Reply.Layout layout = stat.layout();
         return String.format("  File: %s%n Inode: %-12d Policy: %s%s%n  Size: %-12d Disksize: %-12d Blocks: %d (of %d bytes)%n"
-                        + "  Mode: %s  Owner: %s%nLayout: %d extents, %d written blocks, %d unwritten blocks%nModify: %s%nChange: %s",
+                        + "  Mode: %s  Owner: %s%nLayout: %d extents, %d written blocks, %d unwritten blocks%nModify: %s%nChange: %s"
+                + "%nVolume: %s",
                 stat.name(), stat.file().ino(), stat.policy(), (stat.dax() ? "  DAX" : "") + ("indirect".equals(stat.mapping()) ? "  no extents (indirect)" : ""), stat.size(), stat.disksize(), stat.blocks(), stat.blockSize(),
                 mode(stat.mode()), stat.owner(), layout.extents(), layout.writtenBlocks(), layout.unwrittenBlocks(), time(stat.mtimeNanos()),
-                time(stat.ctimeNanos()));
+                time(stat.ctimeNanos()), stat.volume().isEmpty() ? "-" : stat.volume());
     }
 
     private static String time(long nanos) {

@@ -157,6 +157,12 @@ public final class Inode {
     }
 
     /** The identity that created the file ({@code anonymous} without a client certificate). */
+    /** The id of the volume that holds this file (its superblock's), "" before a mount gave it one. */
+    public String volumeId() {
+        java.util.UUID id = vol.superblock().volumeId();
+        return id == null ? "" : id.toString();
+    }
+
     public String ownerName() {
         return vol.identities().name(owner);
     }

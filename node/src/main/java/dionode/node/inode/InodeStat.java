@@ -31,7 +31,7 @@ final class InodeStat {
         inode.tree().forEach(0, ExtentFormat.MAX_LBLK + 1, layout);
         return new Reply.FileStat(new FileId(inode.ino(), inode.generation), inode.name, inode.size, inode.disksize, inode.blocks,
                 B, inode.mode, inode.policy, inode.mtimeNanos, inode.ctimeNanos, layout.layout(), inode.dax(), inode.ownerName(),
-                inode.indirect() ? "indirect" : "extents");
+                inode.indirect() ? "indirect" : "extents", inode.volumeId());
     }
 
     /** Extents in bytes, contiguous same-state extents merged, at most {@link #MAX_FIEMAP_EXTENTS} per reply. */

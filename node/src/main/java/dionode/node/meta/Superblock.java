@@ -2,6 +2,7 @@ package dionode.node.meta;
 
 import dionode.protocol.LockPolicy;
 import java.nio.charset.StandardCharsets;
+import java.util.UUID;
 
 /**
  * Block 0 of a dionode device. Immutable value; {@link #encode()} and {@link #decode} convert to
@@ -16,18 +17,19 @@ import java.nio.charset.StandardCharsets;
  *  | journal blocks | itable start| inode count | bitmap start | bitmap blocks |
  *  80           88             96            97      104               112           120
  *  | data start | created (ms) | def. policy | zeros | last mount (ms) | mount count |
- *  120              128
- *  | unclean mounts | zeros ...                                          4092: CRC32C |
+ *  120              128                        144
+ *  | unclean mounts | volume id (UUID, 16 bytes) | zeros ...              4092: CRC32C |
  * </pre>
  * magic is the ASCII "DIONODE1"; state is 1 = clean (unmounted cleanly), 0 = mounted (ext4's
  * s_state with EXT4_VALID_FS). Version 1 had neither the name nor the three counters at 104..128
- * (zeros there); mount rewrites such a superblock as version 2.
+ * (zeros there); version 2 had no volume id (ext4's s_uuid), which names the volume among a
+ * cluster's. Mount rewrites an older superblock as version 3, giving it a volume id.
  */
 public record Superblock(int version, int sectorSize, State state, Layout layout, long createdMillis,
-        LockPolicy defaultPolicy, long lastMountMillis, long mountCount, long uncleanMounts) {
+        LockPolicy defaultPolicy, long lastMountMillis, long mountCount, long uncleanMounts, UUID volumeId) {
 
     public static final byte[] MAGIC = "DIONODE1".getBytes(StandardCharsets.US_ASCII);
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
     /** The oldest version this node reads (and upgrades at mount). */
     public static final int MIN_VERSION = 1;
     private static final int CRC_OFFSET = Layout.BLOCK_SIZE - 4;
@@ -63,7 +65,7 @@ public record Superblock(int version, int sectorSize, State state, Layout layout
 
     /** The superblock mkfs writes: clean, never mounted. */
     public static Superblock fresh(int sectorSize, Layout layout, long createdMillis, LockPolicy defaultPolicy) {
-        return new Superblock(VERSION, sectorSize, State.CLEAN, layout, createdMillis, defaultPolicy, 0, 0, 0);
+        return new Superblock(VERSION, sectorSize, State.CLEAN, layout, createdMillis, defaultPolicy, 0, 0, 0, UUID.randomUUID());
     }
 
     public byte[] encode() {
@@ -86,6 +88,10 @@ public record Superblock(int version, int sectorSize, State state, Layout layout
         Bytes.i64(image, 104, lastMountMillis);
         Bytes.i64(image, 112, mountCount);
         Bytes.i64(image, 120, uncleanMounts);
+        if (volumeId != null) {
+            Bytes.i64(image, 128, volumeId.getMostSignificantBits());
+            Bytes.i64(image, 136, volumeId.getLeastSignificantBits());
+        }
         Bytes.i32(image, CRC_OFFSET, Bytes.crc(0, image, 0, CRC_OFFSET));
         return image;
     }
@@ -93,17 +99,17 @@ public record Superblock(int version, int sectorSize, State state, Layout layout
     /**
      * What a read-write mount writes before it serves (ext4_setup_super): state mounted, this
      * mount's time, one more mount, one more unclean one if the last shutdown was, the current
-     * version.
+     * version, and a volume id if an older version had none.
      */
     public Superblock mounted(long nowMillis) {
         return new Superblock(VERSION, sectorSize, State.MOUNTED, layout, createdMillis, defaultPolicy, nowMillis,
-                mountCount + 1, uncleanMounts + (state == State.MOUNTED ? 1 : 0));
+                mountCount + 1, uncleanMounts + (state == State.MOUNTED ? 1 : 0), volumeId != null ? volumeId : UUID.randomUUID());
     }
 
     /** What a clean unmount writes after the last checkpoint. */
     public Superblock unmounted() {
         return new Superblock(version, sectorSize, State.CLEAN, layout, createdMillis, defaultPolicy, lastMountMillis,
-                mountCount, uncleanMounts);
+                mountCount, uncleanMounts, volumeId);
     }
 
     /**
@@ -139,8 +145,9 @@ public record Superblock(int version, int sectorSize, State state, Layout layout
             throw new MetadataCorruptException("dionode superblock has an impossible state " + stateCode
                     + " (1 = clean, 0 = mounted)");
         }
+        UUID volume = version < 3 ? null : new UUID(Bytes.i64(image, 128), Bytes.i64(image, 136));
         return new Superblock(version, Bytes.i32(image, 16), state, layout, Bytes.i64(image, 88),
-                LockPolicy.values()[policy], Bytes.i64(image, 104), Bytes.i64(image, 112), Bytes.i64(image, 120));
+                LockPolicy.values()[policy], Bytes.i64(image, 104), Bytes.i64(image, 112), Bytes.i64(image, 120), volume);
     }
 
     private static String checkLayout(Layout layout, long deviceBytes) {

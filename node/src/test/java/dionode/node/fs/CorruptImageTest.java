@@ -657,7 +657,8 @@ class CorruptImageTest {
         assertEquals(0, r.exit(), r.out());
         String json = r.out().trim();
         assertTrue(json.matches("\\{\"device\":\".*\",\"clean\":true,\"files\":4,\"state\":\"clean\","
-                + "\"last_mount\":\"[0-9T:.Z-]+\",\"mounts\":1,\"unclean_mounts\":0,\"problems\":\\[\\]\\}"), json);
+                + "\"last_mount\":\"[0-9T:.Z-]+\",\"mounts\":1,\"unclean_mounts\":0,\"volume\":\"[0-9a-f-]{36}\","
+                + "\"problems\":\\[\\]\\}"), json);
         FsckResult text = FsckResult.runText(image);
         assertEquals(0, text.exit());
         assertTrue(text.out().contains("clean, 4 files"), text.out());

@@ -3,6 +3,7 @@ package dionode.node.fs;
 import static dionode.node.crash.Fixture.join;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dionode.node.crash.Fixture;
 import dionode.node.crash.RawImage;
@@ -97,7 +98,7 @@ class MountStateTest {
             v.close();
         }
         assertEquals(new Superblock(Superblock.VERSION, fresh.sectorSize(), State.CLEAN, fresh.layout(), 1_000,
-                LockPolicy.ZEROING_AWARE, 5_000, 3, 1), onDisk(device));
+                LockPolicy.ZEROING_AWARE, 5_000, 3, 1, fresh.volumeId()), onDisk(device));
     }
 
     @Test
@@ -115,7 +116,7 @@ class MountStateTest {
         Superblock now = onDisk(device);
         try (RawImage r = new RawImage(device)) {
             byte[] b = new Superblock(1, now.sectorSize(), State.CLEAN, now.layout(), now.createdMillis(),
-                    now.defaultPolicy(), 0, 0, 0).encode();
+                    now.defaultPolicy(), 0, 0, 0, null).encode();
             r.write(0, b);
             assertEquals(1, Bytes.i32(r.read(0), 20), "version 1's FLAG_CLEAN is the state word's clean");
         }
@@ -126,8 +127,16 @@ class MountStateTest {
             assertEquals(Superblock.VERSION, onDisk(device).version());
             assertEquals(State.MOUNTED, onDisk(device).state());
             assertArrayEquals(data, Fixture.read(c, ino, 0, data.length));
+            assertTrue(onDisk(device).volumeId() != null, "the upgrade gave the volume an id");
+            assertEquals(onDisk(device).volumeId().toString(), join(c.stat(ino)).volume(), "stat names the volume");
         }
         assertEquals(State.CLEAN, onDisk(device).state());
         assertEquals(1, onDisk(device).mountCount());
+        java.util.UUID id = onDisk(device).volumeId();
+        try (NodeServer node = Fixture.start(Fixture.config(device, SIZE, Duration.ofMillis(200)), Fixture.JNA);
+                NodeClient c = Fixture.client(node)) {
+            assertEquals(id.toString(), join(c.stat(ino)).volume(), "the id stays across mounts");
+        }
+        assertEquals(id, onDisk(device).volumeId());
     }
 }

@@ -24,8 +24,26 @@ class SuperblockTest {
         assertEquals(sb, Superblock.decode(b, DEVICE));
         byte[] clean = sb.unmounted().encode();
         assertEquals(1, Bytes.i32(clean, 20), "state clean");
-        assertEquals(new Superblock(2, 512, Superblock.State.CLEAN, LAYOUT, 1_000, LockPolicy.ALIGNED_SHARED, 9_000, 2, 1),
-                Superblock.decode(clean, DEVICE));
+        assertEquals(new Superblock(3, 512, Superblock.State.CLEAN, LAYOUT, 1_000, LockPolicy.ALIGNED_SHARED, 9_000, 2, 1,
+                sb.volumeId()), Superblock.decode(clean, DEVICE));
+        assertEquals(sb.volumeId(), new java.util.UUID(Bytes.i64(b, 128), Bytes.i64(b, 136)), "volume id at 128");
+    }
+
+    @Test
+    void aVersion2SuperblockGetsAVolumeIdAtItsFirstMountAndKeepsIt() throws Exception {
+        byte[] b = Superblock.fresh(512, LAYOUT, 1_000, LockPolicy.ZEROING_AWARE).encode();
+        Bytes.i32(b, 8, 2);
+        java.util.Arrays.fill(b, 128, 144, (byte) 0);
+        Bytes.i32(b, Layout.BLOCK_SIZE - 4, Bytes.crc(0, b, 0, Layout.BLOCK_SIZE - 4));
+        Superblock old = Superblock.decode(b, DEVICE);
+        assertEquals(null, old.volumeId());
+        Superblock first = old.mounted(2_000);
+        assertEquals(Superblock.VERSION, first.version());
+        assertTrue(first.volumeId() != null);
+        Superblock again = Superblock.decode(first.unmounted().encode(), DEVICE).mounted(3_000);
+        assertEquals(first.volumeId(), again.volumeId(), "a volume keeps its id");
+        assertTrue(!first.volumeId().equals(Superblock.fresh(512, LAYOUT, 1_000, LockPolicy.ZEROING_AWARE).volumeId()),
+                "each mkfs makes a new id");
     }
 
     /** A version 1 superblock as that node wrote it: flags word bit 0 = clean, zeros from 97. */
@@ -64,6 +82,6 @@ class SuperblockTest {
         Bytes.i32(b, 8, 0);
         Bytes.i32(b, Layout.BLOCK_SIZE - 4, Bytes.crc(0, b, 0, Layout.BLOCK_SIZE - 4));
         MetadataCorruptException version = assertThrows(MetadataCorruptException.class, () -> Superblock.decode(b, DEVICE));
-        assertTrue(version.getMessage().contains("version 0 (this node reads versions 1 to 2)"), version.getMessage());
+        assertTrue(version.getMessage().contains("version 0 (this node reads versions 1 to 3)"), version.getMessage());
     }
 }

@@ -43,10 +43,20 @@ public sealed interface Reply {
      * permission and setuid/setgid bits; {@code dax}: a DAX file (STATX_ATTR_DAX); {@code owner}:
      * the identity that created it ({@code anonymous} without a client certificate).
      */
-    /** @param mapping how the file maps its blocks: {@code extents} or {@code indirect} (ext3-style pointers) */
+    /**
+     * @param mapping how the file maps its blocks: {@code extents} or {@code indirect} (ext3-style pointers)
+     * @param volume the id of the volume that holds the file (its superblock's UUID), or "" when not told
+     */
     record FileStat(FileId file, String name, long size, long disksize, long blocks, int blockSize, int mode,
-            LockPolicy policy, long mtimeNanos, long ctimeNanos, Layout layout, boolean dax, String owner, String mapping)
-            implements Reply {
+            LockPolicy policy, long mtimeNanos, long ctimeNanos, Layout layout, boolean dax, String owner, String mapping,
+            String volume) implements Reply {
+        /** A file on an unnamed volume. */
+        public FileStat(FileId file, String name, long size, long disksize, long blocks, int blockSize, int mode,
+                LockPolicy policy, long mtimeNanos, long ctimeNanos, Layout layout, boolean dax, String owner, String mapping) {
+            this(file, name, size, disksize, blocks, blockSize, mode, policy, mtimeNanos, ctimeNanos, layout, dax, owner, mapping,
+                    "");
+        }
+
         /** An extent-mapped file of nobody in particular. */
         public FileStat(FileId file, String name, long size, long disksize, long blocks, int blockSize, int mode,
                 LockPolicy policy, long mtimeNanos, long ctimeNanos, Layout layout) {
