@@ -1,6 +1,9 @@
 package dionode.node.cache;
 
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -49,21 +52,32 @@ public final class FilePages {
     private final TreeSet<Long> dirtyIndex = new TreeSet<>();
     private int underWriteback;
     private int delayedPages;
+    /** Runs under writeback by their first page. */
+    private final Map<Long, TrackedRun> tracked = new HashMap<>();
     /** Pages taken from the budget and not yet filled by {@link #write}. */
     private int reserved;
     private long errors;
     private long errorsSeen;
     /** Bumped by every invalidation: a fill read before it must not be cached. */
     private long invalidations;
+    /**
+     * Exclusive extent changes under way (invalidate_lock held): no fill is cached meanwhile, since
+     * its read may have seen blocks the change is removing or zeroing.
+     */
+    private int mappingChanges;
+    /** i_size as buffered writes grew it, kept across actor restarts (the record holds i_disksize). */
+    private long size = -1;
     volatile long oldestDirty = Long.MAX_VALUE;
     volatile long lastUse;
+    /** {@link #size()} for the cache's shrinker on other threads. */
+    volatile int published;
 
     FilePages(PageCache cache, long ino) {
         this.cache = cache;
         this.ino = ino;
     }
 
-    public int size() {
+    public int pageCount() {
         return pages.size();
     }
 
@@ -115,12 +129,47 @@ public final class FilePages {
 
     /** Caches a page read from the device, clean, unless it is there already, was invalidated since, or there is no room. */
     public void fill(long index, byte[] image, long ticket) {
-        if (ticket != invalidations || pages.containsKey(index) || !cache.take(1)) {
+        if (ticket != invalidations || mappingChanges > 0 || pages.containsKey(index) || !cache.take(1)) {
             return;
         }
         Page page = new Page(index, image);
         pages.put(index, page);
         clean.put(index, page);
+        publish();
+    }
+
+    /** An exclusive extent change begins (filemap_invalidate_lock): fills begun before it or during it are not cached. */
+    public void beginMappingChange() {
+        mappingChanges++;
+        invalidations++;
+    }
+
+    public void endMappingChange() {
+        mappingChanges--;
+        invalidations++;
+    }
+
+    /** i_size as the last buffered write or truncate left it, or -1. */
+    public long size() {
+        return size;
+    }
+
+    public void size(long bytes) {
+        size = bytes;
+    }
+
+    /** Write errors so far (writeback failures and stale pages): a flush compares it before and after. */
+    public long errorCount() {
+        return errors;
+    }
+
+    /** Whether an error is set that no fsync has reported yet. */
+    public boolean unseenError() {
+        return errors != errorsSeen;
+    }
+
+    private void publish() {
+        published = pages.size();
     }
 
     /** Pages of {@code [from, to)} not cached: what a write there needs from the budget. */
@@ -132,13 +181,13 @@ public final class FilePages {
      * Holds {@code n} pages of the budget for coming writes (what is held already counts),
      * evicting this file's clean pages first if it must; false when there are not enough.
      */
-    public boolean reserve(int n) {
+    public boolean reserve(int n, long keepFrom, long keepTo) {
         int more = n - reserved;
         if (more <= 0) {
             return true;
         }
         if (!cache.take(more)) {
-            evictClean(more);
+            evictClean(more, keepFrom, keepTo);
             if (!cache.take(more)) {
                 return false;
             }
@@ -168,6 +217,7 @@ public final class FilePages {
             reserved--;
             page = new Page(index, new byte[PAGE]);
             pages.put(index, page);
+            publish();
         }
         System.arraycopy(src, srcOffset, page.data, from, len);
         page.dropAfterWriteback = false;
@@ -250,6 +300,7 @@ public final class FilePages {
      * as mapping_set_error).
      */
     public void writebackDone(PageRun run, boolean ok) {
+        tracked.remove(run.first());
         int dropped = 0;
         for (long index = run.first(); index < run.end(); index++) {
             Page page = pages.get(index);
@@ -277,8 +328,14 @@ public final class FilePages {
             errors++;
         }
         cache.writtenBack.add(run.count());
+        publish();
         cache.give(dropped);
         cache.wake();
+    }
+
+    /** Whether any page of {@code [from, to)} is cached (filemap_range_has_page). */
+    public boolean hasPages(long from, long to) {
+        return !pages.subMap(from, to).isEmpty();
     }
 
     /** Whether any page of {@code [from, to)} is dirty or under writeback. */
@@ -313,6 +370,7 @@ public final class FilePages {
                 dropped++;
             }
         }
+        publish();
         cache.give(dropped);
         return dirty;
     }
@@ -346,19 +404,29 @@ public final class FilePages {
         }
         cache.dirtied(-dirty);
         updateOldest();
+        publish();
         cache.give(dropped);
     }
 
     /** Evicts up to {@code n} clean pages, least recently used first; answers how many. */
     public int evictClean(int n) {
+        return evictClean(n, 0, 0);
+    }
+
+    /** {@link #evictClean(int)} sparing the pages of {@code [keepFrom, keepTo)} (a write's own). */
+    private int evictClean(int n, long keepFrom, long keepTo) {
         int evicted = 0;
         Iterator<Map.Entry<Long, Page>> it = clean.entrySet().iterator();
         while (evicted < n && it.hasNext()) {
             long index = it.next().getKey();
+            if (index >= keepFrom && index < keepTo) {
+                continue;
+            }
             it.remove();
             pages.remove(index);
             evicted++;
         }
+        publish();
         cache.reclaimed.add(evicted);
         cache.give(evicted);
         return evicted;
@@ -379,29 +447,49 @@ public final class FilePages {
         dirtyIndex.clear();
         reserved = 0;
         delayedPages = 0;
+        tracked.clear();
         cache.writingBack(-underWriteback);
         underWriteback = 0;
         oldestDirty = Long.MAX_VALUE;
+        publish();
         cache.give(n);
     }
 
     /**
-     * The actor that took runs for writeback stopped before they ended (a restart): their pages
-     * are dirty again, for the next actor's writeback.
+     * Records that {@code run}'s device writes are all over once {@code landed} completes. The
+     * record outlives the actor that took the run: a restarted actor waits for it before it takes
+     * those pages again ({@link #abandon}), so an old version never lands over a newer one.
      */
-    public void abandonWriteback(long now) {
-        for (Page page : pages.values()) {
-            if (page.writeback) {
-                page.writeback = false;
-                underWriteback--;
-                cache.writingBack(-1);
-                if (!page.dirty) {
-                    page.dirty = true;
-                    page.dirtiedAt = now;
-                    dirtyOrder.put(page.index, page);
-                    dirtyIndex.add(page.index);
-                    cache.dirtied(1);
-                }
+    public void track(PageRun run, CompletableFuture<Void> landed) {
+        tracked.put(run.first(), new TrackedRun(run, landed));
+    }
+
+    /** A run taken for writeback and the future that completes once none of its device writes is pending. */
+    public record TrackedRun(PageRun run, CompletableFuture<Void> landed) {
+    }
+
+    /** Runs taken and not ended: a new actor's inheritance when the one that took them stopped. */
+    public List<TrackedRun> trackedRuns() {
+        return List.copyOf(tracked.values());
+    }
+
+    /** The run a stopped actor took has no write pending any more: its pages are dirty again, for the next writeback. */
+    public void abandon(PageRun run, long now) {
+        tracked.remove(run.first());
+        for (long index = run.first(); index < run.end(); index++) {
+            Page page = pages.get(index);
+            if (page == null || !page.writeback) {
+                continue;
+            }
+            page.writeback = false;
+            underWriteback--;
+            cache.writingBack(-1);
+            if (!page.dirty) {
+                page.dirty = true;
+                page.dirtiedAt = now;
+                dirtyOrder.put(page.index, page);
+                dirtyIndex.add(page.index);
+                cache.dirtied(1);
             }
         }
         updateOldest();

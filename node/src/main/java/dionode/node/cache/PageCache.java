@@ -58,17 +58,21 @@ public final class PageCache {
 
     /** The pages of {@code ino}, made on first use; {@code owner} is the actor that holds them from now on. */
     public FilePages file(long ino, FileOwner owner) {
-        FilePages pages = files.computeIfAbsent(ino, i -> new FilePages(this, i));
-        pages.owner = owner;
-        return pages;
+        return files.compute(ino, (i, pages) -> {
+            FilePages p = pages != null ? pages : new FilePages(this, i);
+            p.owner = owner;
+            return p;
+        });
     }
 
-    /** Drops the clean pages of a file whose actor stops; dirty ones stay for the next actor (it is not stopped while any is). */
-    public void release(long ino) {
-        FilePages pages = files.get(ino);
-        if (pages != null && pages.dropClean() && pages.isEmpty()) {
-            files.remove(ino, pages);
-        }
+    /**
+     * Drops the clean pages of a file whose actor {@code owner} stops; dirty ones stay for the next
+     * actor (it is not stopped while any is). Nothing happens once a next actor has taken the
+     * pages: the owner check and the drop are one step against {@link #file}, so a stopping actor
+     * never touches pages its successor uses.
+     */
+    public void release(long ino, FileOwner owner) {
+        files.computeIfPresent(ino, (i, pages) -> pages.owner != owner ? pages : pages.dropClean() && pages.isEmpty() ? null : pages);
     }
 
     /** Drops every page of an unlinked file (truncate_inode_pages_final). */
@@ -148,7 +152,7 @@ public final class PageCache {
     /** Asks the files other than {@code ino}, least recently used first, for about {@code pages} pages. */
     public void shrinkOthers(long ino, int pages) {
         List<FilePages> others = new ArrayList<>(files.values());
-        others.removeIf(f -> f.ino == ino || f.size() == 0);
+        others.removeIf(f -> f.ino == ino || f.published == 0);
         others.sort(Comparator.comparingLong(f -> f.lastUse));
         int asked = 0;
         for (FilePages f : others) {
@@ -158,7 +162,7 @@ public final class PageCache {
             FileOwner owner = f.owner;
             if (owner != null) {
                 owner.shrink(pages - asked);
-                asked += f.size();
+                asked += f.published;
             }
         }
     }

@@ -97,9 +97,10 @@ final class BufferedWrite {
             while (pos < end) {
                 long first = pos / B;
                 long chunkEnd = Math.min(end, (first + CHUNK_PAGES) * B);
-                if (!pages.reserve(pages.missing(first, (chunkEnd + B - 1) / B))) {
+                long keepTo = (chunkEnd + B - 1) / B;
+                if (!pages.reserve(pages.missing(first, keepTo), first, keepTo)) {
                     chunkEnd = Math.min(end, (first + 1) * B);
-                    if (!pages.reserve(pages.missing(first, first + 1))) {
+                    if (!pages.reserve(pages.missing(first, first + 1), first, first + 1)) {
                         waitForPages();
                         return;
                     }
@@ -225,7 +226,11 @@ final class BufferedWrite {
                 }
             }));
             if (!state.cache.awaitPages(retry)) {
-                fail(new Reply.Error(Errno.EAGAIN, "the page cache is full and too many writes wait for pages; retry"));
+                if (pos > offset) {
+                    copied();
+                } else {
+                    fail(new Reply.Error(Errno.EAGAIN, "the page cache is full and too many writes wait for pages; retry"));
+                }
             }
         }
 
@@ -237,6 +242,7 @@ final class BufferedWrite {
         private void copied() {
             Inode inode = inode();
             inode.size = Math.max(inode.size, pos);
+            pages().size(inode.size);
             state.counters.inc(NodeCounters.WRITES);
             state.counters.add(NodeCounters.BYTES_WRITTEN, pos - offset);
             state.counters.inc(NodeCounters.WRITE_EXCLUSIVE);
@@ -246,12 +252,12 @@ final class BufferedWrite {
             }
             if (fallback) {
                 await(state.cacheHook.at(PageCacheHook.Point.FALLBACK_BEFORE_FLUSH, state.ino), Stage.DEVICE,
-                        () -> state.writeback.flush(this, offset, pos, () -> {
+                        () -> state.writeback.flushOrFail(this, offset, pos, () -> {
                             pages().invalidate(offset / B, (pos + B - 1) / B);
                             answer();
                         }), this::fail);
             } else if (durable) {
-                state.writeback.flush(this, offset, pos, this::answer);
+                state.writeback.flushOrFail(this, offset, pos, this::answer);
             } else {
                 answer();
             }

@@ -98,7 +98,7 @@ final class ExtentOps {
 
         @Override
         void granted() {
-            if (flushTo > flushFrom && state.pages().size() > 0) {
+            if (flushTo > flushFrom && state.pages().pageCount() > 0) {
                 state.writeback.flush(this, flushFrom, flushTo, () -> {
                     state.pages().invalidate(flushFrom / B, (flushTo + B - 1) / B);
                     drainThenRun();
@@ -111,6 +111,7 @@ final class ExtentOps {
         private void drainThenRun() {
             holding = true;
             state.writeback.hold();
+            state.pages().beginMappingChange();
             state.dio.await(this, () -> state.writeback.awaitIdle(this, () -> {
                 try {
                     body.accept(this);
@@ -124,6 +125,7 @@ final class ExtentOps {
         void ended() {
             if (holding) {
                 holding = false;
+                state.pages().endMappingChange();
                 state.writeback.release();
             }
         }
@@ -181,15 +183,17 @@ final class ExtentOps {
             return;
         }
         long keepBlocks = (size + B - 1) / B;
-        op.state.pages().truncate(size);
-        op.state.keepDelayedReservation();
         // ext4_truncate: zero the tail of the new last block, put the inode on the orphan list with
-        // the new size, free the blocks, take it off the list
+        // the new size, drop the page cache past it (truncate_setsize's order), free the blocks,
+        // take it off the list
         zeroPartial(op, size, size % B == 0 ? size : keepBlocks * B, () -> op.inRecordHandle(false, handle -> {
             inode.flags |= InodeRecord.FLAG_ORPHAN;
             inode.size = size;
             inode.disksize = Math.min(inode.disksize, size);
             op.touch();
+            op.state.pages().truncate(size);
+            op.state.pages().size(size);
+            op.state.keepDelayedReservation();
         }, () -> op.removeBlocks(keepBlocks, ExtentFormat.MAX_LBLK + 1, () -> op.inRecordHandle(false,
                 handle -> inode.flags &= ~InodeRecord.FLAG_ORPHAN, () -> op.succeed(new Reply.Done())))));
     }

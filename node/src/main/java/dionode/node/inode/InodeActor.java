@@ -270,7 +270,7 @@ public final class InodeActor extends AbstractBehavior<InodeCommand> {
      */
     private Behavior<InodeCommand> onPostStop() {
         // clean pages go with the actor; dirty ones (a restart) stay for the next
-        ctx.cache().release(state.ino);
+        ctx.cache().release(state.ino, state.owner);
         if (state.liveCount() > 0) {
             LOG.warn("inode {}: actor stopped with {} requests unanswered; answering EIO", state.ino, state.liveCount());
             for (InodeOp op : state.live()) {

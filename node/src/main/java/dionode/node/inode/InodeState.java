@@ -50,6 +50,8 @@ final class InodeState {
     final PageCache cache;
     final PageCacheHook cacheHook;
     final Writeback writeback;
+    /** This actor incarnation as the page cache knows it. */
+    final FileOwner owner;
     /** The file's pages; another set when the number is given to a new file ({@link #open}). */
     private FilePages pages;
     /** Writes whose blocks past i_disksize the orphan entry protects: the last one to finish takes the entry off. */
@@ -79,10 +81,11 @@ final class InodeState {
         this.cache = ctx.cache();
         this.cacheHook = ctx.cacheHook();
         this.writeback = new Writeback(this);
+        this.owner = newOwner();
     }
 
     /** What the page cache asks of this file arrives as messages to its actor. */
-    private FileOwner owner() {
+    private FileOwner newOwner() {
         return new FileOwner() {
             @Override
             public void shrink(int n) {
@@ -131,16 +134,18 @@ final class InodeState {
     void open() {
         deleted = false;
         boolean first = pages == null;
-        pages = cache.file(ino, owner());
+        pages = cache.file(ino, owner);
         if (first) {
-            // runs a stopped actor took never end: their completions are dropped (InodeActor.onResume)
-            pages.abandonWriteback(volume.nowNanos());
+            // runs a stopped actor took: their completions to it are dropped (InodeActor.onResume)
+            writeback.inherit(pages.trackedRuns());
         }
         try {
             if (!volume.inodes().validIno(ino)) {
                 deleted = true;
             } else {
                 inode = volume.open(ino);
+                // the record holds i_disksize; buffered writes may have grown i_size past it (a restarted actor)
+                inode.size = Math.max(inode.size, pages.size());
             }
         } catch (ExtentCorruptionException corruption) {
             corrupt = corruption.getMessage();
@@ -246,7 +251,9 @@ final class InodeState {
     /** Nothing held, waiting, in flight or parked: the actor may be passivated. */
     boolean quiet() {
         return live.isEmpty() && rwsem.idle() && dio.inFlight() == 0 && parking.size() == 0 && dio.drainWaiters() == 0
-                && granted.isEmpty() && writeback.idle() && pages.dirtyPages() == 0 && pages.underWriteback() == 0;
+                && granted.isEmpty() && writeback.idle() && pages.dirtyPages() == 0 && pages.underWriteback() == 0
+                // an error no fsync reported yet, or an i_size only memory holds, would go with the actor
+                && !pages.unseenError() && (inode == null || inode.size <= inode.disksize);
     }
 
     InodeCommand.LockSnapshot snapshot() {

@@ -66,7 +66,7 @@ final class ReadPath {
         @Override
         void granted() {
             // kiocb_write_and_wait: the range's dirty pages reach the device before it is read there
-            if (!dax && state.pages().size() > 0 && state.pages().busy(offset / B, (offset + length + B - 1) / B)) {
+            if (!dax && state.pages().pageCount() > 0 && state.pages().busy(offset / B, (offset + length + B - 1) / B)) {
                 if (nowait) {
                     failEagain(NodeCounters.EAGAIN_PAGECACHE, "NOWAIT read over pages that need writeback first");
                     return;

@@ -40,6 +40,10 @@ final class WriteOp extends InodeOp {
     /** The page cache's writeback: no i_rwsem, no timestamps, and i_disksize moves up to {@link #visibleEnd}. */
     private final boolean writeback;
     private final long visibleEnd;
+    /** Writeback's: completed once no device write of this op can be pending (it outlives a restart's answer). */
+    private final CompletableFuture<Void> landed;
+    /** The last device write submitted, or null. */
+    private CompletableFuture<Void> io;
     /**
      * Writeback allocating inside i_disksize in a file without extents: each step's handle
      * stays open until the data of its blocks is on the device.
@@ -54,6 +58,9 @@ final class WriteOp extends InodeOp {
     private long writtenFrom = Long.MAX_VALUE;
     private long convertPosition;
     private boolean orphanSet;
+    /** i_size/i_disksize were moved (the extending write's last step). */
+    private boolean sized;
+    private boolean holdingWriteback;
     /** Between inode_dio_begin and _end: however the write ends, its I/O must stop counting as in flight. */
     private boolean inDio;
     private long allocated;
@@ -62,7 +69,8 @@ final class WriteOp extends InodeOp {
     private boolean missed;
 
     /** @param visibleEnd -1 for a direct write; for writeback, where the pages' bytes inside i_size end */
-    WriteOp(InodeState state, CompletableFuture<Reply> reply, long offset, byte[] data, int flags, long visibleEnd) {
+    WriteOp(InodeState state, CompletableFuture<Reply> reply, long offset, byte[] data, int flags, long visibleEnd,
+            CompletableFuture<Void> landed) {
         super(state, reply);
         this.offset = offset;
         this.data = data;
@@ -73,6 +81,7 @@ final class WriteOp extends InodeOp {
         this.durable = IoFlags.has(flags, IoFlags.DURABLE);
         this.writeback = visibleEnd >= 0;
         this.visibleEnd = visibleEnd;
+        this.landed = landed;
     }
 
     /**
@@ -140,7 +149,35 @@ final class WriteOp extends InodeOp {
         }
         decision = now;
         Runnable next = now.inodeDioWait() ? () -> state.dio.await(this, this::mapAndAllocate) : this::mapAndAllocate;
-        invalidatePages(next);
+        invalidatePages(now.extending() && inode().indirect() ? () -> holdWriteback(next) : next);
+    }
+
+    /**
+     * An extending direct write to a file without extents moves i_disksize over whatever lies
+     * below its end; writeback there allocates written blocks before their data is in, so none
+     * may run meanwhile: new runs are held off and those in flight waited for.
+     */
+    private void holdWriteback(Runnable next) {
+        if (!holdingWriteback) {
+            holdingWriteback = true;
+            state.writeback.hold();
+        }
+        state.writeback.awaitIdle(this, next);
+    }
+
+    @Override
+    void ended() {
+        if (landed != null) {
+            if (io == null) {
+                landed.complete(null);
+            } else {
+                io.whenComplete((v, thrown) -> landed.complete(null));
+            }
+        }
+        if (holdingWriteback) {
+            holdingWriteback = false;
+            state.writeback.release();
+        }
     }
 
     /**
@@ -149,17 +186,17 @@ final class WriteOp extends InodeOp {
      * lock go) cannot be dropped: the write falls back to buffered, as -ENOTBLK does.
      */
     private void invalidatePages(Runnable next) {
-        if (state.pages().size() == 0) {
+        if (state.pages().pageCount() == 0) {
             next.run();
             return;
         }
         long first = offset / B;
         long last = (end + B - 1) / B;
-        if (nowait && state.pages().busy(first, last)) {
-            failEagain(NodeCounters.EAGAIN_PAGECACHE, "NOWAIT write over pages that need writeback first");
+        if (nowait && state.pages().hasPages(first, last)) {
+            failEagain(NodeCounters.EAGAIN_PAGECACHE, "NOWAIT write over cached pages, which must be written back and dropped first");
             return;
         }
-        state.writeback.flush(this, offset, end, () -> {
+        state.writeback.flushOrFail(this, offset, end, () -> {
             if (state.pages().invalidate(first, last) > 0) {
                 fallBackToBuffered();
             } else {
@@ -191,7 +228,12 @@ final class WriteOp extends InodeOp {
             return;
         }
         // writeback may allocate written past i_disksize: what is there is hidden by it and the orphan entry
-        writtenFrom = !extending() ? Long.MAX_VALUE : ((writeback ? inode().disksize : inode().size) + B - 1) / B;
+        // writeback into a file with extents allocates unwritten everywhere (dioread_nolock's
+        // EXT4_GET_BLOCKS_IO_CREATE_EXT): an extending direct write may move i_disksize past its blocks
+        // before their data is in; without extents it allocates written past i_disksize, which the
+        // orphan entry covers and extending direct writes wait out (holdWriteback)
+        writtenFrom = !extending() || (writeback && !inode().indirect()) ? Long.MAX_VALUE
+                : ((writeback ? inode().disksize : inode().size) + B - 1) / B;
         Long inside = holes == 0 || !inode().indirect() ? Long.valueOf(0)
                 : lookup(() -> inode().holeBlocks(firstBlock, Math.min(endBlock, writtenFrom)), false, this::mapAndAllocate);
         if (inside == null) {
@@ -231,6 +273,15 @@ final class WriteOp extends InodeOp {
         return writeback ? BlockAllocator.delayedKey(state.ino) : BlockAllocator.NO_RESERVATION;
     }
 
+    /**
+     * Blocks allocated written past i_disksize need the orphan entry until i_disksize covers them:
+     * an extending direct write's, and writeback's in a file without extents (elsewhere writeback
+     * allocates unwritten, which a crash leaves as preallocation).
+     */
+    private boolean needsOrphan() {
+        return extending() && (!writeback || inode().indirect());
+    }
+
     private boolean extending() {
         return decision.extending();
     }
@@ -239,7 +290,7 @@ final class WriteOp extends InodeOp {
     private void metaStep() {
         Inode inode = inode();
         boolean timestamps = !writeback && state.volume.nowNanos() - inode.mtimeNanos >= WritePath.TIMESTAMP_GRANULARITY_NANOS;
-        if (allocatePosition >= endBlock && (!extending() || orphanSet) && (writeback || inode.nosec()) && !timestamps) {
+        if (allocatePosition >= endBlock && (!needsOrphan() || orphanSet) && (writeback || inode.nosec()) && !timestamps) {
             submit();
             return;
         }
@@ -265,7 +316,7 @@ final class WriteOp extends InodeOp {
      * entry, timestamps; writeback only the orphan entry (the buffered write did the rest).
      */
     private void recordChanges(Inode inode) {
-        if (extending() && !orphanSet) {
+        if (needsOrphan() && !orphanSet) {
             state.holdOrphan();
             orphanSet = true;
         }
@@ -310,7 +361,8 @@ final class WriteOp extends InodeOp {
             fail(failure);
             return;
         }
-        await(state.data.write(plan.segs()), Stage.DEVICE, () -> {
+        io = state.data.write(plan.segs());
+        await(io, Stage.DEVICE, () -> {
             try {
                 inode().commitStep(handle);
             } catch (RuntimeException failure) {
@@ -344,7 +396,6 @@ final class WriteOp extends InodeOp {
         if (plan == null) {
             return;
         }
-        CompletableFuture<Void> io;
         if (writeback) {
             io = state.data.write(plan.segs());
         } else {
@@ -368,7 +419,7 @@ final class WriteOp extends InodeOp {
             return;
         }
         boolean convert = unwritten;
-        if (!convert && !(extending() && orphanSet)) {
+        if (!convert && !(extending() && !sized && (orphanSet || writeback))) {
             completed();
             return;
         }
@@ -382,14 +433,17 @@ final class WriteOp extends InodeOp {
                 convertPosition = endBlock;
             }
             if (convertPosition >= endBlock && extending()) {
+                sized = true;
                 if (writeback) {
                     inode.disksize = Math.max(inode.disksize, Math.min(visibleEnd, inode.size));
                 } else {
                     inode.size = Math.max(inode.size, end);
                     inode.disksize = Math.max(inode.disksize, end);
                 }
-                state.releaseOrphan();
-                orphanSet = false;
+                if (orphanSet) {
+                    state.releaseOrphan();
+                    orphanSet = false;
+                }
             }
         };
         if (convert) {
@@ -420,7 +474,7 @@ final class WriteOp extends InodeOp {
      * counted, and the next fsync answers EIO.
      */
     private void invalidateAfter() {
-        if (state.pages().size() == 0 || state.pages().invalidate(offset / B, (end + B - 1) / B) == 0) {
+        if (state.pages().pageCount() == 0 || state.pages().invalidate(offset / B, (end + B - 1) / B) == 0) {
             return;
         }
         state.counters.inc(NodeCounters.STALE_PAGECACHE);

@@ -44,16 +44,18 @@ final class WritePath {
         } else if (buffered) {
             BufferedWrite.start(state, reply, write.offset(), write.data(), IoFlags.has(write.flags(), IoFlags.DURABLE), false);
         } else {
-            new WriteOp(state, reply, write.offset(), write.data(), write.flags(), -1).start();
+            new WriteOp(state, reply, write.offset(), write.data(), write.flags(), -1, null).start();
         }
     }
 
     /**
      * Writes back {@code data} (whole pages) at {@code offset}; i_disksize may move up to
-     * {@code visibleEnd}, the part of the pages inside i_size. {@code done} is completed in the actor.
+     * {@code visibleEnd}, the part of the pages inside i_size. {@code done} is completed in the actor;
+     * {@code landed} once no device write of it can still be pending.
      */
-    static void writeback(InodeState state, CompletableFuture<Reply> done, long offset, byte[] data, long visibleEnd) {
-        new WriteOp(state, done, offset, data, 0, visibleEnd).start();
+    static void writeback(InodeState state, CompletableFuture<Reply> done, CompletableFuture<Void> landed, long offset, byte[] data,
+            long visibleEnd) {
+        new WriteOp(state, done, offset, data, 0, visibleEnd, landed).start();
     }
 
     /** ext4_dio_write_checks for a direct write on {@code inode} as it is now (explain asks the same). */

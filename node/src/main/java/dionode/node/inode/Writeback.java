@@ -4,6 +4,7 @@ import static dionode.node.inode.InodeState.B;
 
 import dionode.node.cache.FilePages;
 import dionode.node.cache.PageRun;
+import dionode.protocol.Errno;
 import dionode.protocol.message.Reply;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -34,7 +35,11 @@ final class Writeback {
     private final InodeState state;
     private int runs;
     private boolean extendingRun;
+    /** Runs an earlier actor of this file took whose writes may still land: they hold their pages and i_disksize. */
+    private int inherited;
     private int holds;
+    /** Pages memory pressure asked for while runs were held off: asked again when they may start. */
+    private int pendingPressure;
     private final List<Waiter> waiters = new ArrayList<>();
     private final List<Waiter> idleWaiters = new ArrayList<>();
 
@@ -62,6 +67,21 @@ final class Writeback {
         }
     }
 
+    /**
+     * {@link #flush}, then {@code then} only if no writeback of the file failed meanwhile; else the
+     * request answers EIO, as filemap_write_and_wait_range's error does (fsync reports it too).
+     */
+    void flushOrFail(InodeOp op, long from, long to, Runnable then) {
+        long errors = pages().errorCount();
+        flush(op, from, to, () -> {
+            if (pages().errorCount() != errors) {
+                op.fail(new Reply.Error(Errno.EIO, "writing the range of inode " + state.ino + " back to the device failed"));
+            } else {
+                then.run();
+            }
+        });
+    }
+
     /** The flusher's tick: writes back runs starting at pages dirtied at or before {@code cutoff}. */
     void expire(long cutoff) {
         kickOldest(cutoff, Integer.MAX_VALUE);
@@ -69,7 +89,30 @@ final class Writeback {
 
     /** Memory runs short: writes back about {@code n} pages, first dirtied first. */
     void pressure(int n) {
+        if (holds > 0) {
+            pendingPressure = Math.max(pendingPressure, n);
+            return;
+        }
         kickOldest(Long.MAX_VALUE, n);
+    }
+
+    /**
+     * Takes over the runs a stopped actor of this file left: each counts as in flight until none
+     * of its writes can still land, then its pages are dirty again for a run of this actor.
+     */
+    void inherit(List<FilePages.TrackedRun> runs) {
+        for (FilePages.TrackedRun t : runs) {
+            inherited++;
+            this.runs++;
+            t.landed().whenComplete((v, thrown) -> state.self.tell(new InodeCommand.Resume(state, () -> {
+                inherited--;
+                this.runs--;
+                pages().abandon(t.run(), state.volume.nowNanos());
+                state.keepDelayedReservation();
+                idleNow();
+                rekick();
+            })));
+        }
     }
 
     /** An exclusive extent change begins: no new run starts until it ends. */
@@ -79,7 +122,13 @@ final class Writeback {
 
     void release() {
         if (--holds == 0) {
+            int n = pendingPressure;
+            pendingPressure = 0;
+            if (n > 0) {
+                kickOldest(Long.MAX_VALUE, n);
+            }
             rekick();
+            state.cache.wake();
         }
     }
 
@@ -101,7 +150,7 @@ final class Writeback {
         long cursor = from;
         while (canStart()) {
             long start = pages().firstDirty(cursor, to);
-            if (start < 0 || !startRun(start, (int) Math.min(MAX_RUN_PAGES, to - start))) {
+            if (start < 0 || startRun(start, (int) Math.min(MAX_RUN_PAGES, to - start)) == 0) {
                 return;
             }
             cursor = start + 1;
@@ -112,10 +161,11 @@ final class Writeback {
         int started = 0;
         while (started < pagesWanted && canStart()) {
             long start = pages().oldestDirtyIndex();
-            if (start < 0 || pages().dirtiedAt(start) > cutoff || !startRun(start, MAX_RUN_PAGES)) {
+            int count = start < 0 || pages().dirtiedAt(start) > cutoff ? 0 : startRun(start, MAX_RUN_PAGES);
+            if (count == 0) {
                 return;
             }
-            started += MAX_RUN_PAGES;
+            started += count;
         }
     }
 
@@ -123,12 +173,12 @@ final class Writeback {
         return holds == 0 && runs < MAX_RUNS && state.inode() != null;
     }
 
-    /** Starts the run from page {@code start}; false when it would move i_disksize while another run does. */
-    private boolean startRun(long start, int max) {
+    /** Starts the run from page {@code start}; answers its pages, 0 when it would move i_disksize while another run does. */
+    private int startRun(long start, int max) {
         long size = state.inode().size;
         boolean extending = Math.min((start + max) * B, size) > state.inode().disksize;
-        if (extending && extendingRun) {
-            return false;
+        if (extending && (extendingRun || inherited > 0)) {
+            return 0;
         }
         PageRun run = pages().takeRun(start, max);
         extending = Math.min(run.end() * B, size) > state.inode().disksize;
@@ -136,10 +186,12 @@ final class Writeback {
         extendingRun |= extending;
         boolean moved = extending;
         CompletableFuture<Reply> done = new CompletableFuture<>();
+        CompletableFuture<Void> landed = new CompletableFuture<>();
+        pages().track(run, landed);
         // completions come back as a message: the write answers inside its own last step
         done.whenComplete((reply, thrown) -> state.self.tell(new InodeCommand.Resume(state, () -> ended(run, moved, reply))));
-        WritePath.writeback(state, done, run.first() * B, run.data(), Math.min(run.end() * B, Math.max(size, run.first() * B)));
-        return true;
+        WritePath.writeback(state, done, landed, run.first() * B, run.data(), Math.min(run.end() * B, Math.max(size, run.first() * B)));
+        return run.count();
     }
 
     private void ended(PageRun run, boolean moved, Reply reply) {
@@ -155,6 +207,11 @@ final class Writeback {
         pages().writebackDone(run, ok);
         state.keepDelayedReservation();
         state.counters.add(NodeCounters.WRITEBACK_PAGES, run.count());
+        idleNow();
+        rekick();
+    }
+
+    private void idleNow() {
         if (runs == 0 && !idleWaiters.isEmpty()) {
             List<Waiter> ready = List.copyOf(idleWaiters);
             idleWaiters.clear();
@@ -162,7 +219,6 @@ final class Writeback {
                 state.steps.continueWith(w.op(), w.then());
             }
         }
-        rekick();
     }
 
     /** Runs the flushes whose ranges are done, and starts what the others still need. */
