@@ -99,7 +99,7 @@ final class ExtentOps {
         @Override
         void granted() {
             if (flushTo > flushFrom && state.pages().pageCount() > 0) {
-                state.writeback.flush(this, flushFrom, flushTo, () -> {
+                state.writeback.flushOrFail(this, flushFrom, flushTo, () -> {
                     state.pages().invalidate(flushFrom / B, (flushTo + B - 1) / B);
                     drainThenRun();
                 });
