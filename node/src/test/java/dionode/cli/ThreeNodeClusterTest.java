@@ -11,8 +11,6 @@ import dionode.protocol.FileId;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.message.Reply;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,7 +33,7 @@ class ThreeNodeClusterTest {
 
     @Test
     void threeNodesSeeEachOtherUpAndTheTwoLeftRemoveTheOneKilled() throws Exception {
-        int[] clusterPorts = freePorts(NODES);
+        int[] clusterPorts = TestNodes.freePorts(NODES);
         String seed = "127.0.0.1:" + clusterPorts[0];
         List<ChildJvm> children = new ArrayList<>();
         List<Path> devices = new ArrayList<>();
@@ -115,24 +113,6 @@ class ThreeNodeClusterTest {
 
     private static <T> T get(java.util.concurrent.CompletionStage<T> stage) throws Exception {
         return stage.toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
-
-    /** Free loopback ports, all held until each is known, so no two are the same. */
-    private static int[] freePorts(int n) throws IOException {
-        List<ServerSocket> held = new ArrayList<>();
-        try {
-            int[] ports = new int[n];
-            for (int i = 0; i < n; i++) {
-                ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-                held.add(s);
-                ports[i] = s.getLocalPort();
-            }
-            return ports;
-        } finally {
-            for (ServerSocket s : held) {
-                s.close();
-            }
-        }
     }
 
     private static Path log(Path device) {

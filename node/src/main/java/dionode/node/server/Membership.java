@@ -15,8 +15,8 @@ import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * The answer to {@code members}: the cluster's members as this node's cluster extension sees
- * them now, or, for a node without a cluster, the node itself (up, reachable, at its native
- * address). Thread-safe: the cluster state is an immutable snapshot the extension republishes.
+ * them now, this node always among them (a node that was downed or left says {@code removed}), or,
+ * for a node without a cluster, the node itself (up, reachable, at its native address). Thread-safe: the cluster state is an immutable snapshot the extension republishes.
  */
 public final class Membership implements Supplier<List<Reply.Member>> {
     private final ActorSystem<?> system;
@@ -42,11 +42,20 @@ public final class Membership implements Supplier<List<Reply.Member>> {
             String address = a == null ? "" : a.getHostString() + ":" + a.getPort();
             return List.of(new Reply.Member(address, volume, "up", true));
         }
-        ClusterEvent.CurrentClusterState state = Cluster.get(system).state();
+        Cluster cluster = Cluster.get(system);
+        ClusterEvent.CurrentClusterState state = cluster.state();
         Set<Member> unreachable = new HashSet<>(state.getUnreachable());
         List<Reply.Member> members = new ArrayList<>();
+        boolean selfListed = false;
         for (Member m : state.getMembers()) {
             members.add(new Reply.Member(m.address().toString(), volumeOf(m), status(m), !unreachable.contains(m)));
+            selfListed |= m.uniqueAddress().equals(cluster.selfMember().uniqueAddress());
+        }
+        if (!selfListed) {
+            // a node downed or left (its cluster extension stopped, its volume still served) or not yet joined: say so, not []
+            Member self = cluster.selfMember();
+            members.add(new Reply.Member(self.address().toString(), volumeOf(self), cluster.isTerminated() ? "removed" : status(self),
+                    true));
         }
         return members;
     }
