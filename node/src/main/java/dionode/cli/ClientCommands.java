@@ -6,6 +6,7 @@ import dionode.cli.client.FallocateCommand;
 import dionode.cli.client.FiemapCommand;
 import dionode.cli.client.GetCommand;
 import dionode.cli.client.LsCommand;
+import dionode.cli.client.MembersCommand;
 import dionode.cli.client.PunchCommand;
 import dionode.cli.client.PutCommand;
 import dionode.cli.client.RmCommand;
@@ -23,7 +24,7 @@ public final class ClientCommands {
     public static void register(CommandLine commandLine) {
         for (Object command : new Object[] {new PutCommand(), new GetCommand(), new StatCommand(), new FiemapCommand(),
             new LsCommand(), new RmCommand(), new TruncateCommand(), new FallocateCommand(), new PunchCommand(),
-            new SyncCommand(), new ChmodCommand(), new StatsCommand(), new ExplainCommand()}) {
+            new SyncCommand(), new ChmodCommand(), new StatsCommand(), new ExplainCommand(), new MembersCommand()}) {
             commandLine.addSubcommand(command);
         }
     }

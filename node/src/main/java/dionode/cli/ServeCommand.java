@@ -189,6 +189,33 @@ public final class ServeCommand implements Callable<Integer> {
                     + "journal has aborted) over HTTP on this address; off unless given")
     HostPort metrics;
 
+    @Option(names = "--cluster-bind", paramLabel = "HOST:PORT", converter = HostPortConverter.class,
+            description = "join a cluster: Pekko Artery TCP (unencrypted) on this address, which the other members "
+                    + "reach it at; the member announces the volume it mounts. Off unless given: the node runs alone")
+    HostPort clusterBind;
+
+    @Option(names = "--seed-nodes", paramLabel = "HOST:PORT[,HOST:PORT...]", split = ",", converter = HostPortConverter.class,
+            description = "the cluster addresses of the members to join through (this node may be one of them); "
+                    + "needs --cluster-bind (default: the --cluster-bind address alone, a cluster of one)")
+    List<HostPort> seedNodes = List.of();
+
+    /** The cluster from --cluster-bind/--seed-nodes; Artery carries no TLS here, so off loopback only with --insecure. */
+    private NodeConfig.ClusterConfig cluster() throws UnknownHostException {
+        if (clusterBind == null) {
+            if (!seedNodes.isEmpty()) {
+                throw new ParameterException(spec.commandLine(), "--seed-nodes needs --cluster-bind: the address this node "
+                        + "is reached at in the cluster");
+            }
+            return NodeConfig.ClusterConfig.NONE;
+        }
+        if (!insecure && !InetAddress.getByName(clusterBind.host()).isLoopbackAddress()) {
+            throw new ParameterException(spec.commandLine(), "refusing to join a cluster on " + clusterBind.host()
+                    + " (--cluster-bind): the cluster's transport is not encrypted, and anyone on that network could join "
+                    + "it or read its traffic; give --insecure");
+        }
+        return NodeConfig.ClusterConfig.of(clusterBind, seedNodes.isEmpty() ? List.of(clusterBind) : seedNodes);
+    }
+
     /** The node's TLS from --tls-cert/--tls-key/--tls-ca, or null without them. */
     private NodeTls tls() throws IOException {
         if (tlsCert == null && tlsKey == null) {
@@ -245,7 +272,7 @@ public final class ServeCommand implements Callable<Integer> {
                 .withEsCache(esCache)
                 .withPageCache(new NodeConfig.PageCacheConfig(pageCache, dirtyExpire, PageCacheHook.NONE));
         HostPort nbdAddress = nbd == null ? null : HostPort.parseListen(nbd, host, Nbd.DEFAULT_PORT, "NBD address");
-        config = config.withTls(tls()).withAccess(new AccessRules(Set.copyOf(admins)));
+        config = config.withTls(tls()).withAccess(new AccessRules(Set.copyOf(admins))).withCluster(cluster());
         if (config.tls() == null && !insecure) {
             refusePlainTextOffLoopback("--host", host);
             if (nbdAddress != null) {

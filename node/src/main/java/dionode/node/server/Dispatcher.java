@@ -12,10 +12,12 @@ import dionode.protocol.Errno;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import dionode.protocol.wire.Wire;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * their inode's actor (a {@code tell} carrying the reply future: no temporary actor per request),
  * stats answered here. A request whose fields cannot be acted on ({@link Request#checkFields()}:
  * the codec decodes nulls and negative numbers as readily as anything else) is answered EINVAL
- * here and reaches no actor. Every request dispatched is answered, so {@link #inFlight()} returns
+ * here and reaches no actor. Members are answered here too, from the cluster's state. Every request dispatched is answered, so {@link #inFlight()} returns
  * to 0. Thread-safe.
  */
 public final class Dispatcher {
@@ -36,10 +38,13 @@ public final class Dispatcher {
     private final NodeCounters counters;
     private final long maxIno;
     private final StageLatencies latencies;
+    private final Supplier<List<Reply.Member>> members;
     private final AtomicLong inFlight = new AtomicLong();
 
+    /** @param members the answer to {@code members} ({@link Membership}) */
     public Dispatcher(ActorRef<NamespaceActor.Command> namespace, InodeRefs inodes, NodeCounters counters, long maxIno,
-            StageLatencies latencies) {
+            StageLatencies latencies, Supplier<List<Reply.Member>> members) {
+        this.members = members;
         this.namespace = namespace;
         this.inodes = inodes;
         this.counters = counters;
@@ -116,6 +121,8 @@ public final class Dispatcher {
             }
         } else if (request instanceof Request.NamespaceRequest n) {
             namespace.tell(new NamespaceActor.Op(n, caller, reply));
+        } else if (request instanceof Request.Members) {
+            reply.complete(new Reply.Members(members.get()));
         } else {
             reply.complete(new Reply.Stats(counters.snapshot()));
         }

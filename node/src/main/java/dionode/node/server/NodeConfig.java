@@ -5,9 +5,11 @@ import dionode.node.cache.PageCacheHook;
 import dionode.node.fs.VolumeLoader;
 import dionode.node.inode.AccessRules;
 import dionode.protocol.LockPolicy;
+import dionode.protocol.util.HostPort;
 import dionode.protocol.wire.Wire;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Everything {@code dionode serve} can be told. Immutable.
@@ -24,11 +26,12 @@ import java.time.Duration;
  * @param tls TLS on the native listener and STARTTLS on NBD ({@code serve --tls-*}); null: plain text
  * @param access who may do what to files: the admins ({@code serve --admins})
  * @param pageCache the page cache's size and dirty expiry ({@code serve --page-cache, --dirty-expire})
+ * @param cluster the cluster this node is a member of ({@code serve --cluster-bind, --seed-nodes}), or {@link ClusterConfig#NONE}
  */
 public record NodeConfig(Path device, long size, boolean create, String host, int port, LockPolicy policy, int parallelism,
         int ioThreads, int ioQueue, int sectorSize, int maxPayload, Duration commitInterval, Duration idleTimeout,
         int maxWaitersPerInode, long inodes, WireLimits wire, Engine engine,
-        long esCacheBytes, NodeTls tls, AccessRules access, PageCacheConfig pageCache) {
+        long esCacheBytes, NodeTls tls, AccessRules access, PageCacheConfig pageCache, ClusterConfig cluster) {
 
     public static final Path DEFAULT_DEVICE = Path.of("data", "dionode.img");
     public static final long DEFAULT_SIZE = 1L << 30;
@@ -36,74 +39,80 @@ public record NodeConfig(Path device, long size, boolean create, String host, in
     public static NodeConfig defaults() {
         return new NodeConfig(DEFAULT_DEVICE, DEFAULT_SIZE, true, "127.0.0.1", 7070, LockPolicy.ZEROING_AWARE, 64, 32, 4096, 0,
                 Wire.DEFAULT_MAX_PAYLOAD, Duration.ofSeconds(1), Duration.ofSeconds(30), 4096, 0, WireLimits.defaults(), Engine.DEFAULT,
-                VolumeLoader.DEFAULT_EXTENT_CACHE, null, AccessRules.NO_ADMINS, PageCacheConfig.DEFAULT);
+                VolumeLoader.DEFAULT_EXTENT_CACHE, null, AccessRules.NO_ADMINS, PageCacheConfig.DEFAULT, ClusterConfig.NONE);
     }
 
     public NodeConfig withDevice(Path p, long bytes, boolean createIfMissing) {
         return new NodeConfig(p, bytes, createIfMissing, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, pageCache);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, pageCache, cluster);
     }
 
     public NodeConfig withAddress(String h, int p) {
         return new NodeConfig(device, size, create, h, p, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, pageCache);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, pageCache, cluster);
     }
 
     public NodeConfig withPolicy(LockPolicy p) {
         return new NodeConfig(device, size, create, host, port, p, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, pageCache);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, pageCache, cluster);
     }
 
     public NodeConfig withTuning(int newParallelism, int newIoThreads, int newSectorSize) {
         return new NodeConfig(device, size, create, host, port, policy, newParallelism, newIoThreads, ioQueue, newSectorSize,
-                maxPayload, commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, pageCache);
+                maxPayload, commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, pageCache, cluster);
     }
 
     public NodeConfig withWire(WireLimits w) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, w, engine, esCacheBytes, tls, access, pageCache);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, w, engine, esCacheBytes, tls, access, pageCache, cluster);
     }
 
     /** A smaller largest frame (tests of the wire's bounds use it to keep their volumes small). */
     public NodeConfig withMaxPayload(int bytes) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, bytes,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, pageCache);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, pageCache, cluster);
     }
 
     public NodeConfig withTimes(Duration newCommitInterval, Duration newIdleTimeout) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                newCommitInterval, newIdleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, pageCache);
+                newCommitInterval, newIdleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, pageCache, cluster);
     }
 
     /** {@code n} inodes in the table of a device this node formats; 0 = scale with the size. */
     public NodeConfig withInodes(long n) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, n, wire, engine, esCacheBytes, tls, access, pageCache);
+                commitInterval, idleTimeout, maxWaitersPerInode, n, wire, engine, esCacheBytes, tls, access, pageCache, cluster);
     }
 
     public NodeConfig withEngine(Engine e) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, e, esCacheBytes, tls, access, pageCache);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, e, esCacheBytes, tls, access, pageCache, cluster);
     }
 
     public NodeConfig withEsCache(long bytes) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, bytes, tls, access, pageCache);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, bytes, tls, access, pageCache, cluster);
     }
 
     public NodeConfig withTls(NodeTls t) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, t, access, pageCache);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, t, access, pageCache, cluster);
     }
 
     public NodeConfig withAccess(AccessRules a) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, a, pageCache);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, a, pageCache, cluster);
     }
 
     public NodeConfig withPageCache(PageCacheConfig p) {
         return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
-                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, p);
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, p, cluster);
+    }
+
+    /** Membership in a Pekko cluster ({@code serve --cluster-bind, --seed-nodes}); {@link ClusterConfig#NONE}: the node runs alone. */
+    public NodeConfig withCluster(ClusterConfig c) {
+        return new NodeConfig(device, size, create, host, port, policy, parallelism, ioThreads, ioQueue, sectorSize, maxPayload,
+                commitInterval, idleTimeout, maxWaitersPerInode, inodes, wire, engine, esCacheBytes, tls, access, pageCache, c);
     }
 
     public NodeConfig withTransport(TransportKind kind) {
@@ -150,6 +159,36 @@ public record NodeConfig(Path device, long size, boolean create, String host, in
 
         public PageCacheConfig withHook(PageCacheHook h) {
             return new PageCacheConfig(bytes, dirtyExpire, h);
+        }
+    }
+
+    /**
+     * Membership in a Pekko cluster (DESIGN §7): Artery TCP on {@code bind}, joining through
+     * {@code seeds} (a node may list itself), with the split brain resolver's keep-majority deciding
+     * after {@code stableAfter}.
+     *
+     * @param bind the cluster's address for this node (canonical host and port); null: no cluster
+     */
+    public record ClusterConfig(HostPort bind, List<HostPort> seeds, Duration stableAfter) {
+        public static final ClusterConfig NONE = new ClusterConfig(null, List.of(), Duration.ZERO);
+        /** Long enough to ride out a GC pause or a busy disk, short enough that a dead node leaves within seconds. */
+        public static final Duration DEFAULT_STABLE_AFTER = Duration.ofSeconds(7);
+
+        public ClusterConfig {
+            seeds = List.copyOf(seeds);
+        }
+
+        /** A cluster on {@code bind} joining through {@code seeds}, keep-majority after the default stable-after. */
+        public static ClusterConfig of(HostPort bind, List<HostPort> seeds) {
+            return new ClusterConfig(bind, seeds, DEFAULT_STABLE_AFTER);
+        }
+
+        public boolean enabled() {
+            return bind != null;
+        }
+
+        public ClusterConfig withStableAfter(Duration d) {
+            return new ClusterConfig(bind, seeds, d);
         }
     }
 }

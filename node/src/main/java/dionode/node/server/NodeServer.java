@@ -26,11 +26,13 @@ import dionode.node.namespace.NamespaceActor;
 import dionode.node.trace.StageLatencies;
 import dionode.protocol.wire.KryoCodec;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -155,6 +157,7 @@ public final class NodeServer implements AutoCloseable {
             registerGauges(counters, cache);
             InodeContext ctx = new InodeContext(volume, data, counters, config.maxWaitersPerInode(), config.idleTimeout(),
                     dax == null ? null : new DaxDataPath(dax, io), daxRefusal, config.access(), cache, config.pageCache().hook());
+            pekkoConfig = ClusterSettings.apply(config.cluster(), volume.superblock().volumeId(), pekkoConfig);
             CompletableFuture<ActorRef<InodeRegion.Command>> regionRef = new CompletableFuture<>();
             CompletableFuture<ActorRef<NamespaceActor.Command>> nsRef = new CompletableFuture<>();
             system = ActorSystem.create(Behaviors.setup(c -> {
@@ -163,21 +166,29 @@ public final class NodeServer implements AutoCloseable {
                 regionRef.complete(r);
                 nsRef.complete(c.spawn(NamespaceActor.create(v, refs, config.policy(), refusal, config.access()), "namespace"));
                 return Behaviors.empty();
-            }), "dionode", pekkoConfig);
+            }), ClusterSettings.SYSTEM_NAME, pekkoConfig);
             ActorRef<InodeRegion.Command> region = regionRef.get(30, TimeUnit.SECONDS);
             Duration tick = flusherTick(config.pageCache().dirtyExpire());
             system.scheduler().scheduleWithFixedDelay(tick, tick, () -> cache.expire(v.nowNanos()), system.executionContext());
             StageLatencies latencies = StageLatencies.started();
             system.getWhenTerminated().thenRun(latencies::close);
             latencies.registerGauges(counters::gauge);
+            AtomicReference<InetSocketAddress> nativeAddress = new AtomicReference<>();
+            Membership membership = new Membership(system, config.cluster().enabled(), volume.superblock().volumeId().toString(),
+                    nativeAddress::get);
             Dispatcher dispatcher = new Dispatcher(nsRef.get(30, TimeUnit.SECONDS), InodeRegion.refs(region), counters,
-                    volume.layout().inodeCount(), latencies);
+                    volume.layout().inodeCount(), latencies, membership);
             Transport transport = Transport.of(config.wire(), counters, config.transport(), config.tls());
             counters.gauge("wire_bytes", () -> transport.budget().heldBytes());
             counters.gauge("wire_waits", () -> transport.budget().waits());
             logWorstCase(config, loops != null ? loops.threads() : streamThreads(pekkoConfig));
             TcpServer tcp = new TcpServer(dispatcher, new KryoCodec(config.maxPayload()), config.parallelism(), transport);
             Binding binding = Listener.await(tcp.bind(system, config.host(), config.port()), config.host(), config.port());
+            nativeAddress.set(binding.localAddress());
+            if (config.cluster().enabled()) {
+                LOG.info("cluster member at {}, seeds {}, volume {}", ClusterSettings.address(config.cluster().bind()),
+                        config.cluster().seeds(), volume.superblock().volumeId());
+            }
             LOG.info("node on {} ({}), policy {}", config.device(), device.isBlockDevice() ? "block device" : "device file",
                     config.policy());
             return new NodeServer(config, device, volume, io, system, dispatcher, counters, region, binding, transport, loops,

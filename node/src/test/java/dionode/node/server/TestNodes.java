@@ -35,6 +35,24 @@ public final class TestNodes {
                 .withTimes(Duration.ofMillis(200), Duration.ofSeconds(30));
     }
 
+    /** Free loopback ports for listeners a test must name before they bind (cluster addresses), all held until each is known. */
+    public static int[] freePorts(int n) throws IOException {
+        java.util.List<java.net.ServerSocket> held = new java.util.ArrayList<>();
+        try {
+            int[] ports = new int[n];
+            for (int i = 0; i < n; i++) {
+                java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+                held.add(s);
+                ports[i] = s.getLocalPort();
+            }
+            return ports;
+        } finally {
+            for (java.net.ServerSocket s : held) {
+                s.close();
+            }
+        }
+    }
+
     public static NodeServer start(Path device, long size, LockPolicy policy) throws IOException {
         return NodeServer.start(config(device, size, policy), new JnaNativeIO());
     }

@@ -300,6 +300,11 @@ public final class NodeClient implements AutoCloseable {
         return submit(new Request.GetStats(), STATS);
     }
 
+    /** The cluster's members as the node sees them; a node without a cluster lists itself. */
+    public CompletionStage<List<Reply.Member>> members() {
+        return submit(new Request.Members(), MEMBERS);
+    }
+
     /**
      * Sends any request and completes with the node's reply as it came, {@link Reply.Error}
      * included. Only client-side failures (connection, frame size, a body that is not a
@@ -521,6 +526,8 @@ public final class NodeClient implements AutoCloseable {
     private static final Function<Reply, Map<String, Long>> STATS =
             r -> r instanceof Reply.Stats s ? s.counters() : unexpected(r, "Stats");
 
+    private static final Function<Reply, List<Reply.Member>> MEMBERS =
+            r -> r instanceof Reply.Members m ? m.members() : unexpected(r, "Members");
     private static final Function<Reply, Reply.Explanation> EXPLANATION =
             r -> r instanceof Reply.Explanation e ? e : unexpected(r, "Explanation");
 

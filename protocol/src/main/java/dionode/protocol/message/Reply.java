@@ -112,6 +112,25 @@ public sealed interface Reply {
         public static final String NOT_CACHED = "not cached";
     }
 
+    /** The members of the node's cluster, the answering node among them. */
+    record Members(List<Member> members) implements Reply {
+        public Members {
+            members = List.copyOf(members);
+        }
+    }
+
+    /**
+     * One member of the cluster.
+     *
+     * @param address its cluster address ({@code pekko://dionode@host:port}); a node without a
+     *                cluster gives its native listener's {@code host:port}
+     * @param volume the volume id it mounts ({@code Superblock.volumeId()}), empty when it announced none
+     * @param status Pekko's member status lower-cased: up, joining, weakly-up, leaving, exiting, down, removed
+     * @param reachable false while the failure detector of some member marks it unreachable
+     */
+    record Member(String address, String volume, String status, boolean reachable) implements Reply {
+    }
+
     /** Node counters by name, e.g. {@code write_shared}. */
     record Stats(Map<String, Long> counters) implements Reply {
         public Stats {

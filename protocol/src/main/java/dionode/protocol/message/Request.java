@@ -189,4 +189,12 @@ public sealed interface Request {
             return null;
         }
     }
+
+    /** The cluster's members as this node sees them (a node started without a cluster answers itself). */
+    record Members() implements Request {
+        @Override
+        public String checkFields() {
+            return null;
+        }
+    }
 }

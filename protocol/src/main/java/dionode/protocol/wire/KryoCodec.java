@@ -80,15 +80,19 @@ public final class KryoCodec {
             /* 56 */ FileId.class,
             /* 57 */ Request.Explain.class,
             /* 58 */ Reply.Explanation.class,
-            /* 59 */ Reply.ExtentAnswer.class);
+            /* 59 */ Reply.ExtentAnswer.class,
+            /* 60 */ Request.Members.class,
+            /* 61 */ Reply.Members.class,
+            /* 62 */ Reply.Member.class);
     private static final int FIRST_ID = 20;
     /**
      * Deepest object nesting accepted. The deepest message is a reply record holding a list of
      * records holding a string: four levels.
      */
     static final int MAX_DEPTH = 8;
-    /** What a list on the wire may hold: the entries of FileList, FiemapReply and Explanation. */
-    private static final Set<Class<?>> LIST_ELEMENTS = Set.of(Reply.DirEntry.class, Reply.FiemapExtent.class, Reply.ExtentAnswer.class);
+    /** What a list on the wire may hold: the entries of FileList, FiemapReply, Explanation and Members. */
+    private static final Set<Class<?>> LIST_ELEMENTS = Set.of(Reply.DirEntry.class, Reply.FiemapExtent.class, Reply.ExtentAnswer.class,
+            Reply.Member.class);
 
     private final int maxPayload;
     private final Pool<Kryo> kryos = new Pool<>(true, false, 64) {
@@ -247,7 +251,7 @@ public final class KryoCodec {
     }
 
     /**
-     * Any list, read back as an immutable list of directory entries or extents (the only lists
+     * Any list, read back as an immutable list of directory entries, extents or members (the only lists
      * messages carry); the declared size is bounded by the bytes left, and the list grows only with
      * the elements actually read.
      */
@@ -271,7 +275,7 @@ public final class KryoCodec {
             for (int i = 0; i < size; i++) {
                 Registration element = kryo.readClass(input);
                 if (element == null || !LIST_ELEMENTS.contains(element.getType())) {
-                    throw new KryoException("a list may hold only directory entries and extents, not "
+                    throw new KryoException("a list may hold only directory entries, extents and members, not "
                             + (element == null ? "null" : element.getType().getSimpleName()));
                 }
                 list.add(kryo.readObject(input, element.getType()));

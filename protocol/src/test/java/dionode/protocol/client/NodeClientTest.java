@@ -104,6 +104,8 @@ class NodeClientTest {
                 return new Reply.FiemapReply(extents);
             } else if (request instanceof Request.GetStats) {
                 return new Reply.Stats(Map.of("write_shared", 3L));
+            } else if (request instanceof Request.Members) {
+                return new Reply.Members(List.of(new Reply.Member("127.0.0.1:7070", "v", "up", true)));
             }
             return new Reply.Done();
         }); NodeClient client = node.connect(ClientOptions.defaults())) {
@@ -114,6 +116,7 @@ class NodeClientTest {
             assertEquals(stat, get(client.stat(new FileId(7, 1))));
             assertEquals(extents, get(client.fiemap(new FileId(7, 1), 0, 0)));
             assertEquals(Map.of("write_shared", 3L), get(client.stats()));
+            assertEquals(List.of(new Reply.Member("127.0.0.1:7070", "v", "up", true)), get(client.members()));
             assertNull(get(client.unlink("g")));
             assertNull(get(client.fsync(new FileId(7, 1))));
             assertNull(get(client.fallocate(new FileId(7, 1), 0, 1 << 20, true)));

@@ -33,7 +33,8 @@ class RequestFieldsTest {
                 new Request.Fiemap(F, 0, 0),
                 new Request.Chmod(F, 04755),
                 new Request.Explain(F, 512, 1, true),
-                new Request.GetStats());
+                new Request.GetStats(),
+                new Request.Members());
         for (Request r : ok) {
             assertNull(r.checkFields(), r.toString());
         }

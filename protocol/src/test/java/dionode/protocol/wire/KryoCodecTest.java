@@ -65,7 +65,11 @@ class KryoCodecTest {
                 new Reply.Written(14336),
                 new Reply.FileStat(new FileId(1, 9), "f", 10, 8, 2, 4096, 0644, LockPolicy.ZEROING_AWARE, 1, 2, new Reply.Layout(3, 1, 1)),
                 new Reply.FiemapReply(List.of(new Reply.FiemapExtent(0, 4096, 4096, Reply.FiemapExtent.UNWRITTEN))),
-                new Reply.Stats(Map.of("write_shared", 3L, "eagain", 0L)));
+                new Reply.Stats(Map.of("write_shared", 3L, "eagain", 0L)),
+                new Request.Members(),
+                new Reply.Members(List.of(new Reply.Member("pekko://dionode@127.0.0.1:25520", "0f8e2c1a-5b6d-4e7f-9a0b-1c2d3e4f5a6b",
+                        "up", true), new Reply.Member("pekko://dionode@127.0.0.1:25521", "", "weakly-up", false))),
+                new Reply.Members(List.of()));
         long id = 1;
         for (Object m : messages) {
             assertEquals(m, roundTrip(id++, m), m.toString());
@@ -168,12 +172,12 @@ class KryoCodecTest {
     }
 
     @Test
-    void listsHoldOnlyDirectoryEntriesAndExtents() throws Exception {
+    void listsHoldOnlyDirectoryEntriesExtentsAndMembers() throws Exception {
         // FileList(entries = [[]]): a list in a list
         byte[] listInList = {(byte) FILE_LIST, (byte) ARRAY_LIST, 1, (byte) ARRAY_LIST, 0};
         MalformedFrameException e = assertThrows(MalformedFrameException.class,
                 () -> codec.decodeBody(listInList, 0, listInList.length));
-        assertTrue(e.getMessage().contains("only directory entries and extents"), e.getMessage());
+        assertTrue(e.getMessage().contains("only directory entries, extents and members"), e.getMessage());
         // FileList(entries = [Stat(9)]): a request inside a reply
         byte[] stat = codec.encodeFrame(1, new Request.Stat(new FileId(9, 1)));
         byte[] requestInList = new byte[3 + stat.length - Wire.HEADER_BYTES];

@@ -1,0 +1,77 @@
+package dionode.node.server;
+
+import dionode.protocol.message.Reply;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.typed.Cluster;
+
+/**
+ * The answer to {@code members}: the cluster's members as this node's cluster extension sees
+ * them now, this node always among them (a node that was downed or left says {@code removed}), or,
+ * for a node without a cluster, the node itself (up, reachable, at its native address). Thread-safe: the cluster state is an immutable snapshot the extension republishes.
+ */
+public final class Membership implements Supplier<List<Reply.Member>> {
+    private final ActorSystem<?> system;
+    private final boolean clustered;
+    private final String volume;
+    private final Supplier<InetSocketAddress> nativeAddress;
+
+    /**
+     * @param nativeAddress where the native listener is bound, the lone node's address (asked at each answer:
+     *                      the listener binds after the dispatcher exists)
+     */
+    public Membership(ActorSystem<?> system, boolean clustered, String volume, Supplier<InetSocketAddress> nativeAddress) {
+        this.system = system;
+        this.clustered = clustered;
+        this.volume = volume;
+        this.nativeAddress = nativeAddress;
+    }
+
+    @Override
+    public List<Reply.Member> get() {
+        if (!clustered) {
+            InetSocketAddress a = nativeAddress.get();
+            String address = a == null ? "" : a.getHostString() + ":" + a.getPort();
+            return List.of(new Reply.Member(address, volume, "up", true));
+        }
+        Cluster cluster = Cluster.get(system);
+        ClusterEvent.CurrentClusterState state = cluster.state();
+        Set<Member> unreachable = new HashSet<>(state.getUnreachable());
+        List<Reply.Member> members = new ArrayList<>();
+        boolean selfListed = false;
+        for (Member m : state.getMembers()) {
+            members.add(new Reply.Member(m.address().toString(), volumeOf(m), status(m), !unreachable.contains(m)));
+            selfListed |= m.uniqueAddress().equals(cluster.selfMember().uniqueAddress());
+        }
+        if (!selfListed) {
+            // a node downed or left (its cluster extension stopped, its volume still served) or not yet joined: say so, not []
+            Member self = cluster.selfMember();
+            members.add(new Reply.Member(self.address().toString(), volumeOf(self), cluster.isTerminated() ? "removed" : status(self),
+                    true));
+        }
+        return members;
+    }
+
+    /** The volume id a member announced in its {@code volume-<uuid>} role, or empty. */
+    static String volumeOf(Member m) {
+        for (String role : m.getRoles()) {
+            if (role.startsWith(ClusterSettings.VOLUME_ROLE_PREFIX)) {
+                return role.substring(ClusterSettings.VOLUME_ROLE_PREFIX.length());
+            }
+        }
+        return "";
+    }
+
+    /** Pekko's status as the wire names it: {@code Up} → {@code up}, {@code WeaklyUp} → {@code weakly-up}. */
+    static String status(Member m) {
+        return m.status().toString().replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+    }
+}
