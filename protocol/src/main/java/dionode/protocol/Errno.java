@@ -27,6 +27,8 @@ public enum Errno {
     EOPNOTSUPP(95),
     /** A file handle whose inode number now belongs to another file (or generation); nothing was done. */
     ESTALE(116),
+    /** The node serving the file's volume is down or did not answer within the remote timeout. */
+    EHOSTDOWN(112),
     /** ext4's EFSCORRUPTED is EUCLEAN. */
     EFSCORRUPTED(117);
 

@@ -13,6 +13,7 @@ import dionode.node.extent.Mapping;
 import dionode.node.journal.Handle;
 import dionode.node.meta.InodeRecord;
 import dionode.node.meta.Layout;
+import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
 import java.util.HashMap;
 import java.util.List;
@@ -156,13 +157,18 @@ public final class Inode {
         return seen;
     }
 
-    /** The identity that created the file ({@code anonymous} without a client certificate). */
     /** The id of the volume that holds this file (its superblock's), "" before a mount gave it one. */
     public String volumeId() {
         java.util.UUID id = vol.superblock().volumeId();
         return id == null ? "" : id.toString();
     }
 
+    /** This file's handle, tagged with its volume. */
+    public FileId handle() {
+        return new FileId(ino, generation, vol.tag());
+    }
+
+    /** The identity that created the file ({@code anonymous} without a client certificate). */
     public String ownerName() {
         return vol.identities().name(owner);
     }

@@ -151,6 +151,12 @@ public final class Volume implements AutoCloseable {
     }
 
     /** The superblock: as found (read-only mount), or as this read-write mount recorded itself. */
+    /** The tag this volume's file handles carry ({@link FileId#volumeTag}), 0 for a volume without an id (read-only, never mounted rw). */
+    public long tag() {
+        java.util.UUID id = sb.volumeId();
+        return id == null ? 0 : FileId.volumeTag(id.toString());
+    }
+
     public Superblock superblock() {
         return sb;
     }

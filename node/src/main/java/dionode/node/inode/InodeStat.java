@@ -6,7 +6,6 @@ import dionode.node.extent.Extent;
 import dionode.node.extent.ExtentFormat;
 import dionode.node.fs.Inode;
 import dionode.protocol.Errno;
-import dionode.protocol.FileId;
 import dionode.protocol.message.Reply;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +28,7 @@ final class InodeStat {
         inode.requireWholeTree();
         LayoutCount layout = new LayoutCount();
         inode.tree().forEach(0, ExtentFormat.MAX_LBLK + 1, layout);
-        return new Reply.FileStat(new FileId(inode.ino(), inode.generation), inode.name, inode.size, inode.disksize, inode.blocks,
+        return new Reply.FileStat(inode.handle(), inode.name, inode.size, inode.disksize, inode.blocks,
                 B, inode.mode, inode.policy, inode.mtimeNanos, inode.ctimeNanos, layout.layout(), inode.dax(), inode.ownerName(),
                 inode.indirect() ? "indirect" : "extents", inode.volumeId());
     }

@@ -82,7 +82,8 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
         this.vol = vol;
         this.inodes = inodes;
         this.defaultPolicy = defaultPolicy;
-        this.names = new HashMap<>(vol.names());
+        this.names = new HashMap<>();
+        vol.names().forEach((name, file) -> names.put(name, file.onVolume(vol.tag())));
         ActorRef<Command> self = context.getSelf();
         this.parking = new JournalParking(vol.journal(), MAX_PARKED, step -> self.tell(new Resume(step)));
     }
@@ -199,7 +200,7 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
             reply.complete(new Reply.Error(Errno.ENOSPC, "inode table full (" + vol.layout().inodeCount() + " inodes)"));
             return;
         }
-        FileId file = new FileId(ino, created.generation);
+        FileId file = created.handle();
         names.put(create.name(), file);
         reply.complete(new Reply.InodeInfo(file, create.name(), true));
     }

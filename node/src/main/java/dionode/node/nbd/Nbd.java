@@ -145,7 +145,7 @@ public final class Nbd {
             case EINVAL, ENAMETOOLONG -> EINVAL;
             case ENOSPC, EFBIG -> ENOSPC;
             case EOPNOTSUPP -> ENOTSUP;
-            case EIO, ENOENT, ESTALE, EBADF, EAGAIN, EBUSY, EEXIST, EBADMSG, EFSCORRUPTED -> EIO;
+            case EIO, ENOENT, ESTALE, EBADF, EAGAIN, EBUSY, EEXIST, EBADMSG, EFSCORRUPTED, EHOSTDOWN -> EIO;
         };
     }
 }

@@ -46,10 +46,25 @@ public sealed interface Reply {
     /**
      * @param mapping how the file maps its blocks: {@code extents} or {@code indirect} (ext3-style pointers)
      * @param volume the id of the volume that holds the file (its superblock's UUID), or "" when not told
+     * @param node the address of the node that serves that volume, as {@code members} lists it, or "" when not told
      */
     record FileStat(FileId file, String name, long size, long disksize, long blocks, int blockSize, int mode,
             LockPolicy policy, long mtimeNanos, long ctimeNanos, Layout layout, boolean dax, String owner, String mapping,
-            String volume) implements Reply {
+            String volume, String node) implements Reply {
+        /** A file on a volume whose node is not told. */
+        public FileStat(FileId file, String name, long size, long disksize, long blocks, int blockSize, int mode,
+                LockPolicy policy, long mtimeNanos, long ctimeNanos, Layout layout, boolean dax, String owner, String mapping,
+                String volume) {
+            this(file, name, size, disksize, blocks, blockSize, mode, policy, mtimeNanos, ctimeNanos, layout, dax, owner, mapping,
+                    volume, "");
+        }
+
+        /** This stat as told by the node at {@code address}. */
+        public FileStat servedBy(String address) {
+            return new FileStat(file, name, size, disksize, blocks, blockSize, mode, policy, mtimeNanos, ctimeNanos, layout, dax,
+                    owner, mapping, volume, address);
+        }
+
         /** A file on an unnamed volume. */
         public FileStat(FileId file, String name, long size, long disksize, long blocks, int blockSize, int mode,
                 LockPolicy policy, long mtimeNanos, long ctimeNanos, Layout layout, boolean dax, String owner, String mapping) {
@@ -112,10 +127,19 @@ public sealed interface Reply {
         public static final String NOT_CACHED = "not cached";
     }
 
-    /** The members of the node's cluster, the answering node among them. */
-    record Members(List<Member> members) implements Reply {
+    /**
+     * The members of the node's cluster, the answering node among them.
+     *
+     * @param volume the volume the answering node mounts (how a client given several targets learns which serves which)
+     */
+    record Members(List<Member> members, String volume) implements Reply {
         public Members {
             members = List.copyOf(members);
+        }
+
+        /** Members told by a node that does not say its volume. */
+        public Members(List<Member> members) {
+            this(members, "");
         }
     }
 

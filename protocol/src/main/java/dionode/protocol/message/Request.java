@@ -49,17 +49,23 @@ public sealed interface Request {
     /**
      * @param dax data through the device's mapping (EXT4_DAX_FL)
      * @param indirect mapped by ext3-style block pointers instead of extents (no EXT4_EXTENTS_FL)
+     * @param volume the id of the volume a new file goes on, overriding the cluster's placement; null to place it by name
      */
-    record Create(String name, LockPolicy policy, int mode, boolean exclusive, boolean dax, boolean indirect)
+    record Create(String name, LockPolicy policy, int mode, boolean exclusive, boolean dax, boolean indirect, String volume)
             implements NamespaceRequest {
+        /** A file placed by its name. */
+        public Create(String name, LockPolicy policy, int mode, boolean exclusive, boolean dax, boolean indirect) {
+            this(name, policy, mode, exclusive, dax, indirect, null);
+        }
+
         /** A file of the extent-mapped kind. */
         public Create(String name, LockPolicy policy, int mode, boolean exclusive) {
-            this(name, policy, mode, exclusive, false, false);
+            this(name, policy, mode, exclusive, false, false, null);
         }
 
         /** An extent-mapped file, DAX or not. */
         public Create(String name, LockPolicy policy, int mode, boolean exclusive, boolean dax) {
-            this(name, policy, mode, exclusive, dax, false);
+            this(name, policy, mode, exclusive, dax, false, null);
         }
 
         @Override

@@ -76,6 +76,7 @@ final class DataPathSerializers {
     private static void writeFileFields(Output out, FileId file) {
         out.writeVarInt(file.generation(), false);
         out.writeVarLong(file.ino(), false);
+        out.writeVarLong(file.volume(), false);
     }
 
     private static FileId readFile(Input in) {
@@ -84,7 +85,8 @@ final class DataPathSerializers {
 
     private static FileId readFileFields(Input in) {
         int generation = in.readVarInt(false);
-        return new FileId(in.readVarLong(false), generation);
+        long ino = in.readVarLong(false);
+        return new FileId(ino, generation, in.readVarLong(false));
     }
 
     /** Write(file, offset, data, flags), in name order: data, file, flags, offset. */

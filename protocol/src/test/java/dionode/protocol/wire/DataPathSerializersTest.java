@@ -52,7 +52,7 @@ class DataPathSerializersTest {
         all.add(new Reply.Data(null));
         for (long l : LONGS) {
             for (int i : INTS) {
-                FileId f = new FileId(l, i);
+                FileId f = new FileId(l, i, ~l);
                 all.add(f);
                 all.add(new Request.Write(f, l, new byte[Math.floorMod(i, 17)], i));
                 all.add(new Request.Read(f, l, i, ~i));
@@ -62,7 +62,7 @@ class DataPathSerializersTest {
         for (int n = 0; n < 200; n++) {
             byte[] data = new byte[r.nextInt(9000)];
             r.nextBytes(data);
-            FileId f = new FileId(r.nextLong(), r.nextInt());
+            FileId f = new FileId(r.nextLong(), r.nextInt(), r.nextLong());
             all.add(new Request.Write(f, r.nextLong(), data, r.nextInt()));
             all.add(new Reply.Data(data));
             all.add(new Request.Read(f, r.nextLong(), r.nextInt(), r.nextInt()));
