@@ -38,12 +38,12 @@ public final class Dispatcher {
     private final NodeCounters counters;
     private final long maxIno;
     private final StageLatencies latencies;
-    private final Supplier<List<Reply.Member>> members;
+    private final Supplier<Reply.Members> members;
     private final AtomicLong inFlight = new AtomicLong();
 
     /** @param members the answer to {@code members} ({@link Membership}) */
     public Dispatcher(ActorRef<NamespaceActor.Command> namespace, InodeRefs inodes, NodeCounters counters, long maxIno,
-            StageLatencies latencies, Supplier<List<Reply.Member>> members) {
+            StageLatencies latencies, Supplier<Reply.Members> members) {
         this.members = members;
         this.namespace = namespace;
         this.inodes = inodes;
@@ -122,7 +122,7 @@ public final class Dispatcher {
         } else if (request instanceof Request.NamespaceRequest n) {
             namespace.tell(new NamespaceActor.Op(n, caller, reply));
         } else if (request instanceof Request.Members) {
-            reply.complete(new Reply.Members(members.get()));
+            reply.complete(members.get());
         } else {
             reply.complete(new Reply.Stats(counters.snapshot()));
         }

@@ -18,7 +18,7 @@ import org.apache.pekko.cluster.typed.Cluster;
  * them now, this node always among them (a node that was downed or left says {@code removed}), or,
  * for a node without a cluster, the node itself (up, reachable, at its native address). Thread-safe: the cluster state is an immutable snapshot the extension republishes.
  */
-public final class Membership implements Supplier<List<Reply.Member>> {
+public final class Membership implements Supplier<Reply.Members> {
     private final ActorSystem<?> system;
     private final boolean clustered;
     private final String volume;
@@ -35,8 +35,14 @@ public final class Membership implements Supplier<List<Reply.Member>> {
         this.nativeAddress = nativeAddress;
     }
 
+    /** The answer to {@code members}: {@link #members()} and this node's volume. */
     @Override
-    public List<Reply.Member> get() {
+    public Reply.Members get() {
+        return new Reply.Members(members(), volume);
+    }
+
+    /** The members as this node sees them now. */
+    public List<Reply.Member> members() {
         if (!clustered) {
             InetSocketAddress a = nativeAddress.get();
             String address = a == null ? "" : a.getHostString() + ":" + a.getPort();
