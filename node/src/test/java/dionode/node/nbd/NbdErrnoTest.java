@@ -90,7 +90,8 @@ class NbdErrnoTest {
                 Map.entry(Errno.EFBIG, Nbd.ENOSPC), Map.entry(Errno.EOPNOTSUPP, Nbd.ENOTSUP),
                 Map.entry(Errno.ENOENT, Nbd.EIO), Map.entry(Errno.EBADF, Nbd.EIO), Map.entry(Errno.EBUSY, Nbd.EIO),
                 Map.entry(Errno.EEXIST, Nbd.EIO), Map.entry(Errno.EBADMSG, Nbd.EIO),
-                Map.entry(Errno.EFSCORRUPTED, Nbd.EIO), Map.entry(Errno.EAGAIN, Nbd.EIO), Map.entry(Errno.ESTALE, Nbd.EIO));
+                Map.entry(Errno.EFSCORRUPTED, Nbd.EIO), Map.entry(Errno.EAGAIN, Nbd.EIO), Map.entry(Errno.ESTALE, Nbd.EIO),
+                Map.entry(Errno.EHOSTDOWN, Nbd.EIO));
         assertEquals(Errno.values().length, expected.size(), "every errno has an expectation");
         try (TestNbdClient c = TestNbdClient.transmission(port, "f")) {
             Errno[] all = Errno.values();
