@@ -29,7 +29,7 @@ class PackageArrowsTest {
 
     /** node's packages from the top down: each may import those below it (and protocol). */
     private static final List<String> NODE_LAYERS = List.of("dionode.node.metrics", "dionode.node.nbd", "dionode.node.server",
-            "dionode.node.namespace", "dionode.node.inode", "dionode.node.cache", "dionode.node.trace", "dionode.node.lock",
+            "dionode.node.cluster", "dionode.node.namespace", "dionode.node.inode", "dionode.node.cache", "dionode.node.trace", "dionode.node.lock",
             "dionode.node.fs",
             "dionode.node.extent", "dionode.node.alloc", "dionode.node.journal", "dionode.node.meta");
     /** protocol's packages from the top down: each may import those below it, and nothing else. */
@@ -37,7 +37,7 @@ class PackageArrowsTest {
             "dionode.protocol.message", "dionode.protocol", "dionode.protocol.tls", "dionode.protocol.util");
     /** Where actors and streams live; everything else stays plain Java, testable without an ActorSystem. */
     private static final Set<String> MAY_USE_PEKKO = Set.of("dionode.cli", "dionode.node.nbd", "dionode.node.server",
-            "dionode.node.namespace", "dionode.node.inode");
+            "dionode.node.cluster", "dionode.node.namespace", "dionode.node.inode");
 
     private static final Pattern PACKAGE = Pattern.compile("^\\s*package\\s+([\\w.]+)\\s*;", Pattern.MULTILINE);
     /** A dionode class named in code: in an import (static too) or fully qualified. */

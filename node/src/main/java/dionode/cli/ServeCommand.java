@@ -199,6 +199,11 @@ public final class ServeCommand implements Callable<Integer> {
                     + "needs --cluster-bind (default: the --cluster-bind address alone, a cluster of one)")
     List<HostPort> seedNodes = List.of();
 
+    @Option(names = "--remote-timeout", converter = Durations.Converter.class, paramLabel = "TIME",
+            description = "how long a request for a file on another member waits for its answer before it fails with "
+                    + "EHOSTDOWN (a member already known to be down or unreachable fails at once; default: 5s)")
+    Duration remoteTimeout = NodeConfig.ClusterConfig.DEFAULT_REMOTE_TIMEOUT;
+
     /** The cluster from --cluster-bind/--seed-nodes; Artery carries no TLS here, so off loopback only with --insecure. */
     private NodeConfig.ClusterConfig cluster() throws UnknownHostException {
         if (clusterBind == null) {
@@ -213,7 +218,11 @@ public final class ServeCommand implements Callable<Integer> {
                     + " (--cluster-bind): the cluster's transport is not encrypted, and anyone on that network could join "
                     + "it or read its traffic; give --insecure");
         }
-        return NodeConfig.ClusterConfig.of(clusterBind, seedNodes.isEmpty() ? List.of(clusterBind) : seedNodes);
+        if (remoteTimeout.isZero() || remoteTimeout.isNegative()) {
+            throw new ParameterException(spec.commandLine(), "--remote-timeout must be more than 0");
+        }
+        return NodeConfig.ClusterConfig.of(clusterBind, seedNodes.isEmpty() ? List.of(clusterBind) : seedNodes)
+                .withRemoteTimeout(remoteTimeout);
     }
 
     /** The node's TLS from --tls-cert/--tls-key/--tls-ca, or null without them. */

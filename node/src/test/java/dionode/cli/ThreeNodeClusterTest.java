@@ -79,7 +79,7 @@ class ThreeNodeClusterTest {
                 NodeClient c = survivors.get(i);
                 byte[] data = new byte[8192];
                 java.util.Arrays.fill(data, (byte) (i + 1));
-                FileId f = get(c.create("after-partition", null, 0644, true)).file();
+                FileId f = get(c.create("after-partition-" + i, null, 0644, true)).file();
                 assertEquals(8192L, get(c.write(f, 0, data, 0)));
                 assertArrayEquals(data, get(c.read(f, 0, 8192, 0)));
             }

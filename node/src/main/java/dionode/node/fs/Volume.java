@@ -20,6 +20,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.util.Collections;
 import java.util.List;
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -59,7 +60,9 @@ public final class Volume implements AutoCloseable {
         this.allocator = allocator;
         this.cache = cache;
         this.bad = found.bad();
-        this.names = Collections.unmodifiableMap(found.names());
+        Map<String, FileId> tagged = new HashMap<>();
+        found.names().forEach((name, file) -> tagged.put(name, file.onVolume(tag())));
+        this.names = Collections.unmodifiableMap(tagged);
         this.identities = new Identities(found.identities());
         this.problems = found.problems();
         this.clock = clock;

@@ -81,6 +81,14 @@ public final class NodeCounters {
     public static final String CONNECTIONS_REFUSED = "refused_connections";
     /** TLS connections whose handshake failed or was not done within the handshake timeout. */
     public static final String TLS_FAILURES = "tls_failures";
+    /** Requests this member took from a client and sent to the member serving the file's volume (DESIGN §7). */
+    public static final String REMOTE_REQUESTS = "remote_requests";
+    /** Requests other members sent here for this member's volume. */
+    public static final String REMOTE_SERVED = "remote_served";
+    /** Requests answered EHOSTDOWN: the volume's member down, unreachable, or silent past --remote-timeout. */
+    public static final String REMOTE_HOSTDOWN = "remote_hostdown";
+    /** Requests that reached this member after their entry member had answered EHOSTDOWN, and were dropped unrun. */
+    public static final String REMOTE_EXPIRED = "remote_expired";
 
     /**
      * Direct writes by the rule of ext4_dio_write_checks that decided their lock (DESIGN §2):

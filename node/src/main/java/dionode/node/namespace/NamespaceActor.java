@@ -82,8 +82,7 @@ public final class NamespaceActor extends AbstractBehavior<NamespaceActor.Comman
         this.vol = vol;
         this.inodes = inodes;
         this.defaultPolicy = defaultPolicy;
-        this.names = new HashMap<>();
-        vol.names().forEach((name, file) -> names.put(name, file.onVolume(vol.tag())));
+        this.names = new HashMap<>(vol.names());
         ActorRef<Command> self = context.getSelf();
         this.parking = new JournalParking(vol.journal(), MAX_PARKED, step -> self.tell(new Resume(step)));
     }

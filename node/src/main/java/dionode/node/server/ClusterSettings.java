@@ -2,7 +2,9 @@ package dionode.node.server;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dionode.node.cluster.VolumeView;
 import dionode.protocol.util.HostPort;
+import dionode.protocol.wire.Wire;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,8 +18,6 @@ import java.util.UUID;
 public final class ClusterSettings {
     /** The ActorSystem's name: part of every member's address, so all nodes must share it. */
     public static final String SYSTEM_NAME = "dionode";
-    /** A member's role that names the volume it mounts: {@code volume-<uuid>}. */
-    public static final String VOLUME_ROLE_PREFIX = "volume-";
 
     private ClusterSettings() {
     }
@@ -33,14 +33,31 @@ public final class ClusterSettings {
         s.put("pekko.remote.artery.canonical.hostname", cluster.bind().host());
         s.put("pekko.remote.artery.canonical.port", cluster.bind().port());
         s.put("pekko.cluster.seed-nodes", cluster.seeds().stream().map(ClusterSettings::address).toList());
-        s.put("pekko.cluster.roles", List.of(VOLUME_ROLE_PREFIX + volume));
+        s.put("pekko.cluster.roles", List.of(VolumeView.ROLE_PREFIX + volume));
         s.put("pekko.cluster.downing-provider-class", "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider");
         s.put("pekko.cluster.split-brain-resolver.active-strategy", "keep-majority");
         s.put("pekko.cluster.split-brain-resolver.stable-after", cluster.stableAfter().toMillis() + "ms");
         // a downed node keeps its ActorSystem, so it goes on serving its own volume (nothing is sharded yet); it rejoins on restart
         s.put("pekko.cluster.run-coordinated-shutdown-when-down", "off");
         s.put("pekko.cluster.log-info-verbose", "off");
-        return ConfigFactory.parseMap(s, "serve --cluster-bind").withFallback(base);
+        // requests and replies between members travel in the native protocol's codec, never Java serialization
+        s.put("pekko.actor.serializers.dionode", "dionode.node.cluster.ClusterWireSerializer");
+        // a write or read carries up to Wire.MAX_IO_BYTES: such messages go on Artery's large-message stream, whose
+        // buffers are that big, so the ordinary stream keeps its small frames and cluster heartbeats never wait behind data
+        s.put("pekko.remote.artery.large-message-destinations", List.of("/system/sharding/inode", "/temp/*"));
+        s.put("pekko.remote.artery.advanced.maximum-large-frame-size", (Wire.MAX_IO_BYTES + (1 << 20)) + "b");
+        s.put("pekko.remote.artery.advanced.large-buffer-pool-size", 8);
+        // requests for a shard whose home is not known yet wait here, bounded; past it they are dropped (and time out)
+        s.put("pekko.cluster.sharding.buffer-size", 4096);
+        // the coordinator's state needs a plain majority (Pekko's defaults, majority + 3 and at least 5, are every member
+        // of a small cluster: with one member unreachable no shard could be placed); keep-majority never lets two live
+        s.put("pekko.cluster.sharding.coordinator-state.write-majority-plus", 0);
+        s.put("pekko.cluster.sharding.coordinator-state.read-majority-plus", 0);
+        s.put("pekko.cluster.sharding.distributed-data.majority-min-cap", 1);
+        Config bindings = ConfigFactory.parseString("pekko.actor.serialization-bindings {\n"
+                + "  \"dionode.node.cluster.DoorCommand$RemoteOp\" = dionode\n"
+                + "  \"dionode.protocol.message.Reply\" = dionode\n}");
+        return ConfigFactory.parseMap(s, "serve --cluster-bind").withFallback(bindings).withFallback(base);
     }
 
     /** A seed's cluster address: {@code pekko://dionode@host:port}. */

@@ -1,5 +1,7 @@
 package dionode.node.server;
 
+import dionode.node.cluster.ClusterRouter;
+import dionode.node.cluster.LocalDispatch;
 import dionode.node.inode.Caller;
 import dionode.node.inode.InodeCommand;
 import dionode.node.inode.InodeRefs;
@@ -12,12 +14,10 @@ import dionode.protocol.Errno;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import dionode.protocol.wire.Wire;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * here and reaches no actor. Members are answered here too, from the cluster's state. Every request dispatched is answered, so {@link #inFlight()} returns
  * to 0. Thread-safe.
  */
-public final class Dispatcher {
+public final class Dispatcher implements LocalDispatch {
     private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);
 
     private final ActorRef<NamespaceActor.Command> namespace;
@@ -38,12 +38,14 @@ public final class Dispatcher {
     private final NodeCounters counters;
     private final long maxIno;
     private final StageLatencies latencies;
-    private final Supplier<Reply.Members> members;
+    private final Membership members;
     private final AtomicLong inFlight = new AtomicLong();
+    /** Set once at start when the node is a cluster member, before any listener binds; null for a lone node. */
+    private volatile ClusterRouter cluster;
 
-    /** @param members the answer to {@code members} ({@link Membership}) */
+    /** @param members the answer to {@code members}, and the address a stat names as the file's node */
     public Dispatcher(ActorRef<NamespaceActor.Command> namespace, InodeRefs inodes, NodeCounters counters, long maxIno,
-            StageLatencies latencies, Supplier<Reply.Members> members) {
+            StageLatencies latencies, Membership members) {
         this.members = members;
         this.namespace = namespace;
         this.inodes = inodes;
@@ -91,13 +93,34 @@ public final class Dispatcher {
         return inFlight.get();
     }
 
+    /** From now on, requests for other members' volumes and namespace requests go through {@code router} (DESIGN §7). */
+    public void routeThrough(ClusterRouter router) {
+        this.cluster = router;
+    }
+
     /** Routes {@code request} from {@code caller}; {@code trace} travels with it (the front-end ends it once the reply is sent). */
     public CompletionStage<Reply> dispatch(Request request, Caller caller, OpTrace trace) {
+        return dispatch(request, caller, trace, cluster);
+    }
+
+    /**
+     * Serves {@code request} on this member's own volume, never forwarding it: the door of a
+     * request another member sent here, or the cluster namespace asking this volume.
+     */
+    @Override
+    public CompletionStage<Reply> dispatchLocal(Request request, Caller caller) {
+        OpTrace trace = trace(request);
+        CompletionStage<Reply> reply = dispatch(request, caller, trace, null);
+        reply.whenComplete((r, e) -> trace.replied());
+        return reply;
+    }
+
+    private CompletionStage<Reply> dispatch(Request request, Caller caller, OpTrace trace, ClusterRouter router) {
         CompletableFuture<Reply> reply = new TracedReply(trace);
         inFlight.incrementAndGet();
         reply.whenComplete((r, e) -> inFlight.decrementAndGet());
         try {
-            route(request, caller, reply);
+            route(request, caller, reply, router);
         } catch (RuntimeException e) {
             // never leave a reply (and the in-flight count) hanging, whatever the request held
             LOG.error("request {} failed before reaching its actor", request.getClass().getSimpleName(), e);
@@ -106,16 +129,24 @@ public final class Dispatcher {
         return reply;
     }
 
-    private void route(Request request, Caller caller, CompletableFuture<Reply> reply) {
+    private void route(Request request, Caller caller, CompletableFuture<Reply> reply, ClusterRouter router) {
         String malformed = request.checkFields();
         if (malformed != null) {
             reply.complete(new Reply.Error(Errno.EINVAL, malformed));
+        } else if (router != null && request instanceof Request.InodeRequest r && router.isRemote(r.file())) {
+            relay(router.inode(r, caller), reply);
+        } else if (router != null && request instanceof Request.NamespaceRequest n) {
+            relay(router.namespace(n, caller), reply);
         } else if (request instanceof Request.InodeRequest r) {
             if (r.ino() < 1 || r.ino() > maxIno) {
                 reply.complete(new Reply.Error(Errno.ENOENT, "no inode " + r.ino()));
             } else if (r instanceof Request.Write w && w.data().length > Wire.MAX_IO_BYTES) {
                 reply.complete(new Reply.Error(Errno.EINVAL, "write of " + w.data().length + " bytes exceeds the maximum of "
                         + Wire.MAX_IO_BYTES));
+            } else if (r instanceof Request.Stat) {
+                CompletableFuture<Reply> stat = new CompletableFuture<>();
+                inodes.tell(r.ino(), new InodeCommand.Op(r, caller, stat));
+                relay(stat.thenApply(answer -> answer instanceof Reply.FileStat s ? s.servedBy(members.selfAddress()) : answer), reply);
             } else {
                 inodes.tell(r.ino(), new InodeCommand.Op(r, caller, reply));
             }
@@ -126,5 +157,10 @@ public final class Dispatcher {
         } else {
             reply.complete(new Reply.Stats(counters.snapshot()));
         }
+    }
+
+    /** Completes {@code reply} with what {@code answer} gives; a failure (never expected) is EIO, so no reply hangs. */
+    private static void relay(CompletionStage<Reply> answer, CompletableFuture<Reply> reply) {
+        answer.whenComplete((r, e) -> reply.complete(r != null ? r : new Reply.Error(Errno.EIO, "the node failed the request: " + e)));
     }
 }

@@ -1,11 +1,11 @@
 package dionode.node.server;
 
+import dionode.node.cluster.VolumeView;
 import dionode.protocol.message.Reply;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -41,12 +41,19 @@ public final class Membership implements Supplier<Reply.Members> {
         return new Reply.Members(members(), volume);
     }
 
+    /** This node's address as {@code members} lists it: its cluster address, or its native listener's alone. */
+    public String selfAddress() {
+        if (clustered) {
+            return Cluster.get(system).selfMember().address().toString();
+        }
+        InetSocketAddress a = nativeAddress.get();
+        return a == null ? "" : a.getHostString() + ":" + a.getPort();
+    }
+
     /** The members as this node sees them now. */
     public List<Reply.Member> members() {
         if (!clustered) {
-            InetSocketAddress a = nativeAddress.get();
-            String address = a == null ? "" : a.getHostString() + ":" + a.getPort();
-            return List.of(new Reply.Member(address, volume, "up", true));
+            return List.of(new Reply.Member(selfAddress(), volume, "up", true));
         }
         Cluster cluster = Cluster.get(system);
         ClusterEvent.CurrentClusterState state = cluster.state();
@@ -54,30 +61,16 @@ public final class Membership implements Supplier<Reply.Members> {
         List<Reply.Member> members = new ArrayList<>();
         boolean selfListed = false;
         for (Member m : state.getMembers()) {
-            members.add(new Reply.Member(m.address().toString(), volumeOf(m), status(m), !unreachable.contains(m)));
+            members.add(new Reply.Member(m.address().toString(), VolumeView.volumeOf(m), VolumeView.status(m), !unreachable.contains(m)));
             selfListed |= m.uniqueAddress().equals(cluster.selfMember().uniqueAddress());
         }
         if (!selfListed) {
             // a node downed or left (its cluster extension stopped, its volume still served) or not yet joined: say so, not []
             Member self = cluster.selfMember();
-            members.add(new Reply.Member(self.address().toString(), volumeOf(self), cluster.isTerminated() ? "removed" : status(self),
+            members.add(new Reply.Member(self.address().toString(), VolumeView.volumeOf(self), cluster.isTerminated() ? "removed" : VolumeView.status(self),
                     true));
         }
         return members;
     }
 
-    /** The volume id a member announced in its {@code volume-<uuid>} role, or empty. */
-    static String volumeOf(Member m) {
-        for (String role : m.getRoles()) {
-            if (role.startsWith(ClusterSettings.VOLUME_ROLE_PREFIX)) {
-                return role.substring(ClusterSettings.VOLUME_ROLE_PREFIX.length());
-            }
-        }
-        return "";
-    }
-
-    /** Pekko's status as the wire names it: {@code Up} → {@code up}, {@code WeaklyUp} → {@code weakly-up}. */
-    static String status(Member m) {
-        return m.status().toString().replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
-    }
 }

@@ -169,10 +169,15 @@ public record NodeConfig(Path device, long size, boolean create, String host, in
      *
      * @param bind the cluster's address for this node (canonical host and port); null: no cluster
      */
-    public record ClusterConfig(HostPort bind, List<HostPort> seeds, Duration stableAfter) {
-        public static final ClusterConfig NONE = new ClusterConfig(null, List.of(), Duration.ZERO);
+    /**
+     * @param remoteTimeout how long a request for a file on another node waits for its answer before it is EHOSTDOWN
+     */
+    public record ClusterConfig(HostPort bind, List<HostPort> seeds, Duration stableAfter, Duration remoteTimeout) {
+        public static final ClusterConfig NONE = new ClusterConfig(null, List.of(), Duration.ZERO, Duration.ZERO);
         /** Long enough to ride out a GC pause or a busy disk, short enough that a dead node leaves within seconds. */
         public static final Duration DEFAULT_STABLE_AFTER = Duration.ofSeconds(7);
+        /** serve --remote-timeout's default. */
+        public static final Duration DEFAULT_REMOTE_TIMEOUT = Duration.ofSeconds(5);
 
         public ClusterConfig {
             seeds = List.copyOf(seeds);
@@ -180,7 +185,7 @@ public record NodeConfig(Path device, long size, boolean create, String host, in
 
         /** A cluster on {@code bind} joining through {@code seeds}, keep-majority after the default stable-after. */
         public static ClusterConfig of(HostPort bind, List<HostPort> seeds) {
-            return new ClusterConfig(bind, seeds, DEFAULT_STABLE_AFTER);
+            return new ClusterConfig(bind, seeds, DEFAULT_STABLE_AFTER, DEFAULT_REMOTE_TIMEOUT);
         }
 
         public boolean enabled() {
@@ -188,7 +193,11 @@ public record NodeConfig(Path device, long size, boolean create, String host, in
         }
 
         public ClusterConfig withStableAfter(Duration d) {
-            return new ClusterConfig(bind, seeds, d);
+            return new ClusterConfig(bind, seeds, d, remoteTimeout);
+        }
+
+        public ClusterConfig withRemoteTimeout(Duration d) {
+            return new ClusterConfig(bind, seeds, stableAfter, d);
         }
     }
 }

@@ -20,6 +20,9 @@ import dionode.node.inode.DeviceDataPath;
 import dionode.node.inode.InodeContext;
 import dionode.node.inode.InodeRefs;
 import dionode.node.inode.InodeRegion;
+import dionode.node.cluster.ClusterRouter;
+import dionode.node.cluster.VolumeDoors;
+import dionode.node.cluster.VolumeView;
 import dionode.node.inode.NodeCounters;
 import dionode.node.journal.JournalOptions;
 import dionode.node.namespace.NamespaceActor;
@@ -178,6 +181,11 @@ public final class NodeServer implements AutoCloseable {
                     nativeAddress::get);
             Dispatcher dispatcher = new Dispatcher(nsRef.get(30, TimeUnit.SECONDS), InodeRegion.refs(region), counters,
                     volume.layout().inodeCount(), latencies, membership);
+            if (config.cluster().enabled()) {
+                VolumeView view = new VolumeView(system, volume.superblock().volumeId().toString());
+                dispatcher.routeThrough(new ClusterRouter(system, VolumeDoors.start(system, dispatcher, counters, clock), view,
+                        dispatcher, config.cluster().remoteTimeout(), counters, clock));
+            }
             Transport transport = Transport.of(config.wire(), counters, config.transport(), config.tls());
             counters.gauge("wire_bytes", () -> transport.budget().heldBytes());
             counters.gauge("wire_waits", () -> transport.budget().waits());
