@@ -66,7 +66,7 @@ public final class Layouts {
         NodeClient[] clients = new NodeClient[LAYOUT_CONNECTIONS];
         try {
             for (int c = 0; c < clients.length; c++) {
-                clients[c] = node.connect(opts);
+                clients[c] = node.connect(opts, c);
             }
             AtomicReference<Throwable> failure = new AtomicReference<>();
             Thread[] threads = new Thread[clients.length];

@@ -197,7 +197,7 @@ public final class LoadEngine {
         long[] unfinished = new long[jobs];
         try {
             for (int j = 0; j < jobs; j++) {
-                clients[j] = node.connect(opts);
+                clients[j] = node.connect(opts, j);
             }
             CountDownLatch go = new CountDownLatch(1);
             CountDownLatch ready = new CountDownLatch(jobs);

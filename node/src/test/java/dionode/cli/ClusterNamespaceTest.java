@@ -11,16 +11,21 @@ import dionode.node.crash.ChildJvm;
 import dionode.node.server.TestNodes;
 import dionode.protocol.Errno;
 import dionode.protocol.FileId;
+import dionode.protocol.client.ClientOptions;
+import dionode.protocol.client.ClusterClient;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.client.NodeException;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
+import dionode.protocol.util.HostPort;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -45,6 +50,7 @@ class ClusterNamespaceTest {
     private final ChildJvm[] children = new ChildJvm[NODES];
     private final NodeClient[] clients = new NodeClient[NODES];
     private final int[] nbdPorts = new int[NODES];
+    private final int[] nativePorts = new int[NODES];
 
     @Test
     void oneNamespaceOverThreeNodesSurvivesAKilledNode() throws Exception {
@@ -101,6 +107,8 @@ class ClusterNamespaceTest {
             assertEquals(List.of("on-0", "on-1", "on-2", "shared", "twice"),
                     get(clients[1].list()).stream().map(Reply.DirEntry::name).toList());
 
+            clusterClientAndCliGoStraightToTheOwner(volumes, onVolume, contents);
+
             // fio over NBD on A writing a file that lives on B
             FileId onB = ((Reply.InodeInfo) get(clients[0].send(new Request.Create("fio-on-b", null, 0644, true, false, false,
                     volumes[1])))).file();
@@ -150,6 +158,55 @@ class ClusterNamespaceTest {
         }
     }
 
+    /**
+     * A client given all three nodes sends each file's requests to its owner: the bytes come back
+     * and no member forwards anything. The CLI with {@code --target a,b,c} does the same, and
+     * {@code put --volume} places a file where it says, which {@code stat --json} shows.
+     */
+    private void clusterClientAndCliGoStraightToTheOwner(String[] volumes, FileId[] onVolume, byte[][] contents)
+            throws Exception {
+        List<HostPort> targets = new ArrayList<>();
+        for (int port : nativePorts) {
+            targets.add(new HostPort("127.0.0.1", port));
+        }
+        long forwardedBefore = forwarded();
+        try (ClusterClient cluster = ClusterClient.connect(targets, ClientOptions.defaults())) {
+            for (int v = 0; v < NODES; v++) {
+                assertEquals("127.0.0.1:" + nativePorts[v], cluster.route(onVolume[v]).endpoint());
+                for (int round = 0; round < 20; round++) {
+                    assertArrayEquals(contents[v], get(cluster.read(onVolume[v], 0, contents[v].length, 0)));
+                }
+            }
+        }
+        assertEquals(forwardedBefore, forwarded(), "requests of a client that knows every member were forwarded");
+
+        String all = String.join(",", targets.stream().map(HostPort::toString).toList());
+        byte[] data = pattern(100_000, 9);
+        CliRunner.Result put = CliRunner.run(data, "put", "cli-on-c", "--volume", volumes[2], "--target", all);
+        assertEquals(0, put.code(), put.stderr());
+        CliRunner.Result stat = CliRunner.run("stat", "cli-on-c", "--json", "--target", targets.get(0).toString());
+        assertEquals(0, stat.code(), stat.stderr());
+        Map<String, Object> json = TestJson.object(new String(stat.stdout(), StandardCharsets.UTF_8));
+        assertEquals(volumes[2], json.get("volume"));
+        assertEquals("pekko://dionode@127.0.0.1:" + clusterPorts[2], json.get("node"));
+        CliRunner.Result back = CliRunner.run("get", "cli-on-c", "--target", all);
+        assertArrayEquals(data, back.stdout(), back.stderr());
+        CliRunner.Result wrong = CliRunner.run(data, "put", "cli-nowhere", "--volume", "00000000-0000-4000-8000-000000000001",
+                "--target", all);
+        assertEquals(1, wrong.code());
+        assertTrue(wrong.stderr().contains("EINVAL") && wrong.stderr().contains("no member of the cluster mounts volume"),
+                wrong.stderr());
+    }
+
+    /** Requests the members have sent on to another member, summed. */
+    private long forwarded() throws Exception {
+        long sum = 0;
+        for (NodeClient c : clients) {
+            sum += get(c.stats()).get("remote_requests");
+        }
+        return sum;
+    }
+
     private void start(int i) throws Exception {
         Path device = devices.get(i);
         Path log = device.resolveSibling(device.getFileName() + "." + System.nanoTime() + ".log");
@@ -160,7 +217,8 @@ class ClusterNamespaceTest {
         assertNotNull(listening, () -> "node did not start: " + read(log));
         String nbd = children[i].await("nbd listening on 127.0.0.1:", 10_000);
         assertNotNull(nbd, () -> "no NBD listener: " + read(log));
-        clients[i] = NodeClient.connect("127.0.0.1", port(listening));
+        nativePorts[i] = port(listening);
+        clients[i] = NodeClient.connect("127.0.0.1", nativePorts[i]);
         nbdPorts[i] = port(nbd);
     }
 

@@ -1,6 +1,6 @@
 package dionode.cli.client;
 
-import dionode.protocol.client.NodeClient;
+import dionode.protocol.client.NodeApi;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
@@ -19,7 +19,7 @@ public final class ChmodCommand extends ClientCommand {
     int mode;
 
     @Override
-    protected int run(NodeClient client) {
+    protected int run(NodeApi client) {
         await(client.chmod(resolve(client, fileName.name), mode));
         return 0;
     }

@@ -1,15 +1,17 @@
 package dionode.cli.client;
 
-import dionode.cli.option.HostPortConverter;
+import dionode.cli.option.HostPorts;
+import dionode.cli.option.HostPortsConverter;
 import dionode.cli.option.TlsOptions;
 import dionode.protocol.Errno;
 import dionode.protocol.FileId;
 import dionode.protocol.client.ClientOptions;
+import dionode.protocol.client.ClusterClient;
+import dionode.protocol.client.NodeApi;
 import dionode.protocol.client.NodeClient;
 import dionode.protocol.client.NodeException;
 import dionode.protocol.message.Reply;
 import dionode.protocol.tls.TlsFiles;
-import dionode.protocol.util.HostPort;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
@@ -39,9 +41,10 @@ public abstract class ClientCommand implements Callable<Integer> {
     /** The node a client command talks to unless told otherwise: the one {@code dionode serve} starts. */
     static final String DEFAULT_TARGET = "127.0.0.1:7070";
 
-    @Option(names = "--target", paramLabel = "HOST:PORT", defaultValue = DEFAULT_TARGET, converter = HostPortConverter.class,
-            description = "the node (default: ${DEFAULT-VALUE})")
-    HostPort target;
+    @Option(names = "--target", paramLabel = "HOST:PORT[,...]", defaultValue = DEFAULT_TARGET, converter = HostPortsConverter.class,
+            description = {"the node (default: ${DEFAULT-VALUE}); several members of one cluster, comma-separated: each",
+                "file's requests go to the member serving it, the others to the first that answers"})
+    HostPorts targets;
 
     @Mixin
     TlsOptions tls;
@@ -56,7 +59,7 @@ public abstract class ClientCommand implements Callable<Integer> {
     }
 
     /** Runs the command over an open connection; returns the exit code. */
-    protected abstract int run(NodeClient client) throws IOException;
+    protected abstract int run(NodeApi client) throws IOException;
 
     /** Checks option combinations before connecting; throws a {@code ParameterException} (exit 2). */
     protected void validate() {
@@ -65,9 +68,12 @@ public abstract class ClientCommand implements Callable<Integer> {
     @Override
     public final Integer call() {
         validate();
-        NodeClient client;
+        NodeApi client;
+        String target = targets.toString();
         try {
-            client = NodeClient.connect(target.host(), target.port(), clientOptions(tls));
+            ClientOptions options = clientOptions(tls);
+            client = targets.all().size() == 1 ? NodeClient.connect(targets.first().host(), targets.first().port(), options)
+                    : ClusterClient.connect(targets.all(), options);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         } catch (ConnectException e) {
@@ -104,7 +110,7 @@ public abstract class ClientCommand implements Callable<Integer> {
     }
 
     /** The handle of an existing name's file (ENOENT if missing). */
-    static FileId resolve(NodeClient client, String name) {
+    static FileId resolve(NodeApi client, String name) {
         Reply.InodeInfo info = await(client.lookup(name));
         return info.file();
     }

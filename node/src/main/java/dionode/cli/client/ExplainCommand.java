@@ -2,7 +2,7 @@ package dionode.cli.client;
 
 import dionode.cli.common.Json;
 import dionode.cli.option.SizeConverter;
-import dionode.protocol.client.NodeClient;
+import dionode.protocol.client.NodeApi;
 import dionode.protocol.message.Reply;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,7 +39,7 @@ public final class ExplainCommand extends ClientCommand {
     boolean json;
 
     @Override
-    protected int run(NodeClient client) {
+    protected int run(NodeApi client) {
         Reply.Explanation e = await(client.explain(resolve(client, fileName.name), offset, length, nowait));
         System.out.println(json ? json(fileName.name, e) : human(fileName.name, e));
         System.out.flush();

@@ -1,6 +1,6 @@
 package dionode.cli.client;
 
-import dionode.protocol.client.NodeClient;
+import dionode.protocol.client.NodeApi;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,7 +19,7 @@ public final class FallocateCommand extends ClientCommand {
     boolean keepSize;
 
     @Override
-    protected int run(NodeClient client) {
+    protected int run(NodeApi client) {
         await(client.fallocate(resolve(client, fileName.name), range.offset, range.length, keepSize));
         return 0;
     }

@@ -1,7 +1,7 @@
 package dionode.cli.client;
 
 import dionode.protocol.FileId;
-import dionode.protocol.client.NodeClient;
+import dionode.protocol.client.NodeApi;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Reply.FiemapExtent;
 import java.util.ArrayList;
@@ -24,7 +24,7 @@ public final class FiemapCommand extends ClientCommand {
     boolean json;
 
     @Override
-    protected int run(NodeClient client) {
+    protected int run(NodeApi client) {
         FileId file = resolve(client, fileName.name);
         List<FiemapExtent> extents = client.fiemapAll(file);
         if (json) {

@@ -3,7 +3,7 @@ package dionode.cli.client;
 import dionode.cli.option.SizeConverter;
 import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
-import dionode.protocol.client.NodeClient;
+import dionode.protocol.client.NodeApi;
 import java.io.IOException;
 import java.io.PrintStream;
 import picocli.CommandLine.Command;
@@ -39,7 +39,7 @@ public final class GetCommand extends ClientCommand {
     private boolean outputFailed;
 
     @Override
-    protected int run(NodeClient client) throws IOException {
+    protected int run(NodeApi client) throws IOException {
         FileId file = resolve(client, fileName.name);
         long end = length != null ? offset + length : Math.max(offset, await(client.stat(file)).size());
         PrintStream out = System.out;

@@ -1,7 +1,7 @@
 package dionode.cli.client;
 
 import dionode.protocol.Errno;
-import dionode.protocol.client.NodeClient;
+import dionode.protocol.client.NodeApi;
 import dionode.protocol.client.NodeException;
 import dionode.protocol.message.Reply;
 import java.util.ArrayList;
@@ -20,7 +20,7 @@ public final class LsCommand extends ClientCommand {
     boolean long_;
 
     @Override
-    protected int run(NodeClient client) {
+    protected int run(NodeApi client) {
         List<Reply.DirEntry> entries = new ArrayList<>(await(client.list()));
         entries.sort(Comparator.comparing(Reply.DirEntry::name));
         if (!long_) {

@@ -1,7 +1,7 @@
 package dionode.cli.client;
 
 import dionode.cli.common.Json;
-import dionode.protocol.client.NodeClient;
+import dionode.protocol.client.NodeApi;
 import dionode.protocol.message.Reply;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -18,7 +18,7 @@ public final class MembersCommand extends ClientCommand {
     boolean json;
 
     @Override
-    protected int run(NodeClient client) {
+    protected int run(NodeApi client) {
         List<Reply.Member> members = await(client.members());
         if (json) {
             StringBuilder array = new StringBuilder("[");

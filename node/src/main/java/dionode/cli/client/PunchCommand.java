@@ -1,6 +1,6 @@
 package dionode.cli.client;
 
-import dionode.protocol.client.NodeClient;
+import dionode.protocol.client.NodeApi;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -16,7 +16,7 @@ public final class PunchCommand extends ClientCommand {
     ByteRange range;
 
     @Override
-    protected int run(NodeClient client) {
+    protected int run(NodeApi client) {
         await(client.punchHole(resolve(client, fileName.name), range.offset, range.length));
         return 0;
     }

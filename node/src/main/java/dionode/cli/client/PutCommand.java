@@ -5,7 +5,7 @@ import dionode.cli.option.UsageErrors;
 import dionode.protocol.FileId;
 import dionode.protocol.IoFlags;
 import dionode.protocol.LockPolicy;
-import dionode.protocol.client.NodeClient;
+import dionode.protocol.client.NodeApi;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import java.io.IOException;
@@ -54,6 +54,11 @@ public final class PutCommand extends ClientCommand {
                     + "EOPNOTSUPP)")
     String mapping;
 
+    @Option(names = "--volume", paramLabel = "ID",
+            description = "in a cluster, create the file on this volume (a uuid that 'members' lists) instead of the one its "
+                    + "name hashes to; a node alone accepts only its own volume")
+    String volume;
+
     @Option(names = "--sync", description = "durable: DURABLE writes, then fsync")
     boolean sync;
 
@@ -76,8 +81,8 @@ public final class PutCommand extends ClientCommand {
     }
 
     @Override
-    protected int run(NodeClient client) throws IOException {
-        Reply.InodeInfo info = await(client.create(new Request.Create(fileName.name, policy, 0644, false, dax, mapping.equals("indirect"))));
+    protected int run(NodeApi client) throws IOException {
+        Reply.InodeInfo info = await(client.create(new Request.Create(fileName.name, policy, 0644, false, dax, mapping.equals("indirect"), volume)));
         FileId file = info.file();
         int direct = (nowait ? IoFlags.NOWAIT : 0) | (sync ? IoFlags.DURABLE : 0);
         int slow = IoFlags.BUFFERED | (sync ? IoFlags.DURABLE : 0);
@@ -122,7 +127,7 @@ public final class PutCommand extends ClientCommand {
     }
 
     /** The client encodes {@code data} before returning, so the read buffer may be reused at once. */
-    private void submit(Pipeline<Long> window, NodeClient client, FileId file, long pos, byte[] data, int flags) {
+    private void submit(Pipeline<Long> window, NodeApi client, FileId file, long pos, byte[] data, int flags) {
         writes++;
         if ((flags & IoFlags.BUFFERED) != 0) {
             bufferedWrites++;

@@ -1,6 +1,6 @@
 package dionode.cli.client;
 
-import dionode.protocol.client.NodeClient;
+import dionode.protocol.client.NodeApi;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -11,7 +11,7 @@ public final class RmCommand extends ClientCommand {
     FileName fileName;
 
     @Override
-    protected int run(NodeClient client) {
+    protected int run(NodeApi client) {
         await(client.unlink(fileName.name));
         return 0;
     }

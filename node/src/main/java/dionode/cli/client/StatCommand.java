@@ -1,7 +1,7 @@
 package dionode.cli.client;
 
 import dionode.cli.common.Json;
-import dionode.protocol.client.NodeClient;
+import dionode.protocol.client.NodeApi;
 import dionode.protocol.message.Reply;
 import java.time.Instant;
 import picocli.CommandLine.Command;
@@ -23,7 +23,7 @@ public final class StatCommand extends ClientCommand {
     boolean json;
 
     @Override
-    protected int run(NodeClient client) {
+    protected int run(NodeApi client) {
         Reply.FileStat stat = await(client.stat(resolve(client, fileName.name)));
         System.out.println(json ? json(stat) : human(stat));
         System.out.flush();
@@ -46,17 +46,18 @@ public final class StatCommand extends ClientCommand {
                 + ",\"layout\":{\"extents\":" + layout.extents() + ",\"written_blocks\":" + layout.writtenBlocks()
                 + ",\"unwritten_blocks\":" + layout.unwrittenBlocks() + "},\"dax\":" + stat.dax()
                 + ",\"owner\":" + Json.str(stat.owner()) + ",\"mapping\":" + Json.str(stat.mapping())
-                + ",\"volume\":" + Json.str(stat.volume()) + "}";
+                + ",\"volume\":" + Json.str(stat.volume()) + ",\"node\":" + Json.str(stat.node() == null ? "" : stat.node()) + "}";
     }
 
     static String human(Reply.FileStat stat) {
         Reply.Layout layout = stat.layout();
         return String.format("  File: %s%n Inode: %-12d Policy: %s%s%n  Size: %-12d Disksize: %-12d Blocks: %d (of %d bytes)%n"
                         + "  Mode: %s  Owner: %s%nLayout: %d extents, %d written blocks, %d unwritten blocks%nModify: %s%nChange: %s"
-                + "%nVolume: %s",
+                + "%nVolume: %s%n  Node: %s",
                 stat.name(), stat.file().ino(), stat.policy(), (stat.dax() ? "  DAX" : "") + ("indirect".equals(stat.mapping()) ? "  no extents (indirect)" : ""), stat.size(), stat.disksize(), stat.blocks(), stat.blockSize(),
                 mode(stat.mode()), stat.owner(), layout.extents(), layout.writtenBlocks(), layout.unwrittenBlocks(), time(stat.mtimeNanos()),
-                time(stat.ctimeNanos()), stat.volume().isEmpty() ? "-" : stat.volume());
+                time(stat.ctimeNanos()), stat.volume().isEmpty() ? "-" : stat.volume(),
+                stat.node() == null || stat.node().isEmpty() ? "-" : stat.node());
     }
 
     private static String time(long nanos) {

@@ -1,7 +1,7 @@
 package dionode.cli.client;
 
 import dionode.cli.common.Json;
-import dionode.protocol.client.NodeClient;
+import dionode.protocol.client.NodeApi;
 import java.util.Map;
 import picocli.CommandLine.Command;
 
@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
             + "e.g. {\"buffered_writes\":0,\"eagain\":1,...,\"write_shared\":3}."})
 public final class StatsCommand extends ClientCommand {
     @Override
-    protected int run(NodeClient client) {
+    protected int run(NodeApi client) {
         Map<String, Long> counters = await(client.stats());
         StringBuilder object = new StringBuilder("{");
         for (Map.Entry<String, Long> counter : counters.entrySet()) {

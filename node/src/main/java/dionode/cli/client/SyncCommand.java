@@ -1,6 +1,6 @@
 package dionode.cli.client;
 
-import dionode.protocol.client.NodeClient;
+import dionode.protocol.client.NodeApi;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -12,7 +12,7 @@ public final class SyncCommand extends ClientCommand {
     FileName fileName;
 
     @Override
-    protected int run(NodeClient client) {
+    protected int run(NodeApi client) {
         await(client.fsync(resolve(client, fileName.name)));
         return 0;
     }

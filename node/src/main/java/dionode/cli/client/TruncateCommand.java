@@ -1,7 +1,7 @@
 package dionode.cli.client;
 
 import dionode.cli.option.SizeConverter;
-import dionode.protocol.client.NodeClient;
+import dionode.protocol.client.NodeApi;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -17,7 +17,7 @@ public final class TruncateCommand extends ClientCommand {
     long size;
 
     @Override
-    protected int run(NodeClient client) {
+    protected int run(NodeApi client) {
         await(client.truncate(resolve(client, fileName.name), size));
         return 0;
     }

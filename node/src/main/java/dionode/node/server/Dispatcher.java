@@ -11,6 +11,7 @@ import dionode.node.trace.OpTrace;
 import dionode.node.trace.StageLatencies;
 import dionode.node.trace.TracedReply;
 import dionode.protocol.Errno;
+import dionode.protocol.FileId;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import dionode.protocol.wire.Wire;
@@ -39,6 +40,9 @@ public final class Dispatcher implements LocalDispatch {
     private final long maxIno;
     private final StageLatencies latencies;
     private final Membership members;
+    /** This node's volume (uuid) and its handles' tag; a handle or create naming another volume is not served here. */
+    private final String volume;
+    private final long volumeTag;
     private final AtomicLong inFlight = new AtomicLong();
     /** Set once at start when the node is a cluster member, before any listener binds; null for a lone node. */
     private volatile ClusterRouter cluster;
@@ -47,6 +51,8 @@ public final class Dispatcher implements LocalDispatch {
     public Dispatcher(ActorRef<NamespaceActor.Command> namespace, InodeRefs inodes, NodeCounters counters, long maxIno,
             StageLatencies latencies, Membership members) {
         this.members = members;
+        this.volume = members.volume();
+        this.volumeTag = volume == null ? 0 : FileId.volumeTag(volume);
         this.namespace = namespace;
         this.inodes = inodes;
         this.counters = counters;
@@ -137,8 +143,14 @@ public final class Dispatcher implements LocalDispatch {
             relay(router.inode(r, caller), reply);
         } else if (router != null && request instanceof Request.NamespaceRequest n) {
             relay(router.namespace(n, caller), reply);
+        } else if (request instanceof Request.Create c && c.volume() != null && !c.volume().equals(volume)) {
+            reply.complete(new Reply.Error(Errno.EINVAL, "this node mounts volume " + volume + ", not " + c.volume()
+                    + (router == null ? " (it is not in a cluster)" : "")));
         } else if (request instanceof Request.InodeRequest r) {
-            if (r.ino() < 1 || r.ino() > maxIno) {
+            if (r.file().volume() != 0 && r.file().volume() != volumeTag) {
+                reply.complete(new Reply.Error(Errno.ESTALE, "the handle " + r.file() + " is for another volume than this node's"
+                        + " (it was given out by another node)"));
+            } else if (r.ino() < 1 || r.ino() > maxIno) {
                 reply.complete(new Reply.Error(Errno.ENOENT, "no inode " + r.ino()));
             } else if (r instanceof Request.Write w && w.data().length > Wire.MAX_IO_BYTES) {
                 reply.complete(new Reply.Error(Errno.EINVAL, "write of " + w.data().length + " bytes exceeds the maximum of "

@@ -35,6 +35,11 @@ public final class Membership implements Supplier<Reply.Members> {
         this.nativeAddress = nativeAddress;
     }
 
+    /** The volume this node mounts (its uuid). */
+    public String volume() {
+        return volume;
+    }
+
     /** The answer to {@code members}: {@link #members()} and this node's volume. */
     @Override
     public Reply.Members get() {

@@ -126,4 +126,22 @@ class StaleHandleTest {
         node.close();
         assertEquals(List.of(), Fixture.fsck(device), "a free slot that keeps a generation is no corruption");
     }
+
+    @Test
+    void aHandleOfAnotherVolumeNeverReachesThisNodesFileOfTheSameNumber() throws Exception {
+        FileId f = join(c.create("f", null, 0644, true)).file();
+        byte[] data = fill(B, 0x21);
+        join(c.write(f, 0, data, 0));
+        assertTrue(f.volume() != 0, "a node tags its handles with its volume: " + f);
+        // the same inode and generation, as another node of a cluster would give it out
+        everyRequestIsStale(f.onVolume(f.volume() ^ 0x5a5a));
+        assertArrayEquals(data, join(c.read(f, 0, B, 0)));
+        assertArrayEquals(data, join(c.read(new FileId(f.ino(), f.generation()), 0, B, 0)), "volume 0 is this node's own");
+
+        String own = join(c.stat(f)).volume();
+        Reply wrong = join(c.send(new Request.Create("g", null, 0644, true, false, false, "00000000-0000-4000-8000-000000000001")));
+        assertTrue(wrong instanceof Reply.Error e && e.errno() == Errno.EINVAL && e.message().contains(own), wrong::toString);
+        Reply right = join(c.send(new Request.Create("g", null, 0644, true, false, false, own)));
+        assertTrue(right instanceof Reply.InodeInfo, right::toString);
+    }
 }

@@ -2,7 +2,6 @@ package dionode.protocol.client;
 
 import dionode.protocol.Errno;
 import dionode.protocol.FileId;
-import dionode.protocol.LockPolicy;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import dionode.protocol.tls.TlsFiles;
@@ -14,12 +13,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicReference;
@@ -84,7 +81,7 @@ import javax.net.ssl.SSLSocket;
  *
  * <p>Thread-safe: any number of threads may call any method concurrently.
  */
-public final class NodeClient implements AutoCloseable {
+public final class NodeClient implements NodeApi {
     private static final int OUTPUT_BUFFER_BYTES = 64 << 10;
 
     private final String endpoint;
@@ -185,131 +182,94 @@ public final class NodeClient implements AutoCloseable {
         return tls;
     }
 
-    // ---------------------------------------------------------------- namespace
+    // ---------------------------------------------------------------- operations (documented in NodeApi)
 
-    /** Creates (or, unless {@code exclusive}, opens) {@code name}; {@code policy} null is the node's default. */
-    public CompletionStage<Reply.InodeInfo> create(String name, LockPolicy policy, int mode, boolean exclusive) {
-        return create(name, policy, mode, exclusive, false);
-    }
-
-    /** {@link #create(String, LockPolicy, int, boolean)}; with {@code dax} a new file is a DAX file. */
-    public CompletionStage<Reply.InodeInfo> create(String name, LockPolicy policy, int mode, boolean exclusive, boolean dax) {
-        return submit(new Request.Create(name, policy, mode, exclusive, dax), INODE_INFO);
-    }
-
-    /** {@link #create(String, LockPolicy, int, boolean, boolean)}; the request as built, for every kind of file. */
+    @Override
     public CompletionStage<Reply.InodeInfo> create(Request.Create create) {
         return submit(create, INODE_INFO);
     }
 
+    @Override
     public CompletionStage<Reply.InodeInfo> lookup(String name) {
         return submit(new Request.Lookup(name), INODE_INFO);
     }
 
+    @Override
     public CompletionStage<Void> unlink(String name) {
         return submit(new Request.Unlink(name), DONE);
     }
 
+    @Override
     public CompletionStage<List<Reply.DirEntry>> list() {
         return submit(new Request.ListFiles(), FILE_LIST);
     }
 
-    // ---------------------------------------------------------------- inode
-
-    /**
-     * Writes {@code data} at {@code offset}; {@code flags} are {@link dionode.protocol.IoFlags} bits.
-     * Completes with the number of bytes written. {@code data} may be reused once this returns.
-     */
+    @Override
     public CompletionStage<Long> write(FileId file, long offset, byte[] data, int flags) {
         return submit(new Request.Write(file, offset, data, flags), WRITTEN);
     }
 
-    /** Completes with the bytes read: shorter than {@code length} at end of file. */
+    @Override
     public CompletionStage<byte[]> read(FileId file, long offset, int length, int flags) {
         return submit(new Request.Read(file, offset, length, flags), DATA);
     }
 
+    @Override
     public CompletionStage<Void> fsync(FileId file) {
         return submit(new Request.Fsync(file), DONE);
     }
 
+    @Override
     public CompletionStage<Void> fallocate(FileId file, long offset, long length, boolean keepSize) {
         return submit(new Request.Fallocate(file, offset, length, keepSize), DONE);
     }
 
+    @Override
     public CompletionStage<Void> punchHole(FileId file, long offset, long length) {
         return submit(new Request.PunchHole(file, offset, length), DONE);
     }
 
+    @Override
     public CompletionStage<Void> zeroRange(FileId file, long offset, long length, boolean allowUnwritten) {
         return submit(new Request.ZeroRange(file, offset, length, allowUnwritten), DONE);
     }
 
+    @Override
     public CompletionStage<Void> truncate(FileId file, long size) {
         return submit(new Request.Truncate(file, size), DONE);
     }
 
+    @Override
     public CompletionStage<Reply.FileStat> stat(FileId file) {
         return submit(new Request.Stat(file), FILE_STAT);
     }
 
-    /** Extents overlapping {@code [offset, offset+length)}; length 0 means to the end of the file. */
+    @Override
     public CompletionStage<List<Reply.FiemapExtent>> fiemap(FileId file, long offset, long length) {
         return submit(new Request.Fiemap(file, offset, length), FIEMAP);
     }
 
-    /**
-     * Every extent of the file, paging {@link #fiemap} until the extent the node marks LAST (it
-     * answers at most a page per request). Blocks the calling thread: never call it from a reply
-     * callback. Failures throw the {@link NodeException}.
-     */
-    public List<Reply.FiemapExtent> fiemapAll(FileId file) {
-        List<Reply.FiemapExtent> all = new ArrayList<>();
-        long pos = 0;
-        while (true) {
-            List<Reply.FiemapExtent> page;
-            try {
-                page = fiemap(file, pos, 0).toCompletableFuture().join();
-            } catch (CompletionException e) {
-                throw e.getCause() instanceof NodeException n ? n : e;
-            }
-            if (page.isEmpty()) {
-                return all;
-            }
-            all.addAll(page);
-            Reply.FiemapExtent last = page.get(page.size() - 1);
-            long next = last.logical() + last.length();
-            if ((last.flags() & Reply.FiemapExtent.LAST) != 0 || next <= pos) {
-                return all;
-            }
-            pos = next;
-        }
-    }
-
+    @Override
     public CompletionStage<Void> chmod(FileId file, int mode) {
         return submit(new Request.Chmod(file, mode), DONE);
     }
 
-    /** How the node would decide the lock for a direct write of {@code length} bytes at {@code offset}, without writing. */
+    @Override
     public CompletionStage<Reply.Explanation> explain(FileId file, long offset, long length, boolean nowait) {
         return submit(new Request.Explain(file, offset, length, nowait), EXPLANATION);
     }
 
-    /** The node's counters by name (sorted, unmodifiable). */
+    @Override
     public CompletionStage<Map<String, Long>> stats() {
         return submit(new Request.GetStats(), STATS);
     }
 
-    /** The cluster's members as the node sees them; a node without a cluster lists itself. */
+    @Override
     public CompletionStage<List<Reply.Member>> members() {
         return submit(new Request.Members(), MEMBERS);
     }
 
-    /**
-     * Sends any request and completes with the node's reply as it came, {@link Reply.Error}
-     * included. Only client-side failures (connection, frame size, a body that is not a
-     * {@link Reply}) complete it exceptionally.
-     */
+    @Override
     public CompletionStage<Reply> send(Request request) {
         Objects.requireNonNull(request, "request");
         return submit(request, RAW, true);
