@@ -6,7 +6,8 @@
 # ./loadgen run --layout existing: "local" connects to A, "forwarded" to B, which sends every request to A over cluster
 # sharding. Each point gets a 2 s unmeasured warm-up run, then S s measured (default 10). Node CPU is both JVMs'
 # utime+stime (/proc/PID/stat) over the measured run. Prints a markdown table.
-# Environment: JOBS (default "1 16"), DIONODE_JAVA_OPTS the nodes' JVM options, BENCH_TMP (default /work), KEEP=1 keeps
+# Environment: JOBS (default "1 16"), NODE_JAVA_OPTS the nodes' JVM options, NODE_JFR=DIR a JFR recording of each node
+# (DIR/n0.jfr is A, DIR/n1.jfr is B), BENCH_TMP (default /work), KEEP=1 keeps
 # the temp dir (node logs, reports, JSON). The measurements hold /work/bench/BENCH.lock (the machine is shared).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,7 +40,8 @@ cluster=("$(free_port)" "$(free_port)")
 seeds="127.0.0.1:${cluster[0]},127.0.0.1:${cluster[1]}"
 ports=()
 for i in 0 1; do
-  "$root/dionode" serve --device "$tmp/n$i.img" --size 1G --host 127.0.0.1 --port 0 \
+  jfr=""; [ -n "${NODE_JFR:-}" ] && jfr="-XX:StartFlightRecording=filename=$NODE_JFR/n$i.jfr,settings=profile,dumponexit=true"
+  DIONODE_JAVA_OPTS="${NODE_JAVA_OPTS:-} $jfr" "$root/dionode" serve --device "$tmp/n$i.img" --size 1G --host 127.0.0.1 --port 0 \
       --cluster-bind "127.0.0.1:${cluster[$i]}" --seed-nodes "$seeds" > "$tmp/n$i.log" 2>&1 &
   pids+=($!)
 done
