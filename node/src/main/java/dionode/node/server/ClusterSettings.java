@@ -56,7 +56,8 @@ public final class ClusterSettings {
         s.put("pekko.cluster.sharding.distributed-data.majority-min-cap", 1);
         // a forwarded request crosses Artery's streams, the sharding region and shard actors and Pekko's internals on
         // both members: on the event loops that already run the actors they skip the hand-offs to Pekko's own pools
-        // (bench-hop.sh, DESIGN §7: about +40% forwarded IOPS at 1 job, +20% at 16); none of them blocks
+        // (bench-hop.sh, DESIGN §7: forwarded IOPS +60% at 1 job, +40% at 16); none of them blocks (the logger actor,
+        // which may, has the blocking-I/O pool: application.conf)
         s.put("pekko.remote.artery.advanced.use-dispatcher", "pekko.actor.default-dispatcher");
         s.put("pekko.remote.artery.advanced.use-control-stream-dispatcher", "pekko.actor.default-dispatcher");
         s.put("pekko.cluster.sharding.use-dispatcher", "pekko.actor.default-dispatcher");

@@ -109,8 +109,10 @@ class MountStateTest {
         FileId ino;
         try (NodeServer node = Fixture.start(Fixture.config(device, SIZE, Duration.ofMillis(200)), Fixture.JNA);
                 NodeClient c = Fixture.client(node)) {
-            ino = join(c.create("old", null, 0644, true)).file();
-            join(c.write(ino, 0, data, 0));
+            FileId tagged = join(c.create("old", null, 0644, true)).file();
+            join(c.write(tagged, 0, data, 0));
+            // a version 1 node's handles named no volume: the upgraded node takes them as its own
+            ino = new FileId(tagged.ino(), tagged.generation());
         }
         // rewrite block 0 as the version 1 node left it after a clean stop: no mount fields
         Superblock now = onDisk(device);

@@ -40,5 +40,11 @@ class ClusterSettingsTest {
         assertEquals(false, c.getBoolean("pekko.cluster.run-coordinated-shutdown-when-down"));
         // the rest of application.conf still applies
         assertEquals("INFO", c.getString("pekko.loglevel"));
+        // Pekko's internals join the actors on the event loops, but the logger actor, which may block on the console,
+        // runs on the pool for blocking I/O, a thread pool of its own
+        assertEquals("pekko.actor.default-dispatcher", c.getString("pekko.actor.internal-dispatcher"));
+        assertEquals("pekko.actor.default-dispatcher", c.getString("pekko.cluster.sharding.use-dispatcher"));
+        assertEquals("pekko.actor.default-blocking-io-dispatcher", c.getString("pekko.loggers-dispatcher"));
+        assertEquals("thread-pool-executor", c.getString("pekko.actor.default-blocking-io-dispatcher.executor"));
     }
 }
