@@ -43,6 +43,8 @@ import org.junit.jupiter.api.Test;
 class ClusterNamespaceTest {
     private static final int NODES = 3;
     private static final int TIMEOUT_MS = 2000;
+    /** Each node's budget of requests in flight per connection (serve --parallelism). */
+    private static final int PARALLELISM = 16;
 
     private final int[] clusterPorts = freePorts();
     private final String seed = "127.0.0.1:" + clusterPorts[0];
@@ -61,6 +63,7 @@ class ClusterNamespaceTest {
             }
             for (NodeClient c : clients) {
                 awaitUp(c, NODES);
+                awaitShards(c);
             }
             String[] volumes = new String[NODES];
             for (int i = 0; i < NODES; i++) {
@@ -116,6 +119,8 @@ class ClusterNamespaceTest {
             fio(nbdPorts[0], "fio-on-b");
             long servedOnB = get(clients[1].stats()).get("remote_served");
             assertTrue(servedOnB > 1000, () -> "B served A's fio requests: remote_served " + servedOnB);
+
+            requestsForAFrozenNodeStayWithinTheEntryBudget(onVolume[2]);
 
             // kill -9 of C: A's and B's files keep serving, C's answer EHOSTDOWN within the timeout
             children[2].kill();
@@ -198,6 +203,37 @@ class ClusterNamespaceTest {
                 wrong.stderr());
     }
 
+    /**
+     * C stopped (SIGSTOP): a client pipelining hundreds of writes for C's file through A gets every
+     * one answered EHOSTDOWN in bounded time, while A never has more of them out to C than its
+     * per-connection budget; none of them lands (C's bytes are checked after its restart).
+     */
+    private void requestsForAFrozenNodeStayWithinTheEntryBudget(FileId onC) throws Exception {
+        signal("STOP", children[2].pid());
+        long t0 = System.nanoTime();
+        try (NodeClient burst = NodeClient.connect("127.0.0.1", nativePorts[0], ClientOptions.defaults().withMaxInFlight(512))) {
+            byte[] block = pattern(4096, 3);
+            List<CompletionStage<Long>> all = new ArrayList<>();
+            for (int i = 0; i < 400; i++) {
+                all.add(burst.write(onC, (long) i * 4096, block, 0));
+            }
+            for (CompletionStage<Long> w : all) {
+                assertErrno(Errno.EHOSTDOWN, w);
+            }
+        }
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertTrue(ms < 30_000, "400 requests for a frozen node answered in " + ms + " ms");
+        Map<String, Long> stats = get(clients[0].stats());
+        assertTrue(stats.get("remote_in_flight_peak") <= PARALLELISM, () -> "A had more out to other members than its budget: "
+                + stats.get("remote_in_flight_peak"));
+        assertEquals(0L, stats.get("remote_in_flight"));
+    }
+
+    private static void signal(String name, long pid) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start();
+        assertTrue(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -" + name + " " + pid);
+    }
+
     /** Requests the members have sent on to another member, summed. */
     private long forwarded() throws Exception {
         long sum = 0;
@@ -212,7 +248,7 @@ class ClusterNamespaceTest {
         Path log = device.resolveSibling(device.getFileName() + "." + System.nanoTime() + ".log");
         children[i] = ChildJvm.start(Main.class, log, "serve", "--device", device.toString(), "--size", "64M", "--port", "0",
                 "--nbd", "127.0.0.1:0", "--cluster-bind", "127.0.0.1:" + clusterPorts[i], "--seed-nodes", seed,
-                "--remote-timeout", TIMEOUT_MS + "ms");
+                "--remote-timeout", TIMEOUT_MS + "ms", "--parallelism", Integer.toString(PARALLELISM));
         String listening = children[i].await("listening on 127.0.0.1:", 30_000);
         assertNotNull(listening, () -> "node did not start: " + read(log));
         String nbd = children[i].await("nbd listening on 127.0.0.1:", 10_000);
@@ -250,6 +286,27 @@ class ClusterNamespaceTest {
             Thread.sleep(200);
         } while (System.nanoTime() < deadline);
         fail(n + " members not up within 40 s: " + last);
+    }
+
+    /**
+     * Until sharding has placed every volume's shard (its coordinator starts once the cluster has
+     * formed), a lookup through {@code c} cannot ask every volume and answers EHOSTDOWN; then ENOENT.
+     */
+    private static void awaitShards(NodeClient c) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+        while (true) {
+            try {
+                Object found = get(c.lookup("no-such-name"));
+                fail("a name nobody created was found: " + found);
+            } catch (ExecutionException e) {
+                Errno errno = ((NodeException) e.getCause()).errno();
+                if (errno == Errno.ENOENT) {
+                    return;
+                }
+                assertEquals(Errno.EHOSTDOWN, errno, e.getCause().getMessage());
+                assertTrue(System.nanoTime() < deadline, "shards not placed within 40 s: " + e.getCause().getMessage());
+            }
+        }
     }
 
     /** A read of a restarted node's file, retried while the cluster still answers EHOSTDOWN (bounded). */

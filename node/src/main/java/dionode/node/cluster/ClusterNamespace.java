@@ -17,7 +17,9 @@ import java.util.concurrent.CompletionStage;
  * this composes them. A new name goes on the volume rendezvous hashing picks among those serving
  * ({@link Rendezvous}), unless the create names one; a create first asks the other volumes, so a
  * name that exists anywhere is EEXIST (or opened). A lookup asks the volume it found the name on
- * last, then the hashed one, then the rest, and remembers where it found it. Two members creating
+ * last, then the hashed one, then the rest, and remembers where it found it. A volume that cannot
+ * be asked makes a create, and a lookup that finds the name nowhere else, EHOSTDOWN: never a second
+ * file of one name, never ENOENT for a file that may exist. Two members creating
  * one name at once send both creates to its hashed volume, whose actor serializes them. Thread-safe.
  */
 final class ClusterNamespace {
@@ -78,6 +80,7 @@ final class ClusterNamespace {
             }
         }
         return CompletableFuture.allOf(elsewhere.toArray(CompletableFuture[]::new)).thenCompose(all -> {
+            Reply.Error unasked = null;
             for (CompletableFuture<Located> f : elsewhere) {
                 Located l = f.join();
                 if (l.reply() instanceof Reply.InodeInfo existing) {
@@ -86,6 +89,14 @@ final class ClusterNamespace {
                             ? new Reply.Error(Errno.EEXIST, "'" + create.name() + "' exists (on volume " + l.volume() + ")")
                             : existing);
                 }
+                if (l.reply() instanceof Reply.Error e && e.errno() == Errno.EHOSTDOWN) {
+                    unasked = e;
+                }
+            }
+            if (unasked != null) {
+                // a volume that could not be asked may hold the name: creating it here could make it twice
+                return CompletableFuture.completedFuture(new Reply.Error(Errno.EHOSTDOWN, "cannot tell whether '" + create.name()
+                        + "' exists elsewhere: " + unasked.message()));
             }
             return send(target, create, caller).thenApply(reply -> {
                 if (reply instanceof Reply.InodeInfo) {
@@ -109,14 +120,19 @@ final class ClusterNamespace {
             order.add(hashed);
         }
         serving.stream().filter(v -> !order.contains(v)).forEach(order::add);
-        return next(name, caller, order, 0, cached != null && !serving.contains(cached) ? cached : null);
+        Reply.Error unseen = cached == null || serving.contains(cached) ? null
+                : new Reply.Error(Errno.EHOSTDOWN, "'" + name + "' is on volume " + cached + ", whose node is not serving");
+        return next(name, caller, order, 0, unseen);
     }
 
-    /** Asks {@code order[i]}, then the rest; {@code unseen} is a volume known to hold the name whose member is not serving. */
-    private CompletionStage<Located> next(String name, Caller caller, List<String> order, int i, String unseen) {
+    /**
+     * Asks {@code order[i]}, then the rest. {@code unseen} is why the name may exist where it could
+     * not be looked up (its volume's node not serving or not answering), which is the answer, not
+     * ENOENT, when no volume has it.
+     */
+    private CompletionStage<Located> next(String name, Caller caller, List<String> order, int i, Reply.Error unseen) {
         if (i == order.size()) {
-            Reply miss = unseen == null ? new Reply.Error(Errno.ENOENT, "no file named '" + name + "'")
-                    : new Reply.Error(Errno.EHOSTDOWN, "'" + name + "' is on volume " + unseen + ", whose node is not serving");
+            Reply miss = unseen != null ? unseen : new Reply.Error(Errno.ENOENT, "no file named '" + name + "'");
             return CompletableFuture.completedFuture(new Located(null, miss));
         }
         return ask(order.get(i), new Request.Lookup(name), caller).thenCompose(l -> {
@@ -124,7 +140,10 @@ final class ClusterNamespace {
                 remember(name, l.volume());
                 return CompletableFuture.completedFuture(l);
             }
-            if (l.reply() instanceof Reply.Error e && e.errno() != Errno.ENOENT && e.errno() != Errno.EHOSTDOWN) {
+            if (l.reply() instanceof Reply.Error e && e.errno() == Errno.EHOSTDOWN) {
+                return next(name, caller, order, i + 1, unseen != null ? unseen : e);
+            }
+            if (l.reply() instanceof Reply.Error e && e.errno() != Errno.ENOENT) {
                 return CompletableFuture.completedFuture(new Located(null, e)); // a bad name: every volume says the same
             }
             return next(name, caller, order, i + 1, unseen);

@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -31,6 +32,9 @@ public final class ClusterRouter {
     private final Clock clock;
     private final long localTag;
     private final ClusterNamespace namespace;
+    /** Requests sent to another member and not answered yet, and the most there have been at once. */
+    private final AtomicLong inFlight = new AtomicLong();
+    private final AtomicLong peak = new AtomicLong();
 
     public ClusterRouter(ActorSystem<?> system, ActorRef<DoorCommand> doors, VolumeView view, LocalDispatch local,
             Duration timeout, NodeCounters counters, Clock clock) {
@@ -47,6 +51,8 @@ public final class ClusterRouter {
             NodeCounters.REMOTE_EXPIRED}) {
             counters.add(name, 0);
         }
+        counters.gauge(NodeCounters.REMOTE_IN_FLIGHT, inFlight::get);
+        counters.gauge(NodeCounters.REMOTE_IN_FLIGHT_PEAK, peak::get);
     }
 
     /** Whether {@code file} lives on another member's volume (0 is the receiving member's own). */
@@ -83,11 +89,13 @@ public final class ClusterRouter {
                     + (owner.reachable() ? owner.status() : "unreachable"));
         }
         counters.inc(NodeCounters.REMOTE_REQUESTS);
+        peak.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
         long deadline = clock.millis() + timeout.toMillis();
         CompletionStage<Reply> asked = AskPattern.ask(doors,
                 (ActorRef<Reply> replyTo) -> new DoorCommand.RemoteOp(entity, request, caller.identity(), replyTo, deadline),
                 timeout, system.scheduler());
         return asked.handle((reply, failed) -> {
+            inFlight.decrementAndGet();
             if (failed == null && reply != null) {
                 return CompletableFuture.completedFuture(reply);
             }

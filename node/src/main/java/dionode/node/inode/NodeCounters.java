@@ -89,6 +89,9 @@ public final class NodeCounters {
     public static final String REMOTE_HOSTDOWN = "remote_hostdown";
     /** Requests that reached this member after their entry member had answered EHOSTDOWN, and were dropped unrun. */
     public static final String REMOTE_EXPIRED = "remote_expired";
+    /** Gauges: requests this member has sent to others and not had answered yet, and the most at once since start. */
+    public static final String REMOTE_IN_FLIGHT = "remote_in_flight";
+    public static final String REMOTE_IN_FLIGHT_PEAK = "remote_in_flight_peak";
 
     /**
      * Direct writes by the rule of ext4_dio_write_checks that decided their lock (DESIGN §2):
