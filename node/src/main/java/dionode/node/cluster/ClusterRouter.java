@@ -3,7 +3,6 @@ package dionode.node.cluster;
 import dionode.node.inode.Caller;
 import dionode.node.inode.NodeCounters;
 import dionode.protocol.Errno;
-import dionode.protocol.FileId;
 import dionode.protocol.message.Reply;
 import dionode.protocol.message.Request;
 import java.time.Clock;
@@ -30,7 +29,6 @@ public final class ClusterRouter {
     private final Duration timeout;
     private final NodeCounters counters;
     private final Clock clock;
-    private final long localTag;
     private final ClusterNamespace namespace;
     /** Requests sent to another member and not answered yet, and the most there have been at once. */
     private final AtomicLong inFlight = new AtomicLong();
@@ -45,7 +43,6 @@ public final class ClusterRouter {
         this.timeout = timeout;
         this.counters = counters;
         this.clock = clock;
-        this.localTag = FileId.volumeTag(view.localVolume());
         this.namespace = new ClusterNamespace(this, view);
         for (String name : new String[] {NodeCounters.REMOTE_REQUESTS, NodeCounters.REMOTE_SERVED, NodeCounters.REMOTE_HOSTDOWN,
             NodeCounters.REMOTE_EXPIRED}) {
@@ -53,11 +50,6 @@ public final class ClusterRouter {
         }
         counters.gauge(NodeCounters.REMOTE_IN_FLIGHT, inFlight::get);
         counters.gauge(NodeCounters.REMOTE_IN_FLIGHT_PEAK, peak::get);
-    }
-
-    /** Whether {@code file} lives on another member's volume (0 is the receiving member's own). */
-    public boolean isRemote(FileId file) {
-        return file.volume() != 0 && file.volume() != localTag;
     }
 
     /** A request for a file on another member's volume. */

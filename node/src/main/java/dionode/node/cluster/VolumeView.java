@@ -4,7 +4,9 @@ import dionode.protocol.FileId;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
@@ -13,7 +15,7 @@ import org.apache.pekko.cluster.typed.Cluster;
 /**
  * Which member serves which volume, as this member's cluster extension sees it now: each member
  * announces its volume in the role {@code volume-<uuid>}. Thread-safe: every answer reads the
- * extension's latest immutable state snapshot.
+ * extension's latest immutable state snapshot (and a concurrent map of the tags seen).
  */
 public final class VolumeView {
     /** A member's role that names the volume it mounts: {@code volume-<uuid>}. */
@@ -34,6 +36,8 @@ public final class VolumeView {
 
     private final ActorSystem<?> system;
     private final String localVolume;
+    /** Tags of the volumes seen so far: a tag is a hash of the uuid, worth computing once, not per request and member. */
+    private final Map<Long, String> volumeOfTag = new ConcurrentHashMap<>();
 
     public VolumeView(ActorSystem<?> system, String localVolume) {
         this.system = system;
@@ -44,15 +48,16 @@ public final class VolumeView {
         return localVolume;
     }
 
-    /** This member's cluster address. */
-    public String selfAddress() {
-        return Cluster.get(system).selfMember().address().toString();
-    }
-
     /** The member whose volume has handles tagged {@code tag}, or null when no member announces it. */
     public Owner ownerOfTag(long tag) {
+        String known = volumeOfTag.get(tag);
+        if (known != null) {
+            return ownerOf(known);
+        }
         for (Owner o : owners()) {
-            if (FileId.volumeTag(o.volume()) == tag) {
+            long t = FileId.volumeTag(o.volume());
+            volumeOfTag.putIfAbsent(t, o.volume());
+            if (t == tag) {
                 return o;
             }
         }

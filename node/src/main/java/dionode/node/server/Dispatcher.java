@@ -139,7 +139,7 @@ public final class Dispatcher implements LocalDispatch {
         String malformed = request.checkFields();
         if (malformed != null) {
             reply.complete(new Reply.Error(Errno.EINVAL, malformed));
-        } else if (router != null && request instanceof Request.InodeRequest r && router.isRemote(r.file())) {
+        } else if (router != null && request instanceof Request.InodeRequest r && foreign(r.file())) {
             relay(router.inode(r, caller), reply);
         } else if (router != null && request instanceof Request.NamespaceRequest n) {
             relay(router.namespace(n, caller), reply);
@@ -147,7 +147,7 @@ public final class Dispatcher implements LocalDispatch {
             reply.complete(new Reply.Error(Errno.EINVAL, "this node mounts volume " + volume + ", not " + c.volume()
                     + (router == null ? " (it is not in a cluster)" : "")));
         } else if (request instanceof Request.InodeRequest r) {
-            if (r.file().volume() != 0 && r.file().volume() != volumeTag) {
+            if (foreign(r.file())) {
                 reply.complete(new Reply.Error(Errno.ESTALE, "the handle " + r.file() + " is for another volume than this node's"
                         + " (it was given out by another node)"));
             } else if (r.ino() < 1 || r.ino() > maxIno) {
@@ -169,6 +169,11 @@ public final class Dispatcher implements LocalDispatch {
         } else {
             reply.complete(new Reply.Stats(counters.snapshot()));
         }
+    }
+
+    /** Whether {@code file} is on another volume than this node's (a handle naming volume 0 is this node's own). */
+    private boolean foreign(FileId file) {
+        return file.volume() != 0 && file.volume() != volumeTag;
     }
 
     /** Completes {@code reply} with what {@code answer} gives; a failure (never expected) is EIO, so no reply hangs. */
