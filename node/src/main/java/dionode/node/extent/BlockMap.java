@@ -1,7 +1,6 @@
 package dionode.node.extent;
 
 import java.util.List;
-import java.util.Map;
 import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 
@@ -67,12 +66,7 @@ public interface BlockMap {
     ExtentCheck validate(BiPredicate<Long, Long> validRange, PhysicalVisitor visitor);
 
     /** The blocks a whole-map walk would still have to read; empty when it is all in memory. */
-    default List<ExtentMissException.Want> missing() {
-        return missing(new java.util.HashMap<>());
-    }
-
-    /** Like {@link #missing()}, also putting every map block in memory into {@code seen}, by block. */
-    List<ExtentMissException.Want> missing(Map<Long, byte[]> seen);
+    List<ExtentMissException.Want> missing();
 
     /**
      * The check of a map block just read from the device, before it joins the cache.

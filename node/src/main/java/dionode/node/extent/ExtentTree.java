@@ -5,7 +5,6 @@ import static dionode.node.meta.InodeRecord.ROOT_BYTES;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 
@@ -169,15 +168,14 @@ public final class ExtentTree implements BlockMap {
         return new ExtentValidator(ino, store, validRange, visitor).check(root);
     }
 
-    /** Like {@link #missing()}, also putting every node in memory into {@code seen}, by block. */
     @Override
-    public List<ExtentMissException.Want> missing(Map<Long, byte[]> seen) {
+    public List<ExtentMissException.Want> missing() {
         List<ExtentMissException.Want> out = new ArrayList<>();
-        missingBelow(root, seen, out);
+        missingBelow(root, out);
         return out;
     }
 
-    private void missingBelow(byte[] image, Map<Long, byte[]> seen, List<ExtentMissException.Want> out) {
+    private void missingBelow(byte[] image, List<ExtentMissException.Want> out) {
         int depth = ExtentFormat.depth(image, 0);
         if (depth == 0) {
             return;
@@ -185,9 +183,7 @@ public final class ExtentTree implements BlockMap {
         for (int i = 0; i < ExtentFormat.entries(image, 0); i++) {
             long child = ExtentFormat.child(image, 0, i);
             if (store.resident(child)) {
-                byte[] node = store.node(child);
-                seen.put(child, node);
-                missingBelow(node, seen, out);
+                missingBelow(store.node(child), out);
             } else {
                 out.add(new ExtentMissException.Want(child, depth - 1, ExtentFormat.key(image, 0, i)));
             }

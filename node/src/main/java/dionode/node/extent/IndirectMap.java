@@ -7,7 +7,6 @@ import dionode.node.meta.Layout;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.BiPredicate;
 import java.util.function.Consumer;
@@ -289,15 +288,15 @@ public final class IndirectMap implements BlockMap {
     // ---------------------------------------------------------------- whole-map walks
 
     @Override
-    public List<ExtentMissException.Want> missing(Map<Long, byte[]> seen) {
+    public List<ExtentMissException.Want> missing() {
         List<ExtentMissException.Want> out = new ArrayList<>();
         for (int region = 1; region <= LEVELS; region++) {
-            missingBelow(ptr(root, DIRECT + region - 1), region - 1, REGION_START[region], seen, out);
+            missingBelow(ptr(root, DIRECT + region - 1), region - 1, REGION_START[region], out);
         }
         return out;
     }
 
-    private void missingBelow(long blk, int level, long first, Map<Long, byte[]> seen, List<ExtentMissException.Want> out) {
+    private void missingBelow(long blk, int level, long first, List<ExtentMissException.Want> out) {
         if (blk == 0) {
             return;
         }
@@ -306,11 +305,10 @@ public final class IndirectMap implements BlockMap {
             return;
         }
         byte[] image = store.node(blk);
-        seen.put(blk, image);
         if (level > 0) {
             long span = entrySpan(level);
             for (int i = 0; i < PER_BLOCK; i++) {
-                missingBelow(ptr(image, i), level - 1, first + i * span, seen, out);
+                missingBelow(ptr(image, i), level - 1, first + i * span, out);
             }
         }
     }

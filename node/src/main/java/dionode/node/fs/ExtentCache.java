@@ -50,11 +50,18 @@ public final class ExtentCache {
         }
     }
 
-    /** One file's part of the cache: its blocks, when it was last used, and whether it has requests in hand. */
+    /**
+     * One file's part of the cache: its blocks, when it was last used, whether it is in use, and how
+     * many times the shrinker took blocks of it. A file's busy count leaves 0 and the shrinker drops
+     * its blocks only under the owner's monitor, so a file held busy loses nothing. Owners live as
+     * long as the cache.
+     */
     private static final class Owner {
         final Set<Long> blocks = ConcurrentHashMap.newKeySet();
         final AtomicInteger busy = new AtomicInteger();
         volatile long lastUse;
+        /** Guarded by this owner's monitor. */
+        long drops;
     }
 
     /** @param budget bytes of extent blocks to keep, at least {@link #MIN_BYTES} */
@@ -160,11 +167,30 @@ public final class ExtentCache {
     public void busy(long ino, boolean inUse) {
         Owner owner = owner(ino);
         if (inUse) {
-            owner.busy.incrementAndGet();
-            touch(ino);
+            hold(owner);
         } else if (owner.busy.decrementAndGet() == 0) {
             shrinkIfOver(); // a file that held the cache over its budget while in use gives it back as soon as it is idle
         }
+    }
+
+    /**
+     * Marks file {@code ino} in use, as {@code busy(ino, true)} does (undone by {@code busy(ino,
+     * false)}), and returns how many times the shrinker has dropped blocks of it so far: a file whose
+     * count has not moved since its whole tree was last found in memory is still whole, and stays
+     * so while held.
+     */
+    public long hold(long ino) {
+        return hold(owner(ino));
+    }
+
+    private long hold(Owner owner) {
+        long drops;
+        synchronized (owner) {
+            owner.busy.incrementAndGet();
+            drops = owner.drops;
+        }
+        owner.lastUse = clock.incrementAndGet();
+        return drops;
     }
 
     private Owner owner(long ino) {
@@ -209,6 +235,19 @@ public final class ExtentCache {
      * with pinned blocks only goes behind the others until its checkpoint.
      */
     private int drop(Owner owner) {
+        synchronized (owner) {
+            if (owner.busy.get() != 0) {
+                return 0; // taken into use since it was chosen
+            }
+            int dropped = dropIdle(owner);
+            if (dropped > 0) {
+                owner.drops++;
+            }
+            return dropped;
+        }
+    }
+
+    private int dropIdle(Owner owner) {
         int dropped = 0;
         for (long blk : owner.blocks) {
             Cached[] gone = new Cached[1];

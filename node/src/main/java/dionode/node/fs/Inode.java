@@ -15,7 +15,6 @@ import dionode.node.meta.InodeRecord;
 import dionode.node.meta.Layout;
 import dionode.protocol.FileId;
 import dionode.protocol.LockPolicy;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -42,8 +41,12 @@ public final class Inode {
     private long unwritten = -1;
     /** The running step converts to written: its node allocations may use the reservation. */
     private boolean converting;
-    /** The running step's whole tree, by block; null outside a step. */
-    private Map<Long, byte[]> stepNodes;
+    /**
+     * The extent cache's drop count for this file when its whole tree was last found in memory (-1:
+     * never): while the count stays there, no block of the tree has left memory since, and a step
+     * need not walk the tree to know it can run to its end.
+     */
+    private long wholeAtDrops = -1;
 
     public int flags;
     public int mode;
@@ -142,19 +145,17 @@ public final class Inode {
     }
 
     /**
-     * Every node of the tree, by block, when all are in memory (what a journaled step works on:
-     * the unwritten count and split potential it keeps exact are over the whole tree).
+     * Checks that every node of the tree is in memory (what a journaled step works on: the
+     * unwritten count and split potential it keeps exact are over the whole tree).
      *
      * @throws ExtentMissException naming the blocks to read first
      */
-    private Map<Long, byte[]> wholeTree() {
-        Map<Long, byte[]> seen = new HashMap<>();
-        List<ExtentMissException.Want> missing = tree.missing(seen);
+    private void wholeTree() {
+        List<ExtentMissException.Want> missing = tree.missing();
         if (!missing.isEmpty()) {
             vol.extentCache().miss();
             throw new ExtentMissException(ino, missing);
         }
-        return seen;
     }
 
     /** The id of the volume that holds this file (its superblock's), "" before a mount gave it one. */
@@ -227,28 +228,33 @@ public final class Inode {
 
     /**
      * Starts a handle for this inode's next step; null when the journal has no room now. The step
-     * works on the whole tree as it is in memory now, so nothing the shrinker drops meanwhile can
-     * make it miss half way.
+     * needs the whole tree in memory (the unwritten count and split potential it keeps exact are over
+     * the whole tree); the file is held in the extent cache until the step ends, so nothing the
+     * shrinker does meanwhile can make it miss half way. The tree is walked only when the shrinker
+     * took blocks of this file since it was last found whole, not once per step.
      *
      * @throws ExtentMissException before any handle is taken, when blocks of the tree must be read first
      */
     public Handle begin(int credits) {
-        stepNodes = wholeTree();
-        long unwrittenNow;
+        long drops = vol.extentCache().hold(ino);
+        Handle handle = null;
         try {
-            unwrittenNow = unwritten();
-        } catch (RuntimeException e) {
-            stepNodes = null;
-            throw e;
+            if (drops != wholeAtDrops) {
+                wholeTree();
+                wholeAtDrops = drops;
+            }
+            long unwrittenNow = unwritten();
+            handle = vol.journal().tryStart(Math.min(credits, vol.journal().maxTxnBlocks()));
+            if (handle != null) {
+                stepHandle = handle;
+                undo = new StepUndo(record(), unwrittenNow, false);
+            }
+            return handle;
+        } finally {
+            if (handle == null) {
+                vol.extentCache().busy(ino, false);
+            }
         }
-        Handle handle = vol.journal().tryStart(Math.min(credits, vol.journal().maxTxnBlocks()));
-        if (handle == null) {
-            stepNodes = null;
-            return null;
-        }
-        stepHandle = handle;
-        undo = new StepUndo(record(), unwrittenNow, false);
-        return handle;
     }
 
     /**
@@ -327,7 +333,7 @@ public final class Inode {
         try {
             if (failed != null) {
                 for (Map.Entry<Long, byte[]> saved : failed.images.entrySet()) {
-                    byte[] live = stepNodes.get(saved.getKey());
+                    byte[] live = store.node(saved.getKey()); // held in the cache since the step began
                     System.arraycopy(saved.getValue(), 0, live, 0, live.length);
                 }
                 for (long blk : failed.newNodes) {
@@ -348,10 +354,16 @@ public final class Inode {
     }
 
     private void endStep(Handle handle) {
+        boolean extents = undo != null && !undo.recordOnly;
         stepHandle = null;
         undo = null;
-        stepNodes = null;
-        handle.close();
+        try {
+            handle.close();
+        } finally {
+            if (extents) {
+                vol.extentCache().busy(ino, false);
+            }
+        }
     }
 
     /** Every field of the record but the extent root, which the tree holds. */
@@ -377,9 +389,7 @@ public final class Inode {
      */
     public long unwritten() {
         if (unwritten < 0) {
-            if (stepNodes == null) {
-                wholeTree();
-            }
+            wholeTree();
             long counted = 0;
             for (Extent extent : tree.extents(0, ExtentFormat.MAX_LBLK + 1)) {
                 counted += extent.unwritten() ? extent.len() : 0;
@@ -553,10 +563,7 @@ public final class Inode {
     private final class Store implements ExtentNodeStore {
         @Override
         public byte[] node(long blk) {
-            byte[] image = stepNodes == null ? null : stepNodes.get(blk);
-            if (image == null) {
-                image = vol.extentCache().get(ino, blk);
-            }
+            byte[] image = vol.extentCache().get(ino, blk);
             if (image == null) {
                 throw new ExtentMissException(ino, List.of(new ExtentMissException.Want(blk, -1, -1)));
             }
@@ -565,7 +572,7 @@ public final class Inode {
 
         @Override
         public boolean resident(long blk) {
-            return stepNodes != null && stepNodes.containsKey(blk) || vol.extentCache().contains(blk);
+            return vol.extentCache().contains(blk);
         }
 
         @Override
@@ -593,8 +600,7 @@ public final class Inode {
             }
             undo.newNodes.add(run.start());
             byte[] fresh = new byte[Layout.BLOCK_SIZE];
-            stepNodes.put(run.start(), fresh);
-            pin(run.start(), fresh);
+            pin(run.start(), fresh); // the cache holds it from now on
             blocks++;
             return run.start();
         }

@@ -112,6 +112,28 @@ class ExtentCacheTest {
     }
 
     @Test
+    void theDropCountMovesOnlyWhenTheShrinkerTookBlocksOfTheFile() {
+        ExtentCache cache = new ExtentCache(BUDGET);
+        fill(cache, 1, 100);
+        long before = cache.hold(1);
+        cache.busy(1, false);
+        assertEquals(before, cache.hold(1), "nothing was dropped: a tree found whole then is whole now");
+        fill(cache, 2, 200);
+        fill(cache, 3, 300);
+        cache.add(4, 400, leaf(3));
+        assertTrue(holdsAll(cache, 100) && holdsNone(cache, 200), "a held file keeps its blocks; the idle file 2 went instead");
+        assertEquals(before, cache.hold(1), "file 1 lost nothing");
+        cache.busy(1, false);
+        cache.busy(1, false);
+        cache.get(3, 300);
+        cache.get(4, 400);
+        fill(cache, 5, 500);
+        assertTrue(holdsNone(cache, 100), "idle and least recently used, file 1 went whole");
+        assertTrue(cache.hold(1) > before, "so its next step must walk its tree again");
+        assertEquals(1, cache.hold(2), "file 2 was dropped once: its count is its own");
+    }
+
+    @Test
     void aCopyInMemoryIsNeverReplacedAndARemovedBlockIsGone() {
         ExtentCache cache = new ExtentCache(BUDGET);
         byte[] first = leaf(2);
