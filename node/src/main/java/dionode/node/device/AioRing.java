@@ -47,8 +47,14 @@ import org.slf4j.LoggerFactory;
  *  60  u32 aio_resfd       the signal's eventfd, else 0
  * </pre>
  *
+ * <p>On an event loop (with a signal), submissions are gathered per loop pass ({@link Batch}) and
+ * enter the kernel in one {@code io_submit} before the loop polls: one system call, and one plug,
+ * so the block layer kicks the device once for the lot instead of once per request. What the
+ * kernel refuses of a batch is finished with a blocking transfer like any EAGAIN, never dropped.
+ *
  * <p>Thread-safe: any thread may submit. A slot is claimed by CAS, so submitters never wait for
  * each other; the iocb of a claimed slot is written only by its claimant and read by the kernel.
+ * A batch is confined to its loop's thread.
  */
 final class AioRing implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AioRing.class);
@@ -98,6 +104,44 @@ final class AioRing implements AutoCloseable {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Thread completer;
     private volatile boolean closing;
+    /** Each loop thread's batch of iocbs written and not yet submitted. */
+    private final ThreadLocal<Batch> batches = ThreadLocal.withInitial(Batch::new);
+
+    /** The slots one loop pass submitted, in order, and the pointer array io_submit reads. Loop-confined. */
+    private final class Batch {
+        final ByteBuffer pointers = ByteBuffer.allocateDirect(depth * Long.BYTES).order(ByteOrder.nativeOrder());
+        final int[] slots = new int[depth];
+        final Runnable flush = this::flush;
+        int count;
+
+        /** Adds a written slot; false when no loop will flush it (the caller submits it at once). */
+        boolean add(int slot) {
+            if (count == 0 && !signal.deferToPoll(flush)) {
+                return false;
+            }
+            pointers.putLong(count * Long.BYTES, iocbAddress(slot));
+            slots[count++] = slot;
+            return true;
+        }
+
+        void flush() {
+            int n = count;
+            count = 0;
+            int taken = 0;
+            if (!closing) {
+                try {
+                    taken = Math.max(0, io.ioSubmit(context, BufferAddress.of(pointers), n));
+                } catch (NativeIOException e) {
+                    taken = 0; // the first was refused, so all were: EAGAIN, or an error the blocking transfer will report
+                } finally {
+                    Reference.reachabilityFence(pointers);
+                }
+            }
+            for (int i = taken; i < n; i++) {
+                completed(slots[i], -NativeIOException.EAGAIN, true);
+            }
+        }
+    }
 
     private AioRing(NativeIO io, int fd, String path, long context, int depth, BlockingTransfer fallback, CompletionSignal signal,
             DeviceTraffic traffic) {
@@ -177,6 +221,9 @@ final class AioRing implements AutoCloseable {
         iocbs.putLong(at + 48, 0);
         iocbs.putInt(at + 56, signal == null ? 0 : IOCB_FLAG_RESFD);
         iocbs.putInt(at + 60, signal == null ? 0 : signal.eventFd());
+        if (signal != null && batches.get().add(slot)) {
+            return pending.done();
+        }
         int taken;
         try {
             taken = io.ioSubmit(context, BufferAddress.of(pointers) + (long) slot * Long.BYTES, 1);
@@ -191,6 +238,10 @@ final class AioRing implements AutoCloseable {
             return null;
         }
         return pending.done();
+    }
+
+    private long iocbAddress(int slot) {
+        return BufferAddress.of(iocbs) + (long) slot * IOCB_BYTES;
     }
 
     private int claim(Pending pending) {

@@ -12,6 +12,13 @@ public interface CompletionSignal extends AutoCloseable {
     /** From now on, {@code reap} runs on the watching loop's thread each time the eventfd is signalled (it must not block). */
     void onSignal(Runnable reap);
 
+    /**
+     * When the calling thread is an event loop, runs {@code flush} there once the tasks of its
+     * present pass have run, before it polls or sleeps, and says true; elsewhere false, and nothing
+     * runs. Submissions a pass gathers then enter the kernel in one system call.
+     */
+    boolean deferToPoll(Runnable flush);
+
     /** Stops watching and closes the eventfd; completions are then reaped by whoever closes the ring. */
     @Override
     void close();

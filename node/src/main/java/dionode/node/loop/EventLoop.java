@@ -5,6 +5,7 @@ import com.sun.jna.Pointer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -53,6 +54,8 @@ public final class EventLoop {
     private final long eventsAddress = Pointer.nativeValue(Native.getDirectBufferPointer(events));
     private final ByteBuffer wakeWord = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
     private final long wakeAddress = Pointer.nativeValue(Native.getDirectBufferPointer(wakeWord));
+    /** Loop-confined: what runs once the tasks of this pass have run, before epoll is asked (batched submissions). */
+    private final ArrayList<Runnable> beforePoll = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean stopping;
 
@@ -89,6 +92,19 @@ public final class EventLoop {
                 LOG.error("cannot wake event loop {}: {}", thread.getName(), e.getMessage());
             }
         }
+    }
+
+    /**
+     * Runs {@code flush} on this loop once the tasks of the present pass have run (at most {@link
+     * #TASKS_PER_POLL}), before the loop looks at its fds or sleeps: work the pass's tasks gathered
+     * (device submissions) leaves in one system call. Called on the loop only; each caller asks once
+     * per pass, so what waits here is bounded by the callers.
+     */
+    public void beforePoll(Runnable flush) {
+        if (!inLoop()) {
+            throw new IllegalStateException("beforePoll from " + Thread.currentThread().getName() + ", not from " + thread.getName());
+        }
+        beforePoll.add(flush);
     }
 
     /** Watches {@code fd} for {@code interest} (EPOLLIN / EPOLLOUT, level-triggered unless EPOLLET); {@code handler} runs on the loop. */
@@ -139,6 +155,7 @@ public final class EventLoop {
         try {
             while (true) {
                 runTasks();
+                flushBeforePoll();
                 if (stopping && tasks.isEmpty()) {
                     break;
                 }
@@ -174,6 +191,17 @@ public final class EventLoop {
                 LOG.error("a task on event loop {} failed", thread.getName(), e);
             }
         }
+    }
+
+    private void flushBeforePoll() {
+        for (int i = 0; i < beforePoll.size(); i++) { // a flush may ask for another pass's flush: it runs in this one
+            try {
+                beforePoll.get(i).run();
+            } catch (RuntimeException e) {
+                LOG.error("a flush on event loop {} failed", thread.getName(), e);
+            }
+        }
+        beforePoll.clear();
     }
 
     private void dispatch(int n) {

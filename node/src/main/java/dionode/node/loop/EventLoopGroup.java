@@ -142,6 +142,16 @@ public final class EventLoopGroup extends AbstractExecutorService {
         }
 
         @Override
+        public boolean deferToPoll(Runnable flush) {
+            EventLoop on = EventLoop.current();
+            if (on == null) {
+                return false;
+            }
+            on.beforePoll(flush);
+            return true;
+        }
+
+        @Override
         public synchronized void close() {
             if (!closed) {
                 closed = true;

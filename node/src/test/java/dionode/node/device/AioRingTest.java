@@ -306,4 +306,77 @@ class AioRingTest {
         dev.close();
         assertTrue(f.isDone() && !f.isCompletedExceptionally(), "reaped by the close, not lost with the loop");
     }
+
+    /** Counts io_submit calls and the iocbs they carried; with {@code refuse}, says EAGAIN to every batch of more than one. */
+    private static final class CountingSubmits extends ForwardingNativeIO {
+        final List<Integer> submits = java.util.Collections.synchronizedList(new ArrayList<>());
+        final boolean refuse;
+
+        CountingSubmits(boolean refuse) {
+            super(JNA);
+            this.refuse = refuse;
+        }
+
+        @Override
+        public int ioSubmit(long context, long iocbPointers, int count) throws NativeIOException {
+            submits.add(count);
+            if (refuse && count > 1) {
+                throw new NativeIOException("io_submit", "twin", NativeIOException.EAGAIN, "refused by the test");
+            }
+            return delegate.ioSubmit(context, iocbPointers, count);
+        }
+    }
+
+    /** Starts {@code n} writes of seed i at block i in one loop task, and waits for them all. */
+    private static void writeInOneTask(BlockDevice dev, int n) throws Exception {
+        CompletableFuture<Void> all = new CompletableFuture<>();
+        loops.execute(() -> {
+            List<CompletableFuture<Void>> writes = new ArrayList<>();
+            try {
+                for (int i = 0; i < n; i++) {
+                    writes.add(dev.writeAsync((long) i * B, pattern(i)));
+                }
+            } catch (java.io.IOException e) {
+                all.completeExceptionally(e);
+                return;
+            }
+            CompletableFuture.allOf(writes.toArray(new CompletableFuture[0])).whenComplete((v, e) -> {
+                if (e == null) {
+                    all.complete(null);
+                } else {
+                    all.completeExceptionally(e);
+                }
+            });
+        });
+        all.get(10, TimeUnit.SECONDS);
+        for (int i = 0; i < n; i++) {
+            ByteBuffer in = AlignedBuffers.allocateAligned(B);
+            dev.read((long) i * B, in);
+            assertEquals(-1, TestDevices.firstMismatch(in, i), "block " + i);
+        }
+    }
+
+    @Test
+    void submissionsOfOneLoopPassEnterTheKernelInOneCall() throws Exception {
+        Path file = TestDevices.newDeviceFile("aio-batch", MIB);
+        CountingSubmits io = new CountingSubmits(false);
+        try (BlockDevice dev = open(file, io, Completions.EVENT_LOOP)) {
+            writeInOneTask(dev, 16);
+            assertEquals(List.of(16), io.submits, "sixteen writes started in one task: one io_submit of sixteen iocbs");
+            dev.writeAsync(20L * B, pattern(20)).get(10, TimeUnit.SECONDS);
+            assertEquals(List.of(16, 1), io.submits, "off the loop a write is submitted at once, alone");
+            assertEquals(17L * B, dev.traffic().bytesWritten());
+        }
+    }
+
+    @Test
+    void aBatchTheKernelRefusesIsFinishedByBlockingTransfers() throws Exception {
+        Path file = TestDevices.newDeviceFile("aio-batch-refused", MIB);
+        CountingSubmits io = new CountingSubmits(true);
+        try (BlockDevice dev = open(file, io, Completions.EVENT_LOOP)) {
+            writeInOneTask(dev, 8);
+            assertEquals(List.of(8), io.submits);
+            assertEquals(8L * B, dev.traffic().bytesWritten(), "every write finished once, by the fallback");
+        }
+    }
 }
