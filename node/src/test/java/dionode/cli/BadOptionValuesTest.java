@@ -33,6 +33,10 @@ class BadOptionValuesTest {
                 "serve", "--es-cache", "32K");
         refused("Invalid value for option '--es-cache': not a size: 'big' (examples: 4096, 64K, 512M, 1G)",
                 "serve", "--es-cache", "big");
+        refused("Invalid value for option '--loop-spin': not a loop spin: 'soon' (examples: 60us, 1ms, 0)",
+                "serve", "--loop-spin", "soon");
+        refused("Invalid value for option '--loop-spin': a loop spin of 1s is outside 0..10ms",
+                "serve", "--loop-spin", "1s");
     }
 
     @Test

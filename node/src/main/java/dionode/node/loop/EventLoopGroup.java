@@ -38,8 +38,16 @@ public final class EventLoopGroup extends AbstractExecutorService {
         return Epoll.available();
     }
 
-    /** Starts {@code threads} loops, named {@code dionode-loop-N}, findable by {@link #id()} until shut down. */
+    /** Starts {@code threads} loops that sleep as soon as they are idle. */
     public static EventLoopGroup start(int threads) throws IOException {
+        return start(threads, 0);
+    }
+
+    /**
+     * Starts {@code threads} loops, named {@code dionode-loop-N}, findable by {@link #id()} until
+     * shut down; an idle loop polls for {@code spinNanos} before it sleeps.
+     */
+    public static EventLoopGroup start(int threads, long spinNanos) throws IOException {
         if (threads < 1) {
             throw new IllegalArgumentException("an event loop group needs at least one thread: " + threads);
         }
@@ -47,7 +55,7 @@ public final class EventLoopGroup extends AbstractExecutorService {
         EventLoop[] loops = new EventLoop[threads];
         try {
             for (int i = 0; i < threads; i++) {
-                loops[i] = new EventLoop("dionode-loop-" + i);
+                loops[i] = new EventLoop("dionode-loop-" + i, spinNanos);
             }
         } catch (IOException e) {
             for (EventLoop l : loops) {
@@ -59,7 +67,7 @@ public final class EventLoopGroup extends AbstractExecutorService {
         }
         EventLoopGroup group = new EventLoopGroup(id, loops);
         GROUPS.put(id, group);
-        LOG.info("{} event loop thread(s)", threads);
+        LOG.info("{} event loop thread(s), polling {} µs before sleeping", threads, spinNanos / 1000);
         return group;
     }
 

@@ -116,15 +116,20 @@ public record NodeConfig(Path device, long size, boolean create, String host, in
     }
 
     public NodeConfig withTransport(TransportKind kind) {
-        return withEngine(new Engine(kind, engine.kernelAio(), engine.eventLoop()));
+        return withEngine(new Engine(kind, engine.kernelAio(), engine.eventLoop(), engine.loopSpin()));
     }
 
     public NodeConfig withKernelAio(boolean on) {
-        return withEngine(new Engine(engine.transport(), on, engine.eventLoop()));
+        return withEngine(new Engine(engine.transport(), on, engine.eventLoop(), engine.loopSpin()));
     }
 
     public NodeConfig withEventLoop(boolean on) {
-        return withEngine(new Engine(engine.transport(), engine.kernelAio(), on));
+        return withEngine(new Engine(engine.transport(), engine.kernelAio(), on, engine.loopSpin()));
+    }
+
+    /** How long an idle event loop polls before it sleeps ({@code serve --loop-spin}). */
+    public NodeConfig withLoopSpin(Duration spin) {
+        return withEngine(new Engine(engine.transport(), engine.kernelAio(), engine.eventLoop(), spin));
     }
 
     public TransportKind transport() {
@@ -144,9 +149,14 @@ public record NodeConfig(Path device, long size, boolean create, String host, in
      *                  false: every transfer on the I/O threads ({@code threads})
      * @param eventLoop actors and stream stages run on event loops that also wait for the sockets
      *                  and the AIO completions ({@code loop}); false: on a fork-join pool ({@code pool})
+     * @param loopSpin how long an event loop with nothing to run keeps polling its fds before it
+     *                 sleeps in epoll_wait: a device completion or the next request that comes
+     *                 within it is taken without a wake-up (zero: sleep at once)
      */
-    public record Engine(TransportKind transport, boolean kernelAio, boolean eventLoop) {
-        public static final Engine DEFAULT = new Engine(TransportKind.NIO, true, true);
+    public record Engine(TransportKind transport, boolean kernelAio, boolean eventLoop, Duration loopSpin) {
+        /** Longer than a device write takes here (about 50 µs at one job), so one request wakes nobody. */
+        public static final Duration DEFAULT_LOOP_SPIN = Duration.ofNanos(60_000);
+        public static final Engine DEFAULT = new Engine(TransportKind.NIO, true, true, DEFAULT_LOOP_SPIN);
     }
 
     /**

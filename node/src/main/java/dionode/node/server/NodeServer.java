@@ -107,7 +107,8 @@ public final class NodeServer implements AutoCloseable {
             fresh = true;
         }
         Config pekkoConfig = ConfigFactory.load();
-        EventLoopGroup loops = config.engine().eventLoop() && EventLoopGroup.available() ? EventLoopGroup.start(streamThreads(pekkoConfig))
+        EventLoopGroup loops = config.engine().eventLoop() && EventLoopGroup.available() ? EventLoopGroup.start(streamThreads(pekkoConfig),
+                config.engine().loopSpin().toNanos())
                 : null;
         BlockDevice device;
         try {

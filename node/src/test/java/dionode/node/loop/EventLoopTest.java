@@ -112,6 +112,32 @@ class EventLoopTest {
     }
 
     @Test
+    void anFdThatBecomesReadyWhileTheLoopSpinsIsTakenWithoutASleep() throws Exception {
+        EventLoopGroup spinning = EventLoopGroup.start(1, TimeUnit.MILLISECONDS.toNanos(300));
+        int fd = Epoll.eventFd();
+        ByteBuffer word = ByteBuffer.allocateDirect(8).order(java.nio.ByteOrder.nativeOrder());
+        long address = com.sun.jna.Pointer.nativeValue(com.sun.jna.Native.getDirectBufferPointer(word));
+        try {
+            EventLoop loop = spinning.loopFor(0);
+            BlockingQueue<String> told = new LinkedBlockingQueue<>();
+            loop.watch(fd, Epoll.EPOLLIN | Epoll.EPOLLET, events -> told.add(Thread.currentThread().getName()));
+            Thread.sleep(600); // idle long past its spin: asleep
+            long asleep = loop.sleeps();
+            assertTrue(asleep >= 1, "an idle loop sleeps once its spin is over");
+            CompletableFuture<Void> ran = new CompletableFuture<>();
+            loop.execute(() -> ran.complete(null));
+            ran.get(5, TimeUnit.SECONDS);
+            Epoll.signal(fd, word, address); // well within the 300 ms the loop polls after the task
+            assertEquals("dionode-loop-0", told.poll(5, TimeUnit.SECONDS));
+            assertEquals(asleep, loop.sleeps(), "woken once by the task, then spinning: the fd came without a second sleep");
+            loop.unwatch(fd);
+        } finally {
+            spinning.shutdown();
+            Epoll.close(fd);
+        }
+    }
+
+    @Test
     void aClosedOrUnconnectedChannelHasNoFdToGive() throws Exception {
         SocketChannel unconnected = SocketChannel.open();
         assertEquals(-1, ChannelFd.of(unconnected));

@@ -5,9 +5,9 @@ package dionode.node.server;
  * stage read by the event loop or by a thread per connection, and Pekko's Tcp on the event loop.
  */
 enum Engines {
-    NIO_ON_LOOP(new NodeConfig.Engine(TransportKind.NIO, true, true)),
-    NIO_THREAD_PER_CONNECTION(new NodeConfig.Engine(TransportKind.NIO, true, false)),
-    PEKKO_TCP(new NodeConfig.Engine(TransportKind.PEKKO, true, true));
+    NIO_ON_LOOP(new NodeConfig.Engine(TransportKind.NIO, true, true, NodeConfig.Engine.DEFAULT_LOOP_SPIN)),
+    NIO_THREAD_PER_CONNECTION(new NodeConfig.Engine(TransportKind.NIO, true, false, NodeConfig.Engine.DEFAULT_LOOP_SPIN)),
+    PEKKO_TCP(new NodeConfig.Engine(TransportKind.PEKKO, true, true, NodeConfig.Engine.DEFAULT_LOOP_SPIN));
 
     private final NodeConfig.Engine engine;
 
