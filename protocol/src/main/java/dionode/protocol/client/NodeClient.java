@@ -63,7 +63,8 @@ import javax.net.ssl.SSLSocket;
  *
  * <h2>Threads</h2>
  * The calling thread encodes its request and writes the frame (writes are serialized by a lock; a
- * writer flushes unless another writer is already queued behind it, which then flushes for both, so
+ * writer with nobody queued behind it writes its frame straight to the socket, uncopied, while one
+ * with a writer queued behind it leaves its frame buffered for that one to send with its own, so
  * concurrent callers batch into fewer packets). One daemon reader thread per connection, named
  * {@code dionode-client-reader-host:port}, decodes replies and completes the futures, except
  * while a caller waits in {@link #sync}: that caller reads the replies itself ({@link ReplyReader}).
@@ -89,6 +90,8 @@ public final class NodeClient implements NodeApi {
     private final KryoCodec codec;
     private final Socket socket;
     private final OutputStream out;
+    /** The socket's own stream under {@link #out}: a frame nobody is queued behind goes straight to it, uncopied. */
+    private final OutputStream raw;
     /** Serializes frame writes and guards {@link #nextId}. */
     private final ReentrantLock writeLock = new ReentrantLock();
     private final Semaphore slots;
@@ -104,7 +107,8 @@ public final class NodeClient implements NodeApi {
         this.options = options;
         this.codec = new KryoCodec(options.maxPayload());
         this.socket = socket;
-        this.out = new BufferedOutputStream(socket.getOutputStream(), OUTPUT_BUFFER_BYTES);
+        this.raw = socket.getOutputStream();
+        this.out = new BufferedOutputStream(raw, OUTPUT_BUFFER_BYTES);
         this.slots = new Semaphore(options.maxInFlight());
         int size = Integer.highestOneBit(options.maxInFlight() * 4 - 1); // power of two >= 2 * maxInFlight
         this.table = new AtomicReferenceArray<>(size);
@@ -186,93 +190,93 @@ public final class NodeClient implements NodeApi {
 
     @Override
     public CompletionStage<Reply.InodeInfo> create(Request.Create create) {
-        return submit(create, INODE_INFO);
+        return submit(create, Replies.INODE_INFO);
     }
 
     @Override
     public CompletionStage<Reply.InodeInfo> lookup(String name) {
-        return submit(new Request.Lookup(name), INODE_INFO);
+        return submit(new Request.Lookup(name), Replies.INODE_INFO);
     }
 
     @Override
     public CompletionStage<Void> unlink(String name) {
-        return submit(new Request.Unlink(name), DONE);
+        return submit(new Request.Unlink(name), Replies.DONE);
     }
 
     @Override
     public CompletionStage<List<Reply.DirEntry>> list() {
-        return submit(new Request.ListFiles(), FILE_LIST);
+        return submit(new Request.ListFiles(), Replies.FILE_LIST);
     }
 
     @Override
     public CompletionStage<Long> write(FileId file, long offset, byte[] data, int flags) {
-        return submit(new Request.Write(file, offset, data, flags), WRITTEN);
+        return submit(new Request.Write(file, offset, data, flags), Replies.WRITTEN);
     }
 
     @Override
     public CompletionStage<byte[]> read(FileId file, long offset, int length, int flags) {
-        return submit(new Request.Read(file, offset, length, flags), DATA);
+        return submit(new Request.Read(file, offset, length, flags), Replies.DATA);
     }
 
     @Override
     public CompletionStage<Void> fsync(FileId file) {
-        return submit(new Request.Fsync(file), DONE);
+        return submit(new Request.Fsync(file), Replies.DONE);
     }
 
     @Override
     public CompletionStage<Void> fallocate(FileId file, long offset, long length, boolean keepSize) {
-        return submit(new Request.Fallocate(file, offset, length, keepSize), DONE);
+        return submit(new Request.Fallocate(file, offset, length, keepSize), Replies.DONE);
     }
 
     @Override
     public CompletionStage<Void> punchHole(FileId file, long offset, long length) {
-        return submit(new Request.PunchHole(file, offset, length), DONE);
+        return submit(new Request.PunchHole(file, offset, length), Replies.DONE);
     }
 
     @Override
     public CompletionStage<Void> zeroRange(FileId file, long offset, long length, boolean allowUnwritten) {
-        return submit(new Request.ZeroRange(file, offset, length, allowUnwritten), DONE);
+        return submit(new Request.ZeroRange(file, offset, length, allowUnwritten), Replies.DONE);
     }
 
     @Override
     public CompletionStage<Void> truncate(FileId file, long size) {
-        return submit(new Request.Truncate(file, size), DONE);
+        return submit(new Request.Truncate(file, size), Replies.DONE);
     }
 
     @Override
     public CompletionStage<Reply.FileStat> stat(FileId file) {
-        return submit(new Request.Stat(file), FILE_STAT);
+        return submit(new Request.Stat(file), Replies.FILE_STAT);
     }
 
     @Override
     public CompletionStage<List<Reply.FiemapExtent>> fiemap(FileId file, long offset, long length) {
-        return submit(new Request.Fiemap(file, offset, length), FIEMAP);
+        return submit(new Request.Fiemap(file, offset, length), Replies.FIEMAP);
     }
 
     @Override
     public CompletionStage<Void> chmod(FileId file, int mode) {
-        return submit(new Request.Chmod(file, mode), DONE);
+        return submit(new Request.Chmod(file, mode), Replies.DONE);
     }
 
     @Override
     public CompletionStage<Reply.Explanation> explain(FileId file, long offset, long length, boolean nowait) {
-        return submit(new Request.Explain(file, offset, length, nowait), EXPLANATION);
+        return submit(new Request.Explain(file, offset, length, nowait), Replies.EXPLANATION);
     }
 
     @Override
     public CompletionStage<Map<String, Long>> stats() {
-        return submit(new Request.GetStats(), STATS);
+        return submit(new Request.GetStats(), Replies.STATS);
     }
 
     @Override
     public CompletionStage<List<Reply.Member>> members() {
-        return submit(new Request.Members(), MEMBERS);
+        return submit(new Request.Members(), Replies.MEMBERS);
     }
 
     @Override
     public CompletionStage<Reply> send(Request request) {
         Objects.requireNonNull(request, "request");
-        return submit(request, RAW, true);
+        return submit(request, Replies.RAW, true);
     }
 
     /**
@@ -394,9 +398,11 @@ public final class NodeClient implements NodeApi {
                 return call;
             }
             try {
-                out.write(frame);
-                if (!writeLock.hasQueuedThreads()) {
-                    out.flush();
+                if (writeLock.hasQueuedThreads()) {
+                    out.write(frame); // the writer queued behind flushes for both
+                } else {
+                    out.flush(); // what earlier writers left buffered goes first
+                    raw.write(frame);
                 }
             } catch (IOException e) {
                 closeWith(NodeException.lost(endpoint, e));
@@ -464,34 +470,5 @@ public final class NodeClient implements NodeApi {
             b[i + k] = (byte) v;
             v >>>= 8;
         }
-    }
-
-    // ---------------------------------------------------------------- reply conversions
-
-    private static final Function<Reply, Reply> RAW = r -> r;
-    private static final Function<Reply, Reply.InodeInfo> INODE_INFO =
-            r -> r instanceof Reply.InodeInfo i ? i : unexpected(r, "InodeInfo");
-    private static final Function<Reply, Void> DONE =
-            r -> r instanceof Reply.Done ? null : unexpected(r, "Done");
-    private static final Function<Reply, List<Reply.DirEntry>> FILE_LIST =
-            r -> r instanceof Reply.FileList l ? l.entries() : unexpected(r, "FileList");
-    private static final Function<Reply, Long> WRITTEN =
-            r -> r instanceof Reply.Written w ? w.bytes() : unexpected(r, "Written");
-    private static final Function<Reply, byte[]> DATA =
-            r -> r instanceof Reply.Data d ? d.data() : unexpected(r, "Data");
-    private static final Function<Reply, Reply.FileStat> FILE_STAT =
-            r -> r instanceof Reply.FileStat s ? s : unexpected(r, "FileStat");
-    private static final Function<Reply, List<Reply.FiemapExtent>> FIEMAP =
-            r -> r instanceof Reply.FiemapReply f ? f.extents() : unexpected(r, "FiemapReply");
-    private static final Function<Reply, Map<String, Long>> STATS =
-            r -> r instanceof Reply.Stats s ? s.counters() : unexpected(r, "Stats");
-
-    private static final Function<Reply, List<Reply.Member>> MEMBERS =
-            r -> r instanceof Reply.Members m ? m.members() : unexpected(r, "Members");
-    private static final Function<Reply, Reply.Explanation> EXPLANATION =
-            r -> r instanceof Reply.Explanation e ? e : unexpected(r, "Explanation");
-
-    private static <T> T unexpected(Reply reply, String expected) {
-        throw NodeException.stackless(Errno.EBADMSG, "expected a " + expected + " reply, got a " + reply.getClass().getSimpleName());
     }
 }

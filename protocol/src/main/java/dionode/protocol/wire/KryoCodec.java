@@ -121,7 +121,7 @@ public final class KryoCodec {
      */
     public byte[] encodeFrame(long requestId, Object message) {
         Kryo kryo = kryos.obtain();
-        try (Output out = new Output(256, Wire.HEADER_BYTES + maxPayload)) {
+        try (Output out = new Output(initialBytes(message), Wire.HEADER_BYTES + maxPayload)) {
             out.setPosition(Wire.HEADER_BYTES);
             kryo.writeClassAndObject(out, message);
             int frameLength = out.position() - Wire.LENGTH_BYTES;
@@ -133,6 +133,16 @@ public final class KryoCodec {
         } finally {
             kryos.free(kryo);
         }
+    }
+
+    /**
+     * Room for the whole frame of a message that carries data (a write, a read's reply), so its
+     * payload is copied once into the frame instead of through every doubling from a small buffer.
+     */
+    private int initialBytes(Object message) {
+        int data = message instanceof Request.Write w && w.data() != null ? w.data().length
+                : message instanceof Reply.Data d && d.data() != null ? d.data().length : 0;
+        return (int) Math.min(Wire.HEADER_BYTES + (long) maxPayload, 256L + data);
     }
 
     /** Decodes a frame body (the bytes after the request id). */
