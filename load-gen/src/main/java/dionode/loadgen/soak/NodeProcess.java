@@ -46,12 +46,18 @@ final class NodeProcess {
     record Finished(int exit, String stdout) {
     }
 
-    /** Starts {@code serve} on {@code device} (created at {@code size} if missing) and waits for it to listen. */
-    static NodeProcess serve(List<String> javaOpts, Path device, long size, Duration frameTimeout, Path log) throws IOException {
-        Process p = start(javaOpts, log, "serve", "--device", device.toString(), "--size", Long.toString(size), "--host", "127.0.0.1",
-                "--port", "0", "--frame-timeout", frameTimeout.toMillis() + "ms",
+    /**
+     * Starts {@code serve} on {@code device} (created at {@code size} if missing), with {@code
+     * serveOptions} after the soak's own, and waits for it to listen.
+     */
+    static NodeProcess serve(List<String> javaOpts, Path device, long size, Duration frameTimeout, Path log, String... serveOptions)
+            throws IOException {
+        List<String> args = new ArrayList<>(List.of("serve", "--device", device.toString(), "--size", Long.toString(size), "--host",
+                "127.0.0.1", "--port", "0", "--frame-timeout", frameTimeout.toMillis() + "ms",
                 // the soak's few connections in a 512 MiB heap: the wire's worst case must fit it, as the soak checks
-                "--max-connections", "256");
+                "--max-connections", "256"));
+        args.addAll(List.of(serveOptions));
+        Process p = start(javaOpts, log, args.toArray(new String[0]));
         CompletableFuture<Integer> listening = new CompletableFuture<>();
         Thread pump = new Thread(() -> pump(p, log, listening), "soak-node-stdout");
         pump.setDaemon(true);
