@@ -127,16 +127,8 @@ final class AioRing implements AutoCloseable {
         void flush() {
             int n = count;
             count = 0;
-            int taken = 0;
-            if (!closing) {
-                try {
-                    taken = Math.max(0, io.ioSubmit(context, BufferAddress.of(pointers), n));
-                } catch (NativeIOException e) {
-                    taken = 0; // the first was refused, so all were: EAGAIN, or an error the blocking transfer will report
-                } finally {
-                    Reference.reachabilityFence(pointers);
-                }
-            }
+            // what the kernel did not take (EAGAIN, or an error the blocking transfer will report) is finished that way
+            int taken = closing ? 0 : ioSubmit(pointers, 0, n);
             for (int i = taken; i < n; i++) {
                 completed(slots[i], -NativeIOException.EAGAIN, true);
             }
@@ -155,9 +147,8 @@ final class AioRing implements AutoCloseable {
         this.iocbs = ByteBuffer.allocateDirect(depth * IOCB_BYTES).order(ByteOrder.nativeOrder());
         this.pointers = ByteBuffer.allocateDirect(depth * Long.BYTES).order(ByteOrder.nativeOrder());
         this.events = ByteBuffer.allocateDirect(EVENTS_PER_WAIT * EVENT_BYTES).order(ByteOrder.nativeOrder());
-        long iocbBase = BufferAddress.of(iocbs);
         for (int slot = 0; slot < depth; slot++) {
-            pointers.putLong(slot * Long.BYTES, iocbBase + (long) slot * IOCB_BYTES);
+            pointers.putLong(slot * Long.BYTES, iocbAddress(slot));
         }
         this.slots = new AtomicReferenceArray<>(depth);
         this.signal = signal;
@@ -224,20 +215,27 @@ final class AioRing implements AutoCloseable {
         if (signal != null && batches.get().add(slot)) {
             return pending.done();
         }
-        int taken;
-        try {
-            taken = io.ioSubmit(context, BufferAddress.of(pointers) + (long) slot * Long.BYTES, 1);
-        } catch (NativeIOException e) {
-            taken = 0; // EAGAIN (no room in the kernel, or it would block) or worse: the caller's own transfer will say
-        } finally {
-            Reference.reachabilityFence(pointers);
-        }
-        if (taken != 1) {
+        // not taken: EAGAIN (no room in the kernel, or it would block) or worse, which the caller's own transfer will say
+        if (ioSubmit(pointers, slot, 1) != 1) {
             slots.set(slot, null);
             inFlight.decrementAndGet();
             return null;
         }
         return pending.done();
+    }
+
+    /**
+     * io_submit of the {@code n} iocbs whose addresses {@code array} holds from entry {@code first}:
+     * how many the kernel took, 0 when it refused the first.
+     */
+    private int ioSubmit(ByteBuffer array, int first, int n) {
+        try {
+            return Math.max(0, io.ioSubmit(context, BufferAddress.of(array) + (long) first * Long.BYTES, n));
+        } catch (NativeIOException e) {
+            return 0;
+        } finally {
+            Reference.reachabilityFence(array);
+        }
     }
 
     private long iocbAddress(int slot) {

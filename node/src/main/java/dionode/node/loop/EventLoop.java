@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +57,7 @@ public final class EventLoop {
     private final ConcurrentHashMap<Integer, Handler> handlers = new ConcurrentHashMap<>();
     private final AtomicBoolean sleeping = new AtomicBoolean();
     /** Times the loop slept in epoll_wait (read by tests). */
-    private final java.util.concurrent.atomic.AtomicLong sleeps = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong sleeps = new AtomicLong();
     private final ByteBuffer events = ByteBuffer.allocateDirect(EVENTS * Epoll.EVENT_BYTES).order(ByteOrder.nativeOrder());
     private final long eventsAddress = Pointer.nativeValue(Native.getDirectBufferPointer(events));
     private final ByteBuffer wakeWord = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder());
