@@ -37,7 +37,8 @@ public final class FrameDecoder extends GraphStage<FlowShape<ByteString, FrameDe
         long cost();
     }
 
-    public record Frame(long requestId, byte[] body, long cost) implements Inbound {
+    /** {@code body} is a view of the reads it came in, not a copy: decode it ({@code asByteBuffer}) and let it go. */
+    public record Frame(long requestId, ByteString body, long cost) implements Inbound {
     }
 
     /** {@code requestId} is -1 when the id could not be read. */
@@ -182,9 +183,10 @@ public final class FrameDecoder extends GraphStage<FlowShape<ByteString, FrameDe
                     return null;
                 }
                 long id = requestId();
-                byte[] body = buffer.slice(Wire.HEADER_BYTES, frameBytes).toArray();
-                // no compact: the rest stays a view of the chunks it came in (at most a read's worth, and counted);
-                // copying it after every frame copied a read of many small frames over and over
+                // a view, not a copy: a body within one read decodes where it lies, and a write's payload is copied
+                // once, into its request. No compact either: the rest stays a view of the chunks it came in (at most a
+                // read's worth, and counted); copying it after every frame copied a read of many small frames over and over
+                ByteString body = buffer.slice(Wire.HEADER_BYTES, frameBytes);
                 buffer = buffer.drop(frameBytes);
                 allowance.handOver(frameBytes);
                 return new Frame(id, body, frameBytes);

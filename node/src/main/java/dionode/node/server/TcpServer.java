@@ -76,7 +76,7 @@ public final class TcpServer {
         }
         FrameDecoder.Frame f = (FrameDecoder.Frame) in;
         try {
-            return new Step(f.requestId(), codec.decodeRequest(f.body(), 0, f.body().length), null, f.cost());
+            return new Step(f.requestId(), codec.decodeRequest(f.body().asByteBuffer()), null, f.cost());
         } catch (MalformedFrameException e) {
             LOG.debug("closing connection: {}", e.getMessage());
             return new Step(f.requestId(), null, new Reply.Error(Errno.EBADMSG, e.getMessage()), f.cost());

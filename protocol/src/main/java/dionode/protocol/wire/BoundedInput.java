@@ -19,23 +19,29 @@ final class BoundedInput extends Input {
 
     @Override
     public String readString() {
-        checkDeclaredChars();
+        checkDeclaredChars(this, position < limit ? buffer[position] : 0);
         return super.readString();
     }
 
     @Override
     public StringBuilder readStringBuilder() {
-        checkDeclaredChars();
+        checkDeclaredChars(this, position < limit ? buffer[position] : 0);
         return super.readStringBuilder();
     }
 
     @Override
     public byte[] readBytes(int length) {
-        if (length < 0 || length > limit - position) {
-            throw new KryoException("a byte array of " + Integer.toUnsignedString(length) + " bytes does not fit the "
-                    + (limit - position) + " bytes left in the frame");
-        }
+        checkBytes(this, length);
         return super.readBytes(length);
+    }
+
+    /** Refuses a byte array longer than what is left of the body. */
+    static void checkBytes(Input in, int length) {
+        int left = in.limit() - in.position();
+        if (length < 0 || length > left) {
+            throw new KryoException("a byte array of " + Integer.toUnsignedString(length) + " bytes does not fit the "
+                    + left + " bytes left in the frame");
+        }
     }
 
     /**
@@ -43,14 +49,14 @@ final class BoundedInput extends Input {
      * varint (0 null, 1 empty) and the reader allocates that many chars at once; otherwise the
      * string is ASCII up to a byte with the 0x80 bit, read within the buffer.
      */
-    private void checkDeclaredChars() {
-        if (position >= limit || (buffer[position] & 0x80) == 0) {
+    static void checkDeclaredChars(Input in, byte first) {
+        if (in.position() >= in.limit() || (first & 0x80) == 0) {
             return;
         }
-        int start = position;
-        long chars = Integer.toUnsignedLong(readVarIntFlag(true)) - 1;
-        long left = limit - position;
-        position = start;
+        int start = in.position();
+        long chars = Integer.toUnsignedLong(in.readVarIntFlag(true)) - 1;
+        long left = in.limit() - in.position();
+        in.setPosition(start);
         if (chars > left) {
             throw new KryoException("a string of " + chars + " characters does not fit the " + left + " bytes left in the frame");
         }

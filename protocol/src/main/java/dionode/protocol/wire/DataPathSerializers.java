@@ -57,10 +57,7 @@ final class DataPathSerializers {
             return null;
         }
         int length = lengthPlusOne - 1;
-        if (length < 0 || length > in.limit() - in.position()) {
-            throw new KryoException("a byte array of " + Integer.toUnsignedString(length) + " bytes does not fit the "
-                    + (in.limit() - in.position()) + " bytes left in the frame");
-        }
+        BoundedInput.checkBytes(in, length);
         return in.readBytes(length);
     }
 

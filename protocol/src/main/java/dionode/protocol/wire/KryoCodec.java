@@ -158,9 +158,23 @@ public final class KryoCodec {
         return (Request) decode(buf, offset, length, Request.class);
     }
 
+    /**
+     * Decodes a request from a body that stays where it is, from the buffer's position to its
+     * limit (the node's read, uncopied); the buffer's own position is not moved.
+     */
+    public Request decodeRequest(ByteBuffer body) throws MalformedFrameException {
+        ByteBuffer view = body.duplicate();
+        return (Request) decode(new BoundedByteBufferInput(view), view.limit(), Request.class);
+    }
+
     private Object decode(byte[] buf, int offset, int length, Class<?> expected) throws MalformedFrameException {
+        return decode(new BoundedInput(buf, offset, length), offset + length, expected);
+    }
+
+    /** Decodes one message from {@code in}, which must end exactly at {@code end}. */
+    private Object decode(Input input, int end, Class<?> expected) throws MalformedFrameException {
         Kryo kryo = kryos.obtain();
-        try (Input in = new BoundedInput(buf, offset, length)) {
+        try (Input in = input) {
             Registration registration = kryo.readClass(in);
             if (registration == null) {
                 throw new MalformedFrameException("empty message");
@@ -169,8 +183,8 @@ public final class KryoCodec {
                 throw new MalformedFrameException("not a request: " + registration.getType().getSimpleName());
             }
             Object message = kryo.readObject(in, registration.getType());
-            if (in.position() != offset + length) {
-                throw new MalformedFrameException((offset + length - in.position()) + " trailing bytes after the message");
+            if (in.position() != end) {
+                throw new MalformedFrameException((end - in.position()) + " trailing bytes after the message");
             }
             return message;
         } catch (RuntimeException e) {

@@ -227,4 +227,53 @@ class KryoCodecTest {
                 () -> codec.decodeRequest(frame, Wire.HEADER_BYTES, frame.length - Wire.HEADER_BYTES));
         assertTrue(e.getMessage().contains("not a request"), e.getMessage());
     }
+
+    /** {@code body} as the node holds it: a read-only view in the middle of a larger read, bytes on both sides. */
+    private static ByteBuffer viewInARead(byte[] body) {
+        byte[] read = new byte[body.length + 24];
+        Arrays.fill(read, (byte) 0x7f);
+        System.arraycopy(body, 0, read, 11, body.length);
+        return ByteBuffer.wrap(read, 11, body.length).asReadOnlyBuffer();
+    }
+
+    @Test
+    void aRequestDecodesFromAViewOfTheReadItCameIn() throws Exception {
+        byte[] data = new byte[8192];
+        Arrays.fill(data, (byte) 0x5a);
+        List<Request> requests = List.of(new Request.Write(new FileId(7, 4), 1L << 40, data, 3), new Request.Lookup("naïve name"),
+                new Request.Read(new FileId(7, 4), 4096, 8192, 1), new Request.Create("f", LockPolicy.ALIGNED_SHARED, 0644, false));
+        for (Request request : requests) {
+            byte[] frame = codec.encodeFrame(9, request);
+            byte[] body = Arrays.copyOfRange(frame, Wire.HEADER_BYTES, frame.length);
+            ByteBuffer view = viewInARead(body);
+            Request decoded = codec.decodeRequest(view);
+            assertArrayEquals(frame, codec.encodeFrame(9, decoded), request.getClass().getSimpleName());
+            assertEquals(11, view.position(), "the caller's view is not moved");
+        }
+        byte[] frame = codec.encodeFrame(1, requests.get(0));
+        Request.Write write = (Request.Write) codec.decodeRequest(viewInARead(Arrays.copyOfRange(frame, Wire.HEADER_BYTES, frame.length)));
+        assertArrayEquals(data, write.data());
+    }
+
+    @Test
+    void aViewGetsTheRefusalsOfAnArray() {
+        byte[] frame = codec.encodeFrame(1, new Request.Stat(new FileId(9, 1)));
+        byte[] trailing = Arrays.copyOfRange(frame, Wire.HEADER_BYTES, frame.length + 2);
+        List<byte[]> hostile = List.of(lookupDeclaring(1L << 30), lookupDeclaring(0xfffffffeL), writeDeclaring(1 << 26),
+                writeDeclaring(Integer.MAX_VALUE - 1), statByName(new FileId(9, 1)), nestedLists(ARRAY_LIST, 100_000), trailing);
+        for (byte[] body : hostile) {
+            MalformedFrameException fromArray = assertThrows(MalformedFrameException.class, () -> codec.decodeRequest(body, 0, body.length));
+            long before = allocatedByThisThread();
+            MalformedFrameException fromView = assertThrows(MalformedFrameException.class, () -> codec.decodeRequest(viewInARead(body)));
+            assertTrue(allocatedByThisThread() - before < 1 << 20, "a " + body.length + "-byte body allocated more than 1 MiB");
+            assertEquals(fromArray.getMessage(), fromView.getMessage());
+        }
+        // a body that ends inside its message: Kryo words it by the body's size, the view always as an underflow
+        for (byte[] cut : List.of(new byte[0], Arrays.copyOf(frame, Wire.HEADER_BYTES + 2))) {
+            byte[] body = cut.length == 0 ? cut : Arrays.copyOfRange(cut, Wire.HEADER_BYTES, cut.length);
+            assertThrows(MalformedFrameException.class, () -> codec.decodeRequest(body, 0, body.length));
+            MalformedFrameException fromView = assertThrows(MalformedFrameException.class, () -> codec.decodeRequest(viewInARead(body)));
+            assertEquals("undecodable frame body: Buffer underflow.", fromView.getMessage());
+        }
+    }
 }
