@@ -10,6 +10,9 @@
 #   nbd/compare-peers.sh                      # jobs 1 4 16, 5 s per point, 1 GiB target
 #
 # env (defaults): JOBS="1 4 16"  RUNTIME=5  TARGET_MIB=1024  BS=8k  DIR=nbd/out/peers (device files, JSON)
+#   WARMUP=5 (seconds of the same pattern, over NBD and then native at 4 jobs, unmeasured, before dionode's first point:
+#   the JIT compiles the node's 8 KiB path meanwhile, which a node that just started and took the fill has not done;
+#   0 measures a cold node)
 #   NBDKIT_PORT=10909  NODE_PORT=17070  NODE_NBD_PORT=10910  NODE_OPTS="" (extra `serve` options)
 #   DIONODE=./dionode  LOADGEN=./loadgen  (set both to other checkouts' launchers to compare builds)
 #   NATIVE_OPTS="--warmup 1" (extra `loadgen run` options: 1 s unmeasured, as fio's --ramp_time=1; empty for a
@@ -21,6 +24,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 JOBLIST=${JOBS:-"1 4 16"}
 RUNTIME=${RUNTIME:-5}
+WARMUP=${WARMUP:-5}
 TARGET_MIB=${TARGET_MIB:-1024}
 BS=${BS:-8k}
 DIR=${DIR:-$here/out/peers}
@@ -100,6 +104,14 @@ if [[ " $COLUMNS_RUN " == *" nbd "* || " $COLUMNS_RUN " == *" native "* ]]; then
       --size=$(( TARGET_MIB << 20 )) --iodepth=4
   unwritten=$(cli stat target --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["layout"]["unwritten_blocks"])')
   [ "$unwritten" = 0 ] || { echo "compare-peers.sh: target still has $unwritten unwritten blocks after the fill" >&2; exit 1; }
+  if [ "$WARMUP" != 0 ]; then
+    fio --output=/dev/null --name=warm --ioengine=nbd --uri="nbd://127.0.0.1:$NODE_NBD_PORT/target" --rw=write --bs="$BS" \
+        --numjobs=4 --size=$(( (TARGET_MIB / 4) << 20 )) --offset_increment=$(( (TARGET_MIB / 4) << 20 )) --time_based \
+        --runtime="$WARMUP"
+    "$LOADGEN" run --target "127.0.0.1:$NODE_PORT" --file target --layout existing --pattern seq --bs "$BS" --jobs 4 \
+        --duration "$WARMUP" --region-mib $(( TARGET_MIB / 4 )) >/dev/null
+    echo "dionode warmed up (${WARMUP}s over NBD, ${WARMUP}s native, 4 jobs)" >&2
+  fi
   for j in $JOBLIST; do
     if [[ " $COLUMNS_RUN " == *" nbd "* ]]; then
       run_fio "nbd-j$j" "$j" --ioengine=nbd --uri="nbd://127.0.0.1:$NODE_NBD_PORT/target"
