@@ -41,6 +41,30 @@ final class DataPathSerializers {
         return null;
     }
 
+    /**
+     * The exact bytes the serializer of a message carrying data writes (a write, a read's reply),
+     * so its frame can be encoded into an array of its final size; -1 for any other message.
+     */
+    static int bodyBytes(Object message) {
+        if (message instanceof Request.Write w) {
+            return bytesLength(w.data()) + fileLength(w.file()) + Output.varIntLength(w.flags(), false)
+                    + Output.varLongLength(w.offset(), false);
+        }
+        if (message instanceof Reply.Data d) {
+            return bytesLength(d.data());
+        }
+        return -1;
+    }
+
+    private static int bytesLength(byte[] bytes) {
+        return bytes == null ? 1 : Output.varIntLength(bytes.length + 1, true) + bytes.length;
+    }
+
+    private static int fileLength(FileId file) {
+        return file == null ? 1 : 1 + Output.varIntLength(file.generation(), false) + Output.varLongLength(file.ino(), false)
+                + Output.varLongLength(file.volume(), false);
+    }
+
     private static void writeBytes(Output out, byte[] bytes) {
         if (bytes == null) {
             out.writeVarInt(0, true);

@@ -121,11 +121,12 @@ public final class KryoCodec {
      */
     public byte[] encodeFrame(long requestId, Object message) {
         Kryo kryo = kryos.obtain();
-        try (Output out = new Output(initialBytes(message), Wire.HEADER_BYTES + maxPayload)) {
+        try (Output out = new Output(initialBytes(kryo, message), Wire.HEADER_BYTES + maxPayload)) {
             out.setPosition(Wire.HEADER_BYTES);
             kryo.writeClassAndObject(out, message);
             int frameLength = out.position() - Wire.LENGTH_BYTES;
-            byte[] frame = out.toBytes();
+            // a message carrying data filled an array of its exact size: that is the frame, not a copy of it
+            byte[] frame = out.position() == out.getBuffer().length ? out.getBuffer() : out.toBytes();
             ByteBuffer.wrap(frame).putInt(frameLength).putLong(requestId);
             return frame;
         } catch (KryoException e) {
@@ -136,13 +137,17 @@ public final class KryoCodec {
     }
 
     /**
-     * Room for the whole frame of a message that carries data (a write, a read's reply), so its
-     * payload is copied once into the frame instead of through every doubling from a small buffer.
+     * The whole frame of a message that carries data (a write, a read's reply), to the byte, so
+     * its payload is copied once, into the frame, instead of through every doubling from a small
+     * buffer and then into an array of the frame's size; 256 bytes to grow from for any other.
      */
-    private int initialBytes(Object message) {
-        int data = message instanceof Request.Write w && w.data() != null ? w.data().length
-                : message instanceof Reply.Data d && d.data() != null ? d.data().length : 0;
-        return (int) Math.min(Wire.HEADER_BYTES + (long) maxPayload, 256L + data);
+    private int initialBytes(Kryo kryo, Object message) {
+        int body = DataPathSerializers.bodyBytes(message);
+        if (body < 0) {
+            return 256;
+        }
+        int classId = Output.varIntLength(kryo.getRegistration(message.getClass()).getId() + 2, true);
+        return (int) Math.min(Wire.HEADER_BYTES + (long) maxPayload, Wire.HEADER_BYTES + classId + (long) body);
     }
 
     /** Decodes a frame body (the bytes after the request id). */

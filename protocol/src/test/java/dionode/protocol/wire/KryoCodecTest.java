@@ -276,4 +276,21 @@ class KryoCodecTest {
             assertEquals("undecodable frame body: Buffer underflow.", fromView.getMessage());
         }
     }
+
+    @Test
+    void aFrameCarryingDataIsEncodedIntoOneArrayOfItsSize() throws Exception {
+        byte[] data = new byte[64 << 10];
+        Arrays.fill(data, (byte) 0x3c);
+        List<Object> messages = List.of(new Request.Write(new FileId(1L << 40, 7, 3), Long.MAX_VALUE, data, -1),
+                new Request.Write(new FileId(5, 1), 0, data, 0), new Reply.Data(data), new Request.Write(null, 4096, null, 2),
+                new Reply.Data(new byte[0]));
+        for (Object message : messages) {
+            codec.encodeFrame(1, message); // the pool's Kryo and the class's code are ready
+            long before = allocatedByThisThread();
+            byte[] frame = codec.encodeFrame(-1L, message);
+            long allocated = allocatedByThisThread() - before;
+            assertTrue(allocated < frame.length + 4096, allocated + " bytes allocated for a frame of " + frame.length);
+            assertArrayEquals(frame, codec.encodeFrame(-1L, roundTrip(-1L, message)));
+        }
+    }
 }
