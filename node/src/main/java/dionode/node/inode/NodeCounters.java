@@ -79,6 +79,10 @@ public final class NodeCounters {
     public static final String FRAME_TIMEOUTS = "frame_timeouts";
     /** Connections accepted and closed at once: every slot of --max-connections was taken. */
     public static final String CONNECTIONS_REFUSED = "refused_connections";
+    /** System calls that sent replies to clients (native and NBD); {@link #WIRE_REPLIES} over it is replies per call. */
+    public static final String WIRE_WRITES = "wire_writes";
+    /** Replies sent whole to clients: a connection's replies of one run of its stream leave in one gathering write. */
+    public static final String WIRE_REPLIES = "wire_replies";
     /** TLS connections whose handshake failed or was not done within the handshake timeout. */
     public static final String TLS_FAILURES = "tls_failures";
     /** Requests this member took from a client and sent to the member serving the file's volume (DESIGN §7). */
@@ -113,7 +117,7 @@ public final class NodeCounters {
         for (String name : new String[] {WRITE_SHARED, WRITE_EXCLUSIVE, DIO_DRAINS, EAGAIN, ZEROED_BLOCKS, CONVERTED_BLOCKS,
             ALLOCATED_BLOCKS, DIO_IN_FLIGHT, LOCK_WAITS, LOCK_UPGRADES, JOURNAL_WAITS, ENOSPC_RETRIES, WRITES, READS, BYTES_WRITTEN,
             BYTES_READ, BUFFERED_WRITES, DIO_FALLBACKS, STALE_PAGECACHE, WRITEBACK_PAGES, DURABLE_COMMITS, ERRORS, FRAME_TIMEOUTS,
-            CONNECTIONS_REFUSED, TLS_FAILURES, EAGAIN_LOCK, EAGAIN_ALLOC, EAGAIN_CACHE, EAGAIN_JOURNAL, EAGAIN_PAGECACHE}) {
+            CONNECTIONS_REFUSED, WIRE_WRITES, WIRE_REPLIES, TLS_FAILURES, EAGAIN_LOCK, EAGAIN_ALLOC, EAGAIN_CACHE, EAGAIN_JOURNAL, EAGAIN_PAGECACHE}) {
             adders.put(name, new LongAdder());
         }
         WRITE_RULES.values().forEach(name -> adders.put(name, new LongAdder()));

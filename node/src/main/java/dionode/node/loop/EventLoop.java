@@ -64,6 +64,8 @@ public final class EventLoop {
     private final long wakeAddress = Pointer.nativeValue(Native.getDirectBufferPointer(wakeWord));
     /** Loop-confined: what runs once the tasks of this pass have run, before epoll is asked (batched submissions). */
     private final ArrayList<Runnable> beforePoll = new ArrayList<>();
+    /** Loop-confined: what runs once the task or fd handler now running has returned (a connection's replies). */
+    private final ArrayList<Runnable> afterTask = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     /** How long the loop polls, once idle, before it sleeps: what comes meanwhile costs no wake-up. */
     private final long spinNanos;
@@ -116,6 +118,19 @@ public final class EventLoop {
             throw new IllegalStateException("beforePoll from " + Thread.currentThread().getName() + ", not from " + thread.getName());
         }
         beforePoll.add(flush);
+    }
+
+    /**
+     * Runs {@code flush} on this loop as soon as the task or fd handler now running returns, before
+     * the next one: what that one piece of work produced (the replies of one run of a connection's
+     * stream) leaves together, and waits for nothing else the pass still holds. Called on the loop
+     * only; each caller asks once per task, so what waits here is bounded by the callers.
+     */
+    public void afterTask(Runnable flush) {
+        if (!inLoop()) {
+            throw new IllegalStateException("afterTask from " + Thread.currentThread().getName() + ", not from " + thread.getName());
+        }
+        afterTask.add(flush);
     }
 
     /** Watches {@code fd} for {@code interest} (EPOLLIN / EPOLLOUT, level-triggered unless EPOLLET); {@code handler} runs on the loop. */
@@ -215,6 +230,7 @@ public final class EventLoop {
             } catch (RuntimeException e) {
                 LOG.error("a task on event loop {} failed", thread.getName(), e);
             }
+            flush(afterTask);
         }
     }
 
@@ -238,14 +254,18 @@ public final class EventLoop {
     }
 
     private void flushBeforePoll() {
-        for (int i = 0; i < beforePoll.size(); i++) { // a flush may ask for another pass's flush: it runs in this one
+        flush(beforePoll);
+    }
+
+    private void flush(ArrayList<Runnable> flushes) {
+        for (int i = 0; i < flushes.size(); i++) { // a flush may ask for another flush: it runs in this one
             try {
-                beforePoll.get(i).run();
+                flushes.get(i).run();
             } catch (RuntimeException e) {
                 LOG.error("a flush on event loop {} failed", thread.getName(), e);
             }
         }
-        beforePoll.clear();
+        flushes.clear();
     }
 
     private void dispatch(int n) {
@@ -265,6 +285,7 @@ public final class EventLoop {
             } catch (RuntimeException e) {
                 LOG.error("fd {} on event loop {}: its handler failed", fd, thread.getName(), e);
             }
+            flush(afterTask);
         }
     }
 

@@ -34,12 +34,13 @@ public final class Listener {
 
     /**
      * Binds {@code host:port} and serves each connection with a flow from {@code flows} (one per
-     * connection) until the binding is unbound.
+     * connection) until the binding is unbound; {@code nio} tells {@code writes} of every write
+     * that sends replies (Pekko's TCP stage counts none).
      */
     public static CompletionStage<Binding> bind(ActorSystem<?> system, TransportKind kind, String host, int port, int maxConnections,
-            Supplier<Flow<ByteString, ByteString, NotUsed>> flows, Runnable refused) {
+            Supplier<Flow<ByteString, ByteString, NotUsed>> flows, Runnable refused, ReplyGather.Writes writes) {
         if (kind == TransportKind.NIO) {
-            return NioListener.bind(host, port, maxConnections, flows, refused, Materializer.matFromSystem(system));
+            return NioListener.bind(host, port, maxConnections, flows, refused, writes, Materializer.matFromSystem(system));
         }
         return Tcp.get(system).bind(host, port)
                 .mapAsyncUnordered(maxConnections, conn -> conn.handleWith(flows.get().watchTermination(Keep.right()), system)

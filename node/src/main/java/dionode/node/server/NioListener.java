@@ -35,14 +35,16 @@ final class NioListener implements Binding {
     private final Semaphore slots;
     private final Supplier<Flow<ByteString, ByteString, NotUsed>> flows;
     private final Runnable refused;
+    private final ReplyGather.Writes writes;
     private final Materializer materializer;
     private final Thread acceptor;
     private final CompletableFuture<Void> unbound = new CompletableFuture<>();
     private final AtomicBoolean unbinding = new AtomicBoolean();
 
     private NioListener(ServerSocketChannel server, int maxConnections, Supplier<Flow<ByteString, ByteString, NotUsed>> flows,
-            Runnable refused, Materializer materializer) throws IOException {
+            Runnable refused, ReplyGather.Writes writes, Materializer materializer) throws IOException {
         this.refused = refused;
+        this.writes = writes;
         this.server = server;
         this.address = (InetSocketAddress) server.getLocalAddress();
         this.slots = new Semaphore(maxConnections);
@@ -54,13 +56,13 @@ final class NioListener implements Binding {
 
     /** Binds {@code host:port}; a failure is the operating system's, for {@link Listener} to put in the user's terms. */
     static CompletionStage<Binding> bind(String host, int port, int maxConnections, Supplier<Flow<ByteString, ByteString, NotUsed>> flows,
-            Runnable refused, Materializer materializer) {
+            Runnable refused, ReplyGather.Writes writes, Materializer materializer) {
         ServerSocketChannel server = null;
         try {
             server = ServerSocketChannel.open();
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             server.bind(new InetSocketAddress(host, port), BACKLOG);
-            NioListener listener = new NioListener(server, maxConnections, flows, refused, materializer);
+            NioListener listener = new NioListener(server, maxConnections, flows, refused, writes, materializer);
             listener.acceptor.start();
             return CompletableFuture.completedFuture(listener);
         } catch (IOException | RuntimeException e) {
@@ -137,7 +139,7 @@ final class NioListener implements Binding {
         try {
             channel.configureBlocking(false);
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            Flow.fromGraph(new SocketStage(channel, release)).join(flows.get()).run(materializer);
+            Flow.fromGraph(new SocketStage(channel, release, writes)).join(flows.get()).run(materializer);
         } catch (IOException | RuntimeException e) {
             LOG.warn("connection on {} could not be served: {}", address, e.toString());
             try {

@@ -36,10 +36,13 @@ import org.slf4j.LoggerFactory;
  * the flow keeps up the reader never waits for one (no wake-up beyond the one the data causes);
  * when the flow backpressures, reading stops and TCP holds the peer back.
  *
- * <p>Writing: from the stage itself, non-blocking. A reply the socket cannot take whole waits for
- * the reader to see the socket writable; nothing more is pulled meanwhile, so a peer that
- * does not read its replies stops its requests from being taken. The next element is pulled only
- * once the last one is wholly in the kernel, which is what {@link ReleaseOnPull} counts on.
+ * <p>Writing: from the stage itself, non-blocking. On an event loop the replies of one run of the
+ * stream are gathered ({@link ReplyGather}, up to 16 KiB) and leave in one write when that task
+ * returns ({@link EventLoop#afterTask}); off a loop each is written as it comes. Replies the socket cannot
+ * take wait for the reader to see the socket writable; nothing more is pulled meanwhile, so a
+ * peer that does not read its replies stops its requests from being taken. Beyond the gathered
+ * bytes, the next element is pulled only once the last one is wholly in the kernel, which is what
+ * {@link ReleaseOnPull} counts on.
  *
  * <p>The socket closes when the flow has finished sending (or fails); a peer's end of input
  * completes the outlet. Each materialization is confined to its stage, apart from the reader,
@@ -54,14 +57,17 @@ public final class SocketStage extends GraphStage<FlowShape<ByteString, ByteStri
     private final FlowShape<ByteString, ByteString> shape = FlowShape.of(toSend, received);
     private final SocketChannel channel;
     private final Runnable onClosed;
+    private final ReplyGather.Writes writes;
 
     /**
      * @param channel  a connected socket in non-blocking mode, owned by the stage from now on
      * @param onClosed runs once when the socket is closed (a listener's connection slot)
+     * @param writes   told of every write system call and the replies it sent (the {@code wire_writes} stats)
      */
-    public SocketStage(SocketChannel channel, Runnable onClosed) {
+    public SocketStage(SocketChannel channel, Runnable onClosed, ReplyGather.Writes writes) {
         this.channel = channel;
         this.onClosed = onClosed;
+        this.writes = writes;
     }
 
     @Override
@@ -98,14 +104,21 @@ public final class SocketStage extends GraphStage<FlowShape<ByteString, ByteStri
         private SocketReadiness readiness;
         private AsyncCallback<Arrival> arrived;
         private AsyncCallback<Boolean> onWritable;
+        /** The loop's flush left work for the stage (pull, close, a full socket, a failure): {@link #writeSome} in the stage. */
+        private AsyncCallback<Boolean> afterFlush;
+        private final Runnable flush = this::endOfTask;
         private volatile boolean closing;
         /** The reader's only: the peer's end of input was read. */
         private boolean sawEnd;
         /** Chunks that arrived while downstream had not pulled: at most {@link #READ_AHEAD_CHUNKS}, one per permit. */
         private final ArrayDeque<ByteString> waiting = new ArrayDeque<>(READ_AHEAD_CHUNKS);
         private boolean inputEnded;
-        /** What is left of the element being written, or null. */
-        private ByteBuffer unsent;
+        /** Replies taken and not yet wholly written. */
+        private final ReplyGather gather = new ReplyGather(writes);
+        /** A write is asked for once the task now running returns. */
+        private boolean flushQueued;
+        /** The socket took less than it was offered: nothing is written or pulled until it is writable. */
+        private boolean blocked;
         private boolean closed;
 
         Logic() {
@@ -130,14 +143,23 @@ public final class SocketStage extends GraphStage<FlowShape<ByteString, ByteStri
             setHandler(toSend, new AbstractInHandler() {
                 @Override
                 public void onPush() {
-                    ByteString bytes = grab(toSend);
-                    unsent = bytes.asByteBuffer();
-                    writeSome();
+                    gather.add(grab(toSend).asByteBuffer());
+                    EventLoop loop = EventLoop.current();
+                    if (loop != null && !blocked && gather.hasRoom()) {
+                        // the other replies of this run of the stream leave with this one, when it returns
+                        if (!flushQueued) {
+                            flushQueued = true;
+                            loop.afterTask(flush);
+                        }
+                        pull(toSend);
+                    } else if (!blocked) {
+                        writeSome();
+                    }
                 }
 
                 @Override
                 public void onUpstreamFinish() {
-                    if (unsent == null) {
+                    if (gather.isEmpty()) {
                         close();
                     }
                 }
@@ -155,6 +177,9 @@ public final class SocketStage extends GraphStage<FlowShape<ByteString, ByteStri
         public void preStart() {
             arrived = createAsyncCallback(this::onArrival);
             onWritable = createAsyncCallback(ready -> writeSome());
+            afterFlush = createAsyncCallback(ready -> writeSome());
+            // gathered replies may still be leaving when both ports have closed: the stage ends itself (close, failStage)
+            setKeepGoing(true);
             EventLoop loop = EventLoop.current();
             int fd = loop == null ? -1 : ChannelFd.of(channel);
             try {
@@ -201,16 +226,36 @@ public final class SocketStage extends GraphStage<FlowShape<ByteString, ByteStri
             }
         }
 
-        private void writeSome() {
-            if (unsent == null || closed) {
+        /**
+         * Runs on the loop outside the stage (no port may be touched here): writes what the task
+         * gathered, and leaves anything beyond the common case (all written, the next reply
+         * already asked for) to {@link #writeSome} in the stage.
+         */
+        private void endOfTask() {
+            flushQueued = false;
+            if (blocked || closed) {
                 return;
             }
             try {
-                while (unsent.hasRemaining()) {
-                    if (channel.write(unsent) == 0) {
-                        interest(SelectionKey.OP_WRITE, 0);
-                        return;
-                    }
+                if (gather.writeTo(channel) && hasBeenPulled(toSend)) {
+                    return;
+                }
+            } catch (IOException e) {
+                // writeSome meets it again, in the stage, and ends the connection
+            }
+            afterFlush.invoke(Boolean.TRUE);
+        }
+
+        private void writeSome() {
+            if (closed) {
+                return;
+            }
+            blocked = false;
+            try {
+                if (!gather.writeTo(channel)) {
+                    blocked = true;
+                    interest(SelectionKey.OP_WRITE, 0);
+                    return;
                 }
             } catch (IOException e) {
                 LOG.debug("connection {}: write failed: {}", describe(), e.toString());
@@ -218,10 +263,9 @@ public final class SocketStage extends GraphStage<FlowShape<ByteString, ByteStri
                 failStage(e);
                 return;
             }
-            unsent = null;
             if (isClosed(toSend)) {
                 close();
-            } else {
+            } else if (!hasBeenPulled(toSend)) {
                 pull(toSend);
             }
         }

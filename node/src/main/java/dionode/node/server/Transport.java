@@ -41,7 +41,10 @@ public record Transport(WireLimits limits, WireBudget budget, NodeCounters count
             counters.add(open, 1);
             done.whenComplete((ended, failure) -> counters.add(open, -1));
             return mat;
-        }), () -> counters.inc(NodeCounters.CONNECTIONS_REFUSED));
+        }), () -> counters.inc(NodeCounters.CONNECTIONS_REFUSED), replies -> {
+            counters.inc(NodeCounters.WIRE_WRITES);
+            counters.add(NodeCounters.WIRE_REPLIES, replies);
+        });
     }
 
     /** A frame begun was not complete within the frame timeout: its connection is closed. */

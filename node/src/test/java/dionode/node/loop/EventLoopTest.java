@@ -61,6 +61,29 @@ class EventLoopTest {
         }
     }
 
+    /** A flush a task asks for runs when that task returns: before the next task, and before the pass's own flushes. */
+    @Test
+    void aFlushAskedForByATaskRunsBeforeTheNextTaskAndBeforeThePoll() throws Exception {
+        List<String> ran = new CopyOnWriteArrayList<>();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        EventLoop loop = group.loopFor(0);
+        loop.execute(() -> {
+            loop.execute(() -> ran.add("next task"));
+            loop.beforePoll(() -> {
+                ran.add("before poll");
+                done.complete(null);
+            });
+            loop.afterTask(() -> {
+                ran.add("after task");
+                loop.afterTask(() -> ran.add("asked for by a flush"));
+            });
+            ran.add("task");
+        });
+        done.get(5, TimeUnit.SECONDS);
+        assertEquals(List.of("task", "after task", "asked for by a flush", "next task", "before poll"), ran);
+        assertThrows(IllegalStateException.class, () -> loop.afterTask(() -> { }), "only the loop's own work asks");
+    }
+
     @Test
     void aTaskSubmittedOnALoopStaysOnThatLoop() throws Exception {
         BlockingQueue<String> where = new LinkedBlockingQueue<>();

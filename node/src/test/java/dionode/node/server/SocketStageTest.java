@@ -1,5 +1,6 @@
 package dionode.node.server;
 
+import dionode.node.inode.NodeCounters;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -170,5 +171,51 @@ class SocketStageTest {
             assertTrue(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("dionode-loop-0"))
                     == engine.engine().eventLoop(), "the loop runs only when asked for");
         }
+    }
+
+    /** 32 requests in one segment: on the loop their replies leave in a few gathering writes; off it, one write each. */
+    @ParameterizedTest
+    @EnumSource(value = Engines.class, names = {"NIO_ON_LOOP", "NIO_THREAD_PER_CONNECTION"})
+    void theRepliesOfOneRunOfTheStreamLeaveInOneWrite(Engines engine) throws Exception {
+        FileId file = start(engine, new byte[B]);
+        int requests = 32;
+        long repliesBefore = settled(NodeCounters.WIRE_REPLIES); // the set-up's last reply is counted after its client has it
+        long writesBefore = node.counters().get(NodeCounters.WIRE_WRITES);
+        try (Socket socket = new Socket("127.0.0.1", node.address().getPort())) {
+            socket.setSoTimeout(10_000);
+            ByteArrayOutputStream frames = new ByteArrayOutputStream();
+            for (long id = 1; id <= requests; id++) {
+                frames.write(codec.encodeFrame(id, new Request.Stat(file)));
+            }
+            socket.getOutputStream().write(frames.toByteArray());
+            FrameReader reader = new FrameReader(socket.getInputStream(), Wire.DEFAULT_MAX_PAYLOAD);
+            Set<Long> answered = new HashSet<>();
+            for (int i = 0; i < requests; i++) {
+                assertTrue(reader.next(), "reply " + i + " of " + requests);
+                assertEquals((long) B, ((Reply.FileStat) codec.decodeBody(reader.body(), reader.bodyOffset(), reader.bodyLength())).size());
+                assertTrue(answered.add(reader.requestId()), "answered twice: " + reader.requestId());
+            }
+        }
+        long replies = settled(NodeCounters.WIRE_REPLIES) - repliesBefore;
+        long writes = node.counters().get(NodeCounters.WIRE_WRITES) - writesBefore;
+        assertEquals(requests, replies, "every reply counted once, when it left whole");
+        if (engine.engine().eventLoop()) {
+            assertTrue(writes <= requests / 4, writes + " writes for " + requests + " replies taken in a few runs of the stream");
+        } else {
+            assertEquals(requests, writes, "off the loop each reply is written as it comes");
+        }
+    }
+
+    private long settled(String counter) throws InterruptedException {
+        long seen = node.counters().get(counter);
+        for (int i = 0; i < 100; i++) {
+            Thread.sleep(20);
+            long now = node.counters().get(counter);
+            if (now == seen) {
+                return now;
+            }
+            seen = now;
+        }
+        throw new AssertionError(counter + " still moving");
     }
 }
