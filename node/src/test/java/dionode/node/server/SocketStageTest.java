@@ -126,6 +126,31 @@ class SocketStageTest {
         }
     }
 
+    /** The peer closes its sending side at once and reads slowly: the reply still leaving when the flow ends arrives whole. */
+    @ParameterizedTest
+    @EnumSource(value = Engines.class, names = {"NIO_ON_LOOP", "NIO_THREAD_PER_CONNECTION"})
+    void aLargeReplyStillLeavingWhenThePeerHasClosedItsSideArrivesWhole(Engines engine) throws Exception {
+        byte[] content = new byte[Wire.MAX_IO_BYTES];
+        new Random(13).nextBytes(content);
+        FileId file = start(engine, content);
+        try (Socket socket = new Socket("127.0.0.1", node.address().getPort())) {
+            socket.setReceiveBufferSize(16 << 10);
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(codec.encodeFrame(6, new Request.Read(file, 0, content.length, 0)));
+            socket.shutdownOutput();
+            Thread.sleep(300); // the node reads the end of input and its flow finishes while the reply fills the socket
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            byte[] buf = new byte[8 << 10];
+            for (int n; (n = socket.getInputStream().read(buf)) > 0; ) {
+                got.write(buf, 0, n);
+            }
+            FrameReader reader = new FrameReader(new ByteArrayInputStream(got.toByteArray()), Wire.DEFAULT_MAX_PAYLOAD);
+            assertTrue(reader.next(), "a whole frame arrived: " + got.size() + " bytes");
+            assertEquals(6, reader.requestId());
+            assertArrayEquals(content, ((Reply.Data) codec.decodeBody(reader.body(), reader.bodyOffset(), reader.bodyLength())).data());
+        }
+    }
+
     /** With one request in the node at a time the flow lags the socket, so chunks pile up in the stage: none may be lost. */
     @ParameterizedTest
     @EnumSource(Engines.class)
