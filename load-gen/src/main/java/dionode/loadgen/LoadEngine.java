@@ -357,22 +357,33 @@ public final class LoadEngine {
             long deadline = startNanos + spec.durationNanos();
             while (client.isOpen()) {
                 window.acquireUninterruptibly();
-                long t0 = System.nanoTime();
-                if (t0 - deadline >= 0) {
-                    window.release();
+                int room = 1 + window.drainPermits(); // every reply taken meanwhile: their successors leave together
+                int sent = client.corked(() -> issueUpTo(room, deadline));
+                window.release(room - sent);
+                if (sent < room) {
                     break;
                 }
-                long off = offsets.next();
-                if (off < 0) {
-                    exhausted = true;
-                    window.release();
-                    break;
-                }
-                issue(read(), off, nowait(), t0, t0, true);
             }
             window.acquireUninterruptibly(spec.iodepth());
             window.release(spec.iodepth());
             end = lastDone;
+        }
+
+        /** Issues up to {@code n} windowed requests; fewer once the run's time is up or its offsets ran out. */
+        private int issueUpTo(int n, long deadline) {
+            for (int i = 0; i < n; i++) {
+                long t0 = System.nanoTime();
+                if (t0 - deadline >= 0) {
+                    return i;
+                }
+                long off = offsets.next();
+                if (off < 0) {
+                    exhausted = true;
+                    return i;
+                }
+                issue(read(), off, nowait(), t0, t0, true);
+            }
+            return n;
         }
 
         void openLoop(int job) {

@@ -65,7 +65,8 @@ import javax.net.ssl.SSLSocket;
  * The calling thread encodes its request and writes the frame (writes are serialized by a lock; a
  * writer with nobody queued behind it writes its frame straight to the socket, uncopied, while one
  * with a writer queued behind it leaves its frame buffered for that one to send with its own, so
- * concurrent callers batch into fewer packets). One daemon reader thread per connection, named
+ * concurrent callers batch into fewer packets; {@link #corked} holds a burst back to write it in one).
+ * One daemon reader thread per connection, named
  * {@code dionode-client-reader-host:port}, decodes replies and completes the futures, except
  * while a caller waits in {@link #sync}: that caller reads the replies itself ({@link ReplyReader}).
  * <b>Dependent
@@ -100,6 +101,8 @@ public final class NodeClient implements NodeApi {
     private final int mask;
     private final AtomicReference<NodeException> closeCause = new AtomicReference<>();
     private final ReplyReader reader;
+    /** The thread whose frames wait in {@link #out} until its {@link #corked} call returns; null when none does. */
+    private volatile Thread corkedBy;
     private long nextId = 1;
 
     private NodeClient(String endpoint, ClientOptions options, Socket socket) throws IOException {
@@ -296,7 +299,44 @@ public final class NodeClient implements NodeApi {
             reader.leave();
             throw e;
         }
+        if (corkedBy == Thread.currentThread()) {
+            sendHeld();
+        }
         return reader.await(stage);
+    }
+
+    /**
+     * Makes {@code sends} (calls of this client that send and do not wait for their replies) with
+     * the frames they write held back, and writes them together when it returns: one system call
+     * for a burst of pipelined requests, which the node then also reads in one. Returns what
+     * {@code sends} returns. Frames of other threads meanwhile go out as usual (and take the held
+     * ones along, in order). A call that finds every in-flight slot taken, or that waits in
+     * {@link #sync}, sends what is held first, so nothing ever waits on a frame not yet sent; do
+     * not wait for a reply inside {@code sends} otherwise. Nested calls join the outer one.
+     */
+    public <T> T corked(Supplier<T> sends) {
+        if (corkedBy == Thread.currentThread()) {
+            return sends.get();
+        }
+        corkedBy = Thread.currentThread();
+        try {
+            return sends.get();
+        } finally {
+            corkedBy = null;
+            sendHeld();
+        }
+    }
+
+    /** Writes the frames {@link #corked} held back, if any. */
+    private void sendHeld() {
+        writeLock.lock();
+        try {
+            out.flush();
+        } catch (IOException e) {
+            closeWith(NodeException.lost(endpoint, e));
+        } finally {
+            writeLock.unlock();
+        }
     }
 
     // ---------------------------------------------------------------- state
@@ -398,8 +438,8 @@ public final class NodeClient implements NodeApi {
                 return call;
             }
             try {
-                if (writeLock.hasQueuedThreads()) {
-                    out.write(frame); // the writer queued behind flushes for both
+                if (corkedBy == Thread.currentThread() || writeLock.hasQueuedThreads()) {
+                    out.write(frame); // the writer queued behind, or the end of the corked burst, flushes it
                 } else {
                     out.flush(); // what earlier writers left buffered goes first
                     raw.write(frame);
@@ -420,6 +460,12 @@ public final class NodeClient implements NodeApi {
             return slots.tryAcquire() ? null : new NodeException(Errno.EAGAIN,
                     "all " + options.maxInFlight() + " in-flight slots are taken and this call runs on the reader thread of "
                             + endpoint + " (blocking would deadlock it): send from an executor");
+        }
+        if (slots.tryAcquire()) {
+            return null;
+        }
+        if (corkedBy == Thread.currentThread()) {
+            sendHeld(); // the replies that free a slot may be to frames held here
         }
         try {
             slots.acquire();
