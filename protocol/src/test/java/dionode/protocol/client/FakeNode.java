@@ -2,7 +2,9 @@ package dionode.protocol.client;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import dionode.protocol.Errno;
 import dionode.protocol.message.Reply;
+import dionode.protocol.message.Request;
 import dionode.protocol.wire.KryoCodec;
 import dionode.protocol.wire.Wire;
 import java.io.BufferedInputStream;
@@ -52,6 +54,12 @@ final class FakeNode implements AutoCloseable {
         this.thread = new Thread(this::serve, "fake-node");
         this.thread.setDaemon(true);
         this.thread.start();
+    }
+
+    /** An auto answer: a write is answered with the offset it reaches, anything else with EINVAL. */
+    static Reply written(Object request) {
+        return request instanceof Request.Write w ? new Reply.Written(w.offset() + w.data().length)
+                : new Reply.Error(Errno.EINVAL, "unexpected " + request);
     }
 
     int port() {

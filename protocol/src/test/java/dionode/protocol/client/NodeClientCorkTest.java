@@ -2,10 +2,8 @@ package dionode.protocol.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dionode.protocol.Errno;
 import dionode.protocol.FileId;
 import dionode.protocol.message.Reply;
-import dionode.protocol.message.Request;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -21,11 +19,6 @@ import org.junit.jupiter.api.Timeout;
  */
 class NodeClientCorkTest {
     private static final FileId F = new FileId(3, 1);
-
-    private static Reply written(Object request) {
-        return request instanceof Request.Write w ? new Reply.Written(w.offset() + w.data().length)
-                : new Reply.Error(Errno.EINVAL, "unexpected " + request);
-    }
 
     @Test
     void aBurstReachesTheNodeOnlyWhenItEndsAndThenWhole() throws Exception {
@@ -53,7 +46,7 @@ class NodeClientCorkTest {
     @Test
     @Timeout(20) // the failure this guards against is a burst waiting forever for slots its own held frames would free
     void aBurstLargerThanTheSlotsSendsWhatItHoldsInsteadOfWaitingOnItself() throws Exception {
-        try (FakeNode node = new FakeNode(NodeClientCorkTest::written);
+        try (FakeNode node = new FakeNode(FakeNode::written);
                 NodeClient client = node.connect(ClientOptions.defaults().withMaxInFlight(4))) {
             List<CompletableFuture<Long>> calls = client.corked(() -> {
                 List<CompletableFuture<Long>> sent = new ArrayList<>();

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dionode.protocol.Errno;
 import dionode.protocol.FileId;
 import dionode.protocol.message.Reply;
-import dionode.protocol.message.Request;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -27,14 +26,9 @@ import org.junit.jupiter.api.Test;
 class NodeClientSyncTest {
     private static final FileId F = new FileId(3, 1);
 
-    private static Reply written(Object request) {
-        return request instanceof Request.Write w ? new Reply.Written(w.offset() + w.data().length)
-                : new Reply.Error(Errno.EINVAL, "unexpected " + request);
-    }
-
     @Test
     void theWaitingCallerReadsItsOwnReply() throws Exception {
-        try (FakeNode node = new FakeNode(NodeClientSyncTest::written); NodeClient client = node.connect(ClientOptions.defaults())) {
+        try (FakeNode node = new FakeNode(FakeNode::written); NodeClient client = node.connect(ClientOptions.defaults())) {
             for (int i = 0; i < 20; i++) {
                 long offset = i * 4096L;
                 Thread reader = client.sync(() -> client.write(F, offset, new byte[512], 0).thenApply(n -> {
@@ -70,7 +64,7 @@ class NodeClientSyncTest {
 
     @Test
     void syncCallersAndAsyncCallsTogetherEachGetTheirOwnReply() throws Exception {
-        try (FakeNode node = new FakeNode(NodeClientSyncTest::written); NodeClient client = node.connect(ClientOptions.defaults())) {
+        try (FakeNode node = new FakeNode(FakeNode::written); NodeClient client = node.connect(ClientOptions.defaults())) {
             List<Thread> threads = new ArrayList<>();
             List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
             for (int t = 0; t < 4; t++) {
