@@ -467,12 +467,15 @@ public final class NodeClient implements NodeApi {
         if (corkedBy == Thread.currentThread()) {
             sendHeld(); // the replies that free a slot may be to frames held here
         }
+        int reading = reader.standAside(); // a sync caller waiting here reads nothing: the reader thread must
         try {
             slots.acquire();
             return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return new NodeException(Errno.EAGAIN, "interrupted while waiting for an in-flight slot on " + endpoint, e);
+        } finally {
+            reader.stepBack(reading);
         }
     }
 

@@ -41,6 +41,8 @@ final class ReplyReader {
     private final Sink sink;
     private final ReentrantLock reading = new ReentrantLock();
     private final AtomicInteger callers = new AtomicInteger();
+    /** How many times the calling thread is counted in {@link #callers} (sync calls nest). */
+    private final ThreadLocal<Depth> depth = ThreadLocal.withInitial(Depth::new);
     private final Thread background;
     private volatile boolean idle;
     private volatile boolean stopped;
@@ -83,9 +85,35 @@ final class ReplyReader {
         }
     }
 
+    private static final class Depth {
+        int n;
+    }
+
     /** Counts the calling thread in as a caller that will read for itself, before it sends. */
     void enter() {
+        depth.get().n++;
         callers.incrementAndGet();
+    }
+
+    /**
+     * A caller about to block for what only a reply brings (a free slot) stops counting as one
+     * that reads for itself, so the background reader reads meanwhile; returns how many times it
+     * counted, for {@link #stepBack}.
+     */
+    int standAside() {
+        Depth d = depth.get();
+        int n = d.n;
+        for (int i = 0; i < n; i++) {
+            leave();
+        }
+        return n;
+    }
+
+    /** Counts the calling thread back in as often as {@link #standAside} took it out. */
+    void stepBack(int n) {
+        for (int i = 0; i < n; i++) {
+            enter();
+        }
     }
 
     /** Waits for {@code call} in this thread, reading replies meanwhile; pairs with a preceding {@link #enter}. */
@@ -109,6 +137,7 @@ final class ReplyReader {
 
     /** The calling thread no longer reads for itself; the background reader takes over what is left. */
     void leave() {
+        depth.get().n--;
         if (callers.decrementAndGet() == 0 && sink.outstanding()) {
             LockSupport.unpark(background);
         }
