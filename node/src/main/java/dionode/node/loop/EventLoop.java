@@ -185,7 +185,7 @@ public final class EventLoop {
         try {
             while (true) {
                 runTasks();
-                flushBeforePoll();
+                flush(beforePoll);
                 if (stopping && tasks.isEmpty()) {
                     break;
                 }
@@ -251,10 +251,6 @@ public final class EventLoop {
             Thread.onSpinWait();
         }
         return -1;
-    }
-
-    private void flushBeforePoll() {
-        flush(beforePoll);
     }
 
     private void flush(ArrayList<Runnable> flushes) {

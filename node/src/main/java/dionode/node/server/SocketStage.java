@@ -103,9 +103,8 @@ public final class SocketStage extends GraphStage<FlowShape<ByteString, ByteStri
         private final AtomicBoolean starved = new AtomicBoolean();
         private SocketReadiness readiness;
         private AsyncCallback<Arrival> arrived;
-        private AsyncCallback<Boolean> onWritable;
-        /** The loop's flush left work for the stage (pull, close, a full socket, a failure): {@link #writeSome} in the stage. */
-        private AsyncCallback<Boolean> afterFlush;
+        /** {@link #writeSome} in the stage: the socket became writable, or the loop's flush left work for the stage. */
+        private AsyncCallback<Boolean> writeInStage;
         private final Runnable flush = this::endOfTask;
         private volatile boolean closing;
         /** The reader's only: the peer's end of input was read. */
@@ -176,8 +175,7 @@ public final class SocketStage extends GraphStage<FlowShape<ByteString, ByteStri
         @Override
         public void preStart() {
             arrived = createAsyncCallback(this::onArrival);
-            onWritable = createAsyncCallback(ready -> writeSome());
-            afterFlush = createAsyncCallback(ready -> writeSome());
+            writeInStage = createAsyncCallback(ready -> writeSome());
             // gathered replies may still be leaving when both ports have closed: the stage ends itself (close, failStage)
             setKeepGoing(true);
             EventLoop loop = EventLoop.current();
@@ -243,7 +241,7 @@ public final class SocketStage extends GraphStage<FlowShape<ByteString, ByteStri
             } catch (IOException e) {
                 // writeSome meets it again, in the stage, and ends the connection
             }
-            afterFlush.invoke(Boolean.TRUE);
+            writeInStage.invoke(Boolean.TRUE);
         }
 
         private void writeSome() {
@@ -311,7 +309,7 @@ public final class SocketStage extends GraphStage<FlowShape<ByteString, ByteStri
 
         @Override
         public void writable() {
-            onWritable.invoke(Boolean.TRUE);
+            writeInStage.invoke(Boolean.TRUE);
         }
 
         /** The reader: reads while there are bytes and permits; false when a read failed (the stage then closes). */

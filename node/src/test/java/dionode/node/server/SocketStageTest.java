@@ -101,9 +101,7 @@ class SocketStageTest {
         byte[] content = new byte[Wire.MAX_IO_BYTES];
         new Random(11).nextBytes(content);
         FileId file = start(engine, content);
-        try (Socket socket = new Socket("127.0.0.1", node.address().getPort())) {
-            socket.setReceiveBufferSize(16 << 10);
-            socket.setSoTimeout(10_000);
+        try (Socket socket = smallWindowSocket()) {
             socket.getOutputStream().write(codec.encodeFrame(5, new Request.Read(file, 0, content.length, 0)));
             DataInputStream slow = new DataInputStream(socket.getInputStream());
             int length = slow.readInt();
@@ -119,11 +117,25 @@ class SocketStageTest {
                     Thread.sleep(5); // let the node's socket buffer fill, so its writes come back partial
                 }
             }
-            FrameReader reader = new FrameReader(new ByteArrayInputStream(frame), Wire.DEFAULT_MAX_PAYLOAD);
-            assertTrue(reader.next(), "a whole frame arrived");
-            assertEquals(5, reader.requestId());
-            assertArrayEquals(content, ((Reply.Data) codec.decodeBody(reader.body(), reader.bodyOffset(), reader.bodyLength())).data());
+            assertWholeData(frame, 5, content);
         }
+    }
+
+    /** A client socket whose receive buffer (16 KiB) a large reply overfills. */
+    private Socket smallWindowSocket() throws java.io.IOException {
+        Socket socket = new Socket();
+        socket.setReceiveBufferSize(16 << 10);
+        socket.connect(node.address());
+        socket.setSoTimeout(10_000);
+        return socket;
+    }
+
+    /** {@code received} is one whole reply to request {@code id}, carrying {@code content}. */
+    private void assertWholeData(byte[] received, long id, byte[] content) throws Exception {
+        FrameReader reader = new FrameReader(new ByteArrayInputStream(received), Wire.DEFAULT_MAX_PAYLOAD);
+        assertTrue(reader.next(), "a whole frame arrived: " + received.length + " bytes");
+        assertEquals(id, reader.requestId());
+        assertArrayEquals(content, ((Reply.Data) codec.decodeBody(reader.body(), reader.bodyOffset(), reader.bodyLength())).data());
     }
 
     /** The peer closes its sending side at once and reads slowly: the reply still leaving when the flow ends arrives whole. */
@@ -133,9 +145,7 @@ class SocketStageTest {
         byte[] content = new byte[Wire.MAX_IO_BYTES];
         new Random(13).nextBytes(content);
         FileId file = start(engine, content);
-        try (Socket socket = new Socket("127.0.0.1", node.address().getPort())) {
-            socket.setReceiveBufferSize(16 << 10);
-            socket.setSoTimeout(10_000);
+        try (Socket socket = smallWindowSocket()) {
             socket.getOutputStream().write(codec.encodeFrame(6, new Request.Read(file, 0, content.length, 0)));
             socket.shutdownOutput();
             Thread.sleep(300); // the node reads the end of input and its flow finishes while the reply fills the socket
@@ -144,10 +154,7 @@ class SocketStageTest {
             for (int n; (n = socket.getInputStream().read(buf)) > 0; ) {
                 got.write(buf, 0, n);
             }
-            FrameReader reader = new FrameReader(new ByteArrayInputStream(got.toByteArray()), Wire.DEFAULT_MAX_PAYLOAD);
-            assertTrue(reader.next(), "a whole frame arrived: " + got.size() + " bytes");
-            assertEquals(6, reader.requestId());
-            assertArrayEquals(content, ((Reply.Data) codec.decodeBody(reader.body(), reader.bodyOffset(), reader.bodyLength())).data());
+            assertWholeData(got.toByteArray(), 6, content);
         }
     }
 

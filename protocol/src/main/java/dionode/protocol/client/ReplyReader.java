@@ -103,16 +103,18 @@ final class ReplyReader {
     int standAside() {
         Depth d = depth.get();
         int n = d.n;
-        for (int i = 0; i < n; i++) {
-            leave();
+        if (n > 0) {
+            d.n = 0;
+            uncount(n);
         }
         return n;
     }
 
     /** Counts the calling thread back in as often as {@link #standAside} took it out. */
     void stepBack(int n) {
-        for (int i = 0; i < n; i++) {
-            enter();
+        if (n > 0) {
+            depth.get().n += n;
+            callers.addAndGet(n);
         }
     }
 
@@ -138,7 +140,12 @@ final class ReplyReader {
     /** The calling thread no longer reads for itself; the background reader takes over what is left. */
     void leave() {
         depth.get().n--;
-        if (callers.decrementAndGet() == 0 && sink.outstanding()) {
+        uncount(1);
+    }
+
+    /** Takes {@code n} counts of callers away; with none left, the background reader reads what is outstanding. */
+    private void uncount(int n) {
+        if (callers.addAndGet(-n) == 0 && sink.outstanding()) {
             LockSupport.unpark(background);
         }
     }
