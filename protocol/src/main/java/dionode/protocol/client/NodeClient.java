@@ -62,7 +62,8 @@ import javax.net.ssl.SSLSocket;
  * the call fails with {@code EAGAIN} and the interrupt flag stays set.
  *
  * <h2>Threads</h2>
- * The calling thread encodes its request and writes the frame (writes are serialized by a lock; a
+ * The calling thread encodes its request, into an array that thread reuses for its next frame (so a
+ * stream of writes allocates no frame), and writes the frame (writes are serialized by a lock; a
  * writer with nobody queued behind it writes its frame straight to the socket, uncopied, while one
  * with a writer queued behind it leaves its frame buffered for that one to send with its own, so
  * concurrent callers batch into fewer packets; {@link #corked} holds a burst back to write it in one).
@@ -396,12 +397,6 @@ public final class NodeClient implements NodeApi {
     }
 
     private <T> CompletionStage<T> submit(Request request, Function<Reply, T> convert, boolean errorsAsValues) {
-        byte[] frame;
-        try {
-            frame = codec.encodeFrame(0L, request); // the id is patched in under the write lock
-        } catch (IllegalArgumentException e) {
-            return CompletableFuture.failedFuture(new NodeException(Errno.EINVAL, e.getMessage(), e));
-        }
         NodeException closed = closeCause.get();
         if (closed != null) {
             return CompletableFuture.failedFuture(new NodeException(closed.errno(), closed.detail(), closed.getCause()));
@@ -409,6 +404,15 @@ public final class NodeClient implements NodeApi {
         NodeException noSlot = acquireSlot();
         if (noSlot != null) {
             return CompletableFuture.failedFuture(noSlot);
+        }
+        // Encoded once the slot is ours: from here to the write this thread runs no callback that could encode
+        // another frame into the same reused array. The id is patched in under the write lock.
+        KryoCodec.Reused frame;
+        try {
+            frame = codec.encodeFrameReusing(0L, request);
+        } catch (IllegalArgumentException e) {
+            slots.release();
+            return CompletableFuture.failedFuture(new NodeException(Errno.EINVAL, e.getMessage(), e));
         }
         Call<T> call = new Call<>(convert, errorsAsValues);
         writeLock.lock();
@@ -426,7 +430,7 @@ public final class NodeClient implements NodeApi {
             }
             nextId = id + 1;
             call.id = id;
-            putLong(frame, Wire.LENGTH_BYTES, id);
+            putLong(frame.bytes(), Wire.LENGTH_BYTES, id);
             table.set(slot, call);
             // A close that swept the table before our set must not leave us hanging.
             NodeException cause = closeCause.get();
@@ -439,10 +443,10 @@ public final class NodeClient implements NodeApi {
             }
             try {
                 if (corkedBy == Thread.currentThread() || writeLock.hasQueuedThreads()) {
-                    out.write(frame); // the writer queued behind, or the end of the corked burst, flushes it
+                    out.write(frame.bytes(), 0, frame.length()); // the writer queued behind, or the end of the corked burst, flushes it
                 } else {
                     out.flush(); // what earlier writers left buffered goes first
-                    raw.write(frame);
+                    raw.write(frame.bytes(), 0, frame.length());
                 }
             } catch (IOException e) {
                 closeWith(NodeException.lost(endpoint, e));

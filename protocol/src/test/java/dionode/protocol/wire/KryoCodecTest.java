@@ -3,6 +3,8 @@ package dionode.protocol.wire;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static dionode.protocol.wire.HostileBodies.ARRAY_LIST;
@@ -292,5 +294,59 @@ class KryoCodecTest {
             assertTrue(allocated < frame.length + 4096, allocated + " bytes allocated for a frame of " + frame.length);
             assertArrayEquals(frame, codec.encodeFrame(-1L, roundTrip(-1L, message)));
         }
+    }
+
+    @Test
+    void aThreadEncodesItsWritesIntoOneArrayItReuses() throws Exception {
+        byte[] data = new byte[8 << 10];
+        Arrays.fill(data, (byte) 0x5a);
+        Request.Write write = new Request.Write(new FileId(3, 1), 8192, data, 0);
+        KryoCodec.Reused first = codec.encodeFrameReusing(1, write);
+        long before = allocatedByThisThread();
+        for (int i = 0; i < 1000; i++) {
+            KryoCodec.Reused frame = codec.encodeFrameReusing(i, write);
+            assertSame(first.bytes(), frame.bytes());
+        }
+        long allocated = allocatedByThisThread() - before;
+        assertTrue(allocated < 1000L * 1024, allocated + " bytes allocated for 1000 frames of " + first.length());
+        KryoCodec.Reused last = codec.encodeFrameReusing(77, write);
+        assertArrayEquals(codec.encodeFrame(77, write), Arrays.copyOf(last.bytes(), last.length()));
+    }
+
+    @Test
+    void aSmallFrameAfterALargeOneIsWhole() throws Exception {
+        codec.encodeFrameReusing(1, new Request.Write(new FileId(3, 1), 0, new byte[64 << 10], 0));
+        KryoCodec.Reused small = codec.encodeFrameReusing(2, new Request.Lookup("name"));
+        assertTrue(small.bytes().length > small.length());
+        assertArrayEquals(codec.encodeFrame(2, new Request.Lookup("name")), Arrays.copyOf(small.bytes(), small.length()));
+    }
+
+    @Test
+    void threadsDoNotShareTheArray() throws Exception {
+        Request.Write write = new Request.Write(new FileId(3, 1), 0, new byte[4096], 0);
+        byte[] mine = codec.encodeFrameReusing(1, write).bytes();
+        byte[][] theirs = new byte[1][];
+        Thread other = new Thread(() -> theirs[0] = codec.encodeFrameReusing(2, write).bytes());
+        other.start();
+        other.join();
+        assertNotSame(mine, theirs[0]);
+        assertSame(mine, codec.encodeFrameReusing(3, write).bytes());
+    }
+
+    @Test
+    void anArrayAboveTheBoundIsNotKept() throws Exception {
+        KryoCodec big = new KryoCodec(4 << 20);
+        Request.Write huge = new Request.Write(new FileId(3, 1), 0, new byte[KryoCodec.REUSED_BYTES], 0);
+        byte[] once = big.encodeFrameReusing(1, huge).bytes();
+        assertNotSame(once, big.encodeFrameReusing(2, huge).bytes());
+    }
+
+    @Test
+    void aReusedArrayLargerThanTheFrameBoundDoesNotLetAnOversizedMessageThrough() {
+        codec.encodeFrameReusing(1, new Request.Write(new FileId(3, 1), 0, new byte[64 << 10], 0));
+        KryoCodec small = new KryoCodec(1024);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> small.encodeFrameReusing(2, new Request.Write(new FileId(3, 1), 0, new byte[4096], 0)));
+        assertTrue(e.getMessage().startsWith("message does not fit a frame of 1024 bytes"), e.getMessage());
     }
 }
