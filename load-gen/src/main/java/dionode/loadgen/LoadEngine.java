@@ -110,7 +110,8 @@ public final class LoadEngine {
      * What a caller measures over exactly the measured run: {@code begin} runs once every job is
      * connected, just before they start (and before the start time the IOPS count from); {@code end}
      * once the last job ended and its replies drained, before the connections close (so the node's
-     * threads serving them are still there to be measured). Both on the thread calling {@link #run}.
+     * threads serving them are still there to be measured) and before the job threads exit (so are
+     * load-gen's own). Both on the thread calling {@link #run}.
      */
     public record Bracket(Runnable begin, Runnable end) {
         public static final Bracket NONE = new Bracket(() -> { }, () -> { });
@@ -201,6 +202,8 @@ public final class LoadEngine {
             }
             CountDownLatch go = new CountDownLatch(1);
             CountDownLatch ready = new CountDownLatch(jobs);
+            CountDownLatch drained = new CountDownLatch(jobs);
+            CountDownLatch measured = new CountDownLatch(1);
             for (int j = 0; j < jobs; j++) {
                 int job = j;
                 threads[j] = new Thread(() -> {
@@ -211,22 +214,29 @@ public final class LoadEngine {
                     ready.countDown();
                     try {
                         go.await();
+                        Job jb = new Job(clients[job], offsets, rnd, data, retries);
+                        if (spec.openLoop()) {
+                            jb.openLoop(job);
+                        } else if (spec.iodepth() == 1 && !spec.asyncFlag()) {
+                            jb.sync();
+                        } else {
+                            jb.async();
+                        }
+                        end[job] = jb.end;
+                        exhausted[job] = jb.exhausted;
+                        unfinished[job] = jb.awaitDrain(drainNanos);
+                        if (jb.end == 0 || jb.lastDone > jb.end) {
+                            end[job] = Math.max(jb.end, jb.lastDone);
+                        }
                     } catch (InterruptedException e) {
                         return;
+                    } finally {
+                        drained.countDown();
                     }
-                    Job jb = new Job(clients[job], offsets, rnd, data, retries);
-                    if (spec.openLoop()) {
-                        jb.openLoop(job);
-                    } else if (spec.iodepth() == 1 && !spec.asyncFlag()) {
-                        jb.sync();
-                    } else {
-                        jb.async();
-                    }
-                    end[job] = jb.end;
-                    exhausted[job] = jb.exhausted;
-                    unfinished[job] = jb.awaitDrain(drainNanos);
-                    if (jb.end == 0 || jb.lastDone > jb.end) {
-                        end[job] = Math.max(jb.end, jb.lastDone);
+                    try {
+                        measured.await(); // alive until the bracket's end has seen what this thread spent
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
                     }
                 }, "load-gen-job-" + j);
                 threads[j].start();
@@ -235,11 +245,13 @@ public final class LoadEngine {
             bracket.begin().run();
             startNanos = System.nanoTime();
             go.countDown();
+            drained.await();
+            long wall = System.nanoTime() - startNanos;
+            bracket.end().run();
+            measured.countDown();
             for (Thread t : threads) {
                 t.join();
             }
-            long wall = System.nanoTime() - startNanos;
-            bracket.end().run();
             long maxRuntime = 0;
             int ex = 0;
             long unf = 0;

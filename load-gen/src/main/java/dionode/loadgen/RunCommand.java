@@ -183,7 +183,18 @@ public final class RunCommand implements Callable<Integer> {
             }
             Map<String, Long> before = control.stats().toCompletableFuture().join();
             CpuMeter cpu = pidMeter != null ? pidMeter : node.isEmbedded() ? CpuMeter.ofThisJvm() : null;
-            LoadEngine engine = new LoadEngine(spec, cpu == null ? LoadEngine.Bracket.NONE : new LoadEngine.Bracket(cpu::begin, cpu::end));
+            CpuMeter clients = CpuMeter.ofLoadGenClients();
+            LoadEngine engine = new LoadEngine(spec, new LoadEngine.Bracket(() -> {
+                clients.begin();
+                if (cpu != null) {
+                    cpu.begin();
+                }
+            }, () -> {
+                if (cpu != null) {
+                    cpu.end();
+                }
+                clients.end();
+            }));
             out.printf(Locale.ROOT, "load-gen run: %s, file %s (%s, %s%s, %d MiB per job), layout %.2f s%n", node, name, pol, layout,
                     dax ? ", dax" : "", regionMib, layoutS);
             out.printf(Locale.ROOT, "  %d job(s), %s, %s %d bytes at +%d, %s, %d%% reads, %d%% NOWAIT (EAGAIN: %s)%n", jobs,
@@ -198,9 +209,10 @@ public final class RunCommand implements Callable<Integer> {
             }
             Map<String, Long> after = control.stats().toCompletableFuture().join();
             long completed = res.ios() + res.errors() + (retry ? 0 : res.eagain()); // what the node answered
-            report(out, res, phases, cpu, completed, before, after);
+            report(out, res, phases, cpu, clients, completed, before, after);
             if (json != null) {
-                Files.writeString(json, RunJson.of(res, completed, RunCpu.reading(cpu), eagainReasons(before, after), buffered),
+                Files.writeString(json, RunJson.of(res, completed, RunCpu.reading(cpu), RunCpu.reading(clients), eagainReasons(before, after),
+                        buffered),
                         StandardCharsets.UTF_8);
             }
             if (!keep && !"existing".equals(layout)) {
@@ -294,7 +306,7 @@ public final class RunCommand implements Callable<Integer> {
         return String.join(" then ", described);
     }
 
-    private void report(PrintStream out, LoadEngine.Result res, LoadEngine.Phase[] phases, CpuMeter cpu, long completed,
+    private void report(PrintStream out, LoadEngine.Result res, LoadEngine.Phase[] phases, CpuMeter cpu, CpuMeter clients, long completed,
             Map<String, Long> before, Map<String, Long> after) {
         double secs = res.maxJobRuntimeNanos() / 1e9;
         out.printf(Locale.ROOT, "result: %,d requests ok in %.2f s: %,.0f req/s, %.1f MiB/s; errors %d, EAGAIN %d, unfinished %d%s%n",
@@ -323,6 +335,7 @@ public final class RunCommand implements Callable<Integer> {
         if (cpu != null) {
             RunCpu.print(out, cpu, completed);
         }
+        RunCpu.print(out, clients, completed);
         stages(out, after);
         out.println("node stats (before -> after, delta):");
         Map<String, Long> keys = new TreeMap<>(after);

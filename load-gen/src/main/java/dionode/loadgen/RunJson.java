@@ -11,18 +11,21 @@ import org.HdrHistogram.Histogram;
 /**
  * {@code load-gen run --json FILE}: the result, the latency percentiles and, when the node could be
  * measured ({@code --node-pid} or embedded), {@code node_cpu} and {@code node_cpu_threads} (per
- * thread group, {@link NodeThreads}). Stateless.
+ * thread group, {@link NodeThreads}); and {@code loadgen_cpu}, load-gen's own job and client
+ * reader threads per request ({@code CpuMeter.ofLoadGenClients}). Stateless.
  */
 final class RunJson {
     private RunJson() {
     }
 
     /**
-     * The report of {@code res}; {@code cpu} null when the node was not measured; {@code requests} what CPU is divided by;
+     * The report of {@code res}; {@code cpu} null when the node was not measured, {@code clients} when
+     * load-gen's own threads were not (their process ended: never in practice); {@code requests} what CPU is divided by;
      * {@code eagainReasons} the node's EAGAIN answers during the run by reason ({@code eagain_by_reason});
      * {@code buffered} whether the requests were buffered I/O ({@code --buffered}) rather than direct.
      */
-    static String of(LoadEngine.Result res, long requests, NodeCpu cpu, Map<String, Long> eagainReasons, boolean buffered) {
+    static String of(LoadEngine.Result res, long requests, NodeCpu cpu, NodeCpu clients, Map<String, Long> eagainReasons,
+            boolean buffered) {
         double secs = res.maxJobRuntimeNanos() / 1e9;
         StringBuilder s = new StringBuilder("{");
         s.append("\"buffered\":").append(buffered);
@@ -50,6 +53,9 @@ final class RunJson {
                 sep = ",";
             }
             s.append('}');
+        }
+        if (clients != null) {
+            s.append(",\"loadgen_cpu\":{").append(perRequest(clients.total(), requests)).append('}');
         }
         return s.append("}\n").toString();
     }

@@ -20,6 +20,10 @@ class RunNodeCpuTest {
     static final Pattern LINE = Pattern.compile("node cpu: (\\d+\\.\\d) µs/request \\(user (\\d+\\.\\d) µs, sys (\\d+\\.\\d) µs\\), "
             + "(\\d+\\.\\d\\d) voluntary \\+ (\\d+\\.\\d\\d) involuntary context switches/request \\((pid \\d+|embedded)\\)");
 
+    /** load-gen's own line: {@code load-gen cpu: N µs/request (user U µs, sys S µs), ... (job and client reader threads)}. */
+    static final Pattern LOAD_GEN_LINE = Pattern.compile("load-gen cpu: (\\d+\\.\\d) µs/request \\(user (\\d+\\.\\d) µs, sys (\\d+\\.\\d) µs\\), "
+            + "(\\d+\\.\\d\\d) voluntary \\+ (\\d+\\.\\d\\d) involuntary context switches/request \\(job and client reader threads\\)");
+
     @Test
     void anEmbeddedNodesCpuPerRequestIsReportedAndWrittenAsJson(@TempDir Path tmp) throws Exception {
         Path json = tmp.resolve("run.json");
@@ -43,6 +47,15 @@ class RunNodeCpuTest {
         assertEquals(Double.parseDouble(m.group(1)), perRequest, 0.051, "the line and the JSON say the same");
         assertEquals(num(cpu, "user_us_per_request") + num(cpu, "sys_us_per_request"), perRequest, 0.002, cpu.toString());
         assertEquals(num(cpu, "us") / requests, perRequest, 0.001, cpu.toString());
+
+        Matcher own = LOAD_GEN_LINE.matcher(out);
+        assertTrue(own.find(), out);
+        Map<?, ?> loadGen = (Map<?, ?>) top.get("loadgen_cpu");
+        assertTrue(num(loadGen, "us_per_request") > 0, "the jobs encode and send every request: " + loadGen);
+        assertEquals(Double.parseDouble(own.group(1)), num(loadGen, "us_per_request"), 0.051, "the line and the JSON say the same");
+        assertTrue(num(loadGen, "threads") >= 2, "both jobs are counted: " + loadGen);
+        assertFalse(out.contains("load-gen cpu: 1 of") || out.contains("load-gen cpu: 2 of"),
+                "the job threads live until the meter's last sample has seen them: " + out);
 
         Map<?, ?> threads = (Map<?, ?>) top.get("node_cpu_threads");
         assertEquals(List.of("io", "aio", "dispatcher", "conn", "journal", "other"), List.copyOf(threads.keySet()), threads.toString());

@@ -13,7 +13,9 @@ import java.util.Map;
  * /proc: a node in a process of its own ({@link #ofProcess}: the process's utime and stime, which
  * count every thread it ever had, and its threads' switches), or the node in this JVM
  * ({@link #ofThisJvm}: only the threads named as the node's, so load-gen's own client threads are
- * not counted).
+ * not counted); or load-gen's own side of the requests ({@link #ofLoadGenClients}: its job threads
+ * and its clients' reader threads), so a run says whether the generator, not the node, ran out of
+ * CPU.
  *
  * <p>Each thread is sampled at begin, once a second on a thread of the meter's own, and at end,
  * keeping its last values: a thread that started meanwhile counts from zero, one that ended keeps
@@ -29,7 +31,12 @@ public final class CpuMeter {
 
     private final Path proc;
     private final long pid;
-    private final boolean embedded;
+    /** Which threads count: all of a process, the node's in this JVM, or load-gen's clients in this JVM. */
+    private enum Scope {
+        PROCESS, NODE_HERE, CLIENTS_HERE
+    }
+
+    private final Scope scope;
     private final Map<Key, Seen> threads = new HashMap<>();
     private ProcStat.Line processAtBegin;
     private Thread ticker;
@@ -44,22 +51,35 @@ public final class CpuMeter {
     private record Seen(TaskSample first, TaskSample last, int round) {
     }
 
-    private CpuMeter(long pid, boolean embedded) {
+    private CpuMeter(long pid, Scope scope) {
         this.proc = Path.of("/proc", Long.toString(pid));
         this.pid = pid;
-        this.embedded = embedded;
+        this.scope = scope;
     }
 
     /** A node in process {@code pid}; an IOException when there is no such process to read. */
     public static CpuMeter ofProcess(long pid) throws IOException {
-        CpuMeter meter = new CpuMeter(pid, false);
+        CpuMeter meter = new CpuMeter(pid, Scope.PROCESS);
         ProcStat.read(meter.proc.resolve("stat"));
         return meter;
     }
 
     /** The node running in this JVM, by its threads' names ({@link NodeThreads}). */
     public static CpuMeter ofThisJvm() {
-        return new CpuMeter(ProcessHandle.current().pid(), true);
+        return new CpuMeter(ProcessHandle.current().pid(), Scope.NODE_HERE);
+    }
+
+    /**
+     * load-gen's side of the requests, in this JVM: the threads named {@code load-gen-job-N} (which
+     * encode, send and, sync, read their own replies) and {@code dionode-client-reader-...}.
+     */
+    public static CpuMeter ofLoadGenClients() {
+        return new CpuMeter(ProcessHandle.current().pid(), Scope.CLIENTS_HERE);
+    }
+
+    /** A load-gen client thread by its comm (15 characters at most). */
+    static boolean loadGenClient(String comm) {
+        return comm.startsWith("load-gen-job-") || comm.startsWith("dionode-client-");
     }
 
     /** Takes the first sample and starts sampling once a second. */
@@ -68,7 +88,7 @@ public final class CpuMeter {
             throw new IllegalStateException("a meter measures once");
         }
         try {
-            processAtBegin = embedded ? null : ProcStat.read(proc.resolve("stat"));
+            processAtBegin = scope != Scope.PROCESS ? null : ProcStat.read(proc.resolve("stat"));
             sample(true);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the node's process " + pid + " in /proc", e);
@@ -88,7 +108,7 @@ public final class CpuMeter {
         ProcStat.Line processAtEnd;
         try {
             sample(false);
-            processAtEnd = embedded ? null : ProcStat.read(proc.resolve("stat"));
+            processAtEnd = scope != Scope.PROCESS ? null : ProcStat.read(proc.resolve("stat"));
         } catch (IOException e) {
             lost = new IOException("process " + pid + " ended during the run", e);
             return;
@@ -145,30 +165,40 @@ public final class CpuMeter {
     private NodeCpu figures(ProcStat.Line processAtEnd) {
         long hz = ProcStat.ticksPerSecond();
         Map<NodeThreads.Group, NodeCpu.Usage> groups = new EnumMap<>(NodeThreads.Group.class);
-        for (NodeThreads.Group g : NodeThreads.Group.values()) {
-            if (!(embedded && g == NodeThreads.Group.JVM)) {
-                groups.put(g, NodeCpu.Usage.NONE);
+        if (scope != Scope.CLIENTS_HERE) {
+            for (NodeThreads.Group g : NodeThreads.Group.values()) {
+                if (!(scope == Scope.NODE_HERE && g == NodeThreads.Group.JVM)) {
+                    groups.put(g, NodeCpu.Usage.NONE);
+                }
             }
         }
         NodeCpu.Usage sum = NodeCpu.Usage.NONE;
         int ended = 0;
         for (Seen s : threads.values()) {
-            NodeThreads.Group g = NodeThreads.group(s.last().comm());
-            if (!groups.containsKey(g)) {
+            String comm = s.last().comm();
+            NodeThreads.Group g = NodeThreads.group(comm);
+            if (scope == Scope.CLIENTS_HERE ? !loadGenClient(comm) : !groups.containsKey(g)) {
                 continue;
             }
             TaskSample a = s.first();
             TaskSample b = s.last();
             NodeCpu.Usage d = new NodeCpu.Usage(micros(b.userTicks() - a.userTicks(), hz), micros(b.sysTicks() - a.sysTicks(), hz),
                     b.voluntary() - a.voluntary(), b.involuntary() - a.involuntary(), 1);
-            groups.merge(g, d, NodeCpu.Usage::plus);
+            if (scope != Scope.CLIENTS_HERE) {
+                groups.merge(g, d, NodeCpu.Usage::plus);
+            }
             sum = sum.plus(d);
             ended += s.round() < round ? 1 : 0;
         }
-        NodeCpu.Usage total = embedded ? sum
+        NodeCpu.Usage total = scope != Scope.PROCESS ? sum
                 : new NodeCpu.Usage(micros(processAtEnd.userTicks() - processAtBegin.userTicks(), hz),
                         micros(processAtEnd.sysTicks() - processAtBegin.sysTicks(), hz), sum.voluntary(), sum.involuntary(), sum.threads());
-        return new NodeCpu(embedded ? "embedded" : "pid", pid, total, groups, ended);
+        String source = switch (scope) {
+            case PROCESS -> "pid";
+            case NODE_HERE -> "embedded";
+            case CLIENTS_HERE -> NodeCpu.LOAD_GEN;
+        };
+        return new NodeCpu(source, pid, total, groups, ended);
     }
 
     private static long micros(long ticks, long hz) {

@@ -40,6 +40,21 @@ class CpuMeterTest {
     }
 
     @Test
+    void loadGensOwnMeterCountsItsJobThreadsOnly() throws Exception {
+        CpuMeter meter = CpuMeter.ofLoadGenClients();
+        meter.begin();
+        spendAndEnd();
+        meter.end();
+        NodeCpu cpu = meter.reading();
+        assertEquals(NodeCpu.LOAD_GEN, cpu.source());
+        assertTrue(cpu.groups().isEmpty(), cpu.toString());
+        assertTrue(cpu.total().cpuUs() >= (LOADGEN_MS - 30) * 1000, "the job thread's CPU: " + cpu);
+        assertTrue(cpu.total().cpuUs() < (LOADGEN_MS + NODE_MS - 30) * 1000, "the node's thread is not load-gen's: " + cpu);
+        assertTrue(cpu.line(1000).startsWith("load-gen cpu: "), cpu.line(1000));
+        assertTrue(cpu.line(1000).endsWith("(job and client reader threads)"), cpu.line(1000));
+    }
+
+    @Test
     void aProcessCountsEveryThreadItEverHad() throws Exception {
         CpuMeter meter = CpuMeter.ofProcess(ProcessHandle.current().pid());
         meter.begin();
