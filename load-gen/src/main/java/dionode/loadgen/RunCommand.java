@@ -183,18 +183,8 @@ public final class RunCommand implements Callable<Integer> {
             }
             Map<String, Long> before = control.stats().toCompletableFuture().join();
             CpuMeter cpu = pidMeter != null ? pidMeter : node.isEmbedded() ? CpuMeter.ofThisJvm() : null;
-            CpuMeter clients = CpuMeter.ofLoadGenClients();
-            LoadEngine engine = new LoadEngine(spec, new LoadEngine.Bracket(() -> {
-                clients.begin();
-                if (cpu != null) {
-                    cpu.begin();
-                }
-            }, () -> {
-                if (cpu != null) {
-                    cpu.end();
-                }
-                clients.end();
-            }));
+            CpuMeter clients = RunCpu.ofLoadGenClients();
+            LoadEngine engine = new LoadEngine(spec, RunCpu.bracket(clients, cpu));
             out.printf(Locale.ROOT, "load-gen run: %s, file %s (%s, %s%s, %d MiB per job), layout %.2f s%n", node, name, pol, layout,
                     dax ? ", dax" : "", regionMib, layoutS);
             out.printf(Locale.ROOT, "  %d job(s), %s, %s %d bytes at +%d, %s, %d%% reads, %d%% NOWAIT (EAGAIN: %s)%n", jobs,
@@ -335,7 +325,9 @@ public final class RunCommand implements Callable<Integer> {
         if (cpu != null) {
             RunCpu.print(out, cpu, completed);
         }
-        RunCpu.print(out, clients, completed);
+        if (clients != null) {
+            RunCpu.print(out, clients, completed);
+        }
         stages(out, after);
         out.println("node stats (before -> after, delta):");
         Map<String, Long> keys = new TreeMap<>(after);

@@ -20,7 +20,7 @@ final class RunJson {
 
     /**
      * The report of {@code res}; {@code cpu} null when the node was not measured, {@code clients} when
-     * load-gen's own threads were not (their process ended: never in practice); {@code requests} what CPU is divided by;
+     * load-gen's own threads were not (no /proc to read them from); {@code requests} what CPU is divided by;
      * {@code eagainReasons} the node's EAGAIN answers during the run by reason ({@code eagain_by_reason});
      * {@code buffered} whether the requests were buffered I/O ({@code --buffered}) rather than direct.
      */

@@ -88,10 +88,11 @@ public final class CpuMeter {
             throw new IllegalStateException("a meter measures once");
         }
         try {
-            processAtBegin = scope != Scope.PROCESS ? null : ProcStat.read(proc.resolve("stat"));
+            processAtBegin = scope == Scope.PROCESS ? ProcStat.read(proc.resolve("stat")) : null;
             sample(true);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the node's process " + pid + " in /proc", e);
+            throw new UncheckedIOException("cannot read " + (scope == Scope.CLIENTS_HERE ? "load-gen's own process " : "the node's process ")
+                    + pid + " in /proc", e);
         }
         ticker = new Thread(this::tick, "load-gen-node-cpu");
         ticker.setDaemon(true);
@@ -108,7 +109,7 @@ public final class CpuMeter {
         ProcStat.Line processAtEnd;
         try {
             sample(false);
-            processAtEnd = scope != Scope.PROCESS ? null : ProcStat.read(proc.resolve("stat"));
+            processAtEnd = scope == Scope.PROCESS ? ProcStat.read(proc.resolve("stat")) : null;
         } catch (IOException e) {
             lost = new IOException("process " + pid + " ended during the run", e);
             return;
@@ -165,7 +166,7 @@ public final class CpuMeter {
     private NodeCpu figures(ProcStat.Line processAtEnd) {
         long hz = ProcStat.ticksPerSecond();
         Map<NodeThreads.Group, NodeCpu.Usage> groups = new EnumMap<>(NodeThreads.Group.class);
-        if (scope != Scope.CLIENTS_HERE) {
+        if (scope != Scope.CLIENTS_HERE) { // load-gen's own threads are not the node's: they have no groups
             for (NodeThreads.Group g : NodeThreads.Group.values()) {
                 if (!(scope == Scope.NODE_HERE && g == NodeThreads.Group.JVM)) {
                     groups.put(g, NodeCpu.Usage.NONE);
@@ -176,8 +177,7 @@ public final class CpuMeter {
         int ended = 0;
         for (Seen s : threads.values()) {
             String comm = s.last().comm();
-            NodeThreads.Group g = NodeThreads.group(comm);
-            if (scope == Scope.CLIENTS_HERE ? !loadGenClient(comm) : !groups.containsKey(g)) {
+            if (!counts(comm)) {
                 continue;
             }
             TaskSample a = s.first();
@@ -185,7 +185,7 @@ public final class CpuMeter {
             NodeCpu.Usage d = new NodeCpu.Usage(micros(b.userTicks() - a.userTicks(), hz), micros(b.sysTicks() - a.sysTicks(), hz),
                     b.voluntary() - a.voluntary(), b.involuntary() - a.involuntary(), 1);
             if (scope != Scope.CLIENTS_HERE) {
-                groups.merge(g, d, NodeCpu.Usage::plus);
+                groups.merge(NodeThreads.group(comm), d, NodeCpu.Usage::plus);
             }
             sum = sum.plus(d);
             ended += s.round() < round ? 1 : 0;
@@ -199,6 +199,15 @@ public final class CpuMeter {
             case CLIENTS_HERE -> NodeCpu.LOAD_GEN;
         };
         return new NodeCpu(source, pid, total, groups, ended);
+    }
+
+    /** Whether a thread of this comm is in the figures. */
+    private boolean counts(String comm) {
+        return switch (scope) {
+            case PROCESS -> true;
+            case NODE_HERE -> NodeThreads.group(comm) != NodeThreads.Group.JVM;
+            case CLIENTS_HERE -> loadGenClient(comm);
+        };
     }
 
     private static long micros(long ticks, long hz) {
